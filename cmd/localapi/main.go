@@ -1,0 +1,167 @@
+// Command localapi serves the gateway's handlers on a local address the way API Gateway would, with the
+// embedded DynamoDB-compatible engine as storage and a local outbox instead of SNS and SES.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/config"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/localdynamo"
+	"mfagateway/shared/logging"
+	"mfagateway/shared/notify"
+	"mfagateway/shared/password"
+	"mfagateway/shared/seed"
+)
+
+const defaultAddr = "127.0.0.1:3000"
+
+func main() {
+	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "localapi:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	started := time.Now()
+	fs := flag.NewFlagSet("localapi", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", orDefault(getenv("ADDR"), defaultAddr), "address to listen on (env ADDR)")
+	seedFile := fs.String("seed", getenv("SEED_FILE"), "seed file (env SEED_FILE); the demo seed when empty")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a, err := newApp(ctx, *seedFile, getenv, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: a.gateway, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "MFA login gateway ready on http://%s in %d ms (Ctrl-C stops it)\n", ln.Addr(), time.Since(started).Milliseconds())
+	fmt.Fprintf(stdout, "Codes sent appear below and at http://%s/_local/outbox\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Fprintln(stdout, "stopping")
+	return srv.Shutdown(shutdown)
+}
+
+// app is the local gateway with everything behind it.
+type app struct {
+	gateway *gateway
+	engine  *localdynamo.Engine
+	outbox  *notify.Outbox
+}
+
+func newApp(ctx context.Context, seedFile string, getenv func(string) string, stdout, stderr io.Writer) (*app, error) {
+	cfg, err := config.Load(getenv, config.Need{})
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if len(cfg.Secret) == 0 { // a fresh key per run is right locally: codes never outlive the process
+		cfg.Secret = make([]byte, config.MinSecretBytes)
+		_, _ = rand.Read(cfg.Secret)
+	}
+	if cfg.Table == "" {
+		cfg.Table = "mfa-gateway-local"
+	}
+	raw, name := seed.Demo, "demo seed"
+	if seedFile != "" {
+		if raw, err = os.ReadFile(seedFile); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		name = seedFile
+	}
+	data, err := seed.ParseBytes(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+
+	engine, err := localdynamo.Start(ctx, cfg.Table)
+	if err != nil {
+		return nil, fmt.Errorf("embedded dynamodb: %w", err)
+	}
+	store := dynamo.New(engine.Client, cfg.Table)
+	hasher := password.New(password.Default)
+	if err := data.Load(ctx, store, hasher, time.Now()); err != nil {
+		_ = engine.Close()
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	log := logging.New(stderr, cfg.LogLevel)
+	outbox := notify.NewOutbox(stdout, time.Now)
+	svc := auth.NewService(auth.Deps{
+		Store: store, Hasher: hasher, SMS: outbox.SMS(), Email: outbox.Email(),
+		Secret: cfg.Secret, Policy: cfg.Policy, Log: log,
+	})
+	h := httpapi.New(svc, log)
+	a := &app{engine: engine, outbox: outbox, gateway: &gateway{
+		outbox: outbox, log: log,
+		routes: map[string]lambdaHandler{
+			httpapi.RouteLogin:  h.LoginFunction,
+			httpapi.RouteResend: h.LoginFunction,
+			httpapi.RouteVerify: h.VerifyFunction,
+		},
+	}}
+	printUsers(stdout, name, data)
+	return a, nil
+}
+
+func (a *app) close() {
+	if err := a.engine.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		slog.Error("stop embedded dynamodb", "error", err.Error())
+	}
+}
+
+// printUsers lists who can log in; the demo seed's passwords are printed because they are public.
+func printUsers(w io.Writer, name string, data seed.File) {
+	fmt.Fprintf(w, "Loaded %d applications and %d users from the %s\n", len(data.Applications), len(data.Users), name)
+	for _, a := range data.Applications {
+		fmt.Fprintf(w, "  application %-20s appId %s  url %s  MFA %v\n", a.Name, a.AppID, a.URL, a.MFA)
+	}
+	for _, u := range data.Users {
+		pw := "(password not shown)"
+		if name == "demo seed" {
+			pw = "password " + u.Password
+		}
+		channel := "Email"
+		if u.Mobile != "" {
+			channel = "SMS"
+		}
+		fmt.Fprintf(w, "  user %-20s %s  codes by %s  admin %v\n", u.Email, pw, channel, u.Admin)
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,39 @@
+// Command verify is the Lambda behind POST /api/auth/verifyMultifactorBindingCode.
+// It links only DynamoDB: verifying needs no password hashing and sends nothing.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/awsclient"
+	"mfagateway/shared/config"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/logging"
+)
+
+func main() {
+	cfg, err := config.Load(os.Getenv, config.Need{Table: true, Secret: true})
+	log := logging.New(os.Stdout, cfg.LogLevel)
+	if err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := awsclient.Load(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	svc := auth.NewService(auth.Deps{
+		Store:  dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Secret: cfg.Secret,
+		Policy: cfg.Policy,
+		Log:    log,
+	})
+	lambda.Start(httpapi.New(svc, log).VerifyFunction)
+}

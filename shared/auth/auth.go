@@ -1,0 +1,217 @@
+// Package auth is the login gateway's domain: password login, MFA challenges, binding-code verify and resend.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Channel is the way a binding code travels to the user.
+type Channel string
+
+// The channels of the Planon IoT API's authenticatorCode enum.
+const (
+	ChannelSMS   Channel = "SMS"
+	ChannelEmail Channel = "Email"
+)
+
+// User is an account that can log in.
+type User struct {
+	ID           string
+	Email        string // lower-cased; the login name
+	Name         string
+	PasswordHash string // argon2id PHC string
+	Mobile       string // E.164, empty when none is saved
+	Admin        bool
+	Applications []string // appIds the user may log in to
+}
+
+// MemberOf reports whether the user may log in to the application.
+func (u User) MemberOf(appID string) bool {
+	for _, id := range u.Applications {
+		if id == appID {
+			return true
+		}
+	}
+	return false
+}
+
+// Application is a client application users log in to.
+type Application struct {
+	ID               string
+	Name             string
+	URL              string // normalised with NormalizeURL
+	UniqueIdentifier string
+	MFA              bool // enableMultiFactorAuthentication
+	CreateDate       time.Time
+	UpdateDate       time.Time
+}
+
+// AppRef names the application of a login: by ID (the appId header) or by URL.
+type AppRef struct {
+	ID  string
+	URL string // normalised
+}
+
+// LoginAttempts is the failed-password state of one email, kept whether or not a user has that email,
+// so that the lock itself reveals nothing.
+type LoginAttempts struct {
+	Failures    int
+	LockedUntil time.Time
+}
+
+// LoginRecord is everything a login reads, fetched in one round trip.
+type LoginRecord struct {
+	User     *User        // nil when no user has the email
+	App      *Application // nil when the application is unknown
+	Attempts LoginAttempts
+}
+
+// Token is an issued auth token; only the SHA-256 of the bearer string is kept.
+type Token struct {
+	ID        string // hex SHA-256 of the bearer string
+	UserID    string
+	Email     string
+	Name      string
+	AppID     string
+	Admin     bool
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// Challenge is a pending second factor: an MFA token (kept as its SHA-256) and the current binding code (kept as an HMAC).
+type Challenge struct {
+	ID            string // hex SHA-256 of the MFA token
+	UserID        string
+	Email         string
+	Name          string
+	AppID         string
+	Admin         bool
+	Channel       Channel
+	Authenticator string
+	To            string // full address; never logged or returned
+	Destination   string // masked address, safe to show
+	CodeHash      string
+	CodeExpiresAt time.Time
+	ExpiresAt     time.Time // of the MFA token, resends included
+	Attempts      int       // tries against the current code
+	Sends         int       // codes sent for this challenge
+	LastSentAt    time.Time
+	Used          bool
+}
+
+// SendSlot is the per-user hourly send counter a send must fit in.
+type SendSlot struct {
+	UserID    string
+	Window    time.Time // start of the clock hour
+	Limit     int
+	ExpiresAt time.Time // when the counter may be swept
+}
+
+// Store errors the domain reacts to. Store implementations wrap or return these.
+var (
+	ErrChallengeGone     = errors.New("challenge missing, used or expired")
+	ErrAttemptsExhausted = errors.New("attempts used up")
+	ErrCodeExpired       = errors.New("binding code expired")
+	ErrChannelMismatch   = errors.New("authenticatorCode is not the channel the code went by")
+	ErrSendLimit         = errors.New("per-user send limit reached")
+	ErrConflict          = errors.New("concurrent change")
+)
+
+// Store is the persistence the domain needs. Every method is one DynamoDB round trip unless noted.
+type Store interface {
+	// LoadLogin reads the user, the application and the failed-password state together.
+	LoadLogin(ctx context.Context, email string, app AppRef) (LoginRecord, error)
+	// AddFailure counts one failed password for the email and returns the new count.
+	AddFailure(ctx context.Context, email string, expires time.Time) (int, error)
+	// Lock sets the lock of the email, unless a later failure has already been counted.
+	Lock(ctx context.Context, email string, failures int, until, expires time.Time) error
+	// IssueToken stores the token; when clearFailures is set it also forgets the email's failures.
+	IssueToken(ctx context.Context, t Token, clearFailures bool) error
+	// CreateChallenge stores the challenge and counts its first send in the slot (ErrSendLimit when full).
+	CreateChallenge(ctx context.Context, c Challenge, slot SendSlot, clearFailures bool) error
+	// SetChannel records the channel a code actually went by, after a fallback.
+	SetChannel(ctx context.Context, c Challenge) error
+	// DeleteChallenge removes a challenge whose code could not be delivered.
+	DeleteChallenge(ctx context.Context, id string) error
+	// GetChallenge reads a challenge (ErrChallengeGone when absent); expiry is the caller's to check.
+	GetChallenge(ctx context.Context, id string) (Challenge, error)
+	// CountAttempt uses one attempt of a live challenge before its code is compared, and returns the
+	// challenge as updated. channel, when not empty, must be the challenge's channel.
+	// Errors: ErrChallengeGone, ErrAttemptsExhausted, ErrCodeExpired, ErrChannelMismatch.
+	CountAttempt(ctx context.Context, id string, channel Channel, now time.Time, maxAttempts int) (Challenge, error)
+	// Consume marks the challenge used and stores the token in one transaction, provided the challenge
+	// still holds the compared code and is unused (ErrChallengeGone otherwise).
+	Consume(ctx context.Context, c Challenge, t Token, now time.Time) error
+	// RotateCode replaces prev's code by next's, provided nobody changed prev meanwhile (ErrConflict),
+	// and counts the send in the slot (ErrSendLimit).
+	RotateCode(ctx context.Context, prev, next Challenge, slot SendSlot, maxAttempts int) error
+}
+
+// Hasher verifies passwords.
+type Hasher interface {
+	Verify(password, phc string) (bool, error)
+	// VerifyDummy costs what Verify costs, for logins whose email has no user.
+	VerifyDummy(password string)
+}
+
+// Message is one binding-code message.
+type Message struct {
+	To      string
+	Subject string
+	Body    string
+}
+
+// Sender delivers messages on one channel.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+	// Name is the provider, reported as the authenticator (e.g. "AmazonSNS").
+	Name() string
+}
+
+// NormalizeURL puts an application address in the form it is stored and matched in: without a
+// leading http:// or https://, lower-cased, without one trailing slash.
+func NormalizeURL(raw string) string {
+	u := strings.ToLower(strings.TrimSpace(raw))
+	u = strings.TrimPrefix(u, "https://")
+	u = strings.TrimPrefix(u, "http://")
+	return strings.TrimSuffix(u, "/")
+}
+
+// NormalizeEmail is the form emails are stored and compared in.
+func NormalizeEmail(raw string) string {
+	return strings.ToLower(strings.TrimSpace(raw))
+}
+
+// RateLimitError is a refusal that may or may not be cured by waiting.
+type RateLimitError struct {
+	Reason     string
+	RetryAfter time.Duration // zero when waiting does not help
+}
+
+func (e *RateLimitError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("rate limited (%s), retry after %s", e.Reason, e.RetryAfter)
+	}
+	return fmt.Sprintf("rate limited (%s)", e.Reason)
+}
+
+// CodeError is a wrong binding code.
+type CodeError struct {
+	Remaining int
+}
+
+func (e *CodeError) Error() string {
+	return fmt.Sprintf("wrong binding code, %d attempts remaining", e.Remaining)
+}
+
+// Errors the service returns to its callers (besides *RateLimitError and *CodeError).
+var (
+	ErrInvalidCredentials = errors.New("invalid credentials")
+	ErrInvalidMFAToken    = errors.New("invalid MFA token")
+	ErrTooManyAttempts    = errors.New("too many attempts")
+	ErrDeliveryFailed     = errors.New("binding code could not be delivered")
+)

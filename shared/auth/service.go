@@ -1,0 +1,502 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"strconv"
+	"time"
+
+	"mfagateway/shared/mask"
+)
+
+// Policy holds the security settings; the defaults are the contract's.
+type Policy struct {
+	CodeTTL          time.Duration // BINDING_CODE_TTL
+	MFATokenTTL      time.Duration // MFA_TOKEN_TTL
+	MaxAttempts      int           // MFA_MAX_ATTEMPTS
+	ResendCooldown   time.Duration // RESEND_COOLDOWN
+	MaxSends         int           // MFA_MAX_SENDS
+	SendsPerHour     int           // MFA_SENDS_PER_HOUR
+	LoginMaxFailures int           // LOGIN_MAX_FAILURES
+	AuthTokenTTL     time.Duration // AUTH_TOKEN_TTL
+}
+
+// DefaultPolicy is the contract's table of security defaults.
+var DefaultPolicy = Policy{
+	CodeTTL:          5 * time.Minute,
+	MFATokenTTL:      15 * time.Minute,
+	MaxAttempts:      5,
+	ResendCooldown:   30 * time.Second,
+	MaxSends:         3,
+	SendsPerHour:     10,
+	LoginMaxFailures: 5,
+	AuthTokenTTL:     10 * time.Hour,
+}
+
+const (
+	firstBackoff = time.Second
+	maxBackoff   = 15 * time.Minute
+	// Counters outlive their window a little so that TTL sweeping never races the check.
+	failureMemory = 24 * time.Hour
+	secretBytes   = 32
+	codeDigits    = 6
+)
+
+// Deps are the service's ports. SMS, Email and Hasher may be nil in a function that only verifies.
+type Deps struct {
+	Store  Store
+	Hasher Hasher
+	SMS    Sender
+	Email  Sender
+	Clock  func() time.Time
+	Random io.Reader // crypto/rand.Reader in production
+	Secret []byte    // HMAC key for binding codes; never stored in the table
+	Policy Policy
+	Log    *slog.Logger
+}
+
+// Service runs the login, verify and resend flows.
+type Service struct {
+	Deps
+}
+
+// NewService returns a service over deps, filling in the real clock and randomness where absent.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	if d.Random == nil {
+		d.Random = rand.Reader
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Deps: d}
+}
+
+// LoginInput is a decoded login request.
+type LoginInput struct {
+	Email    string
+	Password string
+	App      AppRef
+}
+
+// LoginResult is either an auth token (MFA == nil) or a started challenge.
+type LoginResult struct {
+	Name      string
+	Token     string
+	ExpiresIn time.Duration
+	MFA       *ChallengeResult
+}
+
+// ChallengeResult is what the client learns of a sent binding code.
+type ChallengeResult struct {
+	Token         string // the MFA token
+	Channel       Channel
+	Authenticator string
+	Destination   string
+	ExpiresIn     time.Duration // of the binding code
+}
+
+// VerifyResult is the outcome of a right binding code.
+type VerifyResult struct {
+	Token         string
+	Channel       Channel
+	Authenticator string
+	Name          string
+	ExpiresIn     time.Duration
+}
+
+// Login checks a password and either issues an auth token or starts a challenge.
+// Every credential failure costs one password verification and one counter write, whatever its cause.
+func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
+	now := s.Clock()
+	email := NormalizeEmail(in.Email)
+	rec, err := s.Store.LoadLogin(ctx, email, in.App)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("load login: %w", err)
+	}
+	log := s.Log.With("event", "login", "email", mask.Email(email), "appId", in.App.ID)
+	if wait := rec.Attempts.LockedUntil.Sub(now); wait > 0 {
+		log.InfoContext(ctx, "login refused", "outcome", "locked", "failures", rec.Attempts.Failures, "retryAfter", seconds(wait))
+		return LoginResult{}, &RateLimitError{Reason: "password backoff", RetryAfter: wait}
+	}
+
+	reason := s.checkCredentials(rec, in.Password)
+	if reason != "" {
+		if err := s.countFailure(ctx, email, now); err != nil {
+			return LoginResult{}, err
+		}
+		log.InfoContext(ctx, "login refused", "outcome", "invalid_credentials", "reason", reason)
+		return LoginResult{}, ErrInvalidCredentials
+	}
+	user, app := *rec.User, *rec.App
+	clear := rec.Attempts.Failures > 0
+	if !app.MFA {
+		bearer, tok, err := s.newToken(user, app.ID, now)
+		if err != nil {
+			return LoginResult{}, err
+		}
+		if err := s.Store.IssueToken(ctx, tok, clear); err != nil {
+			return LoginResult{}, fmt.Errorf("issue token: %w", err)
+		}
+		log.InfoContext(ctx, "login succeeded", "outcome", "token_issued", "userId", user.ID)
+		return LoginResult{Name: user.Name, Token: bearer, ExpiresIn: s.Policy.AuthTokenTTL}, nil
+	}
+	res, err := s.startChallenge(ctx, log, user, app, now, clear)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{Name: user.Name, MFA: &res}, nil
+}
+
+// checkCredentials returns why the login fails, or "" when it may go on. It always verifies one password hash.
+func (s *Service) checkCredentials(rec LoginRecord, password string) string {
+	if rec.User == nil {
+		s.Hasher.VerifyDummy(password)
+		return "unknown_user"
+	}
+	ok, err := s.Hasher.Verify(password, rec.User.PasswordHash)
+	switch {
+	case err != nil:
+		s.Log.Error("stored password hash unusable", "userId", rec.User.ID, "error", err)
+		return "bad_stored_hash"
+	case !ok:
+		return "wrong_password"
+	case rec.App == nil:
+		return "unknown_application"
+	case !rec.User.MemberOf(rec.App.ID):
+		return "not_a_member"
+	}
+	return ""
+}
+
+// countFailure adds a failed password and, past the limit, locks the email for a doubling time.
+func (s *Service) countFailure(ctx context.Context, email string, now time.Time) error {
+	failures, err := s.Store.AddFailure(ctx, email, now.Add(failureMemory))
+	if err != nil {
+		return fmt.Errorf("count failure: %w", err)
+	}
+	over := failures - s.Policy.LoginMaxFailures
+	if over < 0 {
+		return nil
+	}
+	if err := s.Store.Lock(ctx, email, failures, now.Add(Backoff(over)), now.Add(failureMemory)); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	return nil
+}
+
+// Backoff is the lock after the limit of failed passwords has been passed n times: 1 s doubling, at most 15 min.
+func Backoff(n int) time.Duration {
+	if n >= 10 { // 1s<<10 is already past the cap; avoid shifting into overflow
+		return maxBackoff
+	}
+	return min(firstBackoff<<n, maxBackoff)
+}
+
+func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time, clear bool) (ChallengeResult, error) {
+	mfaToken, id, err := s.newSecret()
+	if err != nil {
+		return ChallengeResult{}, err
+	}
+	code, err := s.newCode()
+	if err != nil {
+		return ChallengeResult{}, err
+	}
+	ch := Challenge{
+		ID: id, UserID: user.ID, Email: user.Email, Name: user.Name, AppID: app.ID, Admin: user.Admin,
+		Sends: 1, LastSentAt: now,
+		CodeExpiresAt: now.Add(s.Policy.CodeTTL), ExpiresAt: now.Add(s.Policy.MFATokenTTL),
+	}
+	s.route(&ch, user.Mobile != "", user.Mobile)
+	ch.CodeHash = s.codeHash(ch.ID, ch.Sends, code)
+	log = log.With("userId", user.ID, "challenge", shortID(id))
+	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now), clear); err != nil {
+		if errors.Is(err, ErrSendLimit) {
+			wait := s.slot(user.ID, now).Window.Add(time.Hour).Sub(now)
+			log.InfoContext(ctx, "login refused", "outcome", "send_limit", "retryAfter", seconds(wait))
+			return ChallengeResult{}, &RateLimitError{Reason: "sends per user per hour", RetryAfter: wait}
+		}
+		return ChallengeResult{}, fmt.Errorf("create challenge: %w", err)
+	}
+	fellBack, err := s.deliver(ctx, log, &ch, code, true)
+	if err != nil {
+		if derr := s.Store.DeleteChallenge(ctx, ch.ID); derr != nil {
+			log.ErrorContext(ctx, "undeliverable challenge not deleted", "error", derr)
+		}
+		log.WarnContext(ctx, "login failed", "outcome", "delivery_failed")
+		return ChallengeResult{}, err
+	}
+	if fellBack {
+		if err := s.Store.SetChannel(ctx, ch); err != nil {
+			return ChallengeResult{}, fmt.Errorf("record fallback channel: %w", err)
+		}
+	}
+	log.InfoContext(ctx, "login needs second factor", "outcome", "code_sent", "channel", ch.Channel, "destination", ch.Destination)
+	return s.challengeResult(mfaToken, ch, now), nil
+}
+
+// route points the challenge at SMS when a mobile number is known, otherwise at email.
+func (s *Service) route(ch *Challenge, sms bool, mobile string) {
+	if sms {
+		ch.Channel, ch.To, ch.Destination = ChannelSMS, mobile, mask.Phone(mobile)
+		if s.SMS != nil {
+			ch.Authenticator = s.SMS.Name()
+		}
+		return
+	}
+	ch.Channel, ch.To, ch.Destination = ChannelEmail, ch.Email, mask.Email(ch.Email)
+	if s.Email != nil {
+		ch.Authenticator = s.Email.Name()
+	}
+}
+
+// deliver sends the code on the challenge's channel; a failed SMS falls back to email when allowed.
+func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, code string, fallback bool) (fellBack bool, err error) {
+	err = s.send(ctx, *ch, code)
+	if err == nil {
+		return false, nil
+	}
+	log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
+	if !fallback || ch.Channel != ChannelSMS || ch.Email == "" {
+		return false, ErrDeliveryFailed
+	}
+	s.route(ch, false, "")
+	if err := s.send(ctx, *ch, code); err != nil {
+		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
+		return false, ErrDeliveryFailed
+	}
+	return true, nil
+}
+
+func (s *Service) send(ctx context.Context, ch Challenge, code string) error {
+	sender := s.Email
+	if ch.Channel == ChannelSMS {
+		sender = s.SMS
+	}
+	if sender == nil {
+		return fmt.Errorf("no %s sender configured", ch.Channel)
+	}
+	minutes := int(s.Policy.CodeTTL.Round(time.Minute) / time.Minute)
+	life := fmt.Sprintf("%d minutes", minutes)
+	if minutes < 1 {
+		life = fmt.Sprintf("%d seconds", int(s.Policy.CodeTTL/time.Second))
+	}
+	body := fmt.Sprintf("Your login code is %s. It expires in %s. Never share it.", code, life)
+	return sender.Send(ctx, Message{To: ch.To, Subject: "Your login code", Body: body})
+}
+
+// Verify checks a binding code. The attempt is counted before the code is compared, and the
+// challenge is consumed in the same transaction that stores the auth token.
+func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, code string) (VerifyResult, error) {
+	now := s.Clock()
+	id, ok := secretID(mfaToken)
+	log := s.Log.With("event", "verify", "challenge", shortID(id))
+	if !ok {
+		log.InfoContext(ctx, "verify refused", "outcome", "invalid_mfa_token", "reason", "malformed")
+		return VerifyResult{}, ErrInvalidMFAToken
+	}
+	ch, err := s.Store.CountAttempt(ctx, id, channel, now, s.Policy.MaxAttempts)
+	if err != nil {
+		return VerifyResult{}, s.refuse(ctx, log, err)
+	}
+	log = log.With("userId", ch.UserID, "attempt", ch.Attempts)
+	want, _ := hex.DecodeString(ch.CodeHash)
+	got, _ := hex.DecodeString(s.codeHash(ch.ID, ch.Sends, code))
+	if !hmac.Equal(want, got) {
+		remaining := max(s.Policy.MaxAttempts-ch.Attempts, 0)
+		log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "attemptsRemaining", remaining)
+		return VerifyResult{}, &CodeError{Remaining: remaining}
+	}
+	user := User{ID: ch.UserID, Email: ch.Email, Name: ch.Name, Admin: ch.Admin}
+	bearer, tok, err := s.newToken(user, ch.AppID, now)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if err := s.Store.Consume(ctx, ch, tok, now); err != nil {
+		return VerifyResult{}, s.refuse(ctx, log, err)
+	}
+	log.InfoContext(ctx, "verify succeeded", "outcome", "token_issued")
+	return VerifyResult{Token: bearer, Channel: ch.Channel, Authenticator: ch.Authenticator, Name: ch.Name, ExpiresIn: s.Policy.AuthTokenTTL}, nil
+}
+
+// refuse maps a store refusal of a challenge to the client's answer, and logs the decision.
+func (s *Service) refuse(ctx context.Context, log *slog.Logger, err error) error {
+	var out error
+	switch {
+	case errors.Is(err, ErrChallengeGone):
+		out = ErrInvalidMFAToken
+	case errors.Is(err, ErrAttemptsExhausted):
+		out = ErrTooManyAttempts
+	case errors.Is(err, ErrCodeExpired), errors.Is(err, ErrChannelMismatch):
+		out = err
+	default:
+		return fmt.Errorf("challenge: %w", err)
+	}
+	log.InfoContext(ctx, "refused", "outcome", out.Error())
+	return out
+}
+
+// Resend sends a new code for a live challenge on the same channel; the previous code stops working.
+func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult, error) {
+	now := s.Clock()
+	id, ok := secretID(mfaToken)
+	log := s.Log.With("event", "resend", "challenge", shortID(id))
+	if !ok {
+		log.InfoContext(ctx, "resend refused", "outcome", "invalid_mfa_token", "reason", "malformed")
+		return ChallengeResult{}, ErrInvalidMFAToken
+	}
+	ch, err := s.Store.GetChallenge(ctx, id)
+	if err != nil {
+		return ChallengeResult{}, s.refuse(ctx, log, err)
+	}
+	log = log.With("userId", ch.UserID)
+	if ch.Used || !now.Before(ch.ExpiresAt) {
+		return ChallengeResult{}, s.refuse(ctx, log, ErrChallengeGone)
+	}
+	if ch.Attempts >= s.Policy.MaxAttempts {
+		return ChallengeResult{}, s.refuse(ctx, log, ErrAttemptsExhausted)
+	}
+	if ch.Sends >= s.Policy.MaxSends {
+		log.InfoContext(ctx, "resend refused", "outcome", "challenge_send_cap", "sends", ch.Sends)
+		return ChallengeResult{}, &RateLimitError{Reason: "sends per challenge"}
+	}
+	if wait := ch.LastSentAt.Add(s.Policy.ResendCooldown).Sub(now); wait > 0 {
+		log.InfoContext(ctx, "resend refused", "outcome", "cooldown", "retryAfter", seconds(wait))
+		return ChallengeResult{}, &RateLimitError{Reason: "resend cooldown", RetryAfter: wait}
+	}
+	code, err := s.newCode()
+	if err != nil {
+		return ChallengeResult{}, err
+	}
+	next := ch
+	next.Sends++
+	next.Attempts = 0
+	next.LastSentAt = now
+	next.CodeExpiresAt = now.Add(s.Policy.CodeTTL)
+	next.CodeHash = s.codeHash(ch.ID, next.Sends, code)
+	slot := s.slot(ch.UserID, now)
+	if err := s.Store.RotateCode(ctx, ch, next, slot, s.Policy.MaxAttempts); err != nil {
+		switch {
+		case errors.Is(err, ErrSendLimit):
+			wait := slot.Window.Add(time.Hour).Sub(now)
+			log.InfoContext(ctx, "resend refused", "outcome", "send_limit", "retryAfter", seconds(wait))
+			return ChallengeResult{}, &RateLimitError{Reason: "sends per user per hour", RetryAfter: wait}
+		case errors.Is(err, ErrConflict):
+			// Another resend or a verify changed the challenge first; that send restarted the cooldown.
+			log.InfoContext(ctx, "resend refused", "outcome", "cooldown", "reason", "lost race")
+			return ChallengeResult{}, &RateLimitError{Reason: "resend cooldown", RetryAfter: s.Policy.ResendCooldown}
+		}
+		return ChallengeResult{}, s.refuse(ctx, log, err)
+	}
+	if _, err := s.deliver(ctx, log, &next, code, false); err != nil {
+		log.WarnContext(ctx, "resend failed", "outcome", "delivery_failed")
+		return ChallengeResult{}, err
+	}
+	log.InfoContext(ctx, "code resent", "outcome", "code_sent", "channel", next.Channel, "destination", next.Destination, "sends", next.Sends)
+	return s.challengeResult(mfaToken, next, now), nil
+}
+
+func (s *Service) challengeResult(mfaToken string, ch Challenge, now time.Time) ChallengeResult {
+	return ChallengeResult{
+		Token: mfaToken, Channel: ch.Channel, Authenticator: ch.Authenticator, Destination: ch.Destination,
+		ExpiresIn: min(ch.CodeExpiresAt.Sub(now), ch.ExpiresAt.Sub(now)),
+	}
+}
+
+// slot is the clock hour of the per-user send cap.
+func (s *Service) slot(userID string, now time.Time) SendSlot {
+	w := now.UTC().Truncate(time.Hour)
+	return SendSlot{UserID: userID, Window: w, Limit: s.Policy.SendsPerHour, ExpiresAt: w.Add(2 * time.Hour)}
+}
+
+func (s *Service) newToken(u User, appID string, now time.Time) (string, Token, error) {
+	bearer, id, err := s.newSecret()
+	if err != nil {
+		return "", Token{}, err
+	}
+	return bearer, Token{
+		ID: id, UserID: u.ID, Email: u.Email, Name: u.Name, AppID: appID, Admin: u.Admin,
+		IssuedAt: now, ExpiresAt: now.Add(s.Policy.AuthTokenTTL),
+	}, nil
+}
+
+// newSecret returns a bearer string of 256 random bits and the ID it is stored under.
+func (s *Service) newSecret() (bearer, id string, err error) {
+	b := make([]byte, secretBytes)
+	if _, err := io.ReadFull(s.Random, b); err != nil {
+		return "", "", fmt.Errorf("random: %w", err)
+	}
+	bearer = base64.RawURLEncoding.EncodeToString(b)
+	return bearer, TokenID(bearer), nil
+}
+
+// newCode draws a uniform decimal code of codeDigits digits.
+func (s *Service) newCode() (string, error) {
+	n, err := rand.Int(s.Random, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return fmt.Sprintf("%0*d", codeDigits, n.Int64()), nil
+}
+
+// codeHash binds a code to its challenge and to the send that carried it, so an older code never matches.
+func (s *Service) codeHash(challengeID string, send int, code string) string {
+	m := hmac.New(sha256.New, s.Secret)
+	m.Write([]byte(challengeID))
+	m.Write([]byte{0})
+	m.Write([]byte(strconv.Itoa(send)))
+	m.Write([]byte{0})
+	m.Write([]byte(code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// TokenID is the stored form of a bearer token: hex SHA-256.
+func TokenID(bearer string) string {
+	sum := sha256.Sum256([]byte(bearer))
+	return hex.EncodeToString(sum[:])
+}
+
+// secretID returns the stored ID of a bearer string, or false when it cannot be one we issued.
+func secretID(bearer string) (string, bool) {
+	if !IsBearer(bearer) {
+		return "", false
+	}
+	return TokenID(bearer), true
+}
+
+// IsBearer reports whether s has the shape of a token this service issues (256 bits, base64url).
+func IsBearer(s string) bool {
+	if len(s) != base64.RawURLEncoding.EncodedLen(secretBytes) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+// shortID is enough of a hashed ID to correlate log lines; it is a hash prefix, not the secret.
+func shortID(id string) string {
+	if len(id) < 12 {
+		return id
+	}
+	return id[:12]
+}
+
+// seconds rounds a wait up to whole seconds, at least one.
+func seconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+// RetryAfterSeconds is the Retry-After value for a wait: whole seconds, rounded up, at least 1.
+func RetryAfterSeconds(d time.Duration) int { return seconds(d) }

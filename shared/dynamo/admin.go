@@ -1,0 +1,76 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mfagateway/shared/auth"
+)
+
+// ErrURLTaken is returned when another application already has the url.
+var ErrURLTaken = errors.New("url belongs to another application")
+
+// PutUser creates or replaces a user.
+func (s *Store) PutUser(ctx context.Context, u auth.User) error {
+	av, err := attributevalue.MarshalMap(newUserItem(u))
+	if err != nil {
+		return fmt.Errorf("encode user: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
+	return err
+}
+
+// PutApplication creates or replaces an application and its url copy in one transaction; the url
+// copy may only be taken over from the same application (ErrURLTaken).
+func (s *Store) PutApplication(ctx context.Context, a auth.Application) error {
+	byID, err := attributevalue.MarshalMap(newAppItem(prefixApp+a.ID, a))
+	if err != nil {
+		return fmt.Errorf("encode application: %w", err)
+	}
+	byURL, err := attributevalue.MarshalMap(newAppItem(prefixAppURL+a.URL, a))
+	if err != nil {
+		return fmt.Errorf("encode application: %w", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: byID}},
+		{Put: &types.Put{
+			TableName: &s.table, Item: byURL,
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR appId = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: a.ID}},
+		}},
+	}})
+	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 1) {
+		return ErrURLTaken
+	}
+	return err
+}
+
+// CreateTable creates the gateway's table as the template declares it (string key "pk", on demand)
+// and asks for TTL on "ttl" where the engine supports it. It is for local runs, tests and tooling;
+// deployments get the table from the template.
+func CreateTable(ctx context.Context, db interface {
+	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	UpdateTimeToLive(context.Context, *dynamodb.UpdateTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
+}, table string) error {
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            &table,
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	// Engines without a TTL API (the embedded one) still enforce expiry: the code checks it on every read.
+	_, _ = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               &table,
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrTTL), Enabled: aws.Bool(true)},
+	})
+	return nil
+}

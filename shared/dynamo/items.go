@@ -1,0 +1,170 @@
+package dynamo
+
+import (
+	"time"
+
+	"mfagateway/shared/auth"
+)
+
+// Key prefixes of the single table. Every item has only the string partition key "pk".
+const (
+	prefixUser      = "USER#"   // + lower-cased email
+	prefixApp       = "APP#"    // + appId
+	prefixAppURL    = "APPURL#" // + normalised url; a copy of the application, so login by url is one read
+	prefixLogin     = "LOGIN#"  // + lower-cased email: failed-password counter and lock
+	prefixChallenge = "MFA#"    // + hex SHA-256 of the MFA token
+	prefixToken     = "TOKEN#"  // + hex SHA-256 of the auth token
+	prefixSends     = "SENDS#"  // + userId + "#" + unix hour: per-user hourly send counter
+)
+
+// Attribute names used in expressions.
+const (
+	attrPK            = "pk"
+	attrTTL           = "ttl"
+	attrFailures      = "failures"
+	attrLockedUntil   = "lockedUntil"
+	attrCount         = "n"
+	attrUsed          = "used"
+	attrAttempts      = "attempts"
+	attrSends         = "sends"
+	attrCodeHash      = "codeHash"
+	attrCodeExpiresAt = "codeExpiresAt"
+	attrExpiresAt     = "expiresAt"
+	attrLastSentAt    = "lastSentAt"
+	attrChannel       = "channel"
+	attrAuthenticator = "authenticator"
+	attrTo            = "to"
+	attrDestination   = "destination"
+)
+
+type userItem struct {
+	PK           string   `dynamodbav:"pk"`
+	UserID       string   `dynamodbav:"userId"`
+	Email        string   `dynamodbav:"email"`
+	Name         string   `dynamodbav:"name"`
+	PasswordHash string   `dynamodbav:"passwordHash"`
+	Mobile       string   `dynamodbav:"mobile,omitempty"`
+	Admin        bool     `dynamodbav:"admin"`
+	Applications []string `dynamodbav:"applications,stringset,omitempty"`
+}
+
+func newUserItem(u auth.User) userItem {
+	return userItem{
+		PK: prefixUser + u.Email, UserID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash,
+		Mobile: u.Mobile, Admin: u.Admin, Applications: u.Applications,
+	}
+}
+
+func (i userItem) user() auth.User {
+	return auth.User{
+		ID: i.UserID, Email: i.Email, Name: i.Name, PasswordHash: i.PasswordHash,
+		Mobile: i.Mobile, Admin: i.Admin, Applications: i.Applications,
+	}
+}
+
+type appItem struct {
+	PK               string `dynamodbav:"pk"`
+	AppID            string `dynamodbav:"appId"`
+	Name             string `dynamodbav:"name"`
+	URL              string `dynamodbav:"url"`
+	UniqueIdentifier string `dynamodbav:"uniqueIdentifier"`
+	MFA              bool   `dynamodbav:"enableMultiFactorAuthentication"`
+	CreateDate       string `dynamodbav:"createDate"`
+	UpdateDate       string `dynamodbav:"updateDate"`
+}
+
+func newAppItem(pk string, a auth.Application) appItem {
+	return appItem{
+		PK: pk, AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
+		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
+	}
+}
+
+func (i appItem) application() auth.Application {
+	created, _ := time.Parse(time.RFC3339, i.CreateDate)
+	updated, _ := time.Parse(time.RFC3339, i.UpdateDate)
+	return auth.Application{
+		ID: i.AppID, Name: i.Name, URL: i.URL, UniqueIdentifier: i.UniqueIdentifier, MFA: i.MFA,
+		CreateDate: created, UpdateDate: updated,
+	}
+}
+
+type loginItem struct {
+	PK          string `dynamodbav:"pk"`
+	Failures    int    `dynamodbav:"failures"`
+	LockedUntil int64  `dynamodbav:"lockedUntil"`
+}
+
+type challengeItem struct {
+	PK            string `dynamodbav:"pk"`
+	UserID        string `dynamodbav:"userId"`
+	Email         string `dynamodbav:"email"`
+	Name          string `dynamodbav:"name"`
+	AppID         string `dynamodbav:"appId"`
+	Admin         bool   `dynamodbav:"admin"`
+	Channel       string `dynamodbav:"channel"`
+	Authenticator string `dynamodbav:"authenticator"`
+	To            string `dynamodbav:"to"`
+	Destination   string `dynamodbav:"destination"`
+	CodeHash      string `dynamodbav:"codeHash"`
+	CodeExpiresAt int64  `dynamodbav:"codeExpiresAt"` // unix ms, compared in conditions
+	ExpiresAt     int64  `dynamodbav:"expiresAt"`     // unix ms
+	Attempts      int    `dynamodbav:"attempts"`
+	Sends         int    `dynamodbav:"sends"`
+	LastSentAt    int64  `dynamodbav:"lastSentAt"` // unix ms
+	Used          bool   `dynamodbav:"used"`
+	TTL           int64  `dynamodbav:"ttl"` // unix s, for DynamoDB TTL sweeping only
+}
+
+func newChallengeItem(c auth.Challenge) challengeItem {
+	return challengeItem{
+		PK: prefixChallenge + c.ID, UserID: c.UserID, Email: c.Email, Name: c.Name, AppID: c.AppID, Admin: c.Admin,
+		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination,
+		CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
+		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used,
+		TTL: c.ExpiresAt.Add(time.Hour).Unix(),
+	}
+}
+
+func (i challengeItem) challenge() auth.Challenge {
+	return auth.Challenge{
+		ID: i.PK[len(prefixChallenge):], UserID: i.UserID, Email: i.Email, Name: i.Name, AppID: i.AppID, Admin: i.Admin,
+		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination,
+		CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
+		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used,
+	}
+}
+
+type tokenItem struct {
+	PK        string `dynamodbav:"pk"`
+	UserID    string `dynamodbav:"userId"`
+	Email     string `dynamodbav:"email"`
+	Name      string `dynamodbav:"name"`
+	AppID     string `dynamodbav:"appId"`
+	Admin     bool   `dynamodbav:"admin"`
+	IssuedAt  int64  `dynamodbav:"issuedAt"`  // unix ms
+	ExpiresAt int64  `dynamodbav:"expiresAt"` // unix ms
+	Revoked   bool   `dynamodbav:"revoked"`
+	TTL       int64  `dynamodbav:"ttl"`
+}
+
+func newTokenItem(t auth.Token) tokenItem {
+	return tokenItem{
+		PK: prefixToken + t.ID, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin,
+		IssuedAt: ms(t.IssuedAt), ExpiresAt: ms(t.ExpiresAt), TTL: t.ExpiresAt.Add(time.Hour).Unix(),
+	}
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}

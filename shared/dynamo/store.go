@@ -1,0 +1,440 @@
+// Package dynamo is the gateway's single-table DynamoDB store: key builders, item structs and the
+// conditional writes and transactions that settle every race.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mfagateway/shared/auth"
+)
+
+// API is the slice of *dynamodb.Client the store uses.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store implements auth.Store on one table.
+type Store struct {
+	db    API
+	table string
+}
+
+var _ auth.Store = (*Store)(nil)
+
+// New returns a store over the table.
+func New(db API, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+func key(pk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: pk}}
+}
+
+func sendsKey(s auth.SendSlot) string {
+	return prefixSends + s.UserID + "#" + strconv.FormatInt(s.Window.Unix()/3600, 10)
+}
+
+// maxBatchRounds bounds the retries of unprocessed BatchGetItem keys.
+const maxBatchRounds = 4
+
+// LoadLogin reads user, application and failed-password state in one consistent BatchGetItem.
+func (s *Store) LoadLogin(ctx context.Context, email string, app auth.AppRef) (auth.LoginRecord, error) {
+	appPK := prefixApp + app.ID
+	if app.ID == "" {
+		appPK = prefixAppURL + app.URL
+	}
+	keys := []map[string]types.AttributeValue{key(prefixUser + email), key(appPK), key(prefixLogin + email)}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return auth.LoginRecord{}, err
+	}
+	var rec auth.LoginRecord
+	for _, item := range items {
+		pk, _ := item[attrPK].(*types.AttributeValueMemberS)
+		if pk == nil {
+			continue
+		}
+		switch pk.Value {
+		case prefixUser + email:
+			var u userItem
+			if err := attributevalue.UnmarshalMap(item, &u); err != nil {
+				return rec, fmt.Errorf("decode user: %w", err)
+			}
+			user := u.user()
+			rec.User = &user
+		case appPK:
+			var a appItem
+			if err := attributevalue.UnmarshalMap(item, &a); err != nil {
+				return rec, fmt.Errorf("decode application: %w", err)
+			}
+			application := a.application()
+			rec.App = &application
+		case prefixLogin + email:
+			var l loginItem
+			if err := attributevalue.UnmarshalMap(item, &l); err != nil {
+				return rec, fmt.Errorf("decode login attempts: %w", err)
+			}
+			rec.Attempts = auth.LoginAttempts{Failures: l.Failures, LockedUntil: fromMS(l.LockedUntil)}
+		}
+	}
+	return rec, nil
+}
+
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	var items []map[string]types.AttributeValue
+	for round := 0; ; round++ {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("batch get: %w", err)
+		}
+		items = append(items, out.Responses[s.table]...)
+		if len(out.UnprocessedKeys) == 0 || len(out.UnprocessedKeys[s.table].Keys) == 0 {
+			return items, nil
+		}
+		if round == maxBatchRounds {
+			return nil, errors.New("batch get: keys left unprocessed")
+		}
+		req = out.UnprocessedKeys
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(10<<round) * time.Millisecond):
+		}
+	}
+}
+
+// AddFailure atomically counts a failed password.
+func (s *Store) AddFailure(ctx context.Context, email string, expires time.Time) (int, error) {
+	expr, err := expression.NewBuilder().WithUpdate(
+		expression.Add(expression.Name(attrFailures), expression.Value(1)).
+			Set(expression.Name(attrTTL), expression.Value(expires.Unix())),
+	).Build()
+	if err != nil {
+		return 0, err
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(prefixLogin + email),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("add failure: %w", err)
+	}
+	var l loginItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &l); err != nil {
+		return 0, fmt.Errorf("decode failures: %w", err)
+	}
+	return l.Failures, nil
+}
+
+// Lock sets the email's lock if failures is still the latest count; a later failure sets its own, longer lock.
+func (s *Store) Lock(ctx context.Context, email string, failures int, until, expires time.Time) error {
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.Name(attrFailures).Equal(expression.Value(failures))).
+		WithUpdate(expression.Set(expression.Name(attrLockedUntil), expression.Value(ms(until))).
+			Set(expression.Name(attrTTL), expression.Value(expires.Unix()))).
+		Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(prefixLogin + email),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	return err
+}
+
+func (s *Store) clearFailures(email string) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(prefixLogin + email)}}
+}
+
+func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
+}
+
+// IssueToken stores a new auth token (and forgets past failed passwords in the same transaction).
+func (s *Store) IssueToken(ctx context.Context, t auth.Token, clearFailures bool) error {
+	put, err := s.putNew(newTokenItem(t))
+	if err != nil {
+		return err
+	}
+	if !clearFailures {
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &s.table, Item: put.Put.Item, ConditionExpression: put.Put.ConditionExpression,
+		})
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{put, s.clearFailures(t.Email)},
+	})
+	return err
+}
+
+// countSend is the transaction item that counts one send in the user's hourly slot, refusing past its limit.
+func (s *Store) countSend(slot auth.SendSlot) (types.TransactWriteItem, error) {
+	n := expression.Name(attrCount)
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).Or(n.LessThan(expression.Value(slot.Limit)))).
+		WithUpdate(expression.Add(n, expression.Value(1)).Set(expression.Name(attrTTL), expression.Value(slot.ExpiresAt.Unix()))).
+		Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(sendsKey(slot)),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// CreateChallenge stores a challenge and counts its first send, in one transaction.
+func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot, clearFailures bool) error {
+	put, err := s.putNew(newChallengeItem(c))
+	if err != nil {
+		return err
+	}
+	send, err := s.countSend(slot)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{put, send}
+	if clearFailures {
+		items = append(items, s.clearFailures(c.Email))
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 1) {
+		return auth.ErrSendLimit
+	}
+	if err != nil {
+		return fmt.Errorf("create challenge: %w", err)
+	}
+	return nil
+}
+
+// SetChannel records the channel, provider and address a fallback used.
+func (s *Store) SetChannel(ctx context.Context, c auth.Challenge) error {
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.AttributeExists(expression.Name(attrPK))).
+		WithUpdate(expression.Set(expression.Name(attrChannel), expression.Value(string(c.Channel))).
+			Set(expression.Name(attrAuthenticator), expression.Value(c.Authenticator)).
+			Set(expression.Name(attrTo), expression.Value(c.To)).
+			Set(expression.Name(attrDestination), expression.Value(c.Destination))).
+		Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(prefixChallenge + c.ID),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	return err
+}
+
+// DeleteChallenge removes a challenge.
+func (s *Store) DeleteChallenge(ctx context.Context, id string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(prefixChallenge + id)})
+	return err
+}
+
+// GetChallenge reads a challenge with a consistent read.
+func (s *Store) GetChallenge(ctx context.Context, id string) (auth.Challenge, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(prefixChallenge + id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return auth.Challenge{}, fmt.Errorf("get challenge: %w", err)
+	}
+	return decodeChallenge(out.Item)
+}
+
+func decodeChallenge(item map[string]types.AttributeValue) (auth.Challenge, error) {
+	if len(item) == 0 {
+		return auth.Challenge{}, auth.ErrChallengeGone
+	}
+	var c challengeItem
+	if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+		return auth.Challenge{}, fmt.Errorf("decode challenge: %w", err)
+	}
+	return c.challenge(), nil
+}
+
+// liveChallenge is the condition of a challenge whose MFA token is unused and unexpired.
+func liveChallenge(now time.Time) expression.ConditionBuilder {
+	return expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name(attrUsed).Equal(expression.Value(false))).
+		And(expression.Name(attrExpiresAt).GreaterThan(expression.Value(ms(now))))
+}
+
+// CountAttempt uses one attempt, under the condition that the challenge is live, its code unexpired,
+// its attempts not used up and (when given) its channel the one named. A refused attempt is not counted,
+// and the old item tells which condition failed.
+func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channel, now time.Time, maxAttempts int) (auth.Challenge, error) {
+	cond := liveChallenge(now).
+		And(expression.Name(attrAttempts).LessThan(expression.Value(maxAttempts))).
+		And(expression.Name(attrCodeExpiresAt).GreaterThan(expression.Value(ms(now))))
+	if channel != "" {
+		cond = cond.And(expression.Name(attrChannel).Equal(expression.Value(string(channel))))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).
+		WithUpdate(expression.Add(expression.Name(attrAttempts), expression.Value(1))).Build()
+	if err != nil {
+		return auth.Challenge{}, err
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(prefixChallenge + id),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return auth.Challenge{}, s.why(ctx, id, ccf.Item, now, maxAttempts, channel, true)
+	}
+	if err != nil {
+		return auth.Challenge{}, fmt.Errorf("count attempt: %w", err)
+	}
+	return decodeChallenge(out.Attributes)
+}
+
+// why tells which condition on a challenge failed, from the item returned with the failure or, for
+// engines that return none, from a fresh read.
+// For a resend (codeMatters false) an expired code is no reason: any other difference is a concurrent change.
+func (s *Store) why(ctx context.Context, id string, item map[string]types.AttributeValue, now time.Time, maxAttempts int, channel auth.Channel, codeMatters bool) error {
+	var c auth.Challenge
+	var err error
+	if item != nil {
+		c, err = decodeChallenge(item)
+	} else {
+		c, err = s.GetChallenge(ctx, id)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Used || !now.Before(c.ExpiresAt):
+		return auth.ErrChallengeGone
+	case c.Attempts >= maxAttempts:
+		return auth.ErrAttemptsExhausted
+	case channel != "" && c.Channel != channel:
+		return auth.ErrChannelMismatch
+	case codeMatters && !now.Before(c.CodeExpiresAt):
+		return auth.ErrCodeExpired
+	}
+	return auth.ErrConflict
+}
+
+// Consume marks the challenge used and stores the token in one transaction; only one of any number of
+// racing verifies can pass the condition.
+func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now time.Time) error {
+	expr, err := expression.NewBuilder().
+		WithCondition(liveChallenge(now).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))).
+		WithUpdate(expression.Set(expression.Name(attrUsed), expression.Value(true))).
+		Build()
+	if err != nil {
+		return err
+	}
+	put, err := s.putNew(newTokenItem(t))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(prefixChallenge + c.ID),
+			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}},
+		put,
+	}})
+	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
+		return auth.ErrChallengeGone
+	}
+	if err != nil {
+		return fmt.Errorf("consume challenge: %w", err)
+	}
+	return nil
+}
+
+// RotateCode replaces the challenge's code and counts the send, in one transaction. The challenge must
+// be exactly as read (same send count and code), live, and with attempts left.
+func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot auth.SendSlot, maxAttempts int) error {
+	now := next.LastSentAt
+	expr, err := expression.NewBuilder().
+		WithCondition(liveChallenge(now).
+			And(expression.Name(attrSends).Equal(expression.Value(prev.Sends))).
+			And(expression.Name(attrCodeHash).Equal(expression.Value(prev.CodeHash))).
+			And(expression.Name(attrAttempts).LessThan(expression.Value(maxAttempts)))).
+		WithUpdate(expression.Set(expression.Name(attrCodeHash), expression.Value(next.CodeHash)).
+			Set(expression.Name(attrCodeExpiresAt), expression.Value(ms(next.CodeExpiresAt))).
+			Set(expression.Name(attrAttempts), expression.Value(0)).
+			Set(expression.Name(attrSends), expression.Value(next.Sends)).
+			Set(expression.Name(attrLastSentAt), expression.Value(ms(next.LastSentAt)))).
+		Build()
+	if err != nil {
+		return err
+	}
+	send, err := s.countSend(slot)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(prefixChallenge + prev.ID),
+			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		send,
+	}})
+	reasons, ok := cancelled(err)
+	switch {
+	case ok && failedCondition(reasons, 0):
+		return s.why(ctx, prev.ID, reasons[0].Item, now, maxAttempts, "", false)
+	case ok && failedCondition(reasons, 1):
+		return auth.ErrSendLimit
+	case err != nil:
+		return fmt.Errorf("rotate code: %w", err)
+	}
+	return nil
+}
+
+// cancelled returns the cancellation reasons of a cancelled transaction.
+func cancelled(err error) ([]types.CancellationReason, bool) {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return tce.CancellationReasons, true
+	}
+	return nil, false
+}
+
+func failedCondition(reasons []types.CancellationReason, i int) bool {
+	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+}

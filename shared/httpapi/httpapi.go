@@ -1,0 +1,211 @@
+// Package httpapi turns API Gateway HTTP API (payload 2.0) events into domain calls and domain results
+// and errors into responses; it is the only place that knows status codes.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"mfagateway/shared/auth"
+)
+
+// MaxBodyBytes is the largest request body accepted (the contract's 16 KiB).
+const MaxBodyBytes = 16 << 10
+
+// Request and Response are the API Gateway HTTP API payload 2.0 shapes.
+type (
+	Request  = events.APIGatewayV2HTTPRequest
+	Response = events.APIGatewayV2HTTPResponse
+)
+
+// Error is a client-facing error: a status, a stable snake_case code and one plain sentence.
+type Error struct {
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter int            // seconds; 0 means no Retry-After header
+	Extra      map[string]any // extra body fields, such as attemptsRemaining
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func invalid(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf(format, args...)}
+}
+
+// The one table from errors to answers. Anything not listed is our fault: 500, details only in the log.
+func errorFor(err error) *Error {
+	var (
+		apiErr  *Error
+		rate    *auth.RateLimitError
+		codeErr *auth.CodeError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "The email, password or application is not valid."}
+	case errors.As(err, &rate):
+		e := &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "Too many requests; try again later."}
+		if rate.RetryAfter > 0 {
+			e.RetryAfter = auth.RetryAfterSeconds(rate.RetryAfter)
+		} else {
+			e.Message = "Too many codes were sent for this login; log in again."
+		}
+		return e
+	case errors.Is(err, auth.ErrDeliveryFailed):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "delivery_failed", Message: "The binding code could not be delivered; try again later."}
+	case errors.Is(err, auth.ErrInvalidMFAToken):
+		return &Error{Status: http.StatusUnauthorized, Code: "invalid_mfa_token", Message: "The MFA token is not valid; log in again."}
+	case errors.As(err, &codeErr):
+		return &Error{Status: http.StatusUnauthorized, Code: "invalid_code", Message: "The binding code is wrong.",
+			Extra: map[string]any{"attemptsRemaining": codeErr.Remaining}}
+	case errors.Is(err, auth.ErrCodeExpired):
+		return &Error{Status: http.StatusUnauthorized, Code: "code_expired", Message: "The binding code has expired; ask for a new one."}
+	case errors.Is(err, auth.ErrTooManyAttempts):
+		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "Too many wrong codes; log in again."}
+	case errors.Is(err, auth.ErrChannelMismatch):
+		return invalid("authenticatorCode is not the channel the code was sent by.")
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The service is busy; try again.", RetryAfter: 1}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong on our side; try again."}
+}
+
+// Handler serves the public auth routes.
+type Handler struct {
+	svc *auth.Service
+	log *slog.Logger
+}
+
+// New returns a handler over the service.
+func New(svc *auth.Service, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, log: log}
+}
+
+// Header returns a request header by case-insensitive name (API Gateway lower-cases them; other callers may not).
+func Header(req Request, name string) string {
+	if v, ok := req.Headers[name]; ok {
+		return v
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// route is the "METHOD /path" of a request, from the routeKey API Gateway sets or from the raw request.
+func route(req Request) string {
+	if req.RouteKey != "" && req.RouteKey != "$default" {
+		return req.RouteKey
+	}
+	return req.RequestContext.HTTP.Method + " " + req.RawPath
+}
+
+// body returns the decoded request body, refusing one over MaxBodyBytes.
+func body(req Request) ([]byte, *Error) {
+	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
+		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
+	if !req.IsBase64Encoded {
+		if len(req.Body) > MaxBodyBytes {
+			return nil, tooLarge
+		}
+		return []byte(req.Body), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBodyBytes+3 {
+		return nil, tooLarge
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, invalid("The request body is not valid base64.")
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, tooLarge
+	}
+	return b, nil
+}
+
+// decode reads the body as one JSON object into dst; errors name the field where they can.
+func decode(req Request, dst any) *Error {
+	b, apiErr := body(req)
+	if apiErr != nil {
+		return apiErr
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return invalid("The request body is required.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			if typeErr.Field == "" {
+				return invalid("The request body must be a JSON object.")
+			}
+			return invalid("%s must be a %s.", typeErr.Field, typeErr.Type.Kind())
+		}
+		return invalid("The request body is not valid JSON.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid("The request body must hold one JSON object and nothing after it.")
+	}
+	return nil
+}
+
+// respond encodes a success body.
+func respond(status int, v any) Response {
+	b, err := json.Marshal(v)
+	if err != nil { // only our own types are encoded here, so this is unreachable in practice
+		return Response{StatusCode: http.StatusInternalServerError, Headers: jsonHeaders(),
+			Body: `{"code":"internal_error","message":"Something went wrong on our side; try again."}`}
+	}
+	return Response{StatusCode: status, Headers: jsonHeaders(), Body: string(b)}
+}
+
+func jsonHeaders() map[string]string {
+	return map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
+}
+
+// fail answers an error, and logs it: in full when it is ours, by its code when it is the client's.
+func (h *Handler) fail(ctx context.Context, rt string, err error) Response {
+	e := errorFor(err)
+	if e.Status >= 500 && e.Code != "delivery_failed" {
+		h.log.ErrorContext(ctx, "request failed", "route", rt, "status", e.Status, "code", e.Code, "error", err.Error())
+	} else {
+		var apiErr *Error
+		if errors.As(err, &apiErr) { // refused before reaching the domain, which logs its own decisions
+			h.log.InfoContext(ctx, "request refused", "route", rt, "status", e.Status, "code", e.Code)
+		}
+	}
+	return ErrorResponse(e)
+}
+
+// ErrorResponse renders an Error as the contract's {"code", "message", ...} body.
+func ErrorResponse(e *Error) Response {
+	body := map[string]any{"code": e.Code, "message": e.Message}
+	for k, v := range e.Extra {
+		body[k] = v
+	}
+	resp := respond(e.Status, body)
+	if e.RetryAfter > 0 {
+		resp.Headers["Retry-After"] = strconv.Itoa(e.RetryAfter)
+	}
+	return resp
+}
+
+// NotFound is the answer for a route this function does not serve.
+func NotFound() Response {
+	return ErrorResponse(&Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such route."})
+}

@@ -1,0 +1,213 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+
+	"mfagateway/shared/auth"
+)
+
+// Routes of the public API.
+const (
+	RouteLogin  = "POST /api/auth/login"
+	RouteResend = "POST /api/auth/resendMultifactorBindingCode"
+	RouteVerify = "POST /api/auth/verifyMultifactorBindingCode"
+)
+
+// Limits on request fields beyond the body size; each is far above any real value.
+const (
+	maxEmailLen    = 254 // RFC 5321 path limit
+	maxPasswordLen = 1024
+	maxAppIDLen    = 128
+	maxURLLen      = 512
+	codeLen        = 6
+)
+
+// LoginFunction serves the login Lambda's two routes.
+func (h *Handler) LoginFunction(ctx context.Context, req Request) (Response, error) {
+	switch route(req) {
+	case RouteLogin:
+		return h.Login(ctx, req)
+	case RouteResend:
+		return h.Resend(ctx, req)
+	}
+	return NotFound(), nil
+}
+
+// VerifyFunction serves the verify Lambda's route.
+func (h *Handler) VerifyFunction(ctx context.Context, req Request) (Response, error) {
+	if route(req) != RouteVerify {
+		return NotFound(), nil
+	}
+	return h.Verify(ctx, req)
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	URL      string `json:"url"`
+}
+
+type loginResponse struct {
+	Name        string  `json:"name"`
+	Token       string  `json:"token"`
+	RedirectURL *string `json:"redirectUrl"`
+	ExpiresIn   int     `json:"expiresIn"`
+}
+
+type challengeResponse struct {
+	Token             string `json:"token"`
+	AuthenticatorCode string `json:"authenticatorCode"`
+	Authenticator     string `json:"authenticator"`
+	Destination       string `json:"destination"`
+	ExpiresIn         int    `json:"expiresIn"`
+}
+
+type verifyRequest struct {
+	Token             string `json:"token"`
+	AuthenticatorCode string `json:"authenticatorCode"`
+	BindingCode       string `json:"bindingCode"`
+}
+
+type verifyResponse struct {
+	Token             string  `json:"token"`
+	AuthenticatorCode string  `json:"authenticatorCode"`
+	Authenticator     string  `json:"authenticator"`
+	Name              string  `json:"name"`
+	RedirectURL       *string `json:"redirectUrl"`
+	ExpiresIn         int     `json:"expiresIn"`
+}
+
+type resendRequest struct {
+	Token string `json:"token"`
+}
+
+// Login handles POST /api/auth/login.
+func (h *Handler) Login(ctx context.Context, req Request) (Response, error) {
+	var in loginRequest
+	if err := decode(req, &in); err != nil {
+		return h.fail(ctx, RouteLogin, err), nil
+	}
+	li, err := loginInput(req, in)
+	if err != nil {
+		return h.fail(ctx, RouteLogin, err), nil
+	}
+	res, lerr := h.svc.Login(ctx, li)
+	if lerr != nil {
+		return h.fail(ctx, RouteLogin, lerr), nil
+	}
+	if res.MFA != nil {
+		return respond(http.StatusForbidden, newChallengeResponse(*res.MFA)), nil
+	}
+	return respond(http.StatusOK, loginResponse{Name: res.Name, Token: res.Token, ExpiresIn: secs(res.ExpiresIn)}), nil
+}
+
+func loginInput(req Request, in loginRequest) (auth.LoginInput, *Error) {
+	email := strings.TrimSpace(in.Email)
+	switch {
+	case email == "":
+		return auth.LoginInput{}, invalid("email is required.")
+	case !isEmail(email):
+		return auth.LoginInput{}, invalid("email must be an email address.")
+	case in.Password == "":
+		return auth.LoginInput{}, invalid("password is required.")
+	case len(in.Password) > maxPasswordLen:
+		return auth.LoginInput{}, invalid("password is longer than %d bytes.", maxPasswordLen)
+	}
+	li := auth.LoginInput{Email: email, Password: in.Password}
+	if id := strings.TrimSpace(Header(req, "appid")); id != "" {
+		if len(id) > maxAppIDLen || hasControl(id) {
+			return auth.LoginInput{}, invalid("The appId header is not an application id.")
+		}
+		li.App.ID = id
+		return li, nil
+	}
+	u := auth.NormalizeURL(in.URL)
+	if u == "" {
+		return auth.LoginInput{}, &Error{Status: http.StatusBadRequest, Code: "application_required",
+			Message: "Name the application with an appId header or a url property."}
+	}
+	if len(u) > maxURLLen || hasControl(u) {
+		return auth.LoginInput{}, invalid("url is not an application address.")
+	}
+	li.App.URL = u
+	return li, nil
+}
+
+// isEmail accepts a bare address (no display name) that net/mail parses back to itself.
+func isEmail(s string) bool {
+	if len(s) > maxEmailLen || hasControl(s) || strings.ContainsAny(s, " <>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && strings.EqualFold(a.Address, s)
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// Verify handles POST /api/auth/verifyMultifactorBindingCode.
+func (h *Handler) Verify(ctx context.Context, req Request) (Response, error) {
+	var in verifyRequest
+	if err := decode(req, &in); err != nil {
+		return h.fail(ctx, RouteVerify, err), nil
+	}
+	code := strings.TrimSpace(in.BindingCode)
+	var channel auth.Channel
+	switch {
+	case in.Token == "":
+		return h.fail(ctx, RouteVerify, invalid("token is required.")), nil
+	case code == "":
+		return h.fail(ctx, RouteVerify, invalid("bindingCode is required.")), nil
+	case len(code) != codeLen || strings.ContainsFunc(code, func(r rune) bool { return r < '0' || r > '9' }):
+		return h.fail(ctx, RouteVerify, invalid("bindingCode must be %d digits.", codeLen)), nil
+	case in.AuthenticatorCode == "":
+	case strings.EqualFold(in.AuthenticatorCode, string(auth.ChannelSMS)):
+		channel = auth.ChannelSMS
+	case strings.EqualFold(in.AuthenticatorCode, string(auth.ChannelEmail)):
+		channel = auth.ChannelEmail
+	default:
+		return h.fail(ctx, RouteVerify, invalid("authenticatorCode must be SMS or Email.")), nil
+	}
+	res, err := h.svc.Verify(ctx, in.Token, channel, code)
+	if err != nil {
+		return h.fail(ctx, RouteVerify, err), nil
+	}
+	return respond(http.StatusOK, verifyResponse{
+		Token: res.Token, AuthenticatorCode: string(res.Channel), Authenticator: res.Authenticator,
+		Name: res.Name, ExpiresIn: secs(res.ExpiresIn),
+	}), nil
+}
+
+// Resend handles POST /api/auth/resendMultifactorBindingCode.
+func (h *Handler) Resend(ctx context.Context, req Request) (Response, error) {
+	var in resendRequest
+	if err := decode(req, &in); err != nil {
+		return h.fail(ctx, RouteResend, err), nil
+	}
+	if in.Token == "" {
+		return h.fail(ctx, RouteResend, invalid("token is required.")), nil
+	}
+	res, err := h.svc.Resend(ctx, in.Token)
+	if err != nil {
+		return h.fail(ctx, RouteResend, err), nil
+	}
+	return respond(http.StatusOK, newChallengeResponse(res)), nil
+}
+
+func newChallengeResponse(c auth.ChallengeResult) challengeResponse {
+	return challengeResponse{
+		Token: c.Token, AuthenticatorCode: string(c.Channel), Authenticator: c.Authenticator,
+		Destination: c.Destination, ExpiresIn: secs(c.ExpiresIn),
+	}
+}
+
+// secs is a lifetime in whole seconds, rounded down so a client never waits past the real expiry.
+func secs(d time.Duration) int {
+	return int(max(d, 0) / time.Second)
+}

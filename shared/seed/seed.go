@@ -1,0 +1,182 @@
+// Package seed loads users and applications from a JSON seed file into the store, for local runs,
+// tests and first deployments.
+package seed
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/notify"
+)
+
+// Demo is the committed demo seed that `make run` starts with.
+//
+//go:embed demo.json
+var Demo []byte
+
+// File is a seed file.
+type File struct {
+	Applications []Application `json:"applications"`
+	Users        []User        `json:"users"`
+}
+
+// Application is one seeded application.
+type Application struct {
+	AppID            string `json:"appId"`
+	Name             string `json:"name"`
+	URL              string `json:"url"`
+	UniqueIdentifier string `json:"uniqueIdentifier"`
+	MFA              bool   `json:"enableMultiFactorAuthentication"`
+}
+
+// User is one seeded user. Password is plain text (hashed on load); PasswordHash is an argon2id PHC string.
+type User struct {
+	UserID       string   `json:"userId"`
+	Email        string   `json:"email"`
+	Name         string   `json:"name"`
+	Password     string   `json:"password"`
+	PasswordHash string   `json:"passwordHash"`
+	Mobile       string   `json:"mobile"`
+	Applications []string `json:"applications"`
+	Admin        bool     `json:"admin"`
+}
+
+// Parse decodes and validates a seed; every error names the entry and the field.
+func Parse(r io.Reader) (File, error) {
+	var f File
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return File{}, fmt.Errorf("seed is not valid: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return File{}, errors.New("seed is not valid: data after the JSON object")
+	}
+	return f, f.validate()
+}
+
+// ParseBytes is Parse over a byte slice.
+func ParseBytes(b []byte) (File, error) { return Parse(bytes.NewReader(b)) }
+
+func (f *File) validate() error {
+	var errs []error
+	apps := map[string]bool{}
+	urls := map[string]string{}
+	for i := range f.Applications {
+		a := &f.Applications[i]
+		at := fmt.Sprintf("applications[%d]", i)
+		if a.Name != "" {
+			at += fmt.Sprintf(" (%s)", a.Name)
+		}
+		if _, err := uuid.Parse(a.AppID); err != nil {
+			errs = append(errs, fmt.Errorf("%s: appId: %q is not a UUID", at, a.AppID))
+		} else if apps[a.AppID] {
+			errs = append(errs, fmt.Errorf("%s: appId: %s appears twice", at, a.AppID))
+		}
+		apps[a.AppID] = true
+		if strings.TrimSpace(a.Name) == "" {
+			errs = append(errs, fmt.Errorf("%s: name: required", at))
+		}
+		a.URL = auth.NormalizeURL(a.URL)
+		if a.URL == "" {
+			errs = append(errs, fmt.Errorf("%s: url: required", at))
+		} else if other, dup := urls[a.URL]; dup {
+			errs = append(errs, fmt.Errorf("%s: url: %s is already the url of %s", at, a.URL, other))
+		}
+		urls[a.URL] = a.AppID
+	}
+	emails := map[string]bool{}
+	for i := range f.Users {
+		u := &f.Users[i]
+		at := fmt.Sprintf("users[%d]", i)
+		u.Email = auth.NormalizeEmail(u.Email)
+		if u.Email != "" {
+			at += fmt.Sprintf(" (%s)", u.Email)
+		}
+		if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
+			errs = append(errs, fmt.Errorf("%s: email: not an email address", at))
+		} else if emails[u.Email] {
+			errs = append(errs, fmt.Errorf("%s: email: appears twice", at))
+		}
+		emails[u.Email] = true
+		if u.UserID != "" {
+			if _, err := uuid.Parse(u.UserID); err != nil {
+				errs = append(errs, fmt.Errorf("%s: userId: %q is not a UUID", at, u.UserID))
+			}
+		}
+		if strings.TrimSpace(u.Name) == "" {
+			errs = append(errs, fmt.Errorf("%s: name: required", at))
+		}
+		if (u.Password == "") == (u.PasswordHash == "") {
+			errs = append(errs, fmt.Errorf("%s: password: give exactly one of password and passwordHash", at))
+		}
+		if u.Mobile != "" {
+			m, err := notify.NormalizePhone(u.Mobile)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: mobile: %w", at, err))
+			}
+			u.Mobile = m
+		}
+		for j, id := range u.Applications {
+			if !apps[id] {
+				errs = append(errs, fmt.Errorf("%s: applications[%d]: %q is not an application of this seed", at, j, id))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Store is what loading a seed writes to.
+type Store interface {
+	PutApplication(ctx context.Context, a auth.Application) error
+	PutUser(ctx context.Context, u auth.User) error
+}
+
+// Hasher turns seeded plain-text passwords into PHC strings.
+type Hasher interface {
+	Hash(password string) (string, error)
+}
+
+// userNamespace derives stable user IDs from emails, so a reseeded local run keeps its IDs.
+var userNamespace = uuid.MustParse("0b7c3f7e-2d55-4b8f-9d0e-6a4f1c2b9e31")
+
+// Load writes the seed's applications and users.
+func (f File) Load(ctx context.Context, store Store, hasher Hasher, now time.Time) error {
+	for _, a := range f.Applications {
+		app := auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier,
+			MFA: a.MFA, CreateDate: now, UpdateDate: now}
+		if err := store.PutApplication(ctx, app); err != nil {
+			return fmt.Errorf("application %s: %w", a.AppID, err)
+		}
+	}
+	for _, u := range f.Users {
+		phc := u.PasswordHash
+		if phc == "" {
+			var err error
+			if phc, err = hasher.Hash(u.Password); err != nil {
+				return fmt.Errorf("user %s: hash password: %w", u.Email, err)
+			}
+		}
+		id := u.UserID
+		if id == "" {
+			id = uuid.NewSHA1(userNamespace, []byte(u.Email)).String()
+		}
+		user := auth.User{ID: id, Email: u.Email, Name: u.Name, PasswordHash: phc, Mobile: u.Mobile,
+			Admin: u.Admin, Applications: u.Applications}
+		if err := store.PutUser(ctx, user); err != nil {
+			return fmt.Errorf("user %s: %w", u.Email, err)
+		}
+	}
+	return nil
+}
