@@ -1,0 +1,155 @@
+// Package testenv starts and stops the external tools integration tests need (moto_server, the Lambda
+// Runtime Interface Emulator) on loopback ports below 32768, and skips or fails when a tool is missing.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// InCI reports whether the tests run under CI, where a missing tool is a failure, not a skip.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// RequireTool returns the path of a tool, skipping the test when it is missing (failing under CI=true).
+// Tests that need tools also skip under -short.
+func RequireTool(t testing.TB, name, why string) string {
+	t.Helper()
+	if testing.Short() && !InCI() {
+		t.Skipf("-short: skipping test that needs %s", name)
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if InCI() {
+			t.Fatalf("%s is required under CI=true (%s) but is not on PATH", name, why)
+		}
+		t.Skipf("%s not found on PATH (%s); install it to run this test", name, why)
+	}
+	return path
+}
+
+// FreePort returns a loopback port in [20000, 32000) that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			_ = ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free loopback port below 32768")
+	return 0
+}
+
+// Process is a started tool; Stop ends it by its own PID.
+type Process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start runs a command in its own process group and registers its stop with t.Cleanup.
+func Start(t testing.TB, name string, args []string, env []string) *Process {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if testing.Verbose() {
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &Process{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// PID is the process ID.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Stop ends the process and its children (its process group): SIGTERM, then SIGKILL after 3 s.
+func (p *Process) Stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(3 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitHTTP polls url until it answers (any status) or the timeout passes.
+func WaitHTTP(t testing.TB, p *Process, url string, timeout time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			return
+		}
+		if p != nil && p.Exited() {
+			t.Fatalf("process exited before %s answered", url)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s did not answer within %s: %v", url, timeout, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Moto is a running moto_server.
+type Moto struct {
+	URL     string
+	Process *Process
+}
+
+// StartMoto starts moto_server (DynamoDB, SNS, SES) on a free loopback port for the test.
+func StartMoto(t testing.TB) *Moto {
+	t.Helper()
+	bin := RequireTool(t, "moto_server", "local DynamoDB, SNS and SES")
+	port := FreePort(t)
+	p := Start(t, bin, []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}, nil)
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	WaitHTTP(t, p, url+"/moto-api/", 30*time.Second)
+	return &Moto{URL: url, Process: p}
+}
+
+// Reset clears everything moto holds.
+func (m *Moto) Reset(t testing.TB) {
+	t.Helper()
+	resp, err := http.Post(m.URL+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		t.Fatalf("reset moto: %v", err)
+	}
+	_ = resp.Body.Close()
+}
