@@ -24,12 +24,54 @@ import (
 // lambdaHandler is a function's handler as lambda.Start would call it.
 type lambdaHandler func(context.Context, httpapi.Request) (httpapi.Response, error)
 
+// authorizerHandler is the token authorizer as lambda.Start would call it.
+type authorizerHandler func(context.Context, httpapi.AuthorizerRequest) (httpapi.AuthorizerResponse, error)
+
+// route is one API route: a route key with {param} segments, its function, and whether the token
+// authorizer runs first.
+type route struct {
+	key       string // "METHOD /path/{param}"
+	handler   lambdaHandler
+	protected bool
+}
+
 // gateway plays API Gateway: it matches a route, turns the HTTP request into a payload 2.0 event,
-// calls the function's handler and writes its response back.
+// runs the authorizer for protected routes, calls the function's handler and writes its response back.
+// Unlike a deployment it caches no authorizer result, so a logout shows at once.
 type gateway struct {
-	routes map[string]lambdaHandler // by "METHOD /path"
-	outbox *notify.Outbox
-	log    *slog.Logger
+	routes     []route
+	authorizer authorizerHandler
+	outbox     *notify.Outbox
+	log        *slog.Logger
+}
+
+// match finds the route of a request and the values of its path parameters.
+func (g *gateway) match(method, path string) (route, map[string]string, bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for _, rt := range g.routes {
+		m, pattern, _ := strings.Cut(rt.key, " ")
+		if m != method {
+			continue
+		}
+		psegs := strings.Split(strings.Trim(pattern, "/"), "/")
+		if len(psegs) != len(segs) {
+			continue
+		}
+		params := map[string]string{}
+		ok := true
+		for i, p := range psegs {
+			if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && segs[i] != "" {
+				params[p[1:len(p)-1]] = segs[i]
+			} else if p != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return rt, params, true
+		}
+	}
+	return route{}, nil, false
 }
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,25 +79,63 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveOutbox(w)
 		return
 	}
-	routeKey := r.Method + " " + r.URL.Path
-	h, ok := g.routes[routeKey]
+	rt, params, ok := g.match(r.Method, r.URL.Path)
 	if !ok {
 		writeResponse(w, httpapi.NotFound())
 		return
 	}
-	ev, err := toEvent(r, routeKey)
+	ev, err := toEvent(r, rt.key)
 	if err != nil {
 		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body could not be read."}))
 		return
 	}
+	if len(params) > 0 {
+		ev.PathParameters = params
+	}
 	ctx := logging.WithRequestID(r.Context(), ev.RequestContext.RequestID)
-	resp, err := h(ctx, ev)
+	if rt.protected && !g.authorize(ctx, w, &ev) {
+		return
+	}
+	resp, err := rt.handler(ctx, ev)
 	if err != nil { // what API Gateway does when a function fails
-		g.log.ErrorContext(ctx, "function error", "route", routeKey, "error", err.Error())
+		g.log.ErrorContext(ctx, "function error", "route", rt.key, "error", err.Error())
 		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Internal Server Error"}))
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// authorize does what API Gateway does for a Lambda authorizer with identity sources Authorization and
+// appId: a missing source is 401 without calling it, an error is 500, a denial 403, and an allowance
+// hands its context (through JSON, as on AWS) to the function.
+func (g *gateway) authorize(ctx context.Context, w http.ResponseWriter, ev *httpapi.Request) bool {
+	gatewayError := func(status int, msg string) {
+		writeResponse(w, httpapi.Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"},
+			Body: `{"message":"` + msg + `"}`})
+	}
+	if httpapi.Header(*ev, "authorization") == "" || httpapi.Header(*ev, "appid") == "" {
+		gatewayError(http.StatusUnauthorized, "Unauthorized")
+		return false
+	}
+	res, err := g.authorizer(ctx, httpapi.AuthorizerRequest{
+		Version: "2.0", Type: "REQUEST", RouteKey: ev.RouteKey, RawPath: ev.RawPath, RawQueryString: ev.RawQueryString,
+		IdentitySource: []string{httpapi.Header(*ev, "authorization"), httpapi.Header(*ev, "appid")},
+		Headers:        ev.Headers, RequestContext: ev.RequestContext, PathParameters: ev.PathParameters,
+	})
+	if err != nil {
+		g.log.ErrorContext(ctx, "authorizer error", "route", ev.RouteKey, "error", err.Error())
+		gatewayError(http.StatusInternalServerError, "Internal Server Error")
+		return false
+	}
+	if !res.IsAuthorized {
+		gatewayError(http.StatusForbidden, "Forbidden")
+		return false
+	}
+	raw, _ := json.Marshal(res.Context)
+	var lambdaCtx map[string]any
+	_ = json.Unmarshal(raw, &lambdaCtx)
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: lambdaCtx}
+	return true
 }
 
 func (g *gateway) serveOutbox(w http.ResponseWriter) {

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
+
 	"mfagateway/shared/auth"
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
@@ -121,17 +123,31 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 		Store: store, Hasher: hasher, SMS: outbox.SMS(), Email: outbox.Email(),
 		Secret: cfg.Secret, Policy: cfg.Policy, Log: log,
 	})
-	h := httpapi.New(svc, log)
 	a := &app{engine: engine, outbox: outbox, gateway: &gateway{
-		outbox: outbox, log: log,
-		routes: map[string]lambdaHandler{
-			httpapi.RouteLogin:  h.LoginFunction,
-			httpapi.RouteResend: h.LoginFunction,
-			httpapi.RouteVerify: h.VerifyFunction,
-		},
+		outbox: outbox, log: log, routes: routes(svc, store, log),
+		authorizer: httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)).Handle,
 	}}
 	printUsers(stdout, name, data)
 	return a, nil
+}
+
+// routes wires the same handlers the functions' mains wire, one route table for the whole API.
+func routes(svc *auth.Service, store *dynamo.Store, log *slog.Logger) []route {
+	h := httpapi.New(svc, log)
+	guard := httpapi.NewGuard(nil, log)
+	session := httpapi.NewSession(auth.NewSessions(store, nil, log), log)
+	apps := guard.Wrap("applications", httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log).Handle)
+	rs := []route{
+		{key: httpapi.RouteLogin, handler: h.LoginFunction},
+		{key: httpapi.RouteResend, handler: h.LoginFunction},
+		{key: httpapi.RouteVerify, handler: h.VerifyFunction},
+		{key: httpapi.RouteMe, handler: guard.Wrap(httpapi.RouteMe, session.Me), protected: true},
+		{key: httpapi.RouteLogout, handler: guard.Wrap(httpapi.RouteLogout, session.Logout), protected: true},
+	}
+	for _, key := range httpapi.ApplicationRoutes {
+		rs = append(rs, route{key: key, handler: apps, protected: true})
+	}
+	return rs
 }
 
 func (a *app) close() {

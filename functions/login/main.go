@@ -1,4 +1,5 @@
-// Command login is the Lambda behind POST /api/auth/login and POST /api/auth/resendMultifactorBindingCode.
+// Command login is the Lambda behind POST /api/auth/login and POST /api/auth/resendMultifactorBindingCode,
+// and, behind the token authorizer, GET /api/auth/me and POST /api/auth/logout.
 package main
 
 import (
@@ -32,8 +33,9 @@ func main() {
 		log.Error("aws configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	svc := auth.NewService(auth.Deps{
-		Store:  dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Store:  store,
 		Hasher: password.New(password.Default),
 		SMS:    notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
 		Email:  notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender),
@@ -41,5 +43,13 @@ func main() {
 		Policy: cfg.Policy,
 		Log:    log,
 	})
-	lambda.Start(httpapi.New(svc, log).LoginFunction)
+	h := httpapi.New(svc, log)
+	session := httpapi.NewSession(auth.NewSessions(store, nil, log), log)
+	guard := httpapi.NewGuard(nil, log)
+	lambda.Start(httpapi.Router{
+		httpapi.RouteLogin:  h.Login,
+		httpapi.RouteResend: h.Resend,
+		httpapi.RouteMe:     guard.Wrap(httpapi.RouteMe, session.Me),
+		httpapi.RouteLogout: guard.Wrap(httpapi.RouteLogout, session.Logout),
+	}.Serve)
 }

@@ -48,6 +48,7 @@ type Application struct {
 	MFA              bool // enableMultiFactorAuthentication
 	CreateDate       time.Time
 	UpdateDate       time.Time
+	Version          int // bumped by every change; guards concurrent replaces
 }
 
 // AppRef names the application of a login: by ID (the appId header) or by URL.
@@ -215,3 +216,48 @@ var (
 	ErrTooManyAttempts    = errors.New("too many attempts")
 	ErrDeliveryFailed     = errors.New("binding code could not be delivered")
 )
+
+// Session is what a live auth token stands for.
+type Session struct {
+	TokenID   string
+	UserID    string
+	Email     string
+	Name      string
+	AppID     string
+	Admin     bool
+	ExpiresAt time.Time
+}
+
+// ApplicationPatch holds the fields a PATCH changes; nil leaves a field as it is.
+type ApplicationPatch struct {
+	Name             *string
+	URL              *string
+	UniqueIdentifier *string
+	MFA              *bool
+}
+
+// Errors of the protected routes.
+var (
+	ErrInvalidToken = errors.New("auth token missing, unknown, expired, revoked or of another application")
+	ErrForbidden    = errors.New("caller is not an admin")
+	ErrNotFound     = errors.New("not found")
+	ErrURLTaken     = errors.New("url belongs to another application")
+)
+
+// TokenStore is what checking and revoking auth tokens needs.
+type TokenStore interface {
+	// GetToken reads a token by ID (ErrNotFound when absent); revoked reports a logout.
+	GetToken(ctx context.Context, id string) (t Token, revoked bool, err error)
+	// RevokeToken marks a token revoked (ErrNotFound when absent).
+	RevokeToken(ctx context.Context, id string) error
+}
+
+// ApplicationStore is what managing applications needs.
+type ApplicationStore interface {
+	GetApplication(ctx context.Context, id string) (Application, error)
+	// CreateApplication stores a new application (ErrURLTaken when its url is another's).
+	CreateApplication(ctx context.Context, a Application) error
+	// ReplaceApplication swaps prev for next, moving the url index with it, provided prev is still
+	// what is stored (ErrConflict otherwise) and the url is free (ErrURLTaken).
+	ReplaceApplication(ctx context.Context, prev, next Application) error
+}

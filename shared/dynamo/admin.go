@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,7 +13,7 @@ import (
 )
 
 // ErrURLTaken is returned when another application already has the url.
-var ErrURLTaken = errors.New("url belongs to another application")
+var ErrURLTaken = auth.ErrURLTaken
 
 // PutUser creates or replaces a user.
 func (s *Store) PutUser(ctx context.Context, u auth.User) error {
@@ -33,22 +32,32 @@ func (s *Store) PutApplication(ctx context.Context, a auth.Application) error {
 	if err != nil {
 		return fmt.Errorf("encode application: %w", err)
 	}
-	byURL, err := attributevalue.MarshalMap(newAppItem(prefixAppURL+a.URL, a))
-	if err != nil {
-		return fmt.Errorf("encode application: %w", err)
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: byID}}}
+	if a.URL != "" {
+		byURL, err := s.urlCopy(a)
+		if err != nil {
+			return err
+		}
+		items = append(items, byURL)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: byID}},
-		{Put: &types.Put{
-			TableName: &s.table, Item: byURL,
-			ConditionExpression:       aws.String("attribute_not_exists(pk) OR appId = :id"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: a.ID}},
-		}},
-	}})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 1) {
 		return ErrURLTaken
 	}
 	return err
+}
+
+// urlCopy writes the url index of an application; it may only replace the same application's.
+func (s *Store) urlCopy(a auth.Application) (types.TransactWriteItem, error) {
+	byURL, err := attributevalue.MarshalMap(newAppItem(prefixAppURL+a.URL, a))
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode application: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: byURL,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR appId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: a.ID}},
+	}}, nil
 }
 
 // CreateTable creates the gateway's table as the template declares it (string key "pk", on demand)

@@ -71,12 +71,14 @@ type appItem struct {
 	MFA              bool   `dynamodbav:"enableMultiFactorAuthentication"`
 	CreateDate       string `dynamodbav:"createDate"`
 	UpdateDate       string `dynamodbav:"updateDate"`
+	Version          int    `dynamodbav:"version"`
 }
 
 func newAppItem(pk string, a auth.Application) appItem {
 	return appItem{
 		PK: pk, AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
 		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
+		Version: a.Version,
 	}
 }
 
@@ -85,7 +87,7 @@ func (i appItem) application() auth.Application {
 	updated, _ := time.Parse(time.RFC3339, i.UpdateDate)
 	return auth.Application{
 		ID: i.AppID, Name: i.Name, URL: i.URL, UniqueIdentifier: i.UniqueIdentifier, MFA: i.MFA,
-		CreateDate: created, UpdateDate: updated,
+		CreateDate: created, UpdateDate: updated, Version: i.Version,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -77,6 +78,16 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "Too many wrong codes; log in again."}
 	case errors.Is(err, auth.ErrChannelMismatch):
 		return invalid("authenticatorCode is not the channel the code was sent by.")
+	case errors.Is(err, auth.ErrInvalidToken):
+		return invalidToken()
+	case errors.Is(err, auth.ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "Only admins may do this."}
+	case errors.Is(err, auth.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such application."}
+	case errors.Is(err, auth.ErrURLTaken):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "Another application already has this url."}
+	case errors.Is(err, auth.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "The application changed meanwhile; try again."}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The service is busy; try again.", RetryAfter: 1}
 	}
@@ -115,8 +126,8 @@ func route(req Request) string {
 	return req.RequestContext.HTTP.Method + " " + req.RawPath
 }
 
-// body returns the decoded request body, refusing one over MaxBodyBytes.
-func body(req Request) ([]byte, *Error) {
+// bodyBytes returns the decoded request body, refusing one over MaxBodyBytes.
+func bodyBytes(req Request) ([]byte, *Error) {
 	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
 	if !req.IsBase64Encoded {
@@ -140,24 +151,40 @@ func body(req Request) ([]byte, *Error) {
 
 // decode reads the body as one JSON object into dst; errors name the field where they can.
 func decode(req Request, dst any) *Error {
-	b, apiErr := body(req)
+	b, apiErr := bodyBytes(req)
 	if apiErr != nil {
 		return apiErr
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return invalid("The request body is required.")
-	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			if typeErr.Field == "" {
-				return invalid("The request body must be a JSON object.")
-			}
-			return invalid("%s must be a %s.", typeErr.Field, typeErr.Type.Kind())
-		}
-		return invalid("The request body is not valid JSON.")
+		return jsonError(err)
 	}
+	return trailing(dec)
+}
+
+// jsonError explains a decoding failure, naming the property where there is one.
+func jsonError(err error) *Error {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return invalid("The request body is required.")
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return invalid("The request body must be a JSON object.")
+		}
+		kind := typeErr.Type.Kind().String()
+		if typeErr.Type.Kind() == reflect.Pointer {
+			kind = typeErr.Type.Elem().Kind().String()
+		}
+		return invalid("%s must be a %s.", typeErr.Field, strings.Replace(kind, "bool", "boolean", 1))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return invalid("Unknown property %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return invalid("The request body is not valid JSON.")
+}
+
+// trailing refuses anything after the one JSON value of a body.
+func trailing(dec *json.Decoder) *Error {
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("The request body must hold one JSON object and nothing after it.")
 	}

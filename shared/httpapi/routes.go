@@ -27,23 +27,28 @@ const (
 	codeLen        = 6
 )
 
-// LoginFunction serves the login Lambda's two routes.
-func (h *Handler) LoginFunction(ctx context.Context, req Request) (Response, error) {
-	switch route(req) {
-	case RouteLogin:
-		return h.Login(ctx, req)
-	case RouteResend:
-		return h.Resend(ctx, req)
+// HandlerFunc is a function's handler as lambda.Start calls it.
+type HandlerFunc func(context.Context, Request) (Response, error)
+
+// Router dispatches a function's routes by route key ("METHOD /path/{param}").
+type Router map[string]HandlerFunc
+
+// Serve calls the handler of the request's route, or answers 404.
+func (r Router) Serve(ctx context.Context, req Request) (Response, error) {
+	if h, ok := r[route(req)]; ok {
+		return h(ctx, req)
 	}
 	return NotFound(), nil
 }
 
+// LoginFunction serves the public routes of the login Lambda.
+func (h *Handler) LoginFunction(ctx context.Context, req Request) (Response, error) {
+	return Router{RouteLogin: h.Login, RouteResend: h.Resend}.Serve(ctx, req)
+}
+
 // VerifyFunction serves the verify Lambda's route.
 func (h *Handler) VerifyFunction(ctx context.Context, req Request) (Response, error) {
-	if route(req) != RouteVerify {
-		return NotFound(), nil
-	}
-	return h.Verify(ctx, req)
+	return Router{RouteVerify: h.Verify}.Serve(ctx, req)
 }
 
 type loginRequest struct {

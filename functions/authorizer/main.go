@@ -1,0 +1,33 @@
+// Command authorizer is the HTTP API Lambda authorizer (payload 2.0, simple responses) of the protected routes.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/awsclient"
+	"mfagateway/shared/config"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/logging"
+)
+
+func main() {
+	cfg, err := config.Load(os.Getenv, config.Need{Table: true})
+	log := logging.New(os.Stdout, cfg.LogLevel)
+	if err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := awsclient.Load(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	sessions := auth.NewSessions(dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil, log)
+	lambda.Start(httpapi.NewAuthorizer(sessions).Handle)
+}

@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Applications manages applications; every method is for admins only.
+type Applications struct {
+	store ApplicationStore
+	clock func() time.Time
+	newID func() string
+	log   *slog.Logger
+}
+
+// NewApplications returns the application service; newID makes appIds (UUIDs).
+func NewApplications(store ApplicationStore, clock func() time.Time, newID func() string, log *slog.Logger) *Applications {
+	if clock == nil {
+		clock = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Applications{store: store, clock: clock, newID: newID, log: log}
+}
+
+func (a *Applications) admin(ctx context.Context, who Session, action string) error {
+	if who.Admin {
+		return nil
+	}
+	a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", "forbidden", "userId", who.UserID)
+	return ErrForbidden
+}
+
+// Create stores a new application with a fresh appId.
+func (a *Applications) Create(ctx context.Context, who Session, app Application) (Application, error) {
+	if err := a.admin(ctx, who, "create"); err != nil {
+		return Application{}, err
+	}
+	now := a.clock().UTC().Truncate(time.Second)
+	app.ID, app.CreateDate, app.UpdateDate, app.Version = a.newID(), now, now, 0
+	app.URL = NormalizeURL(app.URL)
+	if err := a.store.CreateApplication(ctx, app); err != nil {
+		return Application{}, a.fail(ctx, who, "create", err)
+	}
+	a.log.InfoContext(ctx, "application created", "event", "applications", "action", "create", "outcome", "created",
+		"appId", app.ID, "mfa", app.MFA, "userId", who.UserID)
+	return app, nil
+}
+
+// Get reads one application.
+func (a *Applications) Get(ctx context.Context, who Session, id string) (Application, error) {
+	if err := a.admin(ctx, who, "get"); err != nil {
+		return Application{}, err
+	}
+	app, err := a.store.GetApplication(ctx, id)
+	if err != nil {
+		return Application{}, a.fail(ctx, who, "get", err)
+	}
+	return app, nil
+}
+
+// Patch changes the given fields.
+func (a *Applications) Patch(ctx context.Context, who Session, id string, p ApplicationPatch) error {
+	return a.change(ctx, who, "patch", id, func(app *Application) {
+		if p.Name != nil {
+			app.Name = *p.Name
+		}
+		if p.URL != nil {
+			app.URL = NormalizeURL(*p.URL)
+		}
+		if p.UniqueIdentifier != nil {
+			app.UniqueIdentifier = *p.UniqueIdentifier
+		}
+		if p.MFA != nil {
+			app.MFA = *p.MFA
+		}
+	})
+}
+
+// Replace sets every field; what next leaves empty takes its default.
+func (a *Applications) Replace(ctx context.Context, who Session, id string, next Application) error {
+	return a.change(ctx, who, "put", id, func(app *Application) {
+		app.Name, app.URL, app.UniqueIdentifier, app.MFA = next.Name, NormalizeURL(next.URL), next.UniqueIdentifier, next.MFA
+	})
+}
+
+// change reads, edits and writes back an application; a concurrent change is retried a few times.
+func (a *Applications) change(ctx context.Context, who Session, action, id string, edit func(*Application)) error {
+	if err := a.admin(ctx, who, action); err != nil {
+		return err
+	}
+	for try := 0; ; try++ {
+		prev, err := a.store.GetApplication(ctx, id)
+		if err != nil {
+			return a.fail(ctx, who, action, err)
+		}
+		next := prev
+		edit(&next)
+		next.UpdateDate = a.clock().UTC().Truncate(time.Second)
+		err = a.store.ReplaceApplication(ctx, prev, next)
+		if errors.Is(err, ErrConflict) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return a.fail(ctx, who, action, err)
+		}
+		a.log.InfoContext(ctx, "application changed", "event", "applications", "action", action, "outcome", "changed",
+			"appId", id, "mfa", next.MFA, "userId", who.UserID)
+		return nil
+	}
+}
+
+func (a *Applications) fail(ctx context.Context, who Session, action string, err error) error {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrURLTaken) {
+		a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", err.Error(), "userId", who.UserID)
+		return err
+	}
+	return fmt.Errorf("%s application: %w", action, err)
+}

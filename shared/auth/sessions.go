@@ -1,0 +1,77 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Sessions checks and revokes auth tokens.
+type Sessions struct {
+	store TokenStore
+	clock func() time.Time
+	log   *slog.Logger
+}
+
+// NewSessions returns the token checker; a nil clock means time.Now.
+func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Sessions {
+	if clock == nil {
+		clock = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Sessions{store: store, clock: clock, log: log}
+}
+
+// Authorize accepts only a live, unrevoked token of the named application. It costs one read at most.
+func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
+	id, ok := secretID(bearer)
+	log := s.log.With("event", "authorize", "token", shortID(id), "appId", appID)
+	if !ok || appID == "" {
+		reason := "malformed token"
+		if appID == "" {
+			reason = "no appId"
+		}
+		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason)
+		return Session{}, ErrInvalidToken
+	}
+	t, revoked, err := s.store.GetToken(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", "unknown")
+		return Session{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("authorize: %w", err)
+	}
+	reason := ""
+	switch {
+	case revoked:
+		reason = "revoked"
+	case !s.clock().Before(t.ExpiresAt):
+		reason = "expired"
+	case t.AppID != appID:
+		reason = "other application"
+	}
+	if reason != "" {
+		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason, "userId", t.UserID)
+		return Session{}, ErrInvalidToken
+	}
+	log.DebugContext(ctx, "token accepted", "outcome", "authorized", "userId", t.UserID)
+	return Session{TokenID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin, ExpiresAt: t.ExpiresAt}, nil
+}
+
+// Logout revokes the session's token.
+func (s *Sessions) Logout(ctx context.Context, sess Session) error {
+	err := s.store.RevokeToken(ctx, sess.TokenID)
+	if errors.Is(err, ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	s.log.InfoContext(ctx, "logged out", "event", "logout", "outcome", "revoked", "userId", sess.UserID, "token", shortID(sess.TokenID))
+	return nil
+}

@@ -1,0 +1,143 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mfagateway/shared/auth"
+)
+
+var (
+	_ auth.TokenStore       = (*Store)(nil)
+	_ auth.ApplicationStore = (*Store)(nil)
+)
+
+// GetToken reads an auth token with one consistent GetItem, so a logout is seen at once.
+func (s *Store) GetToken(ctx context.Context, id string) (auth.Token, bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(prefixToken + id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return auth.Token{}, false, fmt.Errorf("get token: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return auth.Token{}, false, auth.ErrNotFound
+	}
+	var t tokenItem
+	if err := attributevalue.UnmarshalMap(out.Item, &t); err != nil {
+		return auth.Token{}, false, fmt.Errorf("decode token: %w", err)
+	}
+	return auth.Token{
+		ID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin,
+		IssuedAt: fromMS(t.IssuedAt), ExpiresAt: fromMS(t.ExpiresAt),
+	}, t.Revoked, nil
+}
+
+// RevokeToken marks an auth token revoked.
+func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(prefixToken + id),
+		UpdateExpression:          aws.String("SET revoked = :true"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return auth.ErrNotFound
+	}
+	return err
+}
+
+// GetApplication reads an application by appId.
+func (s *Store) GetApplication(ctx context.Context, id string) (auth.Application, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(prefixApp + id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return auth.Application{}, fmt.Errorf("get application: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return auth.Application{}, auth.ErrNotFound
+	}
+	var a appItem
+	if err := attributevalue.UnmarshalMap(out.Item, &a); err != nil {
+		return auth.Application{}, fmt.Errorf("decode application: %w", err)
+	}
+	return a.application(), nil
+}
+
+// CreateApplication writes a new application and its url index in one transaction.
+func (s *Store) CreateApplication(ctx context.Context, a auth.Application) error {
+	byID, err := s.putNew(newAppItem(prefixApp+a.ID, a))
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{byID}
+	if a.URL != "" {
+		byURL, err := s.putNew(newAppItem(prefixAppURL+a.URL, a))
+		if err != nil {
+			return err
+		}
+		items = append(items, byURL)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	reasons, ok := cancelled(err)
+	switch {
+	case ok && failedCondition(reasons, 1):
+		return auth.ErrURLTaken
+	case ok && failedCondition(reasons, 0):
+		return auth.ErrConflict
+	case err != nil:
+		return fmt.Errorf("create application: %w", err)
+	}
+	return nil
+}
+
+// ReplaceApplication writes next over prev in one transaction: the item by appId (only if still at
+// prev's version), the url index under next's url, and the removal of prev's url index when it moved.
+func (s *Store) ReplaceApplication(ctx context.Context, prev, next auth.Application) error {
+	next.Version = prev.Version + 1
+	byID, err := attributevalue.MarshalMap(newAppItem(prefixApp+next.ID, next))
+	if err != nil {
+		return fmt.Errorf("encode application: %w", err)
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.table, Item: byID,
+		ConditionExpression: aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":v": &types.AttributeValueMemberN{Value: strconv.Itoa(prev.Version)},
+		},
+	}}}
+	if next.URL != "" {
+		byURL, err := s.urlCopy(next)
+		if err != nil {
+			return err
+		}
+		items = append(items, byURL)
+	}
+	if prev.URL != "" && prev.URL != next.URL {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &s.table, Key: key(prefixAppURL + prev.URL),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR appId = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: prev.ID}},
+		}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	reasons, ok := cancelled(err)
+	switch {
+	case ok && failedCondition(reasons, 0):
+		return auth.ErrConflict
+	case ok && next.URL != "" && failedCondition(reasons, 1):
+		return auth.ErrURLTaken
+	case err != nil:
+		return fmt.Errorf("replace application: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"mfagateway/shared/auth"
+)
+
+// Routes of the applications endpoint (the Planon IoT OData shape, with its Patch/Put aliases).
+const (
+	RouteAppCreate     = "POST /odata/Applications"
+	RouteAppGet        = "GET /odata/Applications/{appId}"
+	RouteAppPatch      = "PATCH /odata/Applications/{appId}"
+	RouteAppPatchAlias = "PATCH /odata/Applications/Patch/{appId}"
+	RouteAppPut        = "PUT /odata/Applications/{appId}"
+	RouteAppPutAlias   = "PUT /odata/Applications/Put/{appId}"
+
+	applicationsPath = "/odata/Applications"
+	maxNameLen       = 200
+)
+
+// ApplicationRoutes are the routes Handle serves.
+var ApplicationRoutes = []string{RouteAppCreate, RouteAppGet, RouteAppPatch, RouteAppPatchAlias, RouteAppPut, RouteAppPutAlias}
+
+// Applications serves /odata/Applications.
+type Applications struct {
+	apps *auth.Applications
+	log  *slog.Logger
+}
+
+// NewApplications returns the applications handler.
+func NewApplications(apps *auth.Applications, log *slog.Logger) *Applications {
+	return &Applications{apps: apps, log: log}
+}
+
+// applicationBody is the JSON of an application. Pointers tell a missing property from an empty one.
+type applicationBody struct {
+	AppID            *string `json:"appId"`
+	Name             *string `json:"name"`
+	URL              *string `json:"url"`
+	UniqueIdentifier *string `json:"uniqueIdentifier"`
+	MFA              *bool   `json:"enableMultiFactorAuthentication"`
+	CreateDate       *string `json:"createDate"` // read-only, accepted so a GET body can be sent back
+	UpdateDate       *string `json:"updateDate"` // read-only
+}
+
+type applicationResponse struct {
+	AppID            string `json:"appId"`
+	Name             string `json:"name"`
+	URL              string `json:"url"`
+	UniqueIdentifier string `json:"uniqueIdentifier"`
+	MFA              bool   `json:"enableMultiFactorAuthentication"`
+	CreateDate       string `json:"createDate"`
+	UpdateDate       string `json:"updateDate"`
+}
+
+func newApplicationResponse(a auth.Application) applicationResponse {
+	return applicationResponse{
+		AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
+		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
+	}
+}
+
+// Handle dispatches by method and path: POST /odata/Applications; GET, PATCH and PUT on
+// /odata/Applications/{appId}; PATCH /odata/Applications/Patch/{appId}; PUT /odata/Applications/Put/{appId}.
+func (h *Applications) Handle(ctx context.Context, req Request, who auth.Session) (Response, error) {
+	method := req.RequestContext.HTTP.Method
+	rest, ok := strings.CutPrefix(req.RawPath, applicationsPath)
+	if !ok {
+		return NotFound(), nil
+	}
+	rest = strings.Trim(rest, "/")
+	if rest == "" {
+		if method != http.MethodPost {
+			return NotFound(), nil
+		}
+		return h.create(ctx, req, who), nil
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 1 && method == http.MethodGet:
+		return h.get(ctx, who, parts[0]), nil
+	case len(parts) == 1 && method == http.MethodPatch, len(parts) == 2 && parts[0] == "Patch" && method == http.MethodPatch:
+		return h.patch(ctx, req, who, parts[len(parts)-1]), nil
+	case len(parts) == 1 && method == http.MethodPut, len(parts) == 2 && parts[0] == "Put" && method == http.MethodPut:
+		return h.put(ctx, req, who, parts[len(parts)-1]), nil
+	}
+	return NotFound(), nil
+}
+
+func (h *Applications) create(ctx context.Context, req Request, who auth.Session) Response {
+	body, apiErr := decodeApplication(req)
+	if apiErr == nil && body.AppID != nil {
+		apiErr = invalid("appId is assigned by the server; leave it out.")
+	}
+	if apiErr == nil && (body.Name == nil || strings.TrimSpace(*body.Name) == "") {
+		apiErr = invalid("name is required.")
+	}
+	if apiErr != nil {
+		return h.fail(ctx, req, apiErr)
+	}
+	app, err := h.apps.Create(ctx, who, toApplication(body))
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	resp := respond(http.StatusCreated, newApplicationResponse(app))
+	resp.Headers["Location"] = applicationsPath + "/" + app.ID
+	return resp
+}
+
+func (h *Applications) get(ctx context.Context, who auth.Session, id string) Response {
+	if !plausibleID(id) {
+		return h.fail(ctx, Request{}, auth.ErrNotFound)
+	}
+	app, err := h.apps.Get(ctx, who, id)
+	if err != nil {
+		return h.fail(ctx, Request{}, err)
+	}
+	return respond(http.StatusOK, newApplicationResponse(app))
+}
+
+func (h *Applications) patch(ctx context.Context, req Request, who auth.Session, id string) Response {
+	body, apiErr := decodeChange(req, id)
+	if apiErr == nil && body.Name != nil && strings.TrimSpace(*body.Name) == "" {
+		apiErr = invalid("name must not be empty.")
+	}
+	if apiErr != nil {
+		return h.fail(ctx, req, apiErr)
+	}
+	p := auth.ApplicationPatch{Name: body.Name, URL: body.URL, UniqueIdentifier: body.UniqueIdentifier, MFA: body.MFA}
+	if err := h.apps.Patch(ctx, who, id, p); err != nil {
+		return h.fail(ctx, req, err)
+	}
+	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}
+}
+
+func (h *Applications) put(ctx context.Context, req Request, who auth.Session, id string) Response {
+	body, apiErr := decodeChange(req, id)
+	if apiErr == nil && (body.Name == nil || strings.TrimSpace(*body.Name) == "") {
+		apiErr = invalid("name is required.")
+	}
+	if apiErr != nil {
+		return h.fail(ctx, req, apiErr)
+	}
+	if err := h.apps.Replace(ctx, who, id, toApplication(body)); err != nil {
+		return h.fail(ctx, req, err)
+	}
+	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}
+}
+
+// decodeChange decodes a PATCH or PUT body for the application id; an appId in it must be that id.
+func decodeChange(req Request, id string) (applicationBody, *Error) {
+	if !plausibleID(id) {
+		return applicationBody{}, errorFor(auth.ErrNotFound)
+	}
+	body, apiErr := decodeApplication(req)
+	if apiErr == nil && body.AppID != nil && *body.AppID != id {
+		apiErr = invalid("appId in the body is not the one in the path.")
+	}
+	return body, apiErr
+}
+
+// decodeApplication decodes strictly: an unknown property or a wrong type is 400.
+func decodeApplication(req Request) (applicationBody, *Error) {
+	var body applicationBody
+	raw, apiErr := bodyBytes(req)
+	if apiErr != nil {
+		return body, apiErr
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return body, jsonError(err)
+	}
+	if apiErr := trailing(dec); apiErr != nil {
+		return body, apiErr
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+		max  int
+	}{{"name", body.Name, maxNameLen}, {"url", body.URL, maxURLLen}, {"uniqueIdentifier", body.UniqueIdentifier, maxNameLen}} {
+		if f.v != nil && (len(*f.v) > f.max || hasControl(*f.v)) {
+			return body, invalid("%s must be at most %d characters without control characters.", f.name, f.max)
+		}
+	}
+	if body.URL != nil && strings.ContainsAny(strings.TrimSpace(*body.URL), " \t") {
+		return body, invalid("url must not contain spaces.")
+	}
+	return body, nil
+}
+
+func toApplication(b applicationBody) auth.Application {
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return strings.TrimSpace(*p)
+	}
+	a := auth.Application{Name: deref(b.Name), URL: deref(b.URL), UniqueIdentifier: deref(b.UniqueIdentifier)}
+	if b.MFA != nil {
+		a.MFA = *b.MFA
+	}
+	return a
+}
+
+// plausibleID screens path ids before they become keys: appIds are UUIDs, far below this length.
+func plausibleID(id string) bool {
+	return id != "" && len(id) <= maxAppIDLen && !hasControl(id)
+}
+
+func (h *Applications) fail(ctx context.Context, req Request, err error) Response {
+	e := errorFor(err)
+	if e.Status >= 500 {
+		h.log.ErrorContext(ctx, "request failed", "route", req.RouteKey, "status", e.Status, "error", err.Error())
+	} else {
+		var apiErr *Error
+		if errors.As(err, &apiErr) {
+			h.log.InfoContext(ctx, "request refused", "route", req.RouteKey, "status", e.Status, "code", e.Code)
+		}
+	}
+	return ErrorResponse(e)
+}

@@ -1,0 +1,207 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"mfagateway/shared/auth"
+)
+
+// Routes behind the token authorizer.
+const (
+	RouteMe     = "GET /api/auth/me"
+	RouteLogout = "POST /api/auth/logout"
+)
+
+// AuthorizerRequest and AuthorizerResponse are the HTTP API Lambda authorizer shapes (payload 2.0, simple responses).
+type (
+	AuthorizerRequest  = events.APIGatewayV2CustomAuthorizerV2Request
+	AuthorizerResponse = events.APIGatewayV2CustomAuthorizerSimpleResponse
+)
+
+// Keys of the authorizer context handed to protected functions.
+const (
+	ctxValid     = "valid"
+	ctxTokenID   = "tokenId"
+	ctxUserID    = "userId"
+	ctxEmail     = "email"
+	ctxName      = "name"
+	ctxAppID     = "appId"
+	ctxAdmin     = "admin"
+	ctxExpiresAt = "expiresAt"
+)
+
+// Authorizer is the token authorizer. It lets every request through with its verdict in the context,
+// and the protected handlers answer 401 for a bad verdict: API Gateway itself can only answer 403 with
+// its own body for a denied request, and the contract wants 401 with {"code", "message"}.
+type Authorizer struct {
+	sessions *auth.Sessions
+}
+
+// NewAuthorizer returns the authorizer handler.
+func NewAuthorizer(sessions *auth.Sessions) *Authorizer {
+	return &Authorizer{sessions: sessions}
+}
+
+// Handle is the authorizer Lambda's handler.
+func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (AuthorizerResponse, error) {
+	bearer := BearerToken(headerOf(req.Headers, "authorization"))
+	appID := strings.TrimSpace(headerOf(req.Headers, "appid"))
+	sess, err := a.sessions.Authorize(ctx, bearer, appID)
+	if errors.Is(err, auth.ErrInvalidToken) {
+		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false}}, nil
+	}
+	if err != nil {
+		return AuthorizerResponse{}, err // API Gateway answers 500: ours to fix, nothing the client did
+	}
+	return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
+		ctxValid: true, ctxTokenID: sess.TokenID, ctxUserID: sess.UserID, ctxEmail: sess.Email, ctxName: sess.Name,
+		ctxAppID: sess.AppID, ctxAdmin: sess.Admin, ctxExpiresAt: sess.ExpiresAt.Unix(),
+	}}, nil
+}
+
+// BearerToken returns the token of an "Authorization: Bearer <token>" value; the scheme is case-insensitive.
+func BearerToken(header string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func headerOf(headers map[string]string, name string) string {
+	return Header(Request{Headers: headers}, name)
+}
+
+// ProtectedHandler is a handler that runs only with a valid session.
+type ProtectedHandler func(ctx context.Context, req Request, who auth.Session) (Response, error)
+
+// Guard turns the authorizer's verdict into a session, answering 401 invalid_token for a bad or absent
+// one. It also rejects a session past its expiry, which the authorizer cache could otherwise stretch.
+type Guard struct {
+	clock func() time.Time
+	log   *slog.Logger
+}
+
+// NewGuard returns the guard; a nil clock means time.Now.
+func NewGuard(clock func() time.Time, log *slog.Logger) *Guard {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Guard{clock: clock, log: log}
+}
+
+// Wrap protects h.
+func (g *Guard) Wrap(route string, h ProtectedHandler) func(context.Context, Request) (Response, error) {
+	return func(ctx context.Context, req Request) (Response, error) {
+		who, ok := sessionOf(req)
+		if !ok || !g.clock().Before(who.ExpiresAt) {
+			g.log.InfoContext(ctx, "request refused", "route", route, "status", http.StatusUnauthorized, "code", "invalid_token")
+			return ErrorResponse(invalidToken()), nil
+		}
+		return h(ctx, req, who)
+	}
+}
+
+func invalidToken() *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The auth token is missing, expired, revoked or not for this application; log in again."}
+}
+
+// sessionOf reads the authorizer context. Values arrive as JSON types (numbers as float64), or as
+// strings when the context passed through a proxy, so both are accepted.
+func sessionOf(req Request) (auth.Session, bool) {
+	if req.RequestContext.Authorizer == nil || req.RequestContext.Authorizer.Lambda == nil {
+		return auth.Session{}, false
+	}
+	c := req.RequestContext.Authorizer.Lambda
+	if !boolOf(c[ctxValid]) {
+		return auth.Session{}, false
+	}
+	s := auth.Session{
+		TokenID: stringOf(c[ctxTokenID]), UserID: stringOf(c[ctxUserID]), Email: stringOf(c[ctxEmail]),
+		Name: stringOf(c[ctxName]), AppID: stringOf(c[ctxAppID]), Admin: boolOf(c[ctxAdmin]),
+		ExpiresAt: time.Unix(int64Of(c[ctxExpiresAt]), 0),
+	}
+	return s, s.TokenID != "" && s.UserID != ""
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func boolOf(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return b
+	case string:
+		return b == "true"
+	}
+	return false
+}
+
+func int64Of(v any) int64 {
+	switch n := v.(type) {
+	case float64:
+		return int64(n)
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	case string:
+		i, _ := strconv.ParseInt(n, 10, 64)
+		return i
+	}
+	return 0
+}
+
+// Session serves GET /api/auth/me and POST /api/auth/logout.
+type Session struct {
+	sessions *auth.Sessions
+	log      *slog.Logger
+}
+
+// NewSession returns the me/logout handlers.
+func NewSession(sessions *auth.Sessions, log *slog.Logger) *Session {
+	return &Session{sessions: sessions, log: log}
+}
+
+type meResponse struct {
+	UserID    string `json:"userId"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	AppID     string `json:"appId"`
+	ExpiresAt string `json:"expiresAt"`
+}
+
+// Me answers who the token belongs to.
+func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, error) {
+	return respond(http.StatusOK, meResponse{
+		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID,
+		ExpiresAt: who.ExpiresAt.UTC().Format(time.RFC3339),
+	}), nil
+}
+
+// Logout revokes the token.
+func (s *Session) Logout(ctx context.Context, _ Request, who auth.Session) (Response, error) {
+	if err := s.sessions.Logout(ctx, who); err != nil {
+		if errors.Is(err, auth.ErrInvalidToken) {
+			return ErrorResponse(invalidToken()), nil
+		}
+		e := errorFor(err)
+		s.log.ErrorContext(ctx, "request failed", "route", RouteLogout, "status", e.Status, "error", err.Error())
+		return ErrorResponse(e), nil
+	}
+	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}, nil
+}
