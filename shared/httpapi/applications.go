@@ -71,6 +71,8 @@ func newApplicationResponse(a auth.Application) applicationResponse {
 // Handle dispatches by method and path: POST /odata/Applications; GET, PATCH and PUT on
 // /odata/Applications/{appId}; PATCH /odata/Applications/Patch/{appId}; PUT /odata/Applications/Put/{appId}.
 func (h *Applications) Handle(ctx context.Context, req Request, who auth.Session) (Response, error) {
+	ctx, cancel := withBudget(ctx)
+	defer cancel()
 	method := req.RequestContext.HTTP.Method
 	rest, ok := strings.CutPrefix(req.RawPath, applicationsPath)
 	if !ok {

@@ -15,8 +15,10 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/smithy-go"
 
 	"mfagateway/shared/auth"
 )
@@ -88,10 +90,23 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "Another application already has this url."}
 	case errors.Is(err, auth.ErrConflict):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "The application changed meanwhile; try again."}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, new(*smithy.OperationError)):
+		// AWS throttled, failed or timed out after the SDK's retries: nothing the client did, and worth a retry.
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The service is busy; try again.", RetryAfter: 1}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong on our side; try again."}
+}
+
+// answerMargin is kept back from the function's deadline so that a request slowed by AWS faults still
+// gets a clear 503 instead of being cut off by the Lambda timeout.
+const answerMargin = 750 * time.Millisecond
+
+// withBudget shortens ctx to end answerMargin before its deadline, when it has one.
+func withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-answerMargin))
+	}
+	return context.WithCancel(ctx)
 }
 
 // Handler serves the public auth routes.

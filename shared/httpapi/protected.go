@@ -53,6 +53,8 @@ func NewAuthorizer(sessions *auth.Sessions) *Authorizer {
 
 // Handle is the authorizer Lambda's handler.
 func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (AuthorizerResponse, error) {
+	ctx, cancel := withBudget(ctx)
+	defer cancel()
 	bearer := BearerToken(headerOf(req.Headers, "authorization"))
 	appID := strings.TrimSpace(headerOf(req.Headers, "appid"))
 	sess, err := a.sessions.Authorize(ctx, bearer, appID)

@@ -36,6 +36,8 @@ type Router map[string]HandlerFunc
 // Serve calls the handler of the request's route, or answers 404.
 func (r Router) Serve(ctx context.Context, req Request) (Response, error) {
 	if h, ok := r[route(req)]; ok {
+		ctx, cancel := withBudget(ctx)
+		defer cancel()
 		return h(ctx, req)
 	}
 	return NotFound(), nil
