@@ -98,10 +98,8 @@ func (h *Applications) Handle(ctx context.Context, req Request, who auth.Session
 }
 
 func (h *Applications) create(ctx context.Context, req Request, who auth.Session) Response {
+	// An appId in the body is ignored: the server assigns it, and the answer carries it.
 	body, apiErr := decodeApplication(req)
-	if apiErr == nil && body.AppID != nil {
-		apiErr = invalid("appId is assigned by the server; leave it out.")
-	}
 	if apiErr == nil && (body.Name == nil || strings.TrimSpace(*body.Name) == "") {
 		apiErr = invalid("name is required.")
 	}

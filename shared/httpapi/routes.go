@@ -127,23 +127,21 @@ func loginInput(req Request, in loginRequest) (auth.LoginInput, *Error) {
 	}
 	li := auth.LoginInput{Email: email, Password: in.Password}
 	if id := strings.TrimSpace(Header(req, "appid")); id != "" {
-		if len(id) > maxAppIDLen || hasControl(id) {
-			return auth.LoginInput{}, invalid("The appId header is not an application id.")
-		}
 		li.App.ID = id
-		return li, nil
-	}
-	u := auth.NormalizeURL(in.URL)
-	if u == "" {
+	} else if li.App.URL = auth.NormalizeURL(in.URL); li.App.URL == "" {
 		return auth.LoginInput{}, &Error{Status: http.StatusBadRequest, Code: "application_required",
 			Message: "Name the application with an appId header or a url property."}
 	}
-	if len(u) > maxURLLen || hasControl(u) {
-		return auth.LoginInput{}, invalid("url is not an application address.")
+	// A name no application can have is an unknown application: the same 401, at the same cost, as
+	// any other; it only never becomes an oversized or unprintable DynamoDB key.
+	if len(li.App.ID) > maxAppIDLen || hasControl(li.App.ID) || len(li.App.URL) > maxURLLen || hasControl(li.App.URL) {
+		li.App = auth.AppRef{ID: unknownApp}
 	}
-	li.App.URL = u
 	return li, nil
 }
+
+// unknownApp names no application: appIds are UUIDs.
+const unknownApp = "not-an-application"
 
 // isEmail accepts a bare address (no display name) that net/mail parses back to itself.
 func isEmail(s string) bool {

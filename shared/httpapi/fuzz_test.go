@@ -1,0 +1,198 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/localdynamo"
+	"mfagateway/shared/logging"
+	"mfagateway/shared/notify"
+	"mfagateway/shared/password"
+	"mfagateway/shared/seed"
+)
+
+// fuzzTarget is one stack shared by every input of a fuzz target: the engine is the slow part to start.
+type fuzzTarget struct {
+	handler  *httpapi.Handler
+	apps     func(context.Context, httpapi.Request) (httpapi.Response, error)
+	authz    *httpapi.Authorizer
+	mfaToken string
+}
+
+var (
+	fuzzOnce  sync.Once
+	fuzzStack *fuzzTarget
+	fuzzErr   error
+)
+
+func fuzzSetup(f *testing.F) *fuzzTarget {
+	f.Helper()
+	fuzzOnce.Do(func() {
+		ctx := context.Background()
+		engine, err := localdynamo.Start(ctx, "fuzz")
+		if err != nil {
+			fuzzErr = err
+			return
+		}
+		store := dynamo.New(engine.Client, "fuzz")
+		hasher := password.New(password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+		data, err := seed.ParseBytes(seed.Demo)
+		if err == nil {
+			err = data.Load(ctx, store, hasher, time.Now())
+		}
+		if err != nil {
+			fuzzErr = err
+			return
+		}
+		outbox := notify.NewOutbox(nil, nil)
+		log := logging.New(discard{}, 0)
+		svc := auth.NewService(auth.Deps{
+			Store: store, Hasher: hasher, SMS: outbox.SMS(), Email: outbox.Email(),
+			Secret: []byte(strings.Repeat("k", 32)), Policy: auth.DefaultPolicy, Log: log,
+		})
+		res, err := svc.Login(ctx, auth.LoginInput{Email: "ada@example.com", Password: "ada-demo-password-1",
+			App: auth.AppRef{ID: "7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10"}})
+		if err != nil {
+			fuzzErr = err
+			return
+		}
+		appsHandler := httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log)
+		fuzzStack = &fuzzTarget{
+			handler:  httpapi.New(svc, log),
+			apps:     httpapi.NewGuard(nil, log).Wrap("applications", appsHandler.Handle),
+			authz:    httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)),
+			mfaToken: res.MFA.Token,
+		}
+	})
+	if fuzzErr != nil {
+		f.Fatalf("fuzz setup: %v", fuzzErr)
+	}
+	return fuzzStack
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func fuzzEvent(routeKey, body string, b64 bool, headers map[string]string) httpapi.Request {
+	method, path, _ := strings.Cut(routeKey, " ")
+	if b64 {
+		body = base64.StdEncoding.EncodeToString([]byte(body))
+	}
+	return httpapi.Request{
+		Version: "2.0", RouteKey: routeKey, RawPath: path, Headers: headers, Body: body, IsBase64Encoded: b64,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey: routeKey, HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+}
+
+// checkAnswer holds for anything a client can send: no handler error, no 5xx, and a JSON error body
+// with a stable code for every 4xx.
+func checkAnswer(t *testing.T, resp httpapi.Response, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("handler error: %v", err)
+	}
+	if resp.StatusCode >= 500 {
+		t.Fatalf("status %d for client input: %s", resp.StatusCode, resp.Body)
+	}
+	if resp.StatusCode >= 400 {
+		var body struct{ Code, Message string }
+		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || body.Code == "" || body.Message == "" {
+			t.Fatalf("status %d without a {code, message} body: %q", resp.StatusCode, resp.Body)
+		}
+	}
+}
+
+func FuzzLogin(f *testing.F) {
+	f.Add(`{"email":"ada@example.com","password":"ada-demo-password-1"}`, false, "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90")
+	f.Add(`{"email":"grace@example.com","password":"x","url":"https://DEMO-MFA.localhost/"}`, false, "")
+	f.Add(`{"email": 1}`, true, "")
+	f.Add(`[]`, false, "x")
+	f.Add("{\"email\":\"a\u0000@b.c\",\"password\":\"p\"}", false, "\x00")
+	s := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, body string, b64 bool, appID string) {
+		resp, err := s.handler.LoginFunction(context.Background(),
+			fuzzEvent(httpapi.RouteLogin, body, b64, map[string]string{"appid": appID}))
+		checkAnswer(t, resp, err)
+		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusForbidden {
+			var ok struct{ Token string }
+			if json.Unmarshal([]byte(resp.Body), &ok) != nil || !auth.IsBearer(ok.Token) {
+				t.Fatalf("status %d without a token: %s", resp.StatusCode, resp.Body)
+			}
+		}
+	})
+}
+
+func FuzzVerify(f *testing.F) {
+	f.Add(`{"token":"MFA","bindingCode":"123456"}`, false)
+	f.Add(`{"token":"MFA","authenticatorCode":"Email","bindingCode":"000000"}`, false)
+	f.Add(`{"token":"","bindingCode":""}`, true)
+	f.Add(`{"token":"MFA","bindingCode":"１２３４５６"}`, false)
+	s := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, body string, b64 bool) {
+		body = strings.ReplaceAll(body, `"MFA"`, `"`+s.mfaToken+`"`)
+		resp, err := s.handler.VerifyFunction(context.Background(), fuzzEvent(httpapi.RouteVerify, body, b64, nil))
+		checkAnswer(t, resp, err)
+	})
+}
+
+func FuzzResend(f *testing.F) {
+	f.Add(`{"token":"MFA"}`, false)
+	f.Add(`{"token":null}`, false)
+	f.Add(`{"token":"` + strings.Repeat("A", 43) + `"}`, true)
+	s := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, body string, b64 bool) {
+		body = strings.ReplaceAll(body, `"MFA"`, `"`+s.mfaToken+`"`)
+		resp, err := s.handler.LoginFunction(context.Background(), fuzzEvent(httpapi.RouteResend, body, b64, nil))
+		checkAnswer(t, resp, err)
+	})
+}
+
+func FuzzApplications(f *testing.F) {
+	f.Add("PATCH", "/odata/Applications/Patch/2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90", `{"enableMultiFactorAuthentication":false}`, true)
+	f.Add("POST", "/odata/Applications", `{"name":"n","url":"u.example.com"}`, true)
+	f.Add("PUT", "/odata/Applications/Put/x", `{"name":"n","extra":1}`, false)
+	f.Add("GET", "/odata/Applications/7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10", "", false)
+	s := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, method, path, body string, admin bool) {
+		ev := fuzzEvent(method+" "+path, body, false, nil)
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{
+			"valid": true, "tokenId": "t", "userId": "u", "appId": "a", "admin": admin,
+			"expiresAt": float64(time.Now().Add(time.Hour).Unix()),
+		}}
+		resp, err := s.apps(context.Background(), ev)
+		checkAnswer(t, resp, err)
+	})
+}
+
+func FuzzAuthorizer(f *testing.F) {
+	f.Add("Bearer abc", "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90")
+	f.Add("bearer "+strings.Repeat("A", 43), "x")
+	f.Add("", "")
+	s := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, authorization, appID string) {
+		res, err := s.authz.Handle(context.Background(), httpapi.AuthorizerRequest{
+			Version: "2.0", Type: "REQUEST", Headers: map[string]string{"authorization": authorization, "appid": appID},
+		})
+		if err != nil {
+			t.Fatalf("authorizer error for client input: %v", err)
+		}
+		if valid, _ := res.Context["valid"].(bool); valid {
+			t.Fatalf("random token accepted: %q", authorization)
+		}
+	})
+}
