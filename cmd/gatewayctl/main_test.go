@@ -457,14 +457,14 @@ func TestUserShowAndUnlock(t *testing.T) {
 		"--mobile", "+31612345678", "--admin", "--app", app1)
 
 	now := time.Now()
-	for range 6 {
-		if _, err := e.store.AddFailure(ctx, "ada@example.com", now.Add(time.Hour)); err != nil {
-			t.Fatalf("AddFailure: %v", err)
+	for range 5 {
+		if ok, _, err := e.store.Admit(ctx, "ada@example.com", now, 5, now.Add(time.Hour)); err != nil || !ok {
+			t.Fatalf("Admit: %v, %v", ok, err)
 		}
 	}
 	until := now.Add(10 * time.Minute)
-	if err := e.store.Lock(ctx, "ada@example.com", 6, until, now.Add(time.Hour)); err != nil {
-		t.Fatalf("Lock: %v", err)
+	if ok, _, err := e.store.AdmitLocking(ctx, "ada@example.com", now, 5, until, now.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("AdmitLocking: %v, %v", ok, err)
 	}
 
 	show := e.must("", "user", "show", "ADA@example.com")

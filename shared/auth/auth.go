@@ -66,9 +66,8 @@ type LoginAttempts struct {
 
 // LoginRecord is everything a login reads, fetched in one round trip.
 type LoginRecord struct {
-	User     *User        // nil when no user has the email
-	App      *Application // nil when the application is unknown
-	Attempts LoginAttempts
+	User *User        // nil when no user has the email
+	App  *Application // nil when the application is unknown
 }
 
 // Token is an issued auth token; only the SHA-256 of the bearer string is kept.
@@ -124,16 +123,19 @@ var (
 
 // Store is the persistence the domain needs. Every method is one DynamoDB round trip unless noted.
 type Store interface {
-	// LoadLogin reads the user, the application and the failed-password state together.
+	// LoadLogin reads the user and the application together.
 	LoadLogin(ctx context.Context, email string, app AppRef) (LoginRecord, error)
-	// AddFailure counts one failed password for the email and returns the new count.
-	AddFailure(ctx context.Context, email string, expires time.Time) (int, error)
-	// Lock sets the lock of the email, unless a later failure has already been counted.
-	Lock(ctx context.Context, email string, failures int, until, expires time.Time) error
-	// IssueToken stores the token; when clearFailures is set it also forgets the email's failures.
-	IssueToken(ctx context.Context, t Token, clearFailures bool) error
-	// CreateChallenge stores the challenge and counts its first send in the slot (ErrSendLimit when full).
-	CreateChallenge(ctx context.Context, c Challenge, slot SendSlot, clearFailures bool) error
+	// Admit counts a password attempt for the email before the password is checked, provided the email
+	// is not locked and has fewer than below failures. When it is refused, the state returned says why.
+	Admit(ctx context.Context, email string, now time.Time, below int, expires time.Time) (bool, LoginAttempts, error)
+	// AdmitLocking counts a password attempt for an email that has exactly failures failures and no
+	// lock in force, and locks it until until in the same write.
+	AdmitLocking(ctx context.Context, email string, now time.Time, failures int, until, expires time.Time) (bool, LoginAttempts, error)
+	// IssueToken stores the token and forgets the email's counted password attempts.
+	IssueToken(ctx context.Context, t Token) error
+	// CreateChallenge stores the challenge, counts its first send in the slot (ErrSendLimit when full)
+	// and forgets the email's counted password attempts.
+	CreateChallenge(ctx context.Context, c Challenge, slot SendSlot) error
 	// SetChannel records the channel a code actually went by, after a fallback.
 	SetChannel(ctx context.Context, c Challenge) error
 	// DeleteChallenge removes a challenge whose code could not be delivered.

@@ -121,42 +121,85 @@ type VerifyResult struct {
 func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
 	now := s.Clock()
 	email := NormalizeEmail(in.Email)
-	rec, err := s.Store.LoadLogin(ctx, email, in.App)
-	if err != nil {
-		return LoginResult{}, fmt.Errorf("load login: %w", err)
-	}
 	log := s.Log.With("event", "login", "email", mask.Email(email), "appId", in.App.ID)
-	if wait := rec.Attempts.LockedUntil.Sub(now); wait > 0 {
-		log.InfoContext(ctx, "login refused", "outcome", "locked", "failures", rec.Attempts.Failures, "retryAfter", seconds(wait))
-		return LoginResult{}, &RateLimitError{Reason: "password backoff", RetryAfter: wait}
+	// The attempt is counted before the password is checked, and in parallel with the read, so that
+	// a burst of guesses gets no more checks than the limit allows.
+	type loaded struct {
+		rec LoginRecord
+		err error
 	}
-
-	reason := s.checkCredentials(rec, in.Password)
-	if reason != "" {
-		if err := s.countFailure(ctx, email, now); err != nil {
-			return LoginResult{}, err
+	read := make(chan loaded, 1)
+	go func() {
+		rec, err := s.Store.LoadLogin(ctx, email, in.App)
+		read <- loaded{rec, err}
+	}()
+	admitErr := s.admit(ctx, email, now)
+	got := <-read
+	if admitErr != nil {
+		var rate *RateLimitError
+		if errors.As(admitErr, &rate) {
+			log.InfoContext(ctx, "login refused", "outcome", "locked", "retryAfter", seconds(rate.RetryAfter))
 		}
+		return LoginResult{}, admitErr
+	}
+	if got.err != nil {
+		return LoginResult{}, fmt.Errorf("load login: %w", got.err)
+	}
+	rec := got.rec
+
+	if reason := s.checkCredentials(rec, in.Password); reason != "" {
 		log.InfoContext(ctx, "login refused", "outcome", "invalid_credentials", "reason", reason)
 		return LoginResult{}, ErrInvalidCredentials
 	}
 	user, app := *rec.User, *rec.App
-	clear := rec.Attempts.Failures > 0
 	if !app.MFA {
 		bearer, tok, err := s.newToken(user, app.ID, now)
 		if err != nil {
 			return LoginResult{}, err
 		}
-		if err := s.Store.IssueToken(ctx, tok, clear); err != nil {
+		if err := s.Store.IssueToken(ctx, tok); err != nil {
 			return LoginResult{}, fmt.Errorf("issue token: %w", err)
 		}
 		log.InfoContext(ctx, "login succeeded", "outcome", "token_issued", "userId", user.ID)
 		return LoginResult{Name: user.Name, Token: bearer, ExpiresIn: s.Policy.AuthTokenTTL}, nil
 	}
-	res, err := s.startChallenge(ctx, log, user, app, now, clear)
+	res, err := s.startChallenge(ctx, log, user, app, now)
 	if err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{Name: user.Name, MFA: &res}, nil
+}
+
+// admit counts a password attempt before the password is checked. Below the limit attempts are
+// simply counted; from the limit on, each admitted attempt also locks the email for the backoff, so
+// that only one check at a time happens per backoff period. A success forgets the count.
+func (s *Service) admit(ctx context.Context, email string, now time.Time) error {
+	expires := now.Add(failureMemory)
+	for range 4 {
+		ok, st, err := s.Store.Admit(ctx, email, now, s.Policy.LoginMaxFailures-1, expires)
+		if err != nil {
+			return fmt.Errorf("admit: %w", err)
+		}
+		if ok {
+			return nil
+		}
+		if wait := st.LockedUntil.Sub(now); wait > 0 {
+			return &RateLimitError{Reason: "password backoff", RetryAfter: wait}
+		}
+		until := now.Add(Backoff(st.Failures + 1 - s.Policy.LoginMaxFailures))
+		ok, st, err = s.Store.AdmitLocking(ctx, email, now, st.Failures, until, expires)
+		if err != nil {
+			return fmt.Errorf("admit: %w", err)
+		}
+		if ok {
+			return nil
+		}
+		if wait := st.LockedUntil.Sub(now); wait > 0 {
+			return &RateLimitError{Reason: "password backoff", RetryAfter: wait}
+		}
+		// Another attempt changed the count between the two writes: look again.
+	}
+	return &RateLimitError{Reason: "password attempts contended", RetryAfter: time.Second}
 }
 
 // checkCredentials returns why the login fails, or "" when it may go on. It always verifies one password hash.
@@ -180,31 +223,16 @@ func (s *Service) checkCredentials(rec LoginRecord, password string) string {
 	return ""
 }
 
-// countFailure adds a failed password and, past the limit, locks the email for a doubling time.
-func (s *Service) countFailure(ctx context.Context, email string, now time.Time) error {
-	failures, err := s.Store.AddFailure(ctx, email, now.Add(failureMemory))
-	if err != nil {
-		return fmt.Errorf("count failure: %w", err)
-	}
-	over := failures - s.Policy.LoginMaxFailures
-	if over < 0 {
-		return nil
-	}
-	if err := s.Store.Lock(ctx, email, failures, now.Add(Backoff(over)), now.Add(failureMemory)); err != nil {
-		return fmt.Errorf("lock: %w", err)
-	}
-	return nil
-}
-
 // Backoff is the lock after the limit of failed passwords has been passed n times: 1 s doubling, at most 15 min.
 func Backoff(n int) time.Duration {
+	n = max(n, 0)
 	if n >= 10 { // 1s<<10 is already past the cap; avoid shifting into overflow
 		return maxBackoff
 	}
 	return min(firstBackoff<<n, maxBackoff)
 }
 
-func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time, clear bool) (ChallengeResult, error) {
+func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time) (ChallengeResult, error) {
 	mfaToken, id, err := s.newSecret()
 	if err != nil {
 		return ChallengeResult{}, err
@@ -221,7 +249,7 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	s.route(&ch, user.Mobile != "", user.Mobile)
 	ch.CodeHash = s.codeHash(ch.ID, ch.Sends, code)
 	log = log.With("userId", user.ID, "challenge", shortID(id))
-	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now), clear); err != nil {
+	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now)); err != nil {
 		if errors.Is(err, ErrSendLimit) {
 			wait := s.slot(user.ID, now).Window.Add(time.Hour).Sub(now)
 			log.InfoContext(ctx, "login refused", "outcome", "send_limit", "retryAfter", seconds(wait))

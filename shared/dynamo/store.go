@@ -52,14 +52,13 @@ func sendsKey(s auth.SendSlot) string {
 // maxBatchRounds bounds the retries of unprocessed BatchGetItem keys.
 const maxBatchRounds = 4
 
-// LoadLogin reads user, application and failed-password state in one consistent BatchGetItem.
+// LoadLogin reads user and application in one consistent BatchGetItem.
 func (s *Store) LoadLogin(ctx context.Context, email string, app auth.AppRef) (auth.LoginRecord, error) {
 	appPK := prefixApp + app.ID
 	if app.ID == "" {
 		appPK = prefixAppURL + app.URL
 	}
-	keys := []map[string]types.AttributeValue{key(prefixUser + email), key(appPK), key(prefixLogin + email)}
-	items, err := s.batchGet(ctx, keys)
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(prefixUser + email), key(appPK)})
 	if err != nil {
 		return auth.LoginRecord{}, err
 	}
@@ -84,12 +83,6 @@ func (s *Store) LoadLogin(ctx context.Context, email string, app auth.AppRef) (a
 			}
 			application := a.application()
 			rec.App = &application
-		case prefixLogin + email:
-			var l loginItem
-			if err := attributevalue.UnmarshalMap(item, &l); err != nil {
-				return rec, fmt.Errorf("decode login attempts: %w", err)
-			}
-			rec.Attempts = auth.LoginAttempts{Failures: l.Failures, LockedUntil: fromMS(l.LockedUntil)}
 		}
 	}
 	return rec, nil
@@ -119,50 +112,65 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	}
 }
 
-// AddFailure atomically counts a failed password.
-func (s *Store) AddFailure(ctx context.Context, email string, expires time.Time) (int, error) {
-	expr, err := expression.NewBuilder().WithUpdate(
-		expression.Add(expression.Name(attrFailures), expression.Value(1)).
-			Set(expression.Name(attrTTL), expression.Value(expires.Unix())),
-	).Build()
-	if err != nil {
-		return 0, err
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(prefixLogin + email),
-		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues: types.ReturnValueUpdatedNew,
-	})
-	if err != nil {
-		return 0, fmt.Errorf("add failure: %w", err)
-	}
-	var l loginItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &l); err != nil {
-		return 0, fmt.Errorf("decode failures: %w", err)
-	}
-	return l.Failures, nil
+// notLocked is the condition of an email without a lock in force.
+func notLocked(now time.Time) expression.ConditionBuilder {
+	lock := expression.Name(attrLockedUntil)
+	return expression.AttributeNotExists(lock).Or(lock.LessThanEqual(expression.Value(ms(now))))
 }
 
-// Lock sets the email's lock if failures is still the latest count; a later failure sets its own, longer lock.
-func (s *Store) Lock(ctx context.Context, email string, failures int, until, expires time.Time) error {
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.Name(attrFailures).Equal(expression.Value(failures))).
-		WithUpdate(expression.Set(expression.Name(attrLockedUntil), expression.Value(ms(until))).
-			Set(expression.Name(attrTTL), expression.Value(expires.Unix()))).
-		Build()
+// Admit counts a password attempt if the email is unlocked and has fewer than below failures.
+func (s *Store) Admit(ctx context.Context, email string, now time.Time, below int, expires time.Time) (bool, auth.LoginAttempts, error) {
+	failures := expression.Name(attrFailures)
+	cond := notLocked(now).And(expression.AttributeNotExists(failures).Or(failures.LessThan(expression.Value(below))))
+	upd := expression.Add(failures, expression.Value(1)).Set(expression.Name(attrTTL), expression.Value(expires.Unix()))
+	return s.admit(ctx, email, cond, upd)
+}
+
+// AdmitLocking counts a password attempt for an unlocked email with exactly failures failures, and
+// locks it until until.
+func (s *Store) AdmitLocking(ctx context.Context, email string, now time.Time, failures int, until, expires time.Time) (bool, auth.LoginAttempts, error) {
+	name := expression.Name(attrFailures)
+	match := name.Equal(expression.Value(failures))
+	if failures == 0 {
+		match = expression.AttributeNotExists(name).Or(match)
+	}
+	upd := expression.Set(name, expression.Value(failures+1)).
+		Set(expression.Name(attrLockedUntil), expression.Value(ms(until))).
+		Set(expression.Name(attrTTL), expression.Value(expires.Unix()))
+	return s.admit(ctx, email, notLocked(now).And(match), upd)
+}
+
+func (s *Store) admit(ctx context.Context, email string, cond expression.ConditionBuilder, upd expression.UpdateBuilder) (bool, auth.LoginAttempts, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
 	if err != nil {
-		return err
+		return false, auth.LoginAttempts{}, err
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(prefixLogin + email),
 		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return nil
+	if !errors.As(err, &ccf) {
+		if err != nil {
+			return false, auth.LoginAttempts{}, fmt.Errorf("admit password attempt: %w", err)
+		}
+		return true, auth.LoginAttempts{}, nil
 	}
-	return err
+	item := ccf.Item
+	if item == nil { // engines that do not return the old item
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(prefixLogin + email), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return false, auth.LoginAttempts{}, fmt.Errorf("read password attempts: %w", err)
+		}
+		item = out.Item
+	}
+	var l loginItem
+	if err := attributevalue.UnmarshalMap(item, &l); err != nil {
+		return false, auth.LoginAttempts{}, fmt.Errorf("decode password attempts: %w", err)
+	}
+	return false, auth.LoginAttempts{Failures: l.Failures, LockedUntil: fromMS(l.LockedUntil)}, nil
 }
 
 func (s *Store) clearFailures(email string) types.TransactWriteItem {
@@ -179,16 +187,10 @@ func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// IssueToken stores a new auth token (and forgets past failed passwords in the same transaction).
-func (s *Store) IssueToken(ctx context.Context, t auth.Token, clearFailures bool) error {
+// IssueToken stores a new auth token and forgets the email's password attempts, in one transaction.
+func (s *Store) IssueToken(ctx context.Context, t auth.Token) error {
 	put, err := s.putNew(newTokenItem(t))
 	if err != nil {
-		return err
-	}
-	if !clearFailures {
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: &s.table, Item: put.Put.Item, ConditionExpression: put.Put.ConditionExpression,
-		})
 		return err
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
@@ -214,8 +216,9 @@ func (s *Store) countSend(slot auth.SendSlot) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// CreateChallenge stores a challenge and counts its first send, in one transaction.
-func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot, clearFailures bool) error {
+// CreateChallenge stores a challenge, counts its first send and forgets the email's password attempts,
+// in one transaction.
+func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot) error {
 	put, err := s.putNew(newChallengeItem(c))
 	if err != nil {
 		return err
@@ -224,10 +227,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{put, send}
-	if clearFailures {
-		items = append(items, s.clearFailures(c.Email))
-	}
+	items := []types.TransactWriteItem{put, send, s.clearFailures(c.Email)}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 1) {
 		return auth.ErrSendLimit
