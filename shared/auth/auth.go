@@ -147,7 +147,7 @@ type Store interface {
 	// Errors: ErrChallengeGone, ErrAttemptsExhausted, ErrCodeExpired, ErrChannelMismatch.
 	CountAttempt(ctx context.Context, id string, channel Channel, now time.Time, maxAttempts int) (Challenge, error)
 	// Consume marks the challenge used and stores the token in one transaction, provided the challenge
-	// still holds the compared code and is unused (ErrChallengeGone otherwise).
+	// is unused and live (ErrChallengeGone otherwise) and still holds the compared code (ErrConflict).
 	Consume(ctx context.Context, c Challenge, t Token, now time.Time) error
 	// RotateCode replaces prev's code by next's, provided nobody changed prev meanwhile (ErrConflict),
 	// and counts the send in the slot (ErrSendLimit).

@@ -352,6 +352,10 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 		return VerifyResult{}, err
 	}
 	if err := s.Store.Consume(ctx, ch, tok, now); err != nil {
+		if errors.Is(err, ErrConflict) { // a resend replaced this code between the count and now
+			log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "reason", "code replaced by a resend")
+			return VerifyResult{}, &CodeError{Remaining: max(s.Policy.MaxAttempts-ch.Attempts, 0)}
+		}
 		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
 	log.InfoContext(ctx, "verify succeeded", "outcome", "token_issued")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -353,7 +354,8 @@ func (s *Store) why(ctx context.Context, id string, item map[string]types.Attrib
 }
 
 // Consume marks the challenge used and stores the token in one transaction; only one of any number of
-// racing verifies can pass the condition.
+// racing verifies can pass the condition. ErrChallengeGone when the challenge is used or expired,
+// ErrConflict when a resend replaced the compared code.
 func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now time.Time) error {
 	expr, err := expression.NewBuilder().
 		WithCondition(liveChallenge(now).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))).
@@ -371,11 +373,17 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 			TableName: &s.table, Key: key(prefixChallenge + c.ID),
 			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		put,
 	}})
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
-		return auth.ErrChallengeGone
+		// Used or expired: gone. Otherwise a resend replaced the compared code meanwhile (ErrConflict).
+		werr := s.why(ctx, c.ID, reasons[0].Item, now, math.MaxInt, "", false)
+		if errors.Is(werr, auth.ErrChallengeGone) || errors.Is(werr, auth.ErrConflict) {
+			return werr
+		}
+		return auth.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("consume challenge: %w", err)

@@ -209,3 +209,9 @@ func validate(p Params) error {
 	}
 	return nil
 }
+
+// Check reports whether phc is an argon2id PHC string this package can verify (ErrMalformedHash otherwise).
+func Check(phc string) error {
+	_, _, _, err := parse(phc)
+	return err
+}

@@ -18,6 +18,7 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/notify"
+	"mfagateway/shared/password"
 )
 
 // Demo is the committed demo seed that `make run` starts with.
@@ -54,16 +55,57 @@ type User struct {
 
 // Parse decodes and validates a seed; every error names the entry and the field.
 func Parse(r io.Reader) (File, error) {
-	var f File
+	var raw struct {
+		Applications []json.RawMessage `json:"applications"`
+		Users        []json.RawMessage `json:"users"`
+	}
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return File{}, fmt.Errorf("seed is not valid: %w", err)
+	if err := dec.Decode(&raw); err != nil {
+		return File{}, fmt.Errorf("seed is not valid: %s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return File{}, errors.New("seed is not valid: data after the JSON object")
 	}
+	f := File{Applications: make([]Application, len(raw.Applications)), Users: make([]User, len(raw.Users))}
+	var errs []error
+	for i, m := range raw.Applications {
+		if err := strict(m, &f.Applications[i]); err != nil {
+			errs = append(errs, fmt.Errorf("applications[%d]: %s", i, err))
+		}
+	}
+	for i, m := range raw.Users {
+		if err := strict(m, &f.Users[i]); err != nil {
+			errs = append(errs, fmt.Errorf("users[%d]: %s", i, err))
+		}
+	}
+	if len(errs) > 0 {
+		return File{}, errors.Join(errs...)
+	}
 	return f, f.validate()
+}
+
+// strict decodes one entry, refusing unknown fields.
+func strict(m json.RawMessage, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(m))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return errors.New(jsonProblem(err))
+	}
+	return nil
+}
+
+// jsonProblem words a decoding error by the field it concerns.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		field := typeErr.Field[strings.LastIndexByte(typeErr.Field, '.')+1:]
+		return fmt.Sprintf("%s: must be a JSON %s, not %s", field, typeErr.Type.Kind(), typeErr.Value)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + name
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // ParseBytes is Parse over a byte slice.
@@ -120,6 +162,10 @@ func (f *File) validate() error {
 		}
 		if (u.Password == "") == (u.PasswordHash == "") {
 			errs = append(errs, fmt.Errorf("%s: password: give exactly one of password and passwordHash", at))
+		} else if u.PasswordHash != "" {
+			if err := password.Check(u.PasswordHash); err != nil {
+				errs = append(errs, fmt.Errorf("%s: passwordHash: not an argon2id PHC string", at))
+			}
 		}
 		if u.Mobile != "" {
 			m, err := notify.NormalizePhone(u.Mobile)
@@ -128,10 +174,15 @@ func (f *File) validate() error {
 			}
 			u.Mobile = m
 		}
+		seen := map[string]bool{}
 		for j, id := range u.Applications {
-			if !apps[id] {
+			switch {
+			case !apps[id]:
 				errs = append(errs, fmt.Errorf("%s: applications[%d]: %q is not an application of this seed", at, j, id))
+			case seen[id]:
+				errs = append(errs, fmt.Errorf("%s: applications[%d]: %q appears twice", at, j, id))
 			}
+			seen[id] = true
 		}
 	}
 	return errors.Join(errs...)

@@ -1,0 +1,1222 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/localdynamo"
+	"mfagateway/shared/notify"
+	"mfagateway/shared/password"
+)
+
+// cheap keeps argon2id fast in tests; one test uses password.Default.
+var cheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// Fixture applications and users.
+const (
+	appMFA   = "11111111-1111-4111-8111-111111111111" // MFA on
+	appPlain = "22222222-2222-4222-8222-222222222222" // MFA off
+	appOther = "33333333-3333-4333-8333-333333333333" // MFA off, nobody is a member
+	urlMFA   = "mfa.example.com/sub"
+	urlPlain = "plain.example.com"
+
+	adaEmail    = "ada@example.com" // mobile; member of appMFA and appPlain
+	adaPassword = "ada-password-1"
+	adaMobile   = "+31612345678"
+	graceEmail  = "grace@example.com" // no mobile; member of appMFA and appPlain
+	gracePass   = "grace-password-1"
+)
+
+// t0 starts every fixture clock: a whole hour, so the hourly send window is easy to reason about.
+var t0 = time.Date(2031, 3, 4, 10, 0, 0, 0, time.UTC)
+
+// clock is a settable fake clock, safe for concurrent use.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// tapReader is a deterministic randomness source that remembers what it handed out since the last
+// Reset, so a test can recompute a token the service never returned.
+type tapReader struct {
+	mu   sync.Mutex
+	src  io.Reader
+	seen []byte
+}
+
+func newTapReader(seed byte) *tapReader {
+	var s [32]byte
+	s[0] = seed
+	return &tapReader{src: rand.NewChaCha8(s)}
+}
+
+func (r *tapReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := r.src.Read(p)
+	r.seen = append(r.seen, p[:n]...)
+	return n, err
+}
+
+func (r *tapReader) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = nil
+}
+
+// firstSecret is the bearer string made from the first 32 bytes read since Reset: the MFA token of a login.
+func (r *tapReader) firstSecret(t *testing.T) string {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.seen) < 32 {
+		t.Fatalf("only %d random bytes were read", len(r.seen))
+	}
+	return base64.RawURLEncoding.EncodeToString(r.seen[:32])
+}
+
+// fakeSender fails every send, or records it.
+type fakeSender struct {
+	name string
+	err  error
+
+	mu   sync.Mutex
+	sent []auth.Message
+}
+
+func (s *fakeSender) Send(_ context.Context, m auth.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	s.sent = append(s.sent, m)
+	return nil
+}
+
+func (s *fakeSender) Name() string { return s.name }
+
+func (s *fakeSender) Sent() []auth.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]auth.Message(nil), s.sent...)
+}
+
+type fixture struct {
+	ctx    context.Context
+	engine *localdynamo.Engine
+	client *dynamodb.Client
+	store  *dynamo.Store
+	outbox *notify.Outbox
+	clock  *clock
+	random *tapReader
+	svc    *auth.Service
+	table  string
+}
+
+type option func(*auth.Deps)
+
+func withPolicy(change func(*auth.Policy)) option {
+	return func(d *auth.Deps) { change(&d.Policy) }
+}
+
+// cryptoRandom lets concurrent tests use the real source: tapReader serialises, but its order is racy.
+func cryptoRandom() option {
+	return func(d *auth.Deps) { d.Random = nil }
+}
+
+func newFixture(t *testing.T, opts ...option) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	table := "auth-test"
+	engine, err := localdynamo.Start(ctx, table)
+	if err != nil {
+		t.Fatalf("start engine: %v", err)
+	}
+	client := newClient(t, engine)
+	f := &fixture{
+		ctx: ctx, engine: engine, client: client, store: dynamo.New(client, table),
+		clock: &clock{now: t0}, random: newTapReader(7), table: table,
+	}
+	f.outbox = notify.NewOutbox(io.Discard, f.clock.Now)
+	hasher := password.New(cheap)
+	f.seed(t, hasher)
+	d := auth.Deps{
+		Store: f.store, Hasher: hasher, SMS: f.outbox.SMS(), Email: f.outbox.Email(),
+		Clock: f.clock.Now, Random: f.random, Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Policy: auth.DefaultPolicy,
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	f.svc = auth.NewService(d)
+	return f
+}
+
+// newClient is a real SDK client for the engine over a transport the test owns: closing its idle
+// connections before the engine stops keeps the engine's graceful shutdown from waiting out its timeout
+// for connections a burst of requests dialled but never used.
+func newClient(t *testing.T, e *localdynamo.Engine) *dynamodb.Client {
+	t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		_ = e.Close()
+	})
+	return dynamodb.New(dynamodb.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(e.URL), HTTPClient: &http.Client{Transport: tr},
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+func (f *fixture) seed(t *testing.T, hasher *password.Hasher) {
+	t.Helper()
+	for _, a := range []auth.Application{
+		{ID: appMFA, Name: "MFA", URL: urlMFA, MFA: true, CreateDate: t0, UpdateDate: t0},
+		{ID: appPlain, Name: "Plain", URL: urlPlain, CreateDate: t0, UpdateDate: t0},
+		{ID: appOther, Name: "Other", URL: "other.example.com", CreateDate: t0, UpdateDate: t0},
+	} {
+		if err := f.store.PutApplication(f.ctx, a); err != nil {
+			t.Fatalf("put application: %v", err)
+		}
+	}
+	for _, u := range []struct {
+		auth.User
+		password string
+	}{
+		{auth.User{ID: "u-ada", Email: adaEmail, Name: "Ada", Mobile: adaMobile, Admin: true, Applications: []string{appMFA, appPlain}}, adaPassword},
+		{auth.User{ID: "u-grace", Email: graceEmail, Name: "Grace", Applications: []string{appMFA, appPlain}}, gracePass},
+	} {
+		phc, err := hasher.Hash(u.password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User.PasswordHash = phc
+		if err := f.store.PutUser(f.ctx, u.User); err != nil {
+			t.Fatalf("put user: %v", err)
+		}
+	}
+}
+
+func (f *fixture) login(email, pw, appID string) (auth.LoginResult, error) {
+	return f.svc.Login(f.ctx, auth.LoginInput{Email: email, Password: pw, App: auth.AppRef{ID: appID}})
+}
+
+// challenge logs in to the MFA application and returns the MFA token and the code sent.
+func (f *fixture) challenge(t *testing.T, email, pw string) (string, string) {
+	t.Helper()
+	res, err := f.login(email, pw, appMFA)
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if res.MFA == nil {
+		t.Fatalf("login gave a token, want a challenge")
+	}
+	return res.MFA.Token, f.lastCode(t)
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode is the binding code in the newest outbox message.
+func (f *fixture) lastCode(t *testing.T) string {
+	t.Helper()
+	entries := f.outbox.Entries()
+	if len(entries) == 0 {
+		t.Fatal("outbox is empty")
+	}
+	return codeIn(t, entries[len(entries)-1].Body)
+}
+
+func codeIn(t *testing.T, body string) string {
+	t.Helper()
+	m := codeRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no 6-digit code in %q", body)
+	}
+	return m[1]
+}
+
+// otherCode is a code that is not code.
+func otherCode(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
+}
+
+func (f *fixture) getChallenge(t *testing.T, mfaToken string) auth.Challenge {
+	t.Helper()
+	ch, err := f.store.GetChallenge(f.ctx, auth.TokenID(mfaToken))
+	if err != nil {
+		t.Fatalf("get challenge: %v", err)
+	}
+	return ch
+}
+
+// items lists the table's items whose pk starts with prefix.
+func (f *fixture) items(t *testing.T, prefix string) []map[string]types.AttributeValue {
+	t.Helper()
+	var out []map[string]types.AttributeValue
+	var start map[string]types.AttributeValue
+	for {
+		res, err := f.client.Scan(f.ctx, &dynamodb.ScanInput{TableName: aws.String(f.table), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		for _, it := range res.Items {
+			if pk, ok := it["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, prefix) {
+				out = append(out, it)
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out
+		}
+		start = res.LastEvaluatedKey
+	}
+}
+
+// getItem reads one item by pk, nil when absent.
+func (f *fixture) getItem(t *testing.T, pk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := f.client.GetItem(f.ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(f.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
+	})
+	if err != nil {
+		t.Fatalf("get item %s: %v", pk, err)
+	}
+	if len(out.Item) == 0 {
+		return nil
+	}
+	return out.Item
+}
+
+func numberAttr(t *testing.T, item map[string]types.AttributeValue, name string) string {
+	t.Helper()
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("attribute %s is %T, want a number", name, item[name])
+	}
+	return n.Value
+}
+
+func wantRateLimit(t *testing.T, err error, retryAfter time.Duration) {
+	t.Helper()
+	var rl *auth.RateLimitError
+	if !errors.As(err, &rl) {
+		t.Fatalf("err = %v, want *RateLimitError", err)
+	}
+	if rl.RetryAfter != retryAfter {
+		t.Fatalf("RetryAfter = %v, want %v (%v)", rl.RetryAfter, retryAfter, rl)
+	}
+}
+
+func wantCodeError(t *testing.T, err error, remaining int) {
+	t.Helper()
+	var ce *auth.CodeError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want *CodeError", err)
+	}
+	if ce.Remaining != remaining {
+		t.Fatalf("Remaining = %d, want %d", ce.Remaining, remaining)
+	}
+}
+
+func wantIs(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("err = %v, want %v", err, target)
+	}
+}
+
+var bearerRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+func wantBearer(t *testing.T, what, s string) {
+	t.Helper()
+	if !bearerRE.MatchString(s) || !auth.IsBearer(s) {
+		t.Fatalf("%s = %q, want 43 characters of base64url", what, s)
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(s); err != nil || len(b) != 32 {
+		t.Fatalf("%s does not decode to 32 bytes: %v", what, err)
+	}
+}
+
+func TestLoginOutcome(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name        string
+		email, pw   string
+		app         auth.AppRef
+		wantMFA     bool
+		channel     auth.Channel
+		destination string
+	}{
+		{name: "MFA off gives a token", email: adaEmail, pw: adaPassword, app: auth.AppRef{ID: appPlain}},
+		{name: "MFA off by url", email: adaEmail, pw: adaPassword, app: auth.AppRef{URL: urlPlain}},
+		{name: "email trimmed and case-folded", email: "  ADA@Example.COM ", pw: adaPassword, app: auth.AppRef{ID: appPlain}},
+		{name: "MFA on with mobile goes by SMS", email: adaEmail, pw: adaPassword, app: auth.AppRef{ID: appMFA},
+			wantMFA: true, channel: auth.ChannelSMS, destination: "+31******78"},
+		{name: "MFA on by url", email: adaEmail, pw: adaPassword, app: auth.AppRef{URL: urlMFA},
+			wantMFA: true, channel: auth.ChannelSMS, destination: "+31******78"},
+		{name: "MFA on without mobile goes by email", email: graceEmail, pw: gracePass, app: auth.AppRef{ID: appMFA},
+			wantMFA: true, channel: auth.ChannelEmail, destination: "g***@example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.clock.Advance(time.Minute) // clear of the previous case's cooldown
+			before := len(f.outbox.Entries())
+			res, err := f.svc.Login(f.ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: tt.app})
+			if err != nil {
+				t.Fatalf("Login: %v", err)
+			}
+			entries := f.outbox.Entries()
+			if !tt.wantMFA {
+				if res.MFA != nil {
+					t.Fatalf("got a challenge, want a token")
+				}
+				wantBearer(t, "token", res.Token)
+				if res.ExpiresIn != 10*time.Hour {
+					t.Errorf("ExpiresIn = %v, want 10h", res.ExpiresIn)
+				}
+				if len(entries) != before {
+					t.Errorf("a message was sent for a login without MFA")
+				}
+				if f.getItem(t, "TOKEN#"+auth.TokenID(res.Token)) == nil {
+					t.Errorf("no token item stored under its SHA-256")
+				}
+				if f.getItem(t, "TOKEN#"+res.Token) != nil {
+					t.Errorf("token stored in the clear")
+				}
+				return
+			}
+			if res.MFA == nil {
+				t.Fatalf("got a token, want a challenge")
+			}
+			if res.Token != "" {
+				t.Errorf("an MFA login also returned an auth token")
+			}
+			m := res.MFA
+			wantBearer(t, "MFA token", m.Token)
+			if m.Channel != tt.channel || m.Authenticator != "LocalOutbox" || m.Destination != tt.destination || m.ExpiresIn != 5*time.Minute {
+				t.Errorf("challenge = %+v, want channel %s, LocalOutbox, %s, 5m", *m, tt.channel, tt.destination)
+			}
+			if len(entries) != before+1 {
+				t.Fatalf("%d messages sent, want 1", len(entries)-before)
+			}
+			e := entries[len(entries)-1]
+			wantTo := adaMobile
+			if tt.channel == auth.ChannelEmail {
+				wantTo = graceEmail
+			}
+			if e.Channel != string(tt.channel) || e.To != wantTo {
+				t.Errorf("message went by %s to %s, want %s to %s", e.Channel, e.To, tt.channel, wantTo)
+			}
+			ch := f.getChallenge(t, m.Token)
+			if ch.Channel != tt.channel || ch.Sends != 1 || ch.Attempts != 0 || ch.Used {
+				t.Errorf("stored challenge = %+v", ch)
+			}
+			if code := codeIn(t, e.Body); strings.Contains(ch.CodeHash, code) {
+				t.Errorf("code stored in the clear")
+			}
+		})
+	}
+}
+
+// countingHasher counts the password hashes computed, real or dummy.
+type countingHasher struct {
+	*password.Hasher
+	mu    sync.Mutex
+	calls int
+}
+
+func (h *countingHasher) Verify(pw, phc string) (bool, error) {
+	h.mu.Lock()
+	h.calls++
+	h.mu.Unlock()
+	return h.Hasher.Verify(pw, phc)
+}
+
+func (h *countingHasher) VerifyDummy(pw string) {
+	h.mu.Lock()
+	h.calls++
+	h.mu.Unlock()
+	h.Hasher.VerifyDummy(pw)
+}
+
+func (h *countingHasher) take() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.calls
+	h.calls = 0
+	return n
+}
+
+func TestLoginInvalidCredentials(t *testing.T) {
+	hasher := &countingHasher{Hasher: password.New(cheap)}
+	f := newFixture(t, func(d *auth.Deps) { d.Hasher = hasher })
+	tests := []struct {
+		name      string
+		email, pw string
+		app       auth.AppRef
+	}{
+		{"unknown email", "nobody@example.com", adaPassword, auth.AppRef{ID: appPlain}},
+		{"wrong password", adaEmail, "wrong", auth.AppRef{ID: appPlain}},
+		{"wrong password, MFA app", adaEmail, "wrong", auth.AppRef{ID: appMFA}},
+		{"password of another user", adaEmail, gracePass, auth.AppRef{ID: appPlain}},
+		{"not a member", adaEmail, adaPassword, auth.AppRef{ID: appOther}},
+		{"unknown application id", adaEmail, adaPassword, auth.AppRef{ID: "44444444-4444-4444-8444-444444444444"}},
+		{"unknown application url", adaEmail, adaPassword, auth.AppRef{URL: "nowhere.example.com"}},
+		{"empty application ref", adaEmail, adaPassword, auth.AppRef{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.clock.Advance(time.Hour) // past any password backoff the earlier cases caused
+			before := len(f.outbox.Entries())
+			hasher.take()
+			res, err := f.svc.Login(f.ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: tt.app})
+			if !errors.Is(err, auth.ErrInvalidCredentials) {
+				t.Fatalf("err = %v, want ErrInvalidCredentials", err)
+			}
+			if n := hasher.take(); n != 1 {
+				t.Errorf("%d password hashes computed, want 1 whatever the cause", n)
+			}
+			if err != auth.ErrInvalidCredentials {
+				t.Errorf("err = %q, want the bare sentinel so every cause reads the same", err)
+			}
+			if res.Token != "" || res.MFA != nil {
+				t.Errorf("result = %+v, want zero", res)
+			}
+			if got := len(f.outbox.Entries()); got != before {
+				t.Errorf("a code was sent on a failed login")
+			}
+		})
+	}
+	if n := len(f.items(t, "TOKEN#")); n != 0 {
+		t.Errorf("%d tokens issued by failed logins", n)
+	}
+}
+
+func TestBackoffSchedule(t *testing.T) {
+	tests := []struct {
+		n    int
+		want time.Duration
+	}{
+		{0, time.Second}, {1, 2 * time.Second}, {2, 4 * time.Second}, {3, 8 * time.Second},
+		{9, 512 * time.Second}, {10, 15 * time.Minute}, {11, 15 * time.Minute},
+		{62, 15 * time.Minute}, {63, 15 * time.Minute}, {64, 15 * time.Minute}, {1 << 30, 15 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			if got := auth.Backoff(tt.n); got != tt.want {
+				t.Errorf("Backoff(%d) = %v, want %v", tt.n, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPasswordBackoff(t *testing.T) {
+	tests := []struct {
+		name        string
+		email       string
+		maxFailures int
+	}{
+		{"known email, default limit", adaEmail, 5},
+		{"unknown email, default limit", "nobody@example.com", 5},
+		{"known email, LOGIN_MAX_FAILURES=2", adaEmail, 2},
+		{"known email in other case", "ADA@example.com ", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, withPolicy(func(p *auth.Policy) { p.LoginMaxFailures = tt.maxFailures }))
+			fail := func() {
+				t.Helper()
+				_, err := f.login(tt.email, "wrong", appPlain)
+				wantIs(t, err, auth.ErrInvalidCredentials)
+			}
+			for i := 1; i < tt.maxFailures; i++ {
+				fail()
+			}
+			want := time.Second
+			for round := 0; round < 14; round++ {
+				fail() // the failure that (re)locks
+				// Locked now, for the right password as for a wrong one.
+				_, err := f.login(tt.email, adaPassword, appPlain)
+				wantRateLimit(t, err, want)
+				f.clock.Advance(want - time.Millisecond)
+				_, err = f.login(tt.email, "wrong", appPlain)
+				wantRateLimit(t, err, time.Millisecond)
+				f.clock.Advance(time.Millisecond)
+				want = min(2*want, 15*time.Minute)
+			}
+			if want != 15*time.Minute {
+				t.Fatalf("backoff never reached its cap")
+			}
+			if tt.email != adaEmail && auth.NormalizeEmail(tt.email) != adaEmail {
+				return
+			}
+			// A success resets the count: the next failures start again from nothing.
+			if _, err := f.login(tt.email, adaPassword, appPlain); err != nil {
+				t.Fatalf("login after the lock: %v", err)
+			}
+			for i := 1; i < tt.maxFailures; i++ {
+				fail()
+			}
+			if _, err := f.login(tt.email, adaPassword, appPlain); err != nil {
+				t.Fatalf("login after %d fresh failures: %v", tt.maxFailures-1, err)
+			}
+			fail()
+			if _, err := f.login(tt.email, adaPassword, appPlain); err != nil {
+				t.Fatalf("a success did not reset the failure count: %v", err)
+			}
+		})
+	}
+}
+
+func TestPasswordBackoffResetByMFALogin(t *testing.T) {
+	f := newFixture(t)
+	for range 4 {
+		_, err := f.login(adaEmail, "wrong", appMFA)
+		wantIs(t, err, auth.ErrInvalidCredentials)
+	}
+	f.challenge(t, adaEmail, adaPassword) // right password: a challenge is a success
+	for range 4 {
+		_, err := f.login(adaEmail, "wrong", appMFA)
+		wantIs(t, err, auth.ErrInvalidCredentials)
+	}
+	f.clock.Advance(time.Minute)
+	if _, err := f.login(adaEmail, adaPassword, appMFA); err != nil {
+		t.Fatalf("locked after 4 failures that followed a successful MFA login: %v", err)
+	}
+}
+
+func TestPasswordBackoffPerEmail(t *testing.T) {
+	f := newFixture(t)
+	for range 5 {
+		_, err := f.login(adaEmail, "wrong", appPlain)
+		wantIs(t, err, auth.ErrInvalidCredentials)
+	}
+	_, err := f.login(adaEmail, adaPassword, appPlain)
+	wantRateLimit(t, err, time.Second)
+	if _, err := f.login(graceEmail, gracePass, appPlain); err != nil {
+		t.Fatalf("another account is locked too: %v", err)
+	}
+}
+
+func TestLoginWithDefaultPasswordParams(t *testing.T) {
+	f := newFixture(t)
+	hasher := password.New(password.Default)
+	phc, err := hasher.Hash("linus-password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.PutUser(f.ctx, auth.User{ID: "u-linus", Email: "linus@example.com", Name: "Linus", PasswordHash: phc, Applications: []string{appPlain}}); err != nil {
+		t.Fatal(err)
+	}
+	svc := auth.NewService(auth.Deps{Store: f.store, Hasher: hasher, Clock: f.clock.Now, Random: f.random,
+		Secret: []byte("0123456789abcdef0123456789abcdef"), Policy: auth.DefaultPolicy})
+	tests := []struct {
+		name, email, pw string
+		wantErr         error
+	}{
+		{"right password", "linus@example.com", "linus-password-1", nil},
+		{"wrong password", "linus@example.com", "linus-password-2", auth.ErrInvalidCredentials},
+		{"unknown user", "nobody@example.com", "linus-password-1", auth.ErrInvalidCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := svc.Login(f.ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: auth.AppRef{ID: appPlain}})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == nil {
+				wantBearer(t, "token", res.Token)
+			}
+		})
+	}
+}
+
+func TestDeliveryFallback(t *testing.T) {
+	smsDown := &fakeSender{name: "BrokenSMS", err: errors.New("sns: throttled")}
+	sesDown := &fakeSender{name: "BrokenSES", err: errors.New("ses: rejected")}
+	// keep leaves the fixture's outbox sender in place.
+	keep := func(s auth.Sender) auth.Sender { return s }
+	tests := []struct {
+		name          string
+		sms, email    func(auth.Sender) auth.Sender
+		user, pw      string
+		wantErr       error
+		channel       auth.Channel
+		authenticator string
+		destination   string
+	}{
+		{
+			name: "SMS fails, email delivers",
+			sms:  func(auth.Sender) auth.Sender { return smsDown }, email: keep,
+			user: adaEmail, pw: adaPassword,
+			channel: auth.ChannelEmail, authenticator: "LocalOutbox", destination: "a***@example.com",
+		},
+		{
+			name:  "SMS fails, email by another provider",
+			sms:   func(auth.Sender) auth.Sender { return smsDown },
+			email: func(auth.Sender) auth.Sender { return &fakeSender{name: "AmazonSES"} },
+			user:  adaEmail, pw: adaPassword,
+			channel: auth.ChannelEmail, authenticator: "AmazonSES", destination: "a***@example.com",
+		},
+		{
+			name: "no SMS sender configured",
+			sms:  func(auth.Sender) auth.Sender { return nil }, email: keep,
+			user: adaEmail, pw: adaPassword,
+			channel: auth.ChannelEmail, authenticator: "LocalOutbox", destination: "a***@example.com",
+		},
+		{
+			name:  "both fail",
+			sms:   func(auth.Sender) auth.Sender { return smsDown },
+			email: func(auth.Sender) auth.Sender { return sesDown },
+			user:  adaEmail, pw: adaPassword, wantErr: auth.ErrDeliveryFailed,
+		},
+		{
+			name: "email-only user, email fails",
+			sms:  keep, email: func(auth.Sender) auth.Sender { return sesDown },
+			user: graceEmail, pw: gracePass, wantErr: auth.ErrDeliveryFailed,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var email auth.Sender
+			f := newFixture(t, func(d *auth.Deps) {
+				d.SMS, d.Email = tt.sms(d.SMS), tt.email(d.Email)
+				email = d.Email
+			})
+			f.random.Reset()
+			res, err := f.login(tt.user, tt.pw, appMFA)
+			mfaToken := f.random.firstSecret(t)
+			if tt.wantErr != nil {
+				wantIs(t, err, tt.wantErr)
+				if res.MFA != nil || res.Token != "" {
+					t.Errorf("result = %+v, want zero", res)
+				}
+				// The challenge is not left usable.
+				if _, err := f.store.GetChallenge(f.ctx, auth.TokenID(mfaToken)); !errors.Is(err, auth.ErrChallengeGone) {
+					t.Errorf("GetChallenge after failed delivery: %v, want ErrChallengeGone", err)
+				}
+				if n := len(f.items(t, "MFA#")); n != 0 {
+					t.Errorf("%d challenge items left", n)
+				}
+				_, err = f.svc.Verify(f.ctx, mfaToken, "", "123456")
+				wantIs(t, err, auth.ErrInvalidMFAToken)
+				f.clock.Advance(time.Minute)
+				_, err = f.svc.Resend(f.ctx, mfaToken)
+				wantIs(t, err, auth.ErrInvalidMFAToken)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Login: %v", err)
+			}
+			m := res.MFA
+			if m == nil {
+				t.Fatal("no challenge")
+			}
+			if m.Token != mfaToken {
+				t.Fatalf("MFA token is not the first 32 random bytes read; the failure cases rely on that")
+			}
+			if m.Channel != tt.channel || m.Authenticator != tt.authenticator || m.Destination != tt.destination {
+				t.Errorf("challenge = %+v, want %s by %s to %s", *m, tt.channel, tt.authenticator, tt.destination)
+			}
+			ch := f.getChallenge(t, m.Token)
+			if ch.Channel != tt.channel || ch.Authenticator != tt.authenticator || ch.Destination != tt.destination {
+				t.Errorf("stored challenge says %s by %s to %s", ch.Channel, ch.Authenticator, ch.Destination)
+			}
+			var code string
+			if fs, ok := email.(*fakeSender); ok {
+				sent := fs.Sent()
+				if len(sent) != 1 || sent[0].To != adaEmail {
+					t.Fatalf("email sender got %+v", sent)
+				}
+				code = codeIn(t, sent[0].Body)
+			} else {
+				entries := f.outbox.Entries()
+				if len(entries) != 1 || entries[0].Channel != "Email" || entries[0].To != adaEmail {
+					t.Fatalf("outbox = %+v, want one email to %s", entries, adaEmail)
+				}
+				code = codeIn(t, entries[0].Body)
+			}
+			_, err = f.svc.Verify(f.ctx, m.Token, auth.ChannelSMS, code)
+			wantIs(t, err, auth.ErrChannelMismatch)
+			v, err := f.svc.Verify(f.ctx, m.Token, auth.ChannelEmail, code)
+			if err != nil {
+				t.Fatalf("Verify with the fallback channel: %v", err)
+			}
+			if v.Channel != auth.ChannelEmail || v.Authenticator != tt.authenticator {
+				t.Errorf("verify result = %+v", v)
+			}
+		})
+	}
+}
+
+// TestFallbackThenOutboxVerify runs the fallback with the fixture's own outbox as the email sender, so the
+// code can be read back and a resend goes by email too.
+func TestFallbackThenOutboxVerify(t *testing.T) {
+	broken := &fakeSender{name: "BrokenSMS", err: errors.New("sns down")}
+	f := newFixture(t, func(d *auth.Deps) { d.SMS = broken })
+	res, err := f.login(adaEmail, adaPassword, appMFA)
+	if err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	if res.MFA.Channel != auth.ChannelEmail || res.MFA.Authenticator != "LocalOutbox" || res.MFA.Destination != "a***@example.com" {
+		t.Fatalf("challenge = %+v, want Email by LocalOutbox to a***@example.com", *res.MFA)
+	}
+	entries := f.outbox.Entries()
+	if len(entries) != 1 || entries[0].Channel != "Email" || entries[0].To != adaEmail {
+		t.Fatalf("outbox = %+v", entries)
+	}
+	f.clock.Advance(30 * time.Second)
+	r, err := f.svc.Resend(f.ctx, res.MFA.Token)
+	if err != nil {
+		t.Fatalf("Resend: %v", err)
+	}
+	if r.Channel != auth.ChannelEmail {
+		t.Errorf("resend went by %s, want the channel the code went by (Email)", r.Channel)
+	}
+	entries = f.outbox.Entries()
+	if last := entries[len(entries)-1]; last.Channel != "Email" || last.To != adaEmail {
+		t.Errorf("resend message = %+v", last)
+	}
+	_, err = f.svc.Verify(f.ctx, res.MFA.Token, auth.ChannelSMS, f.lastCode(t))
+	wantIs(t, err, auth.ErrChannelMismatch)
+	if _, err := f.svc.Verify(f.ctx, res.MFA.Token, auth.ChannelEmail, f.lastCode(t)); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name    string
+		channel auth.Channel
+	}{
+		{"no authenticatorCode", ""},
+		{"matching authenticatorCode", auth.ChannelSMS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.clock.Advance(time.Minute)
+			mfa, code := f.challenge(t, adaEmail, adaPassword)
+			v, err := f.svc.Verify(f.ctx, mfa, tt.channel, code)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			wantBearer(t, "auth token", v.Token)
+			if v.Token == mfa {
+				t.Errorf("auth token equals the MFA token")
+			}
+			if v.Channel != auth.ChannelSMS || v.Authenticator != "LocalOutbox" || v.Name != "Ada" || v.ExpiresIn != 10*time.Hour {
+				t.Errorf("result = %+v", v)
+			}
+			tok := f.getItem(t, "TOKEN#"+auth.TokenID(v.Token))
+			if tok == nil {
+				t.Fatal("no token item")
+			}
+			if s, _ := tok["appId"].(*types.AttributeValueMemberS); s == nil || s.Value != appMFA {
+				t.Errorf("token appId = %v, want %s", tok["appId"], appMFA)
+			}
+			// Used: the same token and code never work twice.
+			_, err = f.svc.Verify(f.ctx, mfa, tt.channel, code)
+			wantIs(t, err, auth.ErrInvalidMFAToken)
+			f.clock.Advance(time.Minute)
+			_, err = f.svc.Resend(f.ctx, mfa)
+			wantIs(t, err, auth.ErrInvalidMFAToken)
+		})
+	}
+}
+
+func TestVerifyWrongCodes(t *testing.T) {
+	f := newFixture(t)
+	mfa, code := f.challenge(t, adaEmail, adaPassword)
+	wrong := otherCode(code)
+	for want := 4; want >= 0; want-- {
+		t.Run(fmt.Sprintf("remaining %d", want), func(t *testing.T) {
+			_, err := f.svc.Verify(f.ctx, mfa, "", wrong)
+			wantCodeError(t, err, want)
+		})
+	}
+	t.Run("sixth try, right code", func(t *testing.T) {
+		_, err := f.svc.Verify(f.ctx, mfa, "", code)
+		wantIs(t, err, auth.ErrTooManyAttempts)
+	})
+	t.Run("later verify", func(t *testing.T) {
+		_, err := f.svc.Verify(f.ctx, mfa, auth.ChannelSMS, wrong)
+		wantIs(t, err, auth.ErrTooManyAttempts)
+	})
+	t.Run("resend", func(t *testing.T) {
+		f.clock.Advance(time.Minute)
+		_, err := f.svc.Resend(f.ctx, mfa)
+		wantIs(t, err, auth.ErrTooManyAttempts)
+	})
+	t.Run("attempts stop at the limit", func(t *testing.T) {
+		if got := f.getChallenge(t, mfa).Attempts; got != 5 {
+			t.Errorf("attempts = %d, want 5", got)
+		}
+	})
+	if n := len(f.items(t, "TOKEN#")); n != 0 {
+		t.Errorf("%d tokens issued", n)
+	}
+}
+
+func TestVerifyRightCodeOnLastAttempt(t *testing.T) {
+	f := newFixture(t, withPolicy(func(p *auth.Policy) { p.MaxAttempts = 3 }))
+	mfa, code := f.challenge(t, adaEmail, adaPassword)
+	for want := 2; want >= 1; want-- {
+		_, err := f.svc.Verify(f.ctx, mfa, "", otherCode(code))
+		wantCodeError(t, err, want)
+	}
+	if _, err := f.svc.Verify(f.ctx, mfa, "", code); err != nil {
+		t.Fatalf("right code on the last attempt: %v", err)
+	}
+}
+
+func TestVerifyCodeExpiry(t *testing.T) {
+	tests := []struct {
+		name    string
+		after   time.Duration
+		wantErr error
+	}{
+		{"just in time", 5*time.Minute - time.Millisecond, nil},
+		{"at the lifetime", 5 * time.Minute, auth.ErrCodeExpired},
+		{"past the lifetime", 6 * time.Minute, auth.ErrCodeExpired},
+		{"MFA token at its lifetime", 15 * time.Minute, auth.ErrInvalidMFAToken},
+		{"MFA token long gone", 48 * time.Hour, auth.ErrInvalidMFAToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			mfa, code := f.challenge(t, adaEmail, adaPassword)
+			f.clock.Advance(tt.after)
+			_, err := f.svc.Verify(f.ctx, mfa, "", code)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == nil {
+				return
+			}
+			_, err = f.svc.Verify(f.ctx, mfa, "", otherCode(code))
+			wantIs(t, err, tt.wantErr)
+			if got := f.getChallenge(t, mfa).Attempts; got != 0 {
+				t.Errorf("attempts = %d, want 0: a refused verify used an attempt", got)
+			}
+		})
+	}
+}
+
+func TestResendAfterCodeExpired(t *testing.T) {
+	f := newFixture(t)
+	mfa, old := f.challenge(t, adaEmail, adaPassword)
+	f.clock.Advance(6 * time.Minute)
+	_, err := f.svc.Verify(f.ctx, mfa, "", old)
+	wantIs(t, err, auth.ErrCodeExpired)
+	r, err := f.svc.Resend(f.ctx, mfa)
+	if err != nil {
+		t.Fatalf("Resend after the code expired: %v", err)
+	}
+	if r.Token != mfa || r.ExpiresIn != 5*time.Minute {
+		t.Errorf("resend = %+v, want the same token and a 5m code", r)
+	}
+	fresh := f.lastCode(t)
+	if fresh != old {
+		_, err = f.svc.Verify(f.ctx, mfa, "", old)
+		wantCodeError(t, err, 4)
+	}
+	if _, err := f.svc.Verify(f.ctx, mfa, "", fresh); err != nil {
+		t.Fatalf("Verify the new code: %v", err)
+	}
+}
+
+func TestResendNearTokenExpiry(t *testing.T) {
+	f := newFixture(t)
+	mfa, _ := f.challenge(t, adaEmail, adaPassword)
+	f.clock.Advance(13 * time.Minute)
+	r, err := f.svc.Resend(f.ctx, mfa)
+	if err != nil {
+		t.Fatalf("Resend: %v", err)
+	}
+	if r.ExpiresIn != 2*time.Minute {
+		t.Errorf("expiresIn = %v, want 2m: the code cannot outlive its MFA token", r.ExpiresIn)
+	}
+	f.clock.Advance(2 * time.Minute)
+	_, err = f.svc.Verify(f.ctx, mfa, "", f.lastCode(t))
+	wantIs(t, err, auth.ErrInvalidMFAToken)
+	f.clock.Advance(time.Minute)
+	_, err = f.svc.Resend(f.ctx, mfa)
+	wantIs(t, err, auth.ErrInvalidMFAToken)
+}
+
+func TestVerifyChannelMismatch(t *testing.T) {
+	tests := []struct {
+		name         string
+		email, pw    string
+		wrong, right auth.Channel
+	}{
+		{"SMS challenge, Email named", adaEmail, adaPassword, auth.ChannelEmail, auth.ChannelSMS},
+		{"Email challenge, SMS named", graceEmail, gracePass, auth.ChannelSMS, auth.ChannelEmail},
+		{"unknown channel", adaEmail, adaPassword, auth.Channel("Fax"), auth.ChannelSMS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			mfa, code := f.challenge(t, tt.email, tt.pw)
+			for range 7 { // more than the attempts: none may be used
+				_, err := f.svc.Verify(f.ctx, mfa, tt.wrong, code)
+				wantIs(t, err, auth.ErrChannelMismatch)
+			}
+			if got := f.getChallenge(t, mfa).Attempts; got != 0 {
+				t.Errorf("attempts = %d, want 0", got)
+			}
+			if _, err := f.svc.Verify(f.ctx, mfa, tt.right, code); err != nil {
+				t.Fatalf("Verify with the right channel: %v", err)
+			}
+		})
+	}
+}
+
+func TestResendCooldown(t *testing.T) {
+	tests := []struct {
+		name  string
+		after time.Duration
+		want  time.Duration // 0: the resend goes through
+	}{
+		{"at once", 0, 30 * time.Second},
+		{"after 10s", 10 * time.Second, 20 * time.Second},
+		{"after 29.5s", 29500 * time.Millisecond, 500 * time.Millisecond},
+		{"at the cooldown", 30 * time.Second, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			mfa, old := f.challenge(t, adaEmail, adaPassword)
+			f.clock.Advance(tt.after)
+			sent := len(f.outbox.Entries())
+			r, err := f.svc.Resend(f.ctx, mfa)
+			if tt.want > 0 {
+				wantRateLimit(t, err, tt.want)
+				if len(f.outbox.Entries()) != sent {
+					t.Errorf("a refused resend sent a code")
+				}
+				if _, err := f.svc.Verify(f.ctx, mfa, "", old); err != nil {
+					t.Errorf("the code stopped working after a refused resend: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Resend: %v", err)
+			}
+			if r.Token != mfa || r.Channel != auth.ChannelSMS || r.Authenticator != "LocalOutbox" || r.Destination != "+31******78" || r.ExpiresIn != 5*time.Minute {
+				t.Errorf("resend = %+v", r)
+			}
+			fresh := f.lastCode(t)
+			if fresh != old {
+				_, err := f.svc.Verify(f.ctx, mfa, "", old)
+				wantCodeError(t, err, 4)
+			}
+			if _, err := f.svc.Verify(f.ctx, mfa, "", fresh); err != nil {
+				t.Fatalf("Verify new code: %v", err)
+			}
+		})
+	}
+}
+
+func TestResendGivesFreshAttempts(t *testing.T) {
+	f := newFixture(t)
+	mfa, code := f.challenge(t, adaEmail, adaPassword)
+	for want := 4; want >= 1; want-- {
+		_, err := f.svc.Verify(f.ctx, mfa, "", otherCode(code))
+		wantCodeError(t, err, want)
+	}
+	f.clock.Advance(30 * time.Second)
+	if _, err := f.svc.Resend(f.ctx, mfa); err != nil {
+		t.Fatalf("Resend: %v", err)
+	}
+	fresh := f.lastCode(t)
+	_, err := f.svc.Verify(f.ctx, mfa, "", otherCode(fresh))
+	wantCodeError(t, err, 4)
+	if _, err := f.svc.Verify(f.ctx, mfa, "", fresh); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+}
+
+func TestResendPerChallengeCap(t *testing.T) {
+	f := newFixture(t)
+	mfa, _ := f.challenge(t, adaEmail, adaPassword)
+	for i := 2; i <= 3; i++ {
+		f.clock.Advance(30 * time.Second)
+		if _, err := f.svc.Resend(f.ctx, mfa); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	for _, after := range []time.Duration{0, 30 * time.Second, 5 * time.Minute} {
+		t.Run(fmt.Sprintf("fourth send after %v", after), func(t *testing.T) {
+			f.clock.Advance(after)
+			_, err := f.svc.Resend(f.ctx, mfa)
+			wantRateLimit(t, err, 0)
+		})
+	}
+	if got := len(f.outbox.Entries()); got != 3 {
+		t.Errorf("%d messages sent, want 3", got)
+	}
+	// The last code still works, within the token's life.
+	if _, err := f.svc.Verify(f.ctx, mfa, "", f.lastCode(t)); err != nil && !errors.Is(err, auth.ErrCodeExpired) {
+		t.Errorf("Verify last code: %v", err)
+	}
+}
+
+func TestSendsPerUserPerHour(t *testing.T) {
+	f := newFixture(t)
+	f.clock.Set(t0.Add(50*time.Minute + 30*time.Second))
+	var tokens []string
+	for i := 0; i < 10; i++ {
+		mfa, _ := f.challenge(t, adaEmail, adaPassword)
+		tokens = append(tokens, mfa)
+	}
+	t.Run("eleventh login", func(t *testing.T) {
+		_, err := f.login(adaEmail, adaPassword, appMFA)
+		wantRateLimit(t, err, 9*time.Minute+30*time.Second)
+	})
+	t.Run("resend of an earlier challenge", func(t *testing.T) {
+		f.clock.Advance(time.Minute)
+		_, err := f.svc.Resend(f.ctx, tokens[0])
+		wantRateLimit(t, err, 8*time.Minute+30*time.Second)
+		// A refused resend leaves the challenge as it was.
+		if ch := f.getChallenge(t, tokens[0]); ch.Sends != 1 {
+			t.Errorf("sends = %d, want 1", ch.Sends)
+		}
+	})
+	t.Run("other users are not affected", func(t *testing.T) {
+		f.challenge(t, graceEmail, gracePass)
+	})
+	t.Run("next clock hour", func(t *testing.T) {
+		f.clock.Set(t0.Add(time.Hour))
+		f.challenge(t, adaEmail, adaPassword)
+		if _, err := f.svc.Resend(f.ctx, tokens[1]); err != nil {
+			t.Fatalf("resend in the next hour: %v", err)
+		}
+	})
+	t.Run("resends count too", func(t *testing.T) {
+		g := newFixture(t)
+		mfa, _ := g.challenge(t, adaEmail, adaPassword) // 1
+		g.clock.Advance(30 * time.Second)
+		if _, err := g.svc.Resend(g.ctx, mfa); err != nil { // 2
+			t.Fatal(err)
+		}
+		for range 8 { // 10
+			g.challenge(t, adaEmail, adaPassword)
+		}
+		g.clock.Advance(30 * time.Second)
+		_, err := g.svc.Resend(g.ctx, mfa)
+		wantRateLimit(t, err, time.Hour-time.Minute)
+	})
+}
+
+func TestBindingCodes(t *testing.T) {
+	f := newFixture(t, withPolicy(func(p *auth.Policy) { p.SendsPerHour = 1000 }))
+	seen := map[string]bool{}
+	for i := 0; i < 40; i++ {
+		mfa, code := f.challenge(t, graceEmail, gracePass)
+		if !regexp.MustCompile(`^[0-9]{6}$`).MatchString(code) {
+			t.Fatalf("code %q is not 6 digits", code)
+		}
+		seen[code] = true
+		wantBearer(t, "MFA token", mfa)
+		body := f.outbox.Entries()[i].Body
+		if strings.Count(body, code) != 1 {
+			t.Errorf("body %q", body)
+		}
+	}
+	if len(seen) < 35 {
+		t.Errorf("only %d distinct codes in 40", len(seen))
+	}
+}
+
+func TestMalformedMFAToken(t *testing.T) {
+	f := newFixture(t)
+	mfa, code := f.challenge(t, adaEmail, adaPassword)
+	unknown := base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+	tests := []struct{ name, token string }{
+		{"empty", ""},
+		{"short", "abc"},
+		{"one short", mfa[:42]},
+		{"one long", mfa + "A"},
+		{"padded", mfa + "="},
+		{"standard base64 alphabet", strings.Repeat("+", 43)},
+		{"spaces", " " + mfa[1:]},
+		{"non-ASCII", strings.Repeat("é", 21) + "a"},
+		{"the hash instead of the token", auth.TokenID(mfa)},
+		{"unknown but well formed", unknown},
+		{"NUL bytes", strings.Repeat("\x00", 43)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.Verify(f.ctx, tt.token, "", code)
+			wantIs(t, err, auth.ErrInvalidMFAToken)
+			_, err = f.svc.Resend(f.ctx, tt.token)
+			wantIs(t, err, auth.ErrInvalidMFAToken)
+		})
+	}
+	if got := f.getChallenge(t, mfa).Attempts; got != 0 {
+		t.Errorf("attempts = %d after verifies with other tokens", got)
+	}
+}
+
+func TestSecretsAtRest(t *testing.T) {
+	f := newFixture(t)
+	mfa, code := f.challenge(t, adaEmail, adaPassword)
+	v, err := f.svc.Verify(f.ctx, mfa, "", code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, item := range f.items(t, "") {
+		dump := fmt.Sprint(item)
+		for _, secret := range []string{mfa, v.Token, adaPassword} {
+			if strings.Contains(dump, secret) {
+				t.Errorf("item %v holds a secret in the clear", item["pk"])
+			}
+		}
+		if strings.Contains(dump, "Your login code is "+code) {
+			t.Errorf("message stored")
+		}
+	}
+}
