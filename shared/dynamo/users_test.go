@@ -347,13 +347,13 @@ func testChangeEmailRefusals(t *testing.T, e userEnv) {
 func testUnlock(t *testing.T, e userEnv) {
 	ctx := t.Context()
 	const email = "ada@example.com"
-	for range 3 {
-		if _, err := e.store.AddFailure(ctx, email, userNow.Add(time.Hour)); err != nil {
-			t.Fatalf("AddFailure: %v", err)
+	for range 2 {
+		if ok, _, err := e.store.Admit(ctx, email, userNow, 5, userNow.Add(time.Hour)); err != nil || !ok {
+			t.Fatalf("Admit: %v, %v", ok, err)
 		}
 	}
-	if err := e.store.Lock(ctx, email, 3, userNow.Add(time.Minute), userNow.Add(time.Hour)); err != nil {
-		t.Fatalf("Lock: %v", err)
+	if ok, _, err := e.store.AdmitLocking(ctx, email, userNow, 2, userNow.Add(time.Minute), userNow.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("AdmitLocking: %v, %v", ok, err)
 	}
 	got, err := e.store.GetLoginAttempts(ctx, email)
 	if err != nil || got.Failures != 3 || !got.LockedUntil.Equal(userNow.Add(time.Minute)) {
