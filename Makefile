@@ -4,26 +4,52 @@ ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/manual
 # Lambda runs arm64; tests that run a bootstrap locally set LAMBDA_ARCH to the host's.
 LAMBDA_ARCH   ?= arm64
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags='-s -w'
+# The Lambda Runtime Interface Emulator the integration tests run the bootstraps under, pinned.
+RIE_VERSION   := v0.0.0-20261030222936-bef5c4ba774d
+RIE_STAMP     := bin/.aws-lambda-rie-$(RIE_VERSION)
 
-.PHONY: run test test-fast bench fuzz lint build clean
+.PHONY: run tools test test-fast bench fuzz lint build clean
 
 run: ## serve the gateway on http://127.0.0.1:3000 (ADDR, SEED_FILE and the security settings from the environment)
 	$(GO) run ./cmd/localapi $(ARGS)
 
-test: ## everything: vet, unit, handler and integration tests
+tools: $(RIE_STAMP) ## install the test tools into bin/ (the RIE; moto_server and cfn-lint come from the machine)
+
+# The stamp names the version, so changing RIE_VERSION reinstalls; a missing binary does too.
+$(RIE_STAMP):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	rm -f bin/.aws-lambda-rie-*
+	touch $@
+ifeq ($(wildcard bin/aws-lambda-rie),)
+.PHONY: $(RIE_STAMP)
+endif
+
+test: tools ## everything: vet, unit, handler and integration tests
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
 test-fast: ## unit and handler tests only (no moto, RIE or cfn-lint)
-	$(GO) test -short -count=1 ./...
+	$(GO) test -short ./...
 
-build: build-LoginFunction build-VerifyFunction
+build: build-LoginFunction build-VerifyFunction build-AuthorizerFunction build-ApplicationsFunction
 
 build-LoginFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/login
 
 build-VerifyFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/verify
+
+build-AuthorizerFunction:
+	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
+
+build-ApplicationsFunction:
+	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/applications
+
+FUZZTIME ?= 20s
+fuzz: ## run every fuzz target for FUZZTIME each (their seed corpus also runs in make test)
+	for target in FuzzLogin FuzzVerify FuzzResend FuzzApplications FuzzAuthorizer; do \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./shared/httpapi/ || exit 1; \
+	done
 
 lint:
 	gofmt -l . | (! grep .)

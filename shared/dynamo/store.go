@@ -318,7 +318,7 @@ func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channe
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return auth.Challenge{}, s.why(ctx, id, ccf.Item, now, maxAttempts, channel, true)
+		return auth.Challenge{}, why(ccf.Item, now, maxAttempts, channel, true)
 	}
 	if err != nil {
 		return auth.Challenge{}, fmt.Errorf("count attempt: %w", err)
@@ -326,17 +326,12 @@ func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channe
 	return decodeChallenge(out.Attributes)
 }
 
-// why tells which condition on a challenge failed, from the item returned with the failure or, for
-// engines that return none, from a fresh read.
+// why tells which condition on a challenge failed, from the old item DynamoDB returns with the
+// failure (ReturnValuesOnConditionCheckFailure). No item means there was none: the challenge is gone.
+// Reading it again instead would cost a round trip and a permission the verify function does not have.
 // For a resend (codeMatters false) an expired code is no reason: any other difference is a concurrent change.
-func (s *Store) why(ctx context.Context, id string, item map[string]types.AttributeValue, now time.Time, maxAttempts int, channel auth.Channel, codeMatters bool) error {
-	var c auth.Challenge
-	var err error
-	if item != nil {
-		c, err = decodeChallenge(item)
-	} else {
-		c, err = s.GetChallenge(ctx, id)
-	}
+func why(item map[string]types.AttributeValue, now time.Time, maxAttempts int, channel auth.Channel, codeMatters bool) error {
+	c, err := decodeChallenge(item)
 	if err != nil {
 		return err
 	}
@@ -379,7 +374,7 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 	}})
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
 		// Used or expired: gone. Otherwise a resend replaced the compared code meanwhile (ErrConflict).
-		werr := s.why(ctx, c.ID, reasons[0].Item, now, math.MaxInt, "", false)
+		werr := why(reasons[0].Item, now, math.MaxInt, "", false)
 		if errors.Is(werr, auth.ErrChallengeGone) || errors.Is(werr, auth.ErrConflict) {
 			return werr
 		}
@@ -425,7 +420,7 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 	reasons, ok := cancelled(err)
 	switch {
 	case ok && failedCondition(reasons, 0):
-		return s.why(ctx, prev.ID, reasons[0].Item, now, maxAttempts, "", false)
+		return why(reasons[0].Item, now, maxAttempts, "", false)
 	case ok && failedCondition(reasons, 1):
 		return auth.ErrSendLimit
 	case err != nil:

@@ -1,0 +1,597 @@
+// Package functions_test checks the deployable pieces together: template.yaml (routes, build settings,
+// least-privilege policies, the table), the Makefile's build-<LogicalId> targets, and the built
+// bootstraps running under the Lambda Runtime Interface Emulator against moto.
+package functions_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/awslabs/goformation/v7"
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/global"
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+	"github.com/awslabs/goformation/v7/intrinsics"
+
+	"mfagateway/shared/testenv"
+)
+
+// repoRoot is where template.yaml, the Makefile and events/ live; go test runs in functions/.
+const repoRoot = ".."
+
+// route is one route of the HTTP API and the function behind it.
+type route struct {
+	Method, Path string
+	Function     string // logical ID
+	Authorizer   string // the Api's authorizer in front of it; "" for a public route
+}
+
+// Key is the route as API Gateway writes it in an event's routeKey.
+func (r route) Key() string { return r.Method + " " + r.Path }
+
+// protected is the token authorizer of every route that is not public.
+const protected = "TokenAuthorizer"
+
+// routes is every route of the HTTP API. A new route is one line here; the template test then
+// demands it in template.yaml, and the RIE test routes events with that routeKey to its function.
+var routes = []route{
+	{"POST", "/api/auth/login", "LoginFunction", ""},
+	{"POST", "/api/auth/resendMultifactorBindingCode", "LoginFunction", ""},
+	{"POST", "/api/auth/verifyMultifactorBindingCode", "VerifyFunction", ""},
+	{"GET", "/api/auth/me", "LoginFunction", protected},
+	{"POST", "/api/auth/logout", "LoginFunction", protected},
+	{"POST", "/odata/Applications", "ApplicationsFunction", protected},
+	{"GET", "/odata/Applications/{appId}", "ApplicationsFunction", protected},
+	{"PATCH", "/odata/Applications/{appId}", "ApplicationsFunction", protected},
+	{"PATCH", "/odata/Applications/Patch/{appId}", "ApplicationsFunction", protected},
+	{"PUT", "/odata/Applications/{appId}", "ApplicationsFunction", protected},
+	{"PUT", "/odata/Applications/Put/{appId}", "ApplicationsFunction", protected},
+}
+
+// authorizers maps each authorizer of the Api to the function that implements it.
+var authorizers = map[string]string{protected: "AuthorizerFunction"}
+
+// grant is what a function may do on one resource.
+type grant struct {
+	Resource string // a literal, or an intrinsic as goformation encodes it (cloudformation.GetAtt, .Sub...)
+	Actions  []string
+}
+
+var (
+	tableARN  = cloudformation.GetAtt("Table", "Arn")
+	senderARN = cloudformation.Sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}")
+)
+
+// function is one Lambda of the template.
+type function struct {
+	LogicalID string
+	Dir       string // ./functions/<Dir>
+	// Grants are exactly the permissions the function needs: the template must grant these and nothing else.
+	Grants []grant
+	// Env is what the function reads beyond commonEnv, with the template value each must have.
+	Env map[string]string
+}
+
+// functions is every Lambda of the template.
+var functions = []function{
+	{
+		LogicalID: "LoginFunction", Dir: "login",
+		Grants: []grant{
+			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
+			// SMS to a phone number has no resource ARN.
+			{"*", []string{"sns:Publish"}},
+			{senderARN, []string{"ses:SendEmail"}},
+		},
+		Env: map[string]string{
+			"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret"),
+			"SES_SENDER":       cloudformation.Ref("SenderEmail"),
+			"SMS_SENDER_ID":    cloudformation.Ref("SmsSenderId"),
+		},
+	},
+	{
+		LogicalID: "VerifyFunction", Dir: "verify",
+		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem"}}},
+		Env:    map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")},
+	},
+	{
+		LogicalID: "AuthorizerFunction", Dir: "authorizer",
+		Grants: []grant{{tableARN, []string{"dynamodb:GetItem"}}},
+	},
+	{
+		LogicalID: "ApplicationsFunction", Dir: "applications",
+		Grants: []grant{{tableARN, []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}}},
+	},
+}
+
+// commonEnv is what every function reads (shared/config), each from the template Parameter that
+// lets a deployment change it.
+var commonEnv = map[string]string{
+	"TABLE_NAME":         cloudformation.Ref("Table"),
+	"BINDING_CODE_TTL":   cloudformation.Ref("BindingCodeTtl"),
+	"MFA_TOKEN_TTL":      cloudformation.Ref("MfaTokenTtl"),
+	"MFA_MAX_ATTEMPTS":   cloudformation.Ref("MfaMaxAttempts"),
+	"RESEND_COOLDOWN":    cloudformation.Ref("ResendCooldown"),
+	"MFA_MAX_SENDS":      cloudformation.Ref("MfaMaxSends"),
+	"MFA_SENDS_PER_HOUR": cloudformation.Ref("MfaSendsPerHour"),
+	"LOGIN_MAX_FAILURES": cloudformation.Ref("LoginMaxFailures"),
+	"AUTH_TOKEN_TTL":     cloudformation.Ref("AuthTokenTtl"),
+	"LOG_LEVEL":          cloudformation.Ref("LogLevel"),
+}
+
+// openTemplate parses template.yaml with its intrinsics kept visible: Ref, GetAtt, Sub... stay as
+// goformation's encoded strings (compare them with cloudformation.Ref and friends). Conditions are
+// the exception: a typed field such as the table's DeletionProtectionEnabled (a bool) cannot hold an
+// encoded Fn::If, so Fn::If is evaluated, with the Parameters' defaults or the given overrides.
+func openTemplate(t *testing.T, params map[string]any) *cloudformation.Template {
+	t.Helper()
+	handlers := maps.Clone(cloudformation.EncoderIntrinsics)
+	delete(handlers, "Fn::If") // goformation's own FnIf, which reads the evaluated Conditions
+	handlers["Fn::Equals"] = equalsWithParameters
+	tpl, err := goformation.OpenWithOptions(repoRoot+"/template.yaml", &intrinsics.ProcessorOptions{
+		IntrinsicHandlerOverrides: handlers,
+		ParameterOverrides:        params,
+		EvaluateConditions:        true,
+	})
+	if err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	return tpl
+}
+
+// equalsWithParameters evaluates Fn::Equals for a condition, reading a Ref to a Parameter as that
+// Parameter's default (the Ref itself arrives encoded, since Ref stays visible everywhere else).
+func equalsWithParameters(_ string, input, template any) any {
+	args, ok := input.([]any)
+	if !ok || len(args) != 2 {
+		return nil
+	}
+	for i, arg := range args {
+		if ref, ok := decodeIntrinsic(arg)["Ref"].(string); ok {
+			args[i] = intrinsics.Ref("Ref", ref, template)
+		}
+	}
+	return reflect.DeepEqual(args[0], args[1])
+}
+
+// decodeIntrinsic returns the intrinsic function object goformation encoded in v, or nil.
+func decodeIntrinsic(v any) map[string]any {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil
+	}
+	var fn map[string]any
+	if json.Unmarshal(raw, &fn) != nil || len(fn) != 1 {
+		return nil
+	}
+	return fn
+}
+
+// show renders a template value for a failure message, intrinsics as their JSON.
+func show(s string) string {
+	if fn := decodeIntrinsic(s); fn != nil {
+		b, _ := json.Marshal(fn)
+		return string(b)
+	}
+	return strconv.Quote(s)
+}
+
+func TestTemplateRoutes(t *testing.T) {
+	tpl := openTemplate(t, nil)
+	api, err := tpl.GetServerlessHttpApiWithName("Api")
+	if err != nil {
+		t.Fatalf("no AWS::Serverless::HttpApi named Api: %v", err)
+	}
+	defaultAuthorizer := ""
+	if api.Auth != nil {
+		defaultAuthorizer = deref(api.Auth.DefaultAuthorizer)
+	}
+	want := map[string]route{}
+	for _, r := range routes {
+		if _, dup := want[r.Key()]; dup {
+			t.Fatalf("routes lists %s twice", r.Key())
+		}
+		want[r.Key()] = r
+	}
+	got := map[string]string{} // route key -> function
+	for name, fn := range tpl.GetAllServerlessFunctionResources() {
+		for eventName, ev := range fn.Events {
+			where := name + ".Events." + eventName
+			if ev.Type != "HttpApi" || ev.Properties == nil || ev.Properties.HttpApiEvent == nil {
+				t.Errorf("%s: event of type %q; this API has only HttpApi routes", where, ev.Type)
+				continue
+			}
+			e := ev.Properties.HttpApiEvent
+			key := strings.ToUpper(deref(e.Method)) + " " + deref(e.Path)
+			if other, dup := got[key]; dup {
+				t.Errorf("%s: route %s is already served by %s", where, key, other)
+			}
+			got[key] = name
+			if deref(e.ApiId) != cloudformation.Ref("Api") {
+				t.Errorf("%s: ApiId = %s, want !Ref Api (the one HTTP API)", where, show(deref(e.ApiId)))
+			}
+			if v := deref(e.PayloadFormatVersion); v != "2.0" {
+				t.Errorf("%s: PayloadFormatVersion = %q, want \"2.0\" (the handlers decode payload 2.0)", where, v)
+			}
+			// A route without its own Auth gets the Api's DefaultAuthorizer; NONE makes it public.
+			authorizer := defaultAuthorizer
+			if e.Auth != nil && e.Auth.Authorizer != nil {
+				authorizer = *e.Auth.Authorizer
+			}
+			if authorizer == "NONE" {
+				authorizer = ""
+			}
+			if r, known := want[key]; known && authorizer != r.Authorizer {
+				t.Errorf("%s: route %s is behind authorizer %q, want %q (\"\" = public)", where, key, authorizer, r.Authorizer)
+			}
+		}
+	}
+	for _, r := range routes {
+		switch fn, ok := got[r.Key()]; {
+		case !ok:
+			t.Errorf("route %s is missing from template.yaml (want it on %s)", r.Key(), r.Function)
+		case fn != r.Function:
+			t.Errorf("route %s goes to %s, want %s", r.Key(), fn, r.Function)
+		}
+	}
+	for key, fn := range got {
+		if _, ok := want[key]; !ok {
+			t.Errorf("template.yaml routes %s to %s, which the routes table does not list", key, fn)
+		}
+	}
+}
+
+// TestTemplateAuthorizers checks each authorizer of the Api: the function behind it, and the
+// request and response formats that function handles (payload 2.0, simple responses, and the
+// Authorization and appId headers as identity).
+func TestTemplateAuthorizers(t *testing.T) {
+	tpl := openTemplate(t, nil)
+	api, err := tpl.GetServerlessHttpApiWithName("Api")
+	if err != nil {
+		t.Fatalf("no AWS::Serverless::HttpApi named Api: %v", err)
+	}
+	var defined map[string]any
+	if api.Auth != nil {
+		defined, _ = api.Auth.Authorizers.(map[string]any)
+	}
+	if got, want := slices.Sorted(maps.Keys(defined)), slices.Sorted(maps.Keys(authorizers)); !slices.Equal(got, want) {
+		t.Errorf("Api authorizers = %v, want %v", got, want)
+	}
+	for name, function := range authorizers {
+		t.Run(name, func(t *testing.T) {
+			a, _ := defined[name].(map[string]any)
+			if a == nil {
+				t.Fatalf("Api has no authorizer %s", name)
+			}
+			if arn := a["FunctionArn"]; arn != cloudformation.GetAtt(function, "Arn") {
+				t.Errorf("FunctionArn = %v, want !GetAtt %s.Arn", show(fmt.Sprint(arn)), function)
+			}
+			if v := a["AuthorizerPayloadFormatVersion"]; v != "2.0" {
+				t.Errorf("AuthorizerPayloadFormatVersion = %v, want \"2.0\"", v)
+			}
+			if v := a["EnableSimpleResponses"]; v != true {
+				t.Errorf("EnableSimpleResponses = %v, want true (the authorizer answers isAuthorized)", v)
+			}
+			identity, _ := a["Identity"].(map[string]any)
+			if headers := stringList(identity["Headers"]); !slices.Equal(headers, []string{"Authorization", "appId"}) {
+				t.Errorf("Identity.Headers = %v, want [Authorization appId] (a cached verdict is per token and application)", headers)
+			}
+		})
+	}
+}
+
+func TestTemplateFunctions(t *testing.T) {
+	tpl := openTemplate(t, nil)
+	all := tpl.GetAllServerlessFunctionResources()
+	var names []string
+	for _, f := range functions {
+		names = append(names, f.LogicalID)
+	}
+	if got := slices.Sorted(maps.Keys(all)); !slices.Equal(got, slices.Sorted(slices.Values(names))) {
+		t.Errorf("template functions = %v, the functions table lists %v", got, names)
+	}
+	globals, _ := tpl.Globals["Function"].(*global.Function)
+	if globals == nil {
+		globals = &global.Function{}
+	}
+	for _, want := range functions {
+		t.Run(want.LogicalID, func(t *testing.T) {
+			fn, ok := all[want.LogicalID]
+			if !ok {
+				t.Fatalf("%s is not in template.yaml", want.LogicalID)
+			}
+			props := effective(fn, globals)
+			if props.codeURI != "." {
+				t.Errorf("CodeUri = %q, want \".\" (the Makefile builds from the module root)", props.codeURI)
+			}
+			if m := fn.AWSCloudFormationMetadata["BuildMethod"]; m != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %v, want makefile (sam build runs make build-%s)", m, want.LogicalID)
+			}
+			if props.runtime != "provided.al2023" {
+				t.Errorf("Runtime = %q, want provided.al2023", props.runtime)
+			}
+			if !slices.Equal(props.architectures, []string{"arm64"}) {
+				t.Errorf("Architectures = %v, want [arm64] (the Makefile's LAMBDA_ARCH default)", props.architectures)
+			}
+			if props.handler != "bootstrap" {
+				t.Errorf("Handler = %q, want bootstrap", props.handler)
+			}
+			wantEnv := maps.Clone(commonEnv)
+			maps.Copy(wantEnv, want.Env)
+			for _, name := range slices.Sorted(maps.Keys(wantEnv)) {
+				got, ok := props.env[name]
+				switch {
+				case !ok:
+					t.Errorf("environment has no %s (want %s)", name, show(wantEnv[name]))
+				case got != wantEnv[name]:
+					t.Errorf("environment %s = %s, want %s", name, show(got), show(wantEnv[name]))
+				}
+			}
+			checkGrants(t, fn, want.Grants)
+		})
+	}
+}
+
+// properties are a function's settings after SAM merges in the Globals.
+type properties struct {
+	codeURI, runtime, handler string
+	architectures             []string
+	env                       map[string]string
+}
+
+func effective(fn *serverless.Function, g *global.Function) properties {
+	p := properties{env: map[string]string{}}
+	if g.CodeUri != nil {
+		p.codeURI = deref(g.CodeUri.String)
+	}
+	if fn.CodeUri != nil {
+		p.codeURI = deref(fn.CodeUri.String)
+	}
+	p.runtime = first(fn.Runtime, g.Runtime)
+	p.handler = first(fn.Handler, g.Handler)
+	p.architectures = fn.Architectures
+	if p.architectures == nil && g.Architectures != nil {
+		p.architectures = *g.Architectures
+	}
+	if g.Environment != nil {
+		maps.Copy(p.env, g.Environment.Variables)
+	}
+	if fn.Environment != nil {
+		maps.Copy(p.env, fn.Environment.Variables)
+	}
+	return p
+}
+
+// checkGrants asserts that fn's policies allow exactly the wanted actions on the wanted resources,
+// in forms this test can read: inline statements only, no managed policies, no SAM policy templates.
+func checkGrants(t *testing.T, fn *serverless.Function, want []grant) {
+	t.Helper()
+	if fn.Role != nil {
+		t.Errorf("Role is set (%s): SAM then ignores Policies, and this test cannot see what the role allows", show(*fn.Role))
+	}
+	p := fn.Policies
+	if p == nil {
+		t.Fatal("Policies is empty: the function could not reach its table")
+	}
+	if p.String != nil {
+		t.Errorf("Policies names a managed policy %q; list the statements instead", *p.String)
+	}
+	if p.StringArray != nil {
+		for _, name := range *p.StringArray {
+			if name != "" {
+				t.Errorf("Policies names a managed policy %q; list the statements instead", name)
+			}
+		}
+	}
+	if p.SAMPolicyTemplateArray != nil {
+		for _, tmpl := range *p.SAMPolicyTemplateArray {
+			v := reflect.ValueOf(tmpl)
+			for i := range v.NumField() {
+				if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+					t.Errorf("Policies uses the SAM policy template %s; list the statements instead", v.Type().Field(i).Name)
+				}
+			}
+		}
+	}
+	var docs []serverless.Function_IAMPolicyDocument
+	if p.IAMPolicyDocumentArray != nil {
+		docs = *p.IAMPolicyDocumentArray
+	}
+	if p.IAMPolicyDocument != nil {
+		docs = append(docs, *p.IAMPolicyDocument)
+	}
+
+	got := map[string]bool{} // "action on resource"
+	for _, doc := range docs {
+		for i, raw := range doc.Statement {
+			stmt, ok := raw.(map[string]any)
+			if !ok {
+				t.Errorf("statement %d is not an object: %v", i, raw)
+				continue
+			}
+			sid, _ := stmt["Sid"].(string)
+			where := "statement " + strconv.Itoa(i) + " " + strconv.Quote(sid)
+			for key := range stmt {
+				if !slices.Contains([]string{"Sid", "Effect", "Action", "Resource"}, key) {
+					t.Errorf("%s: %s is not checked by this test; extend checkGrants before using it", where, key)
+				}
+			}
+			if stmt["Effect"] != "Allow" {
+				t.Errorf("%s: Effect = %v, want Allow", where, stmt["Effect"])
+			}
+			actions, resources := stringList(stmt["Action"]), stringList(stmt["Resource"])
+			if len(actions) == 0 || len(resources) == 0 {
+				t.Errorf("%s: want at least one Action and one Resource, got %v on %v", where, stmt["Action"], stmt["Resource"])
+			}
+			for _, a := range actions {
+				if strings.Contains(a, "*") {
+					t.Errorf("%s: wildcard action %q; name each action", where, a)
+				}
+				for _, r := range resources {
+					got[a+" on "+show(r)] = true
+				}
+			}
+		}
+	}
+	wanted := map[string]bool{}
+	for _, g := range want {
+		for _, a := range g.Actions {
+			wanted[a+" on "+show(g.Resource)] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(wanted)) {
+		if !got[k] {
+			t.Errorf("missing permission: %s", k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if !wanted[k] {
+			t.Errorf("permission beyond what the function needs: %s", k)
+		}
+	}
+}
+
+// stringList reads an IAM Action or Resource: one string or a list of strings.
+func stringList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+func TestTemplateTable(t *testing.T) {
+	tests := []struct {
+		name               string
+		params             map[string]any
+		deletionProtection bool
+	}{
+		{"defaults", nil, true},
+		{"throw-away stack", map[string]any{"TableDeletionProtection": "false"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl := openTemplate(t, tt.params)
+			table, err := tpl.GetDynamoDBTableWithName("Table")
+			if err != nil {
+				t.Fatalf("no AWS::DynamoDB::Table named Table: %v", err)
+			}
+			type key struct{ Name, Type string }
+			var keys, attrs []key
+			for _, k := range table.KeySchema {
+				keys = append(keys, key{k.AttributeName, k.KeyType})
+			}
+			for _, a := range table.AttributeDefinitions {
+				attrs = append(attrs, key{a.AttributeName, a.AttributeType})
+			}
+			if want := []key{{"pk", "HASH"}}; !slices.Equal(keys, want) {
+				t.Errorf("KeySchema = %v, want %v (shared/dynamo keys every item by the string pk)", keys, want)
+			}
+			if want := []key{{"pk", "S"}}; !slices.Equal(attrs, want) {
+				t.Errorf("AttributeDefinitions = %v, want %v", attrs, want)
+			}
+			ttl := deref(table.TimeToLiveSpecification)
+			if !ttl.Enabled || deref(ttl.AttributeName) != "ttl" {
+				t.Errorf("TimeToLiveSpecification: attribute %q enabled %v, want ttl enabled (shared/dynamo writes expiry to ttl)", deref(ttl.AttributeName), ttl.Enabled)
+			}
+			if pitr := deref(table.PointInTimeRecoverySpecification).PointInTimeRecoveryEnabled; pitr == nil || !*pitr {
+				t.Errorf("PointInTimeRecoveryEnabled = %s, want true", fmtPtr(pitr))
+			}
+			if sse := deref(table.SSESpecification); !sse.SSEEnabled {
+				t.Errorf("SSESpecification.SSEEnabled = false, want true")
+			}
+			if got := deref(table.BillingMode); got != "PAY_PER_REQUEST" {
+				t.Errorf("BillingMode = %q, want PAY_PER_REQUEST", got)
+			}
+			if table.AWSCloudFormationDeletionPolicy != "Retain" || table.AWSCloudFormationUpdateReplacePolicy != "Retain" {
+				t.Errorf("DeletionPolicy/UpdateReplacePolicy = %q/%q, want Retain/Retain (the table holds every user)",
+					table.AWSCloudFormationDeletionPolicy, table.AWSCloudFormationUpdateReplacePolicy)
+			}
+			if got := table.DeletionProtectionEnabled; got == nil || *got != tt.deletionProtection {
+				t.Errorf("DeletionProtectionEnabled = %v, want %v", fmtPtr(got), tt.deletionProtection)
+			}
+		})
+	}
+}
+
+// TestMakefileBuildTargets checks, without building, that every function of the template has the
+// build-<LogicalId> target SAM's makefile build method calls, building its own directory into
+// ARTIFACTS_DIR/bootstrap. The RIE test runs the targets for real.
+func TestMakefileBuildTargets(t *testing.T) {
+	makeBin := testenv.RequireTool(t, "make", "the Makefile's build-<LogicalId> targets")
+	for _, fn := range functions {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			cmd := exec.Command(makeBin, "-n", "-C", repoRoot, "build-"+fn.LogicalID, "ARTIFACTS_DIR=/artifacts", "LAMBDA_ARCH=arm64")
+			cmd.Env = withoutMakeVars()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("make -n build-%s: %v\n%s", fn.LogicalID, err, out)
+			}
+			for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda.norpc", "-o /artifacts/bootstrap", "./functions/" + fn.Dir} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("make -n build-%s does not contain %q:\n%s", fn.LogicalID, want, out)
+				}
+			}
+		})
+	}
+}
+
+// TestTemplateLint runs cfn-lint, which knows the resource schemas and SAM's rules; any finding fails.
+func TestTemplateLint(t *testing.T) {
+	lint := testenv.RequireTool(t, "cfn-lint", "lint template.yaml")
+	cmd := exec.Command(lint, "template.yaml")
+	cmd.Dir = repoRoot
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil || out.Len() > 0 {
+		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out.String())
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func first(ps ...*string) string {
+	for _, p := range ps {
+		if p != nil {
+			return *p
+		}
+	}
+	return ""
+}
+
+func fmtPtr[T any](p *T) string {
+	if p == nil {
+		return "<unset>"
+	}
+	b, _ := json.Marshal(*p)
+	return string(b)
+}
