@@ -153,7 +153,7 @@ func FuzzVerify(f *testing.F) {
 func FuzzResend(f *testing.F) {
 	f.Add(`{"token":"MFA"}`, false)
 	f.Add(`{"token":null}`, false)
-	f.Add(`{"token":"` + strings.Repeat("A", 43) + `"}`, true)
+	f.Add(`{"token":"`+strings.Repeat("A", 43)+`"}`, true)
 	s := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, body string, b64 bool) {
 		body = strings.ReplaceAll(body, `"MFA"`, `"`+s.mfaToken+`"`)
