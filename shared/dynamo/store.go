@@ -122,7 +122,11 @@ func notLocked(now time.Time) expression.ConditionBuilder {
 // Admit counts a password attempt if the email is unlocked and has fewer than below failures.
 func (s *Store) Admit(ctx context.Context, email string, now time.Time, below int, expires time.Time) (bool, auth.LoginAttempts, error) {
 	failures := expression.Name(attrFailures)
-	cond := notLocked(now).And(expression.AttributeNotExists(failures).Or(failures.LessThan(expression.Value(below))))
+	fewer := failures.LessThan(expression.Value(below))
+	if below > 0 { // an email never seen has none; with a limit of one, even the first attempt locks
+		fewer = expression.AttributeNotExists(failures).Or(fewer)
+	}
+	cond := notLocked(now).And(fewer)
 	upd := expression.Add(failures, expression.Value(1)).Set(expression.Name(attrTTL), expression.Value(expires.Unix()))
 	return s.admit(ctx, email, cond, upd)
 }

@@ -1,0 +1,271 @@
+package dynamo_test
+
+// Benchmarks of item marshalling, run by `make bench` (go run ./cmd/bench) with a bounded -benchtime:
+// the store's calls over an in-memory stand-in for the DynamoDB client, so what is measured is item
+// encoding and decoding and expression building, not I/O. The items are the store's own, captured
+// from its writes. Each BenchmarkFloorX does the same with encoding/json on the same attributes (as a
+// map), measured in the same run for the ratio. Every identifier here starts with bench (other test
+// files of this package own the plain names).
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/dynamo"
+)
+
+const benchTable = "bench-table"
+
+var benchSink any
+
+type benchItem = map[string]types.AttributeValue
+
+// benchAPI answers the store's calls from memory and keeps the items it was asked to write.
+// Calls the benchmarks do not make panic (nil embedded interface).
+type benchAPI struct {
+	dynamo.API
+	puts []benchItem // items written by PutItem and by the Puts of TransactWriteItems, in order
+	get  benchItem   // what GetItem answers
+	upd  benchItem   // what UpdateItem answers as its new attributes
+	read []benchItem // what BatchGetItem answers
+}
+
+func (a *benchAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return &dynamodb.GetItemOutput{Item: a.get}, nil
+}
+
+func (a *benchAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	a.puts = append(a.puts, in.Item)
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+func (a *benchAPI) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return &dynamodb.UpdateItemOutput{Attributes: a.upd}, nil
+}
+
+func (a *benchAPI) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return &dynamodb.BatchGetItemOutput{Responses: map[string][]benchItem{benchTable: a.read}}, nil
+}
+
+func (a *benchAPI) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	for _, it := range in.TransactItems {
+		if it.Put != nil {
+			a.puts = append(a.puts, it.Put.Item)
+		}
+	}
+	return &dynamodb.TransactWriteItemsOutput{}, nil
+}
+
+var benchNow = time.Now()
+
+var (
+	benchUser = auth.User{
+		ID: "0b7c3f7e-2d55-4b8f-9d0e-6a4f1c2b9e31", Email: "ada@example.com", Name: "Ada",
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U",
+		Mobile:       "+31612345678", Admin: true,
+		Applications: []string{"7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10", "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"},
+	}
+	benchApp = auth.Application{
+		ID: "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90", Name: "Demo", URL: "demo.localhost", UniqueIdentifier: "demo",
+		CreateDate: benchNow, UpdateDate: benchNow, Version: 3,
+	}
+	benchToken = auth.Token{
+		ID: "5f1e0c7d2b3a4958a6b7c8d9e0f1a2b35f1e0c7d2b3a4958a6b7c8d9e0f1a2b3", UserID: benchUser.ID,
+		Email: benchUser.Email, Name: benchUser.Name, AppID: benchApp.ID, Admin: true,
+		IssuedAt: benchNow, ExpiresAt: benchNow.Add(10 * time.Hour),
+	}
+	benchChallenge = auth.Challenge{
+		ID: "9a8b7c6d5e4f30211203948576abcdef9a8b7c6d5e4f30211203948576abcdef", UserID: benchUser.ID,
+		Email: benchUser.Email, Name: benchUser.Name, AppID: benchApp.ID, Admin: true,
+		Channel: auth.ChannelSMS, Authenticator: "AmazonSNS", To: benchUser.Mobile, Destination: "+31******78",
+		CodeHash:      "4c1f6bd1e0e4c5a7a1f1b8f0e2d3c4b5a69788796a5b4c3d2e1f00112233445566",
+		CodeExpiresAt: benchNow.Add(5 * time.Minute), ExpiresAt: benchNow.Add(15 * time.Minute),
+		Sends: 1, LastSentAt: benchNow,
+	}
+	benchSlot = auth.SendSlot{UserID: benchUser.ID, Window: benchNow.Truncate(time.Hour), Limit: 10, ExpiresAt: benchNow.Add(2 * time.Hour)}
+)
+
+// benchItems captures the store's own items for a user, an application, a token and a challenge.
+func benchItems(b *testing.B) (user, app, token, challenge benchItem) {
+	b.Helper()
+	api := &benchAPI{}
+	s := dynamo.New(api, benchTable)
+	ctx := context.Background()
+	if err := s.PutUser(ctx, benchUser); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.PutApplication(ctx, benchApp); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.IssueToken(ctx, benchToken); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.CreateChallenge(ctx, benchChallenge, benchSlot); err != nil {
+		b.Fatal(err)
+	}
+	// PutUser; PutApplication's item by appId and its url copy; the token; the challenge.
+	if len(api.puts) != 5 {
+		b.Fatalf("captured %d items, want 5", len(api.puts))
+	}
+	return api.puts[0], api.puts[1], api.puts[3], api.puts[4]
+}
+
+// benchJSON is the item's attributes as JSON, for the encoding/json floors.
+func benchJSON(b *testing.B, item benchItem) (map[string]any, []byte) {
+	b.Helper()
+	var m map[string]any
+	if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+		b.Fatal(err)
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m, raw
+}
+
+// BenchmarkIssueToken encodes a token item (and the transaction around it).
+func BenchmarkIssueToken(b *testing.B) {
+	s := dynamo.New(&benchAPI{}, benchTable)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.IssueToken(ctx, benchToken); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorMarshalToken encodes the token item's attributes with encoding/json.
+func BenchmarkFloorMarshalToken(b *testing.B) {
+	_, _, token, _ := benchItems(b)
+	m, _ := benchJSON(b, token)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := json.Marshal(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchSink = out
+	}
+}
+
+// BenchmarkGetToken decodes a token item (the authorizer's one read).
+func BenchmarkGetToken(b *testing.B) {
+	_, _, token, _ := benchItems(b)
+	s := dynamo.New(&benchAPI{get: token}, benchTable)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := s.GetToken(ctx, benchToken.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorUnmarshalToken decodes the token item's attributes with encoding/json.
+func BenchmarkFloorUnmarshalToken(b *testing.B) {
+	_, _, token, _ := benchItems(b)
+	_, raw := benchJSON(b, token)
+	b.ReportAllocs()
+	for b.Loop() {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			b.Fatal(err)
+		}
+		benchSink = m
+	}
+}
+
+// BenchmarkLoadLogin decodes the user and application items of a login.
+func BenchmarkLoadLogin(b *testing.B) {
+	user, app, _, _ := benchItems(b)
+	s := dynamo.New(&benchAPI{read: []benchItem{user, app}}, benchTable)
+	ctx := context.Background()
+	ref := auth.AppRef{ID: benchApp.ID}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec, err := s.LoadLogin(ctx, benchUser.Email, ref)
+		if err != nil || rec.User == nil || rec.App == nil {
+			b.Fatalf("%+v, %v", rec, err)
+		}
+	}
+}
+
+// BenchmarkFloorUnmarshalLogin decodes the same two items' attributes with encoding/json.
+func BenchmarkFloorUnmarshalLogin(b *testing.B) {
+	user, app, _, _ := benchItems(b)
+	_, rawUser := benchJSON(b, user)
+	_, rawApp := benchJSON(b, app)
+	b.ReportAllocs()
+	for b.Loop() {
+		var u, a map[string]any
+		if err := json.Unmarshal(rawUser, &u); err != nil {
+			b.Fatal(err)
+		}
+		if err := json.Unmarshal(rawApp, &a); err != nil {
+			b.Fatal(err)
+		}
+		benchSink = a
+	}
+}
+
+// BenchmarkCreateChallenge encodes a challenge item and builds the send-count condition.
+func BenchmarkCreateChallenge(b *testing.B) {
+	s := dynamo.New(&benchAPI{}, benchTable)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.CreateChallenge(ctx, benchChallenge, benchSlot); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorMarshalChallenge encodes the challenge item's attributes with encoding/json.
+func BenchmarkFloorMarshalChallenge(b *testing.B) {
+	_, _, _, challenge := benchItems(b)
+	m, _ := benchJSON(b, challenge)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := json.Marshal(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchSink = out
+	}
+}
+
+// BenchmarkCountAttempt builds the attempt's condition and decodes the challenge it returns (verify's first call).
+func BenchmarkCountAttempt(b *testing.B) {
+	_, _, _, challenge := benchItems(b)
+	s := dynamo.New(&benchAPI{upd: challenge}, benchTable)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.CountAttempt(ctx, benchChallenge.ID, auth.ChannelSMS, benchNow, 5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorUnmarshalChallenge decodes the challenge item's attributes with encoding/json.
+func BenchmarkFloorUnmarshalChallenge(b *testing.B) {
+	_, _, _, challenge := benchItems(b)
+	_, raw := benchJSON(b, challenge)
+	b.ReportAllocs()
+	for b.Loop() {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			b.Fatal(err)
+		}
+		benchSink = m
+	}
+}

@@ -1,0 +1,1226 @@
+package dynamo_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/dynamo"
+)
+
+// storeEnv is one fresh, empty table on one engine: the store under test, plus the raw client and the
+// table name for looking at the items behind the store's back.
+type storeEnv struct {
+	Store  *dynamo.Store
+	Client *dynamodb.Client
+	Table  string
+}
+
+// contractCase is one behaviour of auth.Store (and of the admin writes the login path reads).
+type contractCase struct {
+	name       string
+	run        func(t *testing.T, e storeEnv)
+	concurrent bool // fires racing requests; meaningful only on an engine that is atomic under them
+}
+
+// contractLimits says what an engine cannot be held to; the zero value holds it to everything.
+type contractLimits struct {
+	// notAtomic, when set, is why racing requests can break the engine's conditional writes; the
+	// concurrent cases are then skipped with that reason.
+	notAtomic string
+}
+
+// testStoreContract runs the store contract against newEnv's engine: every case on its own table, in
+// parallel. Engines differ only in newEnv and limits; a case never asks which engine it runs on.
+func testStoreContract(t *testing.T, newEnv func(t *testing.T) storeEnv, limits contractLimits) {
+	for _, c := range contractCases() {
+		t.Run(c.name, func(t *testing.T) {
+			if c.concurrent && limits.notAtomic != "" {
+				t.Skip("engine not atomic under concurrent requests: " + limits.notAtomic)
+			}
+			t.Parallel()
+			c.run(t, newEnv(t))
+		})
+	}
+}
+
+func contractCases() []contractCase {
+	return []contractCase{
+		{"LoadLogin", contractLoadLogin, false},
+		{"PutUser round trip", contractPutUser, false},
+		{"PutApplication url uniqueness", contractPutApplication, false},
+		{"Admit counts below the limit", contractAdmit, false},
+		{"Admit under a lock", contractAdmitLocked, false},
+		{"Admit concurrent", contractAdmitConcurrent, true},
+		{"AdmitLocking", contractAdmitLocking, false},
+		{"AdmitLocking concurrent", contractAdmitLockingConcurrent, true},
+		{"IssueToken", contractIssueToken, false},
+		{"CreateChallenge", contractCreateChallenge, false},
+		{"CreateChallenge send cap", contractCreateChallengeSendCap, false},
+		{"SetChannel", contractSetChannel, false},
+		{"DeleteChallenge", contractDeleteChallenge, false},
+		{"GetChallenge missing", contractGetChallengeMissing, false},
+		{"CountAttempt success", contractCountAttemptSuccess, false},
+		{"CountAttempt refusals", contractCountAttemptRefusals, false},
+		{"CountAttempt concurrent", contractCountAttemptConcurrent, true},
+		{"Consume once", contractConsumeOnce, false},
+		{"Consume refusals", contractConsumeRefusals, false},
+		{"Consume concurrent", contractConsumeConcurrent, true},
+		{"RotateCode success", contractRotateCodeSuccess, false},
+		{"RotateCode refusals", contractRotateCodeRefusals, false},
+	}
+}
+
+const (
+	contractMaxAttempts = 5
+	contractUserID      = "user-ada"
+	contractEmail       = "ada@example.com"
+	contractMobile      = "+31612345678"
+)
+
+// contractNow is a wall-clock-near instant, so that the ttl attributes the store writes lie in the
+// future and an engine that does sweep by TTL (real DynamoDB) would not touch the fixtures. Every
+// comparison uses the times passed in, never the clock.
+func contractNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// contractID is a fresh hex SHA-256, the shape of challenge and token IDs.
+func contractID(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func contractCodeHash(code string) string {
+	sum := sha256.Sum256([]byte("code:" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+// contractChallenge is a live SMS challenge with one send and no attempts.
+func contractChallenge(t *testing.T, now time.Time) auth.Challenge {
+	return auth.Challenge{
+		ID: contractID(t), UserID: contractUserID, Email: contractEmail, Name: "Ada", AppID: "app-1", Admin: true,
+		Channel: auth.ChannelSMS, Authenticator: "AmazonSNS", To: contractMobile, Destination: "+31******78",
+		CodeHash: contractCodeHash("111111"), CodeExpiresAt: now.Add(5 * time.Minute), ExpiresAt: now.Add(15 * time.Minute),
+		Sends: 1, LastSentAt: now,
+	}
+}
+
+func contractSlot(userID string, now time.Time, limit int) auth.SendSlot {
+	w := now.UTC().Truncate(time.Hour)
+	return auth.SendSlot{UserID: userID, Window: w, Limit: limit, ExpiresAt: w.Add(2 * time.Hour)}
+}
+
+func contractToken(t *testing.T, now time.Time) auth.Token {
+	return auth.Token{
+		ID: contractID(t), UserID: contractUserID, Email: contractEmail, Name: "Ada", AppID: "app-1",
+		IssuedAt: now, ExpiresAt: now.Add(10 * time.Hour),
+	}
+}
+
+// contractCreate stores c with room in its send slot.
+func contractCreate(t *testing.T, e storeEnv, c auth.Challenge) {
+	t.Helper()
+	if err := e.Store.CreateChallenge(t.Context(), c, contractSlot(c.UserID, c.LastSentAt, 100)); err != nil {
+		t.Fatalf("CreateChallenge: %v", err)
+	}
+}
+
+func contractGet(t *testing.T, e storeEnv, id string) auth.Challenge {
+	t.Helper()
+	c, err := e.Store.GetChallenge(t.Context(), id)
+	if err != nil {
+		t.Fatalf("GetChallenge: %v", err)
+	}
+	return c
+}
+
+// contractSame compares challenges field by field; times by instant, since the store hands them back
+// in local time.
+func contractSame(t *testing.T, what string, got, want auth.Challenge) {
+	t.Helper()
+	norm := func(c auth.Challenge) auth.Challenge {
+		c.CodeExpiresAt, c.ExpiresAt, c.LastSentAt = c.CodeExpiresAt.UTC(), c.ExpiresAt.UTC(), c.LastSentAt.UTC()
+		return c
+	}
+	if norm(got) != norm(want) {
+		t.Errorf("%s:\n got %+v\nwant %+v", what, norm(got), norm(want))
+	}
+}
+
+// contractItem reads an item by pk with the raw client (nil when absent).
+func contractItem(t *testing.T, e storeEnv, pk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := e.Client.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: &e.Table, ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
+	})
+	if err != nil {
+		t.Fatalf("raw GetItem %s: %v", pk, err)
+	}
+	if len(out.Item) == 0 {
+		return nil
+	}
+	return out.Item
+}
+
+func contractN(t *testing.T, item map[string]types.AttributeValue, name string) int64 {
+	t.Helper()
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("attribute %s = %#v, want a number", name, item[name])
+	}
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		t.Fatalf("attribute %s: %v", name, err)
+	}
+	return n
+}
+
+func contractS(item map[string]types.AttributeValue, name string) string {
+	v, _ := item[name].(*types.AttributeValueMemberS)
+	if v == nil {
+		return ""
+	}
+	return v.Value
+}
+
+// contractSends is the per-user hourly send counter as stored (0 when absent).
+func contractSends(t *testing.T, e storeEnv, slot auth.SendSlot) int64 {
+	t.Helper()
+	item := contractItem(t, e, "SENDS#"+slot.UserID+"#"+strconv.FormatInt(slot.Window.Unix()/3600, 10))
+	if item == nil {
+		return 0
+	}
+	return contractN(t, item, "n")
+}
+
+func contractErrIs(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: error %v, want %v", what, err, want)
+	}
+}
+
+// ---- login state ----
+
+// contractLogin is the email's LOGIN# item as stored, read behind the store's back: the attempts and
+// lock it holds and its ttl; ok is false when there is no item.
+func contractLogin(t *testing.T, e storeEnv, email string) (a auth.LoginAttempts, ttl int64, ok bool) {
+	t.Helper()
+	item := contractItem(t, e, "LOGIN#"+email)
+	if item == nil {
+		return auth.LoginAttempts{}, 0, false
+	}
+	if _, has := item["failures"]; has {
+		a.Failures = int(contractN(t, item, "failures"))
+	}
+	if _, has := item["lockedUntil"]; has {
+		a.LockedUntil = time.UnixMilli(contractN(t, item, "lockedUntil"))
+	}
+	return a, contractN(t, item, "ttl"), true
+}
+
+// contractSameAttempts compares login states; lock times by instant.
+func contractSameAttempts(t *testing.T, what string, got, want auth.LoginAttempts) {
+	t.Helper()
+	if got.Failures != want.Failures || !got.LockedUntil.Equal(want.LockedUntil) {
+		t.Errorf("%s: attempts %+v, want %+v", what, got, want)
+	}
+}
+
+// contractStored checks the email's LOGIN# item holds want (and exists).
+func contractStored(t *testing.T, e storeEnv, what, email string, want auth.LoginAttempts) {
+	t.Helper()
+	got, _, ok := contractLogin(t, e, email)
+	if !ok {
+		t.Errorf("%s: no LOGIN# item, want %+v", what, want)
+		return
+	}
+	contractSameAttempts(t, what+", stored", got, want)
+}
+
+// contractCount counts n password attempts for the email at now, far below any limit.
+func contractCount(t *testing.T, e storeEnv, email string, now time.Time, n int) {
+	t.Helper()
+	for i := range n {
+		ok, st, err := e.Store.Admit(t.Context(), email, now, 1000, now.Add(24*time.Hour))
+		if err != nil || !ok {
+			t.Fatalf("Admit #%d for %s = %v, %+v, %v; want admitted", i+1, email, ok, st, err)
+		}
+	}
+}
+
+// contractLock counts one attempt for an email with exactly failures counted and locks it until until.
+func contractLock(t *testing.T, e storeEnv, email string, now time.Time, failures int, until time.Time) {
+	t.Helper()
+	ok, st, err := e.Store.AdmitLocking(t.Context(), email, now, failures, until, now.Add(24*time.Hour))
+	if err != nil || !ok {
+		t.Fatalf("AdmitLocking %s with %d failures = %v, %+v, %v; want admitted", email, failures, ok, st, err)
+	}
+}
+
+func contractLoadLogin(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	app := auth.Application{
+		ID: "app-demo", Name: "Demo", URL: auth.NormalizeURL("https://Demo.IoT.example.com/sub/"), UniqueIdentifier: "demo",
+		MFA: true, CreateDate: now.Truncate(time.Second), UpdateDate: now.Truncate(time.Second),
+	}
+	user := auth.User{ID: "u-1", Email: contractEmail, Name: "Ada", PasswordHash: "$argon2id$x", Mobile: contractMobile,
+		Applications: []string{app.ID}}
+	if err := e.Store.PutApplication(ctx, app); err != nil {
+		t.Fatalf("PutApplication: %v", err)
+	}
+	if err := e.Store.PutUser(ctx, user); err != nil {
+		t.Fatalf("PutUser: %v", err)
+	}
+	// Counted attempts and a lock in force, for the user's email and for an email without a user: the
+	// login record is the same with or without them, and reading it leaves them as they are.
+	until := now.Add(time.Minute)
+	contractCount(t, e, contractEmail, now, 5)
+	contractLock(t, e, contractEmail, now, 5, until)
+	contractCount(t, e, "ghost@example.com", now, 1)
+	locked := auth.LoginAttempts{Failures: 6, LockedUntil: until}
+
+	tests := []struct {
+		name  string
+		email string
+		ref   auth.AppRef
+		user  bool
+		app   bool
+	}{
+		{"by appId, all present", contractEmail, auth.AppRef{ID: app.ID}, true, true},
+		{"by url, all present", contractEmail, auth.AppRef{URL: "demo.iot.example.com/sub"}, true, true},
+		{"unknown email", "nobody@example.com", auth.AppRef{ID: app.ID}, false, true},
+		{"unknown email with attempts counted", "ghost@example.com", auth.AppRef{URL: app.URL}, false, true},
+		{"unknown appId", contractEmail, auth.AppRef{ID: "app-nope"}, true, false},
+		{"unknown url", contractEmail, auth.AppRef{URL: "other.example.com"}, true, false},
+		{"url is not an appId", contractEmail, auth.AppRef{ID: app.URL}, true, false},
+		{"appId is not a url", contractEmail, auth.AppRef{URL: app.ID}, true, false},
+		{"nothing by appId", "nobody@example.com", auth.AppRef{ID: "app-nope"}, false, false},
+		{"nothing by url", "nobody@example.com", auth.AppRef{URL: "other.example.com"}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := e.Store.LoadLogin(t.Context(), tt.email, tt.ref)
+			if err != nil {
+				t.Fatalf("LoadLogin: %v", err)
+			}
+			switch {
+			case !tt.user && rec.User != nil:
+				t.Errorf("User = %+v, want nil", rec.User)
+			case tt.user && rec.User == nil:
+				t.Error("User = nil, want the user")
+			case tt.user && (rec.User.ID != user.ID || rec.User.Mobile != user.Mobile || !rec.User.MemberOf(app.ID)):
+				t.Errorf("User = %+v, want %+v", rec.User, user)
+			}
+			switch {
+			case !tt.app && rec.App != nil:
+				t.Errorf("App = %+v, want nil", rec.App)
+			case tt.app && rec.App == nil:
+				t.Error("App = nil, want the application")
+			case tt.app && (rec.App.ID != app.ID || rec.App.URL != app.URL || !rec.App.MFA):
+				t.Errorf("App = %+v, want %+v", rec.App, app)
+			}
+		})
+	}
+	contractStored(t, e, "after LoadLogin", contractEmail, locked)
+	contractStored(t, e, "after LoadLogin", "ghost@example.com", auth.LoginAttempts{Failures: 1})
+	if contractItem(t, e, "LOGIN#nobody@example.com") != nil {
+		t.Error("LoadLogin created a LOGIN# item")
+	}
+}
+
+func contractPutUser(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		user auth.User
+	}{
+		{"every field", auth.User{ID: "u-1", Email: "ada@example.com", Name: "Ada Lovelace", PasswordHash: "$argon2id$v=19$a",
+			Mobile: contractMobile, Admin: true, Applications: []string{"app-b", "app-a"}}},
+		{"no mobile, no applications", auth.User{ID: "u-2", Email: "bob@example.com", Name: "Bob", PasswordHash: "$argon2id$v=19$b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := e.Store.PutUser(ctx, tt.user); err != nil {
+				t.Fatalf("PutUser: %v", err)
+			}
+			rec, err := e.Store.LoadLogin(ctx, tt.user.Email, auth.AppRef{ID: "app-a"})
+			if err != nil {
+				t.Fatalf("LoadLogin: %v", err)
+			}
+			if rec.User == nil {
+				t.Fatal("User = nil after PutUser")
+			}
+			got, want := *rec.User, tt.user
+			// Applications are a string set: order is not kept.
+			slices.Sort(got.Applications)
+			want.Applications = slices.Sorted(slices.Values(want.Applications))
+			if !slices.Equal(got.Applications, want.Applications) {
+				t.Errorf("Applications = %v, want %v", got.Applications, want.Applications)
+			}
+			got.Applications, want.Applications = nil, nil
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("User = %+v, want %+v", got, want)
+			}
+		})
+	}
+	t.Run("replace", func(t *testing.T) {
+		u := auth.User{ID: "u-3", Email: "cy@example.com", Name: "Cy", PasswordHash: "h1", Mobile: contractMobile, Applications: []string{"app-a"}}
+		if err := e.Store.PutUser(ctx, u); err != nil {
+			t.Fatalf("PutUser: %v", err)
+		}
+		u.Name, u.PasswordHash, u.Mobile, u.Applications = "Cyrus", "h2", "", nil
+		if err := e.Store.PutUser(ctx, u); err != nil {
+			t.Fatalf("PutUser again: %v", err)
+		}
+		rec, err := e.Store.LoadLogin(ctx, u.Email, auth.AppRef{ID: "app-a"})
+		if err != nil || rec.User == nil {
+			t.Fatalf("LoadLogin: %+v, %v", rec, err)
+		}
+		if rec.User.Name != "Cyrus" || rec.User.PasswordHash != "h2" || rec.User.Mobile != "" || rec.User.MemberOf("app-a") {
+			t.Errorf("User = %+v, want the replacement", rec.User)
+		}
+	})
+}
+
+func contractPutApplication(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	at := contractNow().Truncate(time.Second)
+	a := auth.Application{ID: "app-a", Name: "A", URL: "a.example.com", MFA: false, CreateDate: at, UpdateDate: at}
+	b := auth.Application{ID: "app-b", Name: "B", URL: "a.example.com", MFA: true, CreateDate: at, UpdateDate: at}
+	if err := e.Store.PutApplication(ctx, a); err != nil {
+		t.Fatalf("PutApplication a: %v", err)
+	}
+	err := e.Store.PutApplication(ctx, b)
+	contractErrIs(t, "PutApplication b with a's url", err, dynamo.ErrURLTaken)
+
+	rec, err := e.Store.LoadLogin(ctx, "x@example.com", auth.AppRef{ID: b.ID})
+	if err != nil {
+		t.Fatalf("LoadLogin: %v", err)
+	}
+	if rec.App != nil {
+		t.Errorf("refused application written anyway: %+v", rec.App)
+	}
+	rec, err = e.Store.LoadLogin(ctx, "x@example.com", auth.AppRef{URL: a.URL})
+	if err != nil {
+		t.Fatalf("LoadLogin: %v", err)
+	}
+	if rec.App == nil || rec.App.ID != a.ID {
+		t.Errorf("url names %+v, want app-a", rec.App)
+	}
+
+	// The same application may write its url again: a change of MFA reaches both copies.
+	a.MFA, a.Name = true, "A2"
+	if err := e.Store.PutApplication(ctx, a); err != nil {
+		t.Fatalf("PutApplication a again: %v", err)
+	}
+	for _, ref := range []auth.AppRef{{ID: a.ID}, {URL: a.URL}} {
+		rec, err := e.Store.LoadLogin(ctx, "x@example.com", ref)
+		if err != nil {
+			t.Fatalf("LoadLogin %+v: %v", ref, err)
+		}
+		if rec.App == nil || !rec.App.MFA || rec.App.Name != "A2" || !rec.App.CreateDate.Equal(at) {
+			t.Errorf("LoadLogin %+v: App = %+v, want the updated app-a", ref, rec.App)
+		}
+	}
+
+	// Another url is free for b.
+	b.URL = "b.example.com"
+	if err := e.Store.PutApplication(ctx, b); err != nil {
+		t.Fatalf("PutApplication b with its own url: %v", err)
+	}
+}
+
+func contractAdmit(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	const below = 3
+	for want := 1; want <= below; want++ {
+		expires := now.Add(time.Duration(want) * time.Hour) // every counted attempt moves the ttl
+		ok, st, err := e.Store.Admit(ctx, contractEmail, now, below, expires)
+		if err != nil || !ok {
+			t.Fatalf("Admit #%d = %v, %+v, %v; want admitted", want, ok, st, err)
+		}
+		contractSameAttempts(t, fmt.Sprintf("state of admitted Admit #%d", want), st, auth.LoginAttempts{})
+		got, ttl, _ := contractLogin(t, e, contractEmail)
+		contractSameAttempts(t, fmt.Sprintf("stored after Admit #%d", want), got, auth.LoginAttempts{Failures: want})
+		if ttl != expires.Unix() {
+			t.Errorf("ttl after Admit #%d = %d, want %d", want, ttl, expires.Unix())
+		}
+	}
+
+	// At below failures the attempt is refused, not counted, and the state that refused it comes back.
+	lastTTL := now.Add(below * time.Hour).Unix()
+	for i := range 2 {
+		ok, st, err := e.Store.Admit(ctx, contractEmail, now, below, now.Add(48*time.Hour))
+		if err != nil || ok {
+			t.Fatalf("Admit at the limit #%d = %v, %v; want refused", i+1, ok, err)
+		}
+		contractSameAttempts(t, "refusal state", st, auth.LoginAttempts{Failures: below})
+	}
+	got, ttl, _ := contractLogin(t, e, contractEmail)
+	contractSameAttempts(t, "stored after refusals", got, auth.LoginAttempts{Failures: below})
+	if ttl != lastTTL {
+		t.Errorf("ttl = %d after refusals, want %d (a refused Admit writes nothing)", ttl, lastTTL)
+	}
+
+	// The limit is the caller's, not stored: a higher one admits again.
+	if ok, st, err := e.Store.Admit(ctx, contractEmail, now, below+1, now.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("Admit below %d = %v, %+v, %v; want admitted", below+1, ok, st, err)
+	}
+	contractStored(t, e, "after a higher limit", contractEmail, auth.LoginAttempts{Failures: below + 1})
+
+	// Counts are per email.
+	other := "other@example.com"
+	if ok, _, err := e.Store.Admit(ctx, other, now, 1, now.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("Admit for another email = %v, %v; want admitted", ok, err)
+	}
+	ok, st, err := e.Store.Admit(ctx, other, now, 1, now.Add(time.Hour))
+	if err != nil || ok {
+		t.Fatalf("second Admit below 1 = %v, %v; want refused", ok, err)
+	}
+	contractSameAttempts(t, "refusal state of the other email", st, auth.LoginAttempts{Failures: 1})
+	contractStored(t, e, "other email", other, auth.LoginAttempts{Failures: 1})
+}
+
+func contractAdmitLocked(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	until := now.Add(2 * time.Second)
+	contractCount(t, e, contractEmail, now, 2)
+	contractLock(t, e, contractEmail, now, 2, until)
+	locked := auth.LoginAttempts{Failures: 3, LockedUntil: until}
+
+	// While the lock is in force every attempt is refused, however far below the limit, with the lock
+	// in the state so that the caller can tell how long to wait.
+	for _, at := range []time.Time{now, now.Add(time.Second), until.Add(-time.Millisecond)} {
+		ok, st, err := e.Store.Admit(ctx, contractEmail, at, 1000, at.Add(time.Hour))
+		if err != nil || ok {
+			t.Fatalf("Admit %v before the lock ends = %v, %v; want refused", until.Sub(at), ok, err)
+		}
+		contractSameAttempts(t, fmt.Sprintf("refusal state %v before the lock ends", until.Sub(at)), st, locked)
+	}
+	contractStored(t, e, "after refusals under the lock", contractEmail, locked)
+
+	// From lockedUntil on the lock is over: the attempt is counted and the lapsed lock stays on the item.
+	ok, st, err := e.Store.Admit(ctx, contractEmail, until, 1000, until.Add(time.Hour))
+	if err != nil || !ok {
+		t.Fatalf("Admit when the lock ends = %v, %+v, %v; want admitted", ok, st, err)
+	}
+	contractStored(t, e, "after the lock", contractEmail, auth.LoginAttempts{Failures: 4, LockedUntil: until})
+
+	// A lapsed lock does not lift the limit: the refusal carries the count and the past lock, which is
+	// how the caller knows to lock again rather than wait.
+	ok, st, err = e.Store.Admit(ctx, contractEmail, until.Add(time.Minute), 4, until.Add(time.Hour))
+	if err != nil || ok {
+		t.Fatalf("Admit at the limit after the lock = %v, %v; want refused", ok, err)
+	}
+	contractSameAttempts(t, "refusal state at the limit after the lock", st, auth.LoginAttempts{Failures: 4, LockedUntil: until})
+
+	// Another email is not locked by this one.
+	if ok, _, err := e.Store.Admit(ctx, "other@example.com", now, 1000, now.Add(time.Hour)); err != nil || !ok {
+		t.Errorf("Admit for another email under this one's lock = %v, %v; want admitted", ok, err)
+	}
+}
+
+func contractAdmitLocking(t *testing.T, e storeEnv) {
+	now := contractNow()
+	expires := now.Add(24 * time.Hour)
+	until := now.Add(time.Second)
+	tests := []struct {
+		name     string
+		prior    int // attempts counted by Admit beforehand
+		failures int // the count AdmitLocking expects
+		admitted bool
+		state    auth.LoginAttempts // returned when refused
+		stored   auth.LoginAttempts // on the item afterwards
+		noItem   bool               // no LOGIN# item afterwards
+	}{
+		{"current count locks and counts", 4, 4, true, auth.LoginAttempts{}, auth.LoginAttempts{Failures: 5, LockedUntil: until}, false},
+		{"stale count is refused", 4, 3, false, auth.LoginAttempts{Failures: 4}, auth.LoginAttempts{Failures: 4}, false},
+		{"count ahead of the stored one is refused", 2, 3, false, auth.LoginAttempts{Failures: 2}, auth.LoginAttempts{Failures: 2}, false},
+		{"missing item counts as 0 failures", 0, 0, true, auth.LoginAttempts{}, auth.LoginAttempts{Failures: 1, LockedUntil: until}, false},
+		{"missing item is not 1 failure", 0, 1, false, auth.LoginAttempts{}, auth.LoginAttempts{}, true},
+		{"0 is not the count of an item with failures", 1, 0, false, auth.LoginAttempts{Failures: 1}, auth.LoginAttempts{Failures: 1}, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			email := "locking" + strconv.Itoa(i) + "@example.com"
+			contractCount(t, e, email, now, tt.prior)
+			ok, st, err := e.Store.AdmitLocking(t.Context(), email, now, tt.failures, until, expires)
+			if err != nil {
+				t.Fatalf("AdmitLocking: %v", err)
+			}
+			if ok != tt.admitted {
+				t.Fatalf("AdmitLocking admitted = %v (state %+v), want %v", ok, st, tt.admitted)
+			}
+			contractSameAttempts(t, "AdmitLocking state", st, tt.state)
+			got, ttl, present := contractLogin(t, e, email)
+			if present == tt.noItem {
+				t.Fatalf("LOGIN# item present = %v, want %v", present, !tt.noItem)
+			}
+			contractSameAttempts(t, "stored", got, tt.stored)
+			if tt.admitted && ttl != expires.Unix() {
+				t.Errorf("ttl = %d, want %d", ttl, expires.Unix())
+			}
+		})
+	}
+
+	t.Run("lock in force, then lapsed", func(t *testing.T) {
+		ctx := t.Context()
+		email := "locked@example.com"
+		contractCount(t, e, email, now, 2)
+		contractLock(t, e, email, now, 2, until)
+		locked := auth.LoginAttempts{Failures: 3, LockedUntil: until}
+
+		// Under the lock even the current count is refused, and the lock comes back in the state.
+		later := until.Add(time.Minute)
+		for _, at := range []time.Time{now, until.Add(-time.Millisecond)} {
+			ok, st, err := e.Store.AdmitLocking(ctx, email, at, 3, later, at.Add(time.Hour))
+			if err != nil || ok {
+				t.Fatalf("AdmitLocking %v before the lock ends = %v, %v; want refused", until.Sub(at), ok, err)
+			}
+			contractSameAttempts(t, "refusal state under the lock", st, locked)
+		}
+		contractStored(t, e, "after refusals under the lock", email, locked)
+
+		// Once it has lapsed, the current count locks again, with the new lock; a stale one still does not.
+		ok, st, err := e.Store.AdmitLocking(ctx, email, until, 2, later, until.Add(time.Hour))
+		if err != nil || ok {
+			t.Fatalf("AdmitLocking with a stale count after the lock = %v, %v; want refused", ok, err)
+		}
+		contractSameAttempts(t, "refusal state of a stale count after the lock", st, locked)
+		expires := until.Add(2 * time.Hour)
+		if ok, st, err := e.Store.AdmitLocking(ctx, email, until, 3, later, expires); err != nil || !ok {
+			t.Fatalf("AdmitLocking after the lock = %v, %+v, %v; want admitted", ok, st, err)
+		}
+		got, ttl, _ := contractLogin(t, e, email)
+		contractSameAttempts(t, "stored after relocking", got, auth.LoginAttempts{Failures: 4, LockedUntil: later})
+		if ttl != expires.Unix() {
+			t.Errorf("ttl = %d, want %d", ttl, expires.Unix())
+		}
+		// The new lock refuses Admit in turn.
+		ok, st, err = e.Store.Admit(ctx, email, until, 1000, until.Add(time.Hour))
+		if err != nil || ok {
+			t.Fatalf("Admit under the new lock = %v, %v; want refused", ok, err)
+		}
+		contractSameAttempts(t, "Admit refusal state under the new lock", st, auth.LoginAttempts{Failures: 4, LockedUntil: later})
+	})
+}
+
+func contractAdmitConcurrent(t *testing.T, e storeEnv) {
+	const n, below = 30, 4
+	now := contractNow()
+	admitted := make([]bool, n)
+	states := make([]auth.LoginAttempts, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			admitted[i], states[i], errs[i] = e.Store.Admit(context.Background(), contractEmail, now, below, now.Add(time.Hour))
+		})
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err != nil:
+			t.Errorf("Admit #%d: %v", i, err)
+		case admitted[i]:
+			wins++
+		default:
+			// Refused only once the limit was reached, so every refusal saw exactly below failures.
+			contractSameAttempts(t, fmt.Sprintf("refusal state of Admit #%d", i), states[i], auth.LoginAttempts{Failures: below})
+		}
+	}
+	if wins != below {
+		t.Errorf("%d of %d racing Admits below %d were admitted, want exactly %d", wins, n, below, below)
+	}
+	contractStored(t, e, "after the race", contractEmail, auth.LoginAttempts{Failures: below})
+}
+
+func contractAdmitLockingConcurrent(t *testing.T, e storeEnv) {
+	const n, prior = 20, 3
+	now := contractNow()
+	contractCount(t, e, contractEmail, now, prior)
+	// Every racer read the same count and brings its own lock; exactly one may count and lock.
+	untils := make([]time.Time, n)
+	for i := range untils {
+		untils[i] = now.Add(time.Duration(i+1) * time.Second)
+	}
+	admitted := make([]bool, n)
+	states := make([]auth.LoginAttempts, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			admitted[i], states[i], errs[i] = e.Store.AdmitLocking(context.Background(), contractEmail, now, prior, untils[i], now.Add(time.Hour))
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err != nil:
+			t.Errorf("AdmitLocking #%d: %v", i, err)
+		case admitted[i] && winner >= 0:
+			t.Errorf("AdmitLocking #%d admitted after #%d already was", i, winner)
+		case admitted[i]:
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no racing AdmitLocking was admitted, want exactly 1")
+	}
+	want := auth.LoginAttempts{Failures: prior + 1, LockedUntil: untils[winner]}
+	for i := range n {
+		if !admitted[i] && errs[i] == nil {
+			// The losers see the winner's lock in force.
+			contractSameAttempts(t, fmt.Sprintf("refusal state of AdmitLocking #%d", i), states[i], want)
+		}
+	}
+	contractStored(t, e, "after the race", contractEmail, want)
+}
+
+func contractIssueToken(t *testing.T, e storeEnv) {
+	now := contractNow()
+	tests := []struct {
+		name  string
+		prior int  // attempts counted beforehand
+		lock  bool // and a lock in force
+	}{
+		{"no attempts counted", 0, false},
+		{"attempts counted", 2, false},
+		{"locked", 2, true},
+	}
+	// Another email's attempts are not the token's to forget.
+	contractCount(t, e, "bystander@example.com", now, 2)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			tok := contractToken(t, now)
+			tok.Email = "issue" + strconv.Itoa(i) + "@example.com"
+			contractCount(t, e, tok.Email, now, tt.prior)
+			if tt.lock {
+				contractLock(t, e, tok.Email, now, tt.prior, now.Add(time.Minute))
+			}
+			if err := e.Store.IssueToken(ctx, tok); err != nil {
+				t.Fatalf("IssueToken: %v", err)
+			}
+			item := contractItem(t, e, "TOKEN#"+tok.ID)
+			if item == nil {
+				t.Fatal("token not stored")
+			}
+			if contractS(item, "userId") != tok.UserID || contractS(item, "appId") != tok.AppID ||
+				contractN(t, item, "expiresAt") != tok.ExpiresAt.UnixMilli() {
+				t.Errorf("token item = %v", item)
+			}
+			if contractItem(t, e, "LOGIN#"+tok.Email) != nil {
+				t.Error("IssueToken kept the LOGIN# item")
+			}
+			// A token ID is written once; a second issue of the same ID must not overwrite it, and the
+			// refused transaction forgets no attempts either.
+			contractCount(t, e, tok.Email, now, 1)
+			again := tok
+			again.UserID = "someone-else"
+			if err := e.Store.IssueToken(ctx, again); err == nil {
+				t.Error("IssueToken with an existing ID succeeded")
+			}
+			if got := contractS(contractItem(t, e, "TOKEN#"+tok.ID), "userId"); got != tok.UserID {
+				t.Errorf("token overwritten: userId = %q", got)
+			}
+			contractStored(t, e, "after a refused IssueToken", tok.Email, auth.LoginAttempts{Failures: 1})
+		})
+	}
+	contractStored(t, e, "bystander", "bystander@example.com", auth.LoginAttempts{Failures: 2})
+}
+
+// ---- challenges ----
+
+func contractCreateChallenge(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	c := contractChallenge(t, now)
+	slot := contractSlot(c.UserID, now, 10)
+	contractCount(t, e, c.Email, now, 2)
+	contractLock(t, e, c.Email, now, 2, now.Add(time.Minute))
+	contractCount(t, e, "bystander@example.com", now, 2)
+	if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+		t.Fatalf("CreateChallenge: %v", err)
+	}
+	contractSame(t, "stored challenge", contractGet(t, e, c.ID), c)
+	if got := contractSends(t, e, slot); got != 1 {
+		t.Errorf("sends counted = %d, want 1", got)
+	}
+	// The attempts and the lock go in the same transaction; another email's stay.
+	if contractItem(t, e, "LOGIN#"+c.Email) != nil {
+		t.Error("CreateChallenge kept the LOGIN# item")
+	}
+	contractStored(t, e, "bystander", "bystander@example.com", auth.LoginAttempts{Failures: 2})
+
+	// With no LOGIN# item to delete the challenge is stored all the same; the slot counts on.
+	c2 := contractChallenge(t, now)
+	if err := e.Store.CreateChallenge(ctx, c2, slot); err != nil {
+		t.Fatalf("CreateChallenge without attempts counted: %v", err)
+	}
+	contractSame(t, "second stored challenge", contractGet(t, e, c2.ID), c2)
+	if contractItem(t, e, "LOGIN#"+c.Email) != nil {
+		t.Error("CreateChallenge created a LOGIN# item")
+	}
+	if got := contractSends(t, e, slot); got != 2 {
+		t.Errorf("sends counted = %d, want 2", got)
+	}
+	item := contractItem(t, e, "SENDS#"+slot.UserID+"#"+strconv.FormatInt(slot.Window.Unix()/3600, 10))
+	if got := contractN(t, item, "ttl"); got != slot.ExpiresAt.Unix() {
+		t.Errorf("slot ttl = %d, want %d", got, slot.ExpiresAt.Unix())
+	}
+
+	// An existing ID is refused as such, not as a send limit; the refused send is not counted and the
+	// attempts counted since are kept.
+	contractCount(t, e, c.Email, now, 1)
+	dup := c
+	dup.CodeHash = contractCodeHash("222222")
+	err := e.Store.CreateChallenge(ctx, dup, slot)
+	if err == nil || errors.Is(err, auth.ErrSendLimit) {
+		t.Errorf("CreateChallenge with an existing ID: %v, want a non-send-limit error", err)
+	}
+	if got := contractGet(t, e, c.ID).CodeHash; got != c.CodeHash {
+		t.Error("existing challenge overwritten")
+	}
+	if got := contractSends(t, e, slot); got != 2 {
+		t.Errorf("sends counted = %d after a refused create, want 2", got)
+	}
+	contractStored(t, e, "after a refused create", c.Email, auth.LoginAttempts{Failures: 1})
+}
+
+func contractCreateChallengeSendCap(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	slot := contractSlot(contractUserID, now, 2)
+	for i := range 2 {
+		if err := e.Store.CreateChallenge(ctx, contractChallenge(t, now), slot); err != nil {
+			t.Fatalf("CreateChallenge #%d: %v", i+1, err)
+		}
+	}
+	contractCount(t, e, contractEmail, now, 1)
+	over := contractChallenge(t, now)
+	err := e.Store.CreateChallenge(ctx, over, slot)
+	contractErrIs(t, "CreateChallenge past the cap", err, auth.ErrSendLimit)
+	_, err = e.Store.GetChallenge(ctx, over.ID)
+	contractErrIs(t, "refused challenge", err, auth.ErrChallengeGone)
+	if got := contractSends(t, e, slot); got != 2 {
+		t.Errorf("sends counted = %d, want 2", got)
+	}
+	// The refused transaction forgets nothing.
+	contractStored(t, e, "after a refused CreateChallenge", contractEmail, auth.LoginAttempts{Failures: 1})
+	// Another user, and the next hour, have their own slots.
+	if err := e.Store.CreateChallenge(ctx, over, contractSlot("user-bob", now, 2)); err != nil {
+		t.Errorf("CreateChallenge for another user: %v", err)
+	}
+	if err := e.Store.CreateChallenge(ctx, contractChallenge(t, now), contractSlot(contractUserID, now.Add(time.Hour), 2)); err != nil {
+		t.Errorf("CreateChallenge in the next hour: %v", err)
+	}
+}
+
+func contractSetChannel(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	c := contractChallenge(t, contractNow())
+	contractCreate(t, e, c)
+	c.Channel, c.Authenticator, c.To, c.Destination = auth.ChannelEmail, "AmazonSES", c.Email, "a***@example.com"
+	if err := e.Store.SetChannel(ctx, c); err != nil {
+		t.Fatalf("SetChannel: %v", err)
+	}
+	contractSame(t, "after SetChannel", contractGet(t, e, c.ID), c)
+
+	missing := contractChallenge(t, contractNow())
+	if err := e.Store.SetChannel(ctx, missing); err == nil {
+		t.Error("SetChannel on a missing challenge succeeded")
+	}
+	if contractItem(t, e, "MFA#"+missing.ID) != nil {
+		t.Error("SetChannel created a challenge")
+	}
+}
+
+func contractDeleteChallenge(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	c := contractChallenge(t, contractNow())
+	contractCreate(t, e, c)
+	if err := e.Store.DeleteChallenge(ctx, c.ID); err != nil {
+		t.Fatalf("DeleteChallenge: %v", err)
+	}
+	_, err := e.Store.GetChallenge(ctx, c.ID)
+	contractErrIs(t, "GetChallenge after delete", err, auth.ErrChallengeGone)
+	if err := e.Store.DeleteChallenge(ctx, c.ID); err != nil {
+		t.Errorf("DeleteChallenge of a missing challenge: %v, want nil", err)
+	}
+}
+
+func contractGetChallengeMissing(t *testing.T, e storeEnv) {
+	_, err := e.Store.GetChallenge(t.Context(), contractID(t))
+	contractErrIs(t, "GetChallenge", err, auth.ErrChallengeGone)
+}
+
+func contractCountAttemptSuccess(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	c := contractChallenge(t, now)
+	contractCreate(t, e, c)
+	for i, channel := range []auth.Channel{"", auth.ChannelSMS} {
+		got, err := e.Store.CountAttempt(ctx, c.ID, channel, now, contractMaxAttempts)
+		if err != nil {
+			t.Fatalf("CountAttempt #%d: %v", i+1, err)
+		}
+		c.Attempts = i + 1
+		contractSame(t, fmt.Sprintf("CountAttempt #%d", i+1), got, c)
+	}
+	if got := contractGet(t, e, c.ID).Attempts; got != 2 {
+		t.Errorf("stored attempts = %d, want 2", got)
+	}
+}
+
+func contractCountAttemptRefusals(t *testing.T, e storeEnv) {
+	now := contractNow()
+	tests := []struct {
+		name    string
+		absent  bool
+		edit    func(*auth.Challenge)
+		channel auth.Channel
+		want    error
+	}{
+		{"missing", true, nil, "", auth.ErrChallengeGone},
+		{"used", false, func(c *auth.Challenge) { c.Used = true }, "", auth.ErrChallengeGone},
+		// Still in the table: TTL has not swept it, so expiry is the store's to enforce.
+		{"token expired, item present", false, func(c *auth.Challenge) { c.ExpiresAt = now.Add(-time.Millisecond) }, "", auth.ErrChallengeGone},
+		{"token expires now", false, func(c *auth.Challenge) { c.ExpiresAt = now }, "", auth.ErrChallengeGone},
+		{"attempts used up", false, func(c *auth.Challenge) { c.Attempts = contractMaxAttempts }, "", auth.ErrAttemptsExhausted},
+		{"channel mismatch", false, nil, auth.ChannelEmail, auth.ErrChannelMismatch},
+		{"code expired", false, func(c *auth.Challenge) { c.CodeExpiresAt = now.Add(-time.Millisecond) }, "", auth.ErrCodeExpired},
+		{"code expires now", false, func(c *auth.Challenge) { c.CodeExpiresAt = now }, auth.ChannelSMS, auth.ErrCodeExpired},
+		{"used and used up: gone first", false, func(c *auth.Challenge) { c.Used, c.Attempts = true, contractMaxAttempts }, "", auth.ErrChallengeGone},
+		{"used up and code expired: used up first", false, func(c *auth.Challenge) {
+			c.Attempts, c.CodeExpiresAt = contractMaxAttempts, now.Add(-time.Second)
+		}, auth.ChannelEmail, auth.ErrAttemptsExhausted},
+		{"mismatch and code expired: mismatch first", false, func(c *auth.Challenge) { c.CodeExpiresAt = now }, auth.ChannelEmail, auth.ErrChannelMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := contractChallenge(t, now)
+			if tt.edit != nil {
+				tt.edit(&c)
+			}
+			if !tt.absent {
+				contractCreate(t, e, c)
+			}
+			_, err := e.Store.CountAttempt(t.Context(), c.ID, tt.channel, now, contractMaxAttempts)
+			contractErrIs(t, "CountAttempt", err, tt.want)
+			if tt.absent {
+				if contractItem(t, e, "MFA#"+c.ID) != nil {
+					t.Error("CountAttempt created a challenge")
+				}
+				return
+			}
+			// A refused attempt is not counted.
+			if got := contractGet(t, e, c.ID); got.Attempts != c.Attempts {
+				t.Errorf("attempts = %d after refusal, want %d", got.Attempts, c.Attempts)
+			}
+		})
+	}
+}
+
+func contractCountAttemptConcurrent(t *testing.T, e storeEnv) {
+	const n = 30
+	now := contractNow()
+	c := contractChallenge(t, now)
+	contractCreate(t, e, c)
+	results := make([]auth.Challenge, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			results[i], errs[i] = e.Store.CountAttempt(context.Background(), c.ID, auth.ChannelSMS, now, contractMaxAttempts)
+		})
+	}
+	wg.Wait()
+	var seen []int
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			seen = append(seen, results[i].Attempts)
+		case !errors.Is(err, auth.ErrAttemptsExhausted):
+			t.Errorf("CountAttempt #%d: %v, want nil or ErrAttemptsExhausted", i, err)
+		}
+	}
+	slices.Sort(seen)
+	if !slices.Equal(seen, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("successful attempts saw counts %v, want exactly [1 2 3 4 5]", seen)
+	}
+	if got := contractGet(t, e, c.ID).Attempts; got != contractMaxAttempts {
+		t.Errorf("stored attempts = %d, want %d", got, contractMaxAttempts)
+	}
+}
+
+func contractConsumeOnce(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	c := contractChallenge(t, now)
+	contractCreate(t, e, c)
+	counted, err := e.Store.CountAttempt(ctx, c.ID, "", now, contractMaxAttempts)
+	if err != nil {
+		t.Fatalf("CountAttempt: %v", err)
+	}
+	first := contractToken(t, now)
+	if err := e.Store.Consume(ctx, counted, first, now); err != nil {
+		t.Fatalf("Consume: %v", err)
+	}
+	if !contractGet(t, e, c.ID).Used {
+		t.Error("challenge not marked used")
+	}
+	if contractItem(t, e, "TOKEN#"+first.ID) == nil {
+		t.Error("token not stored")
+	}
+	second := contractToken(t, now)
+	err = e.Store.Consume(ctx, counted, second, now)
+	contractErrIs(t, "second Consume", err, auth.ErrChallengeGone)
+	if contractItem(t, e, "TOKEN#"+second.ID) != nil {
+		t.Error("second Consume stored a token")
+	}
+	_, err = e.Store.CountAttempt(ctx, c.ID, "", now, contractMaxAttempts)
+	contractErrIs(t, "CountAttempt after Consume", err, auth.ErrChallengeGone)
+}
+
+func contractConsumeRefusals(t *testing.T, e storeEnv) {
+	now := contractNow()
+	tests := []struct {
+		name   string
+		absent bool
+		edit   func(stored, compared *auth.Challenge)
+		want   error
+	}{
+		// A live challenge that no longer holds the compared code lost to a resend.
+		{"stale code hash", false, func(s, c *auth.Challenge) { c.CodeHash = contractCodeHash("999999") }, auth.ErrConflict},
+		{"code rotated meanwhile", false, func(s, c *auth.Challenge) { s.CodeHash, s.Sends = contractCodeHash("333333"), 2 }, auth.ErrConflict},
+		{"token expired, item present", false, func(s, c *auth.Challenge) { s.ExpiresAt = now.Add(-time.Millisecond) }, auth.ErrChallengeGone},
+		{"used", false, func(s, c *auth.Challenge) { s.Used = true }, auth.ErrChallengeGone},
+		{"used and code rotated: gone first", false, func(s, c *auth.Challenge) {
+			s.Used, s.CodeHash, s.Sends = true, contractCodeHash("333333"), 2
+		}, auth.ErrChallengeGone},
+		{"expired and code rotated: gone first", false, func(s, c *auth.Challenge) {
+			s.ExpiresAt, s.CodeHash, s.Sends = now, contractCodeHash("333333"), 2
+		}, auth.ErrChallengeGone},
+		{"missing", true, nil, auth.ErrChallengeGone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stored := contractChallenge(t, now)
+			compared := stored
+			if tt.edit != nil {
+				tt.edit(&stored, &compared)
+			}
+			if !tt.absent {
+				contractCreate(t, e, stored)
+			}
+			tok := contractToken(t, now)
+			err := e.Store.Consume(t.Context(), compared, tok, now)
+			contractErrIs(t, "Consume", err, tt.want)
+			if contractItem(t, e, "TOKEN#"+tok.ID) != nil {
+				t.Error("refused Consume stored a token")
+			}
+			if tt.absent {
+				if contractItem(t, e, "MFA#"+stored.ID) != nil {
+					t.Error("Consume created a challenge")
+				}
+				return
+			}
+			if got := contractGet(t, e, stored.ID); got.Used != stored.Used {
+				t.Errorf("used = %v after a refused Consume, want %v", got.Used, stored.Used)
+			}
+		})
+	}
+}
+
+func contractConsumeConcurrent(t *testing.T, e storeEnv) {
+	const n = 20
+	now := contractNow()
+	c := contractChallenge(t, now)
+	contractCreate(t, e, c)
+	tokens := make([]auth.Token, n)
+	for i := range tokens {
+		tokens[i] = contractToken(t, now)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = e.Store.Consume(context.Background(), c, tokens[i], now) })
+	}
+	wg.Wait()
+	winners := 0
+	for i, err := range errs {
+		stored := contractItem(t, e, "TOKEN#"+tokens[i].ID) != nil
+		switch {
+		case err == nil:
+			winners++
+			if !stored {
+				t.Errorf("Consume #%d won but its token is missing", i)
+			}
+		case errors.Is(err, auth.ErrChallengeGone):
+			if stored {
+				t.Errorf("Consume #%d lost but its token is stored", i)
+			}
+		default:
+			t.Errorf("Consume #%d: %v, want nil or ErrChallengeGone", i, err)
+		}
+	}
+	if winners != 1 {
+		t.Errorf("%d Consumes succeeded, want exactly 1", winners)
+	}
+}
+
+// contractNext is the challenge as a resend at `at` would write it.
+func contractNext(prev auth.Challenge, at time.Time, code string) auth.Challenge {
+	next := prev
+	next.Sends++
+	next.Attempts = 0
+	next.LastSentAt = at
+	next.CodeExpiresAt = at.Add(5 * time.Minute)
+	next.CodeHash = contractCodeHash(code)
+	return next
+}
+
+func contractRotateCodeSuccess(t *testing.T, e storeEnv) {
+	now := contractNow()
+	tests := []struct {
+		name string
+		edit func(*auth.Challenge)
+	}{
+		{"with attempts used", func(c *auth.Challenge) { c.Attempts = contractMaxAttempts - 1 }},
+		// A resend works whether or not the previous code has expired.
+		{"previous code expired", func(c *auth.Challenge) { c.CodeExpiresAt = now.Add(-time.Minute) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			c := contractChallenge(t, now.Add(-time.Minute))
+			c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
+			tt.edit(&c)
+			slot := contractSlot(c.UserID, now, 10)
+			if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+				t.Fatalf("CreateChallenge: %v", err)
+			}
+			prev := contractGet(t, e, c.ID)
+			next := contractNext(prev, now, "222222")
+			if err := e.Store.RotateCode(ctx, prev, next, slot, contractMaxAttempts); err != nil {
+				t.Fatalf("RotateCode: %v", err)
+			}
+			got := contractGet(t, e, c.ID)
+			contractSame(t, "after RotateCode", got, next)
+			if got.Attempts != 0 || got.Sends != prev.Sends+1 {
+				t.Errorf("attempts %d, sends %d; want 0 and %d", got.Attempts, got.Sends, prev.Sends+1)
+			}
+			if n := contractSends(t, e, slot); n != 2 {
+				t.Errorf("sends counted = %d, want 2", n)
+			}
+			// The new code is the one Consume accepts; the old one lost to the resend.
+			if err := e.Store.Consume(ctx, prev, contractToken(t, now), now); !errors.Is(err, auth.ErrConflict) {
+				t.Errorf("Consume with the old code: %v, want ErrConflict", err)
+			}
+			if err := e.Store.Consume(ctx, next, contractToken(t, now), now); err != nil {
+				t.Errorf("Consume with the new code: %v", err)
+			}
+		})
+	}
+}
+
+func contractRotateCodeRefusals(t *testing.T, e storeEnv) {
+	now := contractNow()
+	tests := []struct {
+		name      string
+		absent    bool
+		edit      func(*auth.Challenge)
+		slotLimit int
+		stalePrev func(*auth.Challenge) // what the resend believes it read, when not what is stored
+		want      error
+	}{
+		{"stale prev: rotated meanwhile", false, nil, 10, func(p *auth.Challenge) { p.Sends, p.CodeHash = 0, contractCodeHash("000000") }, auth.ErrConflict},
+		{"stale prev: code hash only", false, nil, 10, func(p *auth.Challenge) { p.CodeHash = contractCodeHash("000000") }, auth.ErrConflict},
+		{"attempts used up", false, func(c *auth.Challenge) { c.Attempts = contractMaxAttempts }, 10, nil, auth.ErrAttemptsExhausted},
+		{"used", false, func(c *auth.Challenge) { c.Used = true }, 10, nil, auth.ErrChallengeGone},
+		{"token expired, item present", false, func(c *auth.Challenge) { c.ExpiresAt = now.Add(-time.Millisecond) }, 10, nil, auth.ErrChallengeGone},
+		{"missing", true, nil, 10, nil, auth.ErrChallengeGone},
+		{"send cap", false, nil, 1, nil, auth.ErrSendLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			c := contractChallenge(t, now.Add(-time.Minute))
+			c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
+			if tt.edit != nil {
+				tt.edit(&c)
+			}
+			slot := contractSlot(c.UserID, now, tt.slotLimit)
+			before := int64(0)
+			if !tt.absent {
+				if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+					t.Fatalf("CreateChallenge: %v", err)
+				}
+				before = 1
+			}
+			prev := c
+			if tt.stalePrev != nil {
+				tt.stalePrev(&prev)
+			}
+			err := e.Store.RotateCode(ctx, prev, contractNext(prev, now, "222222"), slot, contractMaxAttempts)
+			contractErrIs(t, "RotateCode", err, tt.want)
+			if n := contractSends(t, e, slot); n != before {
+				t.Errorf("sends counted = %d after a refused rotate, want %d", n, before)
+			}
+			if tt.absent {
+				if contractItem(t, e, "MFA#"+c.ID) != nil {
+					t.Error("RotateCode created a challenge")
+				}
+				return
+			}
+			contractSame(t, "after a refused rotate", contractGet(t, e, c.ID), c)
+		})
+	}
+
+	t.Run("second of two racing rotates from one read", func(t *testing.T) {
+		ctx := t.Context()
+		c := contractChallenge(t, now.Add(-time.Minute))
+		c.UserID = "user-race"
+		slot := contractSlot(c.UserID, now, 10)
+		if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+			t.Fatalf("CreateChallenge: %v", err)
+		}
+		if err := e.Store.RotateCode(ctx, c, contractNext(c, now, "222222"), slot, contractMaxAttempts); err != nil {
+			t.Fatalf("first RotateCode: %v", err)
+		}
+		err := e.Store.RotateCode(ctx, c, contractNext(c, now, "333333"), slot, contractMaxAttempts)
+		contractErrIs(t, "second RotateCode", err, auth.ErrConflict)
+		if got := contractGet(t, e, c.ID).CodeHash; got != contractCodeHash("222222") {
+			t.Error("the losing rotate replaced the code")
+		}
+		if n := contractSends(t, e, slot); n != 2 {
+			t.Errorf("sends counted = %d, want 2", n)
+		}
+	})
+}
