@@ -48,6 +48,9 @@ const (
 	// Counters outlive their window a little so that TTL sweeping never races the check.
 	failureMemory = 24 * time.Hour
 	secretBytes   = 32
+	// cleanupBudget bounds the removal of an undeliverable challenge, which runs past the request's own
+	// deadline (inside the margin the handlers keep before the Lambda timeout).
+	cleanupBudget = 500 * time.Millisecond
 	codeDigits    = 6
 )
 
@@ -257,18 +260,15 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		}
 		return ChallengeResult{}, fmt.Errorf("create challenge: %w", err)
 	}
-	fellBack, err := s.deliver(ctx, log, &ch, code, true)
-	if err != nil {
-		if derr := s.Store.DeleteChallenge(ctx, ch.ID); derr != nil {
+	if err := s.deliver(ctx, log, &ch, code, true); err != nil {
+		// The cleanup must run even when the request's time is up: it gets its own short budget.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBudget)
+		defer cancel()
+		if derr := s.Store.DeleteChallenge(cctx, ch.ID); derr != nil {
 			log.ErrorContext(ctx, "undeliverable challenge not deleted", "error", derr)
 		}
 		log.WarnContext(ctx, "login failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
-	}
-	if fellBack {
-		if err := s.Store.SetChannel(ctx, ch); err != nil {
-			return ChallengeResult{}, fmt.Errorf("record fallback channel: %w", err)
-		}
 	}
 	log.InfoContext(ctx, "login needs second factor", "outcome", "code_sent", "channel", ch.Channel, "destination", ch.Destination)
 	return s.challengeResult(mfaToken, ch, now), nil
@@ -289,22 +289,27 @@ func (s *Service) route(ch *Challenge, sms bool, mobile string) {
 	}
 }
 
-// deliver sends the code on the challenge's channel; a failed SMS falls back to email when allowed.
-func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, code string, fallback bool) (fellBack bool, err error) {
-	err = s.send(ctx, *ch, code)
+// deliver sends the code on the challenge's channel. A failed SMS falls back to email when allowed;
+// the challenge records the new channel before the email goes out, so that a code that arrives always
+// belongs to a challenge that says how it went.
+func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, code string, fallback bool) error {
+	err := s.send(ctx, *ch, code)
 	if err == nil {
-		return false, nil
+		return nil
 	}
 	log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
 	if !fallback || ch.Channel != ChannelSMS || ch.Email == "" {
-		return false, ErrDeliveryFailed
+		return ErrDeliveryFailed
 	}
 	s.route(ch, false, "")
+	if err := s.Store.SetChannel(ctx, *ch); err != nil {
+		return fmt.Errorf("record fallback channel: %w", err)
+	}
 	if err := s.send(ctx, *ch, code); err != nil {
 		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
-		return false, ErrDeliveryFailed
+		return ErrDeliveryFailed
 	}
-	return true, nil
+	return nil
 }
 
 func (s *Service) send(ctx context.Context, ch Challenge, code string) error {
@@ -431,7 +436,7 @@ func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult,
 		}
 		return ChallengeResult{}, s.refuse(ctx, log, err)
 	}
-	if _, err := s.deliver(ctx, log, &next, code, false); err != nil {
+	if err := s.deliver(ctx, log, &next, code, false); err != nil {
 		log.WarnContext(ctx, "resend failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
 	}

@@ -35,6 +35,7 @@ const (
 	attrAuthenticator = "authenticator"
 	attrTo            = "to"
 	attrDestination   = "destination"
+	attrTokenID       = "tokenId"
 )
 
 type userItem struct {
@@ -115,7 +116,8 @@ type challengeItem struct {
 	Sends         int    `dynamodbav:"sends"`
 	LastSentAt    int64  `dynamodbav:"lastSentAt"` // unix ms
 	Used          bool   `dynamodbav:"used"`
-	TTL           int64  `dynamodbav:"ttl"` // unix s, for DynamoDB TTL sweeping only
+	TokenID       string `dynamodbav:"tokenId,omitempty"` // the auth token a consume issued (its hash)
+	TTL           int64  `dynamodbav:"ttl"`               // unix s, for DynamoDB TTL sweeping only
 }
 
 func newChallengeItem(c auth.Challenge) challengeItem {

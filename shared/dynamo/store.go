@@ -201,7 +201,19 @@ func (s *Store) IssueToken(ctx context.Context, t auth.Token) error {
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{put, s.clearFailures(t.Email)},
 	})
+	if ownRetry(err) {
+		return nil
+	}
 	return err
+}
+
+// ownRetry reports a transaction refused only because its first item, a put under a fresh 256-bit ID,
+// already exists: that can only be this request's own earlier attempt, whose answer was lost and which
+// the SDK retried. DynamoDB makes such retries idempotent by ClientRequestToken; engines that ignore the
+// token get the same result this way.
+func ownRetry(err error) bool {
+	reasons, ok := cancelled(err)
+	return ok && failedCondition(reasons, 0)
 }
 
 // countSend is the transaction item that counts one send in the user's hourly slot, refusing past its limit.
@@ -234,6 +246,9 @@ func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth
 	}
 	items := []types.TransactWriteItem{put, send, s.clearFailures(c.Email)}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if ownRetry(err) {
+		return nil
+	}
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 1) {
 		return auth.ErrSendLimit
 	}
@@ -281,14 +296,22 @@ func (s *Store) GetChallenge(ctx context.Context, id string) (auth.Challenge, er
 }
 
 func decodeChallenge(item map[string]types.AttributeValue) (auth.Challenge, error) {
-	if len(item) == 0 {
-		return auth.Challenge{}, auth.ErrChallengeGone
-	}
-	var c challengeItem
-	if err := attributevalue.UnmarshalMap(item, &c); err != nil {
-		return auth.Challenge{}, fmt.Errorf("decode challenge: %w", err)
+	c, err := decodeChallengeItem(item)
+	if err != nil {
+		return auth.Challenge{}, err
 	}
 	return c.challenge(), nil
+}
+
+func decodeChallengeItem(item map[string]types.AttributeValue) (challengeItem, error) {
+	var c challengeItem
+	if len(item) == 0 {
+		return c, auth.ErrChallengeGone
+	}
+	if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+		return c, fmt.Errorf("decode challenge: %w", err)
+	}
+	return c, nil
 }
 
 // liveChallenge is the condition of a challenge whose MFA token is unused and unexpired.
@@ -358,7 +381,8 @@ func why(item map[string]types.AttributeValue, now time.Time, maxAttempts int, c
 func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now time.Time) error {
 	expr, err := expression.NewBuilder().
 		WithCondition(liveChallenge(now).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))).
-		WithUpdate(expression.Set(expression.Name(attrUsed), expression.Value(true))).
+		WithUpdate(expression.Set(expression.Name(attrUsed), expression.Value(true)).
+			Set(expression.Name(attrTokenID), expression.Value(t.ID))).
 		Build()
 	if err != nil {
 		return err
@@ -377,6 +401,9 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 		put,
 	}})
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
+		if old, _ := decodeChallengeItem(reasons[0].Item); old.Used && old.TokenID == t.ID {
+			return nil // this request's own earlier attempt consumed it; its answer was lost
+		}
 		// Used or expired: gone. Otherwise a resend replaced the compared code meanwhile (ErrConflict).
 		werr := why(reasons[0].Item, now, math.MaxInt, "", false)
 		if errors.Is(werr, auth.ErrChallengeGone) || errors.Is(werr, auth.ErrConflict) {
@@ -424,6 +451,9 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 	reasons, ok := cancelled(err)
 	switch {
 	case ok && failedCondition(reasons, 0):
+		if old, _ := decodeChallengeItem(reasons[0].Item); old.CodeHash == next.CodeHash {
+			return nil // this request's own earlier attempt rotated it; its answer was lost
+		}
 		return why(reasons[0].Item, now, maxAttempts, "", false)
 	case ok && failedCondition(reasons, 1):
 		return auth.ErrSendLimit
