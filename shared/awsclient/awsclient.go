@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 )
@@ -22,7 +23,17 @@ const (
 func Load(ctx context.Context) (aws.Config, error) {
 	httpClient := awshttp.NewBuildableClient().WithTimeout(AttemptTimeout)
 	return config.LoadDefaultConfig(ctx,
-		config.WithRetryMaxAttempts(MaxAttempts),
+		config.WithRetryer(Retryer),
 		config.WithHTTPClient(httpClient),
+	)
+}
+
+// Retryer is the SDK's standard retryer with MaxAttempts, which also retries a single-item write that
+// collided with a transaction on the same item (TransactionConflictException): the transaction settles
+// in milliseconds, and the retried write then meets its condition as usual.
+func Retryer() aws.Retryer {
+	return retry.AddWithErrorCodes(
+		retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = MaxAttempts }),
+		"TransactionConflictException",
 	)
 }

@@ -198,9 +198,7 @@ func (s *Store) IssueToken(ctx context.Context, t auth.Token) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{put, s.clearFailures(t.Email)},
-	})
+	err = s.transact(ctx, []types.TransactWriteItem{put, s.clearFailures(t.Email)})
 	if ownRetry(err) {
 		return nil
 	}
@@ -244,8 +242,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{put, send, s.clearFailures(c.Email)}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transact(ctx, []types.TransactWriteItem{put, send, s.clearFailures(c.Email)})
 	if ownRetry(err) {
 		return nil
 	}
@@ -400,6 +397,9 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 		}},
 		put,
 	}})
+	if collided(err) { // another verify or a resend is changing this challenge: this one lost
+		return auth.ErrChallengeGone
+	}
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.Used && old.TokenID == t.ID {
 			return nil // this request's own earlier attempt consumed it; its answer was lost
@@ -450,6 +450,8 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 	}})
 	reasons, ok := cancelled(err)
 	switch {
+	case collided(err): // a verify or another resend is changing this challenge
+		return auth.ErrConflict
 	case ok && failedCondition(reasons, 0):
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.CodeHash == next.CodeHash {
 			return nil // this request's own earlier attempt rotated it; its answer was lost
@@ -474,4 +476,32 @@ func cancelled(err error) ([]types.CancellationReason, bool) {
 
 func failedCondition(reasons []types.CancellationReason, i int) bool {
 	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+}
+
+// collided reports a transaction cancelled because another transaction was changing one of its items
+// (reason TransactionConflict). The SDK does not retry it: the store decides per operation.
+func collided(err error) bool {
+	reasons, ok := cancelled(err)
+	if !ok {
+		return false
+	}
+	for _, r := range reasons {
+		if aws.ToString(r.Code) == "TransactionConflict" {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCollisions bounds the retries of a transaction that collided with another one.
+const maxCollisions = 3
+
+// transact runs a transaction, running it again when it merely collided with another transaction.
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	for try := 1; ; try++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if !collided(err) || try == maxCollisions {
+			return err
+		}
+	}
 }

@@ -1,0 +1,917 @@
+package auth_test
+
+// Abuse tests, part 1: races. Every race goes through the HTTP handlers (payload 2.0 events into
+// httpapi's LoginFunction and VerifyFunction) so that statuses, codes and Retry-After are asserted as a
+// client sees them, and ends by reading the table back.
+//
+// Each race runs on the embedded engine (shared/localdynamo) and on moto_server (testenv.StartMoto:
+// skipped when moto_server is missing or under -short, a failure under CI=true).
+//
+// This file also holds the helpers of the abuse_*_test.go files; every top-level name starts with
+// "abuse" so that they never collide with the other test files of package auth_test.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/localdynamo"
+	"mfagateway/shared/notify"
+	"mfagateway/shared/password"
+	"mfagateway/shared/seed"
+	"mfagateway/shared/testenv"
+)
+
+// The demo seed (seed.Demo) is the data of every abuse test; these name its entries.
+const (
+	abuseAppMFA    = "7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10" // "Demo (MFA)", MFA on
+	abuseAppPlain  = "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90" // "Demo", MFA off
+	abuseURLMFA    = "demo-mfa.localhost"
+	abuseAda       = "ada@example.com"   // mobile, both applications, admin
+	abuseGrace     = "grace@example.com" // no mobile, both applications
+	abuseLinus     = "linus@example.com" // no mobile, Demo only
+	abuseAdaMobile = "+31612345678"
+)
+
+// abuseT0 is on a whole hour, so the hourly send window of a test starts with it.
+var abuseT0 = time.Date(2031, 5, 6, 10, 0, 0, 0, time.UTC)
+
+// abuseCheap keeps argon2id fast where the password cost is not the point.
+var abuseCheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// abuseClock is the injected clock; it moves only when a test says so.
+type abuseClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *abuseClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *abuseClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// abuseBackend gives a test a DynamoDB client and an empty gateway table of its own.
+type abuseBackend func(tb testing.TB) (*dynamodb.Client, string)
+
+// abuseHTTPClient is a client over a transport the test owns, so its idle connections can be closed
+// before the engine shuts down (a graceful shutdown otherwise waits for them).
+func abuseHTTPClient(tb testing.TB, endpoint string) (*dynamodb.Client, *http.Transport) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 128
+	return dynamodb.New(dynamodb.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), HTTPClient: &http.Client{Transport: tr},
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}), tr
+}
+
+// abuseEmbedded is a fresh embedded engine per test.
+func abuseEmbedded(tb testing.TB) (*dynamodb.Client, string) {
+	tb.Helper()
+	const table = "abuse-gateway"
+	eng, err := localdynamo.Start(tb.Context(), table)
+	if err != nil {
+		tb.Fatalf("start embedded engine: %v", err)
+	}
+	client, tr := abuseHTTPClient(tb, eng.URL)
+	tb.Cleanup(func() {
+		tr.CloseIdleConnections()
+		_ = eng.Close()
+	})
+	return client, table
+}
+
+// abuseMoto starts one moto_server for the calling test and gives each world a fresh table on it.
+func abuseMoto(t *testing.T) abuseBackend {
+	t.Helper()
+	m := testenv.StartMoto(t)
+	return func(tb testing.TB) (*dynamodb.Client, string) {
+		tb.Helper()
+		client, tr := abuseHTTPClient(tb, m.URL)
+		table := "abuse-" + uuid.NewString()
+		if err := dynamo.CreateTable(tb.Context(), client, table); err != nil {
+			tb.Fatalf("create table on moto: %v", err)
+		}
+		tb.Cleanup(func() {
+			_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
+			tr.CloseIdleConnections()
+		})
+		return client, table
+	}
+}
+
+// abuseOptions shape a world; the zero value is the contract's defaults with cheap hashing.
+type abuseOptions struct {
+	policy func(*auth.Policy)
+	params password.Params // zero: abuseCheap
+	log    *slog.Logger    // nil: discard
+	hasher func(*password.Hasher) auth.Hasher
+	store  func(auth.Store) auth.Store // wraps the store the service uses
+}
+
+// abuseWorld is a seeded table, the service over it, its handlers, a clock and an outbox.
+type abuseWorld struct {
+	ctx    context.Context
+	client *dynamodb.Client
+	table  string
+	store  *dynamo.Store
+	clock  *abuseClock
+	outbox *notify.Outbox
+	policy auth.Policy
+	svc    *auth.Service
+	api    *httpapi.Handler
+	log    *slog.Logger
+	seed   seed.File
+}
+
+func abuseNewWorld(tb testing.TB, backend abuseBackend, o abuseOptions) *abuseWorld {
+	tb.Helper()
+	client, table := backend(tb)
+	w := &abuseWorld{
+		ctx: tb.Context(), client: client, table: table, store: dynamo.New(client, table),
+		clock: &abuseClock{now: abuseT0}, policy: auth.DefaultPolicy, log: o.log,
+	}
+	if o.policy != nil {
+		o.policy(&w.policy)
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	params := o.params
+	if params == (password.Params{}) {
+		params = abuseCheap
+	}
+	f, err := seed.ParseBytes(seed.Demo)
+	if err != nil {
+		tb.Fatalf("demo seed: %v", err)
+	}
+	w.seed = f
+	for _, email := range []string{abuseAda, abuseGrace, abuseLinus} {
+		w.password(tb, email) // fails early if the demo seed no longer has the users these tests name
+	}
+	h := password.New(params)
+	if err := f.Load(w.ctx, w.store, h, w.clock.Now()); err != nil {
+		tb.Fatalf("load demo seed: %v", err)
+	}
+	var hasher auth.Hasher = h
+	if o.hasher != nil {
+		hasher = o.hasher(h)
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	w.outbox = notify.NewOutbox(nil, w.clock.Now)
+	var store auth.Store = w.store
+	if o.store != nil {
+		store = o.store(store)
+	}
+	w.svc = auth.NewService(auth.Deps{
+		Store: store, Hasher: hasher, SMS: w.outbox.SMS(), Email: w.outbox.Email(),
+		Clock: w.clock.Now, Secret: secret, Policy: w.policy, Log: w.log,
+	})
+	w.api = httpapi.New(w.svc, w.log)
+	return w
+}
+
+// password is the demo seed's password of a user.
+func (w *abuseWorld) password(tb testing.TB, email string) string {
+	tb.Helper()
+	for _, u := range w.seed.Users {
+		if u.Email == email {
+			return u.Password
+		}
+	}
+	tb.Fatalf("the demo seed has no user %s", email)
+	return ""
+}
+
+// abuseAnswer is a handler's response as a client reads it.
+type abuseAnswer struct {
+	Status     int
+	Code       string // the error code; "" on success
+	Token      string
+	RetryAfter string
+	Body       map[string]any
+	Raw        string
+	Err        error
+}
+
+// outcome is the answer's status and code, the unit races are tallied in.
+func (a abuseAnswer) outcome() string {
+	if a.Err != nil {
+		return fmt.Sprintf("error(%v)", a.Err)
+	}
+	if a.Code == "" {
+		return strconv.Itoa(a.Status)
+	}
+	return fmt.Sprintf("%d %s", a.Status, a.Code)
+}
+
+// abuseRequest is an HTTP API payload 2.0 event as API Gateway hands it over: lower-cased headers.
+func abuseRequest(route string, headers map[string]string, body any) httpapi.Request {
+	b, _ := json.Marshal(body)
+	method, path, _ := strings.Cut(route, " ")
+	h := map[string]string{"content-type": "application/json"}
+	for k, v := range headers {
+		h[strings.ToLower(k)] = v
+	}
+	return httpapi.Request{
+		Version: "2.0", RouteKey: route, RawPath: path, Headers: h, Body: string(b),
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: uuid.NewString(),
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+}
+
+// call runs one event through a function handler. It is safe for concurrent use and never fails the test.
+func (w *abuseWorld) call(fn httpapi.HandlerFunc, route string, headers map[string]string, body any) abuseAnswer {
+	resp, err := fn(w.ctx, abuseRequest(route, headers, body))
+	a := abuseAnswer{Status: resp.StatusCode, Raw: resp.Body, RetryAfter: resp.Headers["Retry-After"], Err: err}
+	if err == nil && resp.Body != "" {
+		if jerr := json.Unmarshal([]byte(resp.Body), &a.Body); jerr != nil {
+			a.Err = fmt.Errorf("response body %q: %w", resp.Body, jerr)
+		}
+		a.Code, _ = a.Body["code"].(string)
+		a.Token, _ = a.Body["token"].(string)
+	}
+	return a
+}
+
+func (w *abuseWorld) login(email, pw, appID string) abuseAnswer {
+	return w.call(w.api.LoginFunction, httpapi.RouteLogin, map[string]string{"appId": appID},
+		map[string]string{"email": email, "password": pw})
+}
+
+func (w *abuseWorld) loginURL(email, pw, url string) abuseAnswer {
+	return w.call(w.api.LoginFunction, httpapi.RouteLogin, nil,
+		map[string]string{"email": email, "password": pw, "url": url})
+}
+
+func (w *abuseWorld) verify(mfaToken, channel, code string) abuseAnswer {
+	body := map[string]string{"token": mfaToken, "bindingCode": code}
+	if channel != "" {
+		body["authenticatorCode"] = channel
+	}
+	return w.call(w.api.VerifyFunction, httpapi.RouteVerify, nil, body)
+}
+
+func (w *abuseWorld) resend(mfaToken string) abuseAnswer {
+	return w.call(w.api.LoginFunction, httpapi.RouteResend, nil, map[string]string{"token": mfaToken})
+}
+
+// challenge logs a seed user in to the MFA application and returns the MFA token and the code sent.
+func (w *abuseWorld) challenge(tb testing.TB, email string) (mfaToken, code string) {
+	tb.Helper()
+	a := w.login(email, w.password(tb, email), abuseAppMFA)
+	if a.Status != http.StatusForbidden || a.Token == "" {
+		tb.Fatalf("MFA login of %s: %s %s, want 403 with an MFA token", email, a.outcome(), a.Raw)
+	}
+	return a.Token, w.lastCode(tb)
+}
+
+var abuseCodeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode is the binding code of the newest outbox message.
+func (w *abuseWorld) lastCode(tb testing.TB) string {
+	tb.Helper()
+	entries := w.outbox.Entries()
+	if len(entries) == 0 {
+		tb.Fatal("the outbox is empty")
+	}
+	m := abuseCodeRE.FindStringSubmatch(entries[len(entries)-1].Body)
+	if m == nil {
+		tb.Fatalf("no code in %q", entries[len(entries)-1].Body)
+	}
+	return m[1]
+}
+
+// abuseOtherCode is a well-formed code that is not code.
+func abuseOtherCode(code string) string {
+	n, _ := strconv.Atoi(code)
+	return fmt.Sprintf("%06d", (n+1)%1_000_000)
+}
+
+// scan reads the whole table.
+func (w *abuseWorld) scan(tb testing.TB) []map[string]types.AttributeValue {
+	tb.Helper()
+	var items []map[string]types.AttributeValue
+	var start map[string]types.AttributeValue
+	for {
+		out, err := w.client.Scan(w.ctx, &dynamodb.ScanInput{TableName: &w.table, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			tb.Fatalf("scan: %v", err)
+		}
+		items = append(items, out.Items...)
+		if len(out.LastEvaluatedKey) == 0 {
+			return items
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+// items are the table's items whose key starts with prefix.
+func (w *abuseWorld) items(tb testing.TB, prefix string) []map[string]types.AttributeValue {
+	tb.Helper()
+	var out []map[string]types.AttributeValue
+	for _, it := range w.scan(tb) {
+		if strings.HasPrefix(abusePK(it), prefix) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// item reads one item by key (nil when absent).
+func (w *abuseWorld) item(tb testing.TB, pk string) map[string]types.AttributeValue {
+	tb.Helper()
+	out, err := w.client.GetItem(w.ctx, &dynamodb.GetItemInput{
+		TableName: &w.table, ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
+	})
+	if err != nil {
+		tb.Fatalf("get %s: %v", pk, err)
+	}
+	if len(out.Item) == 0 {
+		return nil
+	}
+	return out.Item
+}
+
+func abusePK(item map[string]types.AttributeValue) string {
+	if s, ok := item["pk"].(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+// abuseNum is a number attribute, or -1 when it is absent or not a number.
+func abuseNum(item map[string]types.AttributeValue, name string) int64 {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return -1
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+func abuseBool(item map[string]types.AttributeValue, name string) bool {
+	b, ok := item[name].(*types.AttributeValueMemberBOOL)
+	return ok && b.Value
+}
+
+// abuseRace runs fn n times at once, all released together, and returns the results by index.
+func abuseRace[T any](n int, fn func(i int) T) []T {
+	out := make([]T, n)
+	start := make(chan struct{})
+	var done sync.WaitGroup
+	for i := range n {
+		done.Go(func() {
+			<-start
+			out[i] = fn(i)
+		})
+	}
+	close(start)
+	done.Wait()
+	return out
+}
+
+// abuseTally counts answers by outcome.
+type abuseTally map[string]int
+
+func abuseTallyOf(answers []abuseAnswer) abuseTally {
+	t := abuseTally{}
+	for _, a := range answers {
+		t[a.outcome()]++
+	}
+	return t
+}
+
+func (t abuseTally) String() string {
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, t[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// abuseRetryAfter checks a Retry-After header: whole seconds, at least 1.
+func abuseRetryAfter(a abuseAnswer) bool {
+	n, err := strconv.Atoi(a.RetryAfter)
+	return err == nil && n >= 1
+}
+
+// abuseEngine is a backend and what it can be held to.
+type abuseEngine struct {
+	name    string
+	backend abuseBackend
+	// atomic engines apply each conditional write and transaction atomically, so every invariant of a
+	// race holds on them. On others (moto) only the shape of each answer is asserted; broken counting
+	// invariants are listed and the race is skipped with them, never passed.
+	atomic bool
+}
+
+// abuseMotoNotAtomic is why moto cannot settle races (measured in shared/dynamo/engines_test.go).
+const abuseMotoNotAtomic = "moto 5.2.1 checks conditions and writes without a lock, and a cancelled " +
+	"TransactWriteItems restores a copy of the table taken before it, losing concurrent writes"
+
+// abuseCheck asserts a race: shape (every answer is one the contract allows) always, count and
+// state invariants as the engine allows.
+type abuseCheck struct {
+	t      *testing.T
+	engine abuseEngine
+	broken []string
+}
+
+func (c *abuseCheck) shape(format string, args ...any) {
+	c.t.Helper()
+	c.t.Errorf(format, args...)
+}
+
+// abuseContractAnswers are the answers the contract gives on the public routes at all.
+var abuseContractAnswers = map[string]bool{
+	"200": true, "403": true, "400 invalid_request": true, "401 invalid_credentials": true,
+	"401 invalid_code": true, "401 code_expired": true, "401 invalid_mfa_token": true,
+	"429 too_many_requests": true, "429 too_many_attempts": true, "503 delivery_failed": true, "503 unavailable": true,
+}
+
+// unexpected reports an answer a race should not give. On an atomic engine that is always a failure.
+// On a non-atomic one it breaks the race, not the shape, as long as the answer is one the contract
+// gives at all: moto loses writes (so a resend may find its challenge gone) and answers 500 when its
+// own state changes under a request (503 unavailable, allowed for AWS's faults). Anything else, such as
+// a 500 internal_error, fails there too.
+func (c *abuseCheck) unexpected(what string, a abuseAnswer) {
+	c.t.Helper()
+	if !c.engine.atomic && a.Err == nil && abuseContractAnswers[a.outcome()] {
+		c.broken = append(c.broken, what+" answered "+a.outcome())
+		return
+	}
+	c.shape("%s answered %s %s", what, a.outcome(), a.Raw)
+}
+
+func (c *abuseCheck) invariant(format string, args ...any) {
+	c.t.Helper()
+	if c.engine.atomic {
+		c.t.Errorf(format, args...)
+		return
+	}
+	c.broken = append(c.broken, fmt.Sprintf(format, args...))
+}
+
+// report logs one line of the race table (race, engine, runs, outcome) and settles a non-atomic engine.
+func (c *abuseCheck) report(race string, runs int, outcome string) {
+	c.t.Helper()
+	c.t.Logf("RACE | %s | %s | %d | %s", race, c.engine.name, runs, outcome)
+	if len(c.broken) > 0 {
+		c.t.Skipf("%s is not atomic (%s); invariants broken there: %s", c.engine.name, abuseMotoNotAtomic, strings.Join(c.broken, "; "))
+	}
+}
+
+// TestAbuseRace runs every race on the embedded engine and on moto.
+func TestAbuseRace(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) {
+		abuseRaces(t, abuseEngine{name: "embedded", backend: abuseEmbedded, atomic: true})
+	})
+	t.Run("moto", func(t *testing.T) {
+		abuseRaces(t, abuseEngine{name: "moto", backend: abuseMoto(t), atomic: false})
+	})
+}
+
+func abuseRaces(t *testing.T, e abuseEngine) {
+	races := []struct {
+		name string
+		run  func(c *abuseCheck)
+	}{
+		{"verify_right_code_x100", abuseRaceVerifyRight},
+		{"verify_wrong_code_x100", abuseRaceVerifyWrong},
+		{"resend_vs_verify_x20_rounds", abuseRaceResendVerify},
+		{"resend_vs_resend_x20", abuseRaceResendResend},
+		{"login_last_hourly_slot_x10", abuseRaceLastSlot},
+		{"failed_passwords_x20_limit20", func(c *abuseCheck) { abuseRaceFailedPasswords(c, 20) }},
+		{"failed_passwords_x20_default", func(c *abuseCheck) { abuseRaceFailedPasswords(c, 0) }},
+	}
+	for _, r := range races {
+		t.Run(r.name, func(t *testing.T) { r.run(&abuseCheck{t: t, engine: e}) })
+	}
+}
+
+// 100 verifies with the right code: one auth token, in the answers and in the table.
+func abuseRaceVerifyRight(c *abuseCheck) {
+	const n = 100
+	t := c.t
+	w := abuseNewWorld(t, c.engine.backend, abuseOptions{})
+	mfa, code := w.challenge(t, abuseAda)
+	answers := abuseRace(n, func(int) abuseAnswer { return w.verify(mfa, "SMS", code) })
+	tally := abuseTallyOf(answers)
+
+	var winners []abuseAnswer
+	for _, a := range answers {
+		switch {
+		case a.Err != nil:
+			c.shape("answer: %v", a.Err)
+		case a.Status == http.StatusOK:
+			winners = append(winners, a)
+		case a.Status == http.StatusUnauthorized && a.Code == "invalid_mfa_token":
+		case a.Status == http.StatusTooManyRequests && a.Code == "too_many_attempts":
+			// Right-code verifies used up the attempts before any of them consumed the challenge.
+		default:
+			c.unexpected("losing verify", a)
+		}
+	}
+	tokens := w.items(t, "TOKEN#")
+	if len(winners) != 1 {
+		c.invariant("%d verifies answered 200, want exactly 1", len(winners))
+	}
+	if len(tokens) != 1 {
+		c.invariant("%d TOKEN# items after the race, want exactly 1", len(tokens))
+	} else if len(winners) == 1 {
+		if got, want := abusePK(tokens[0]), "TOKEN#"+auth.TokenID(winners[0].Token); got != want {
+			c.invariant("the stored token %s is not the one answered (%s)", got, want)
+		}
+	}
+	if ch := w.item(t, "MFA#"+auth.TokenID(mfa)); ch == nil || !abuseBool(ch, "used") {
+		c.invariant("the challenge is not marked used: %v", ch)
+	}
+	if a := w.verify(mfa, "SMS", code); a.Status == http.StatusOK {
+		c.invariant("a verify after the race got another token")
+	}
+	c.report("verify right code", n, fmt.Sprintf("%s; TOKEN# items=%d", tally, len(tokens)))
+}
+
+// 100 verifies with a wrong code: exactly MaxAttempts of them are compared, the rest are refused unread.
+func abuseRaceVerifyWrong(c *abuseCheck) {
+	const n = 100
+	t := c.t
+	w := abuseNewWorld(t, c.engine.backend, abuseOptions{})
+	maxAttempts := w.policy.MaxAttempts
+	mfa, code := w.challenge(t, abuseAda)
+	wrong := abuseOtherCode(code)
+	answers := abuseRace(n, func(int) abuseAnswer { return w.verify(mfa, "SMS", wrong) })
+	tally := abuseTallyOf(answers)
+	attempts := abuseNum(w.item(t, "MFA#"+auth.TokenID(mfa)), "attempts")
+
+	var remaining []int
+	for _, a := range answers {
+		switch {
+		case a.Err != nil:
+			c.shape("answer: %v", a.Err)
+		case a.Status == http.StatusUnauthorized && a.Code == "invalid_code":
+			r, ok := a.Body["attemptsRemaining"].(float64)
+			if !ok {
+				c.shape("invalid_code without attemptsRemaining: %s", a.Raw)
+			}
+			remaining = append(remaining, int(r))
+		case a.Status == http.StatusTooManyRequests && a.Code == "too_many_attempts":
+		default:
+			c.unexpected("wrong code", a)
+		}
+	}
+	if len(remaining) != maxAttempts {
+		c.invariant("%d invalid_code answers, want exactly MFA_MAX_ATTEMPTS = %d", len(remaining), maxAttempts)
+	}
+	if got := tally["429 too_many_attempts"]; got != n-maxAttempts {
+		c.invariant("%d too_many_attempts answers, want %d", got, n-maxAttempts)
+	}
+	slices.Sort(remaining)
+	want := make([]int, maxAttempts)
+	for i := range want {
+		want[i] = i
+	}
+	if !slices.Equal(remaining, want) {
+		c.invariant("attemptsRemaining over the invalid_code answers = %v, want each of %v once", remaining, want)
+	}
+	if attempts != int64(maxAttempts) {
+		c.invariant("item attempts = %d, want %d", attempts, maxAttempts)
+	}
+	// The challenge is dead for the right code and for a resend, too.
+	if a := w.verify(mfa, "SMS", code); a.Status != http.StatusTooManyRequests || a.Code != "too_many_attempts" {
+		c.invariant("right code after the race: %s, want 429 too_many_attempts", a.outcome())
+	}
+	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	if a := w.resend(mfa); a.Status != http.StatusTooManyRequests || a.Code != "too_many_attempts" {
+		c.invariant("resend after the race: %s, want 429 too_many_attempts", a.outcome())
+	}
+	tokens := len(w.items(t, "TOKEN#"))
+	if tokens != 0 {
+		c.invariant("%d TOKEN# items, want none", tokens)
+	}
+	c.report("verify wrong code", n, fmt.Sprintf("%s; item attempts=%d, TOKEN# items=%d", tally, attempts, tokens))
+}
+
+// A resend racing a verify of the old code, over many rounds: either the verify wins (a token, and the
+// resend is refused with invalid_mfa_token and sends nothing) or the resend wins (a new code, and the
+// old code is refused with invalid_code, then and later). Never a token and a usable new code.
+func abuseRaceResendVerify(c *abuseCheck) {
+	const rounds = 20
+	t := c.t
+	w := abuseNewWorld(t, c.engine.backend, abuseOptions{policy: func(p *auth.Policy) { p.SendsPerHour = 1000 }})
+	outcomes := abuseTally{}
+	tokensIssued := 0
+	for round := range rounds {
+		mfa, oldCode := w.challenge(t, abuseAda)
+		w.clock.Advance(w.policy.ResendCooldown + time.Second)
+		sent := len(w.outbox.Entries())
+		res := abuseRace(2, func(i int) abuseAnswer {
+			if i == 0 {
+				return w.verify(mfa, "SMS", oldCode)
+			}
+			return w.resend(mfa)
+		})
+		v, r := res[0], res[1]
+		newMessages := len(w.outbox.Entries()) - sent
+		switch v.outcome() {
+		case "200", "401 invalid_code", "401 invalid_mfa_token":
+		default:
+			c.unexpected(fmt.Sprintf("round %d: verify", round), v)
+		}
+		switch r.outcome() {
+		case "200", "401 invalid_mfa_token":
+		case "429 too_many_requests":
+			if !abuseRetryAfter(r) {
+				c.shape("round %d: resend 429 with Retry-After %q", round, r.RetryAfter)
+			}
+		default:
+			c.unexpected(fmt.Sprintf("round %d: resend", round), r)
+		}
+		if v.Status == http.StatusOK {
+			tokensIssued++
+		}
+		switch {
+		case v.Status == http.StatusOK && r.outcome() == "401 invalid_mfa_token":
+			outcomes["verify won; resend 401 invalid_mfa_token"]++
+			if newMessages != 0 {
+				c.invariant("round %d: the verify won, yet %d new codes went out", round, newMessages)
+			}
+			if a := w.resend(mfa); a.outcome() != "401 invalid_mfa_token" {
+				c.invariant("round %d: a resend after the won verify: %s, want 401 invalid_mfa_token", round, a.outcome())
+			}
+		case r.Status == http.StatusOK && v.Status == http.StatusUnauthorized:
+			outcomes["resend won; old code 401 "+v.Code]++
+			if v.Code != "invalid_code" {
+				// The MFA token lives on with a new code: "log in again" (invalid_mfa_token) would be wrong.
+				c.invariant("round %d: the resend won, the old code answered %s, want 401 invalid_code", round, v.outcome())
+			}
+			if newMessages != 1 {
+				c.invariant("round %d: the resend won but %d codes went out", round, newMessages)
+				continue
+			}
+			newCode := w.lastCode(t)
+			if newCode != oldCode {
+				if a := w.verify(mfa, "SMS", oldCode); a.outcome() != "401 invalid_code" {
+					c.invariant("round %d: the old code after the resend: %s, want 401 invalid_code", round, a.outcome())
+				}
+			}
+			if a := w.verify(mfa, "SMS", newCode); a.Status != http.StatusOK {
+				c.invariant("round %d: the new code after the resend: %s, want 200", round, a.outcome())
+			} else {
+				tokensIssued++
+			}
+		default:
+			outcomes[fmt.Sprintf("BROKEN: verify %s, resend %s", v.outcome(), r.outcome())]++
+			c.invariant("round %d: verify answered %s and resend %s: want exactly one of them to win", round, v.outcome(), r.outcome())
+		}
+	}
+	tokens := len(w.items(t, "TOKEN#"))
+	if tokens != tokensIssued {
+		c.invariant("%d TOKEN# items, want %d (one per verify answered 200)", tokens, tokensIssued)
+	}
+	c.report("resend vs verify (old code)", rounds, fmt.Sprintf("%s; TOKEN# items=%d", outcomes, tokens))
+}
+
+// 20 resends after the cooldown: one sends a code, the others get the cooldown answer.
+func abuseRaceResendResend(c *abuseCheck) {
+	const n = 20
+	t := c.t
+	w := abuseNewWorld(t, c.engine.backend, abuseOptions{})
+	mfa, _ := w.challenge(t, abuseAda)
+	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	answers := abuseRace(n, func(int) abuseAnswer { return w.resend(mfa) })
+	tally := abuseTallyOf(answers)
+	retry := abuseTally{}
+	for _, a := range answers {
+		switch {
+		case a.Err != nil:
+			c.shape("answer: %v", a.Err)
+		case a.Status == http.StatusOK:
+			if a.Token != mfa {
+				c.shape("the resend answered another MFA token")
+			}
+		case a.Status == http.StatusTooManyRequests && a.Code == "too_many_requests":
+			retry["Retry-After "+a.RetryAfter]++
+			if !abuseRetryAfter(a) {
+				c.shape("429 too_many_requests with Retry-After %q, want whole seconds ≥ 1", a.RetryAfter)
+			}
+		default:
+			c.unexpected("resend", a)
+		}
+	}
+	item := w.item(t, "MFA#"+auth.TokenID(mfa))
+	var counted int64
+	for _, s := range w.items(t, "SENDS#") {
+		counted += abuseNum(s, "n")
+	}
+	sent := len(w.outbox.Entries())
+	if got := tally["200"]; got != 1 {
+		c.invariant("%d resends answered 200, want exactly 1", got)
+	}
+	if got := abuseNum(item, "sends"); got != 2 {
+		c.invariant("challenge sends = %d, want 2 (the login's and one resend)", got)
+	}
+	if counted != 2 {
+		c.invariant("hourly send count = %d, want 2", counted)
+	}
+	if sent != 2 {
+		c.invariant("%d messages went out, want 2", sent)
+	}
+	if a := w.verify(mfa, "SMS", w.lastCode(t)); a.Status != http.StatusOK {
+		c.invariant("the newest code: %s, want 200", a.outcome())
+	}
+	c.report("resend vs resend", n, fmt.Sprintf("%s (%s); item sends=%d, hourly count=%d, messages=%d",
+		tally, retry, abuseNum(item, "sends"), counted, sent))
+}
+
+// Ten MFA logins race for the user's one remaining hourly send: one challenge, nine 429s.
+func abuseRaceLastSlot(c *abuseCheck) {
+	const n = 10
+	t := c.t
+	w := abuseNewWorld(t, c.engine.backend, abuseOptions{policy: func(p *auth.Policy) {
+		p.SendsPerHour = 1
+		p.LoginMaxFailures = 100 // the password backoff must not be what refuses these logins
+	}})
+	pw := w.password(t, abuseAda)
+	answers := abuseRace(n, func(int) abuseAnswer { return w.login(abuseAda, pw, abuseAppMFA) })
+	tally := abuseTallyOf(answers)
+	retry := abuseTally{}
+	wantWait := strconv.Itoa(int(abuseT0.Add(time.Hour).Sub(w.clock.Now()) / time.Second))
+	for _, a := range answers {
+		switch {
+		case a.Err != nil:
+			c.shape("answer: %v", a.Err)
+		case a.Status == http.StatusForbidden:
+		case a.Status == http.StatusTooManyRequests && a.Code == "too_many_requests":
+			retry["Retry-After "+a.RetryAfter]++
+			if !abuseRetryAfter(a) {
+				c.shape("429 with Retry-After %q, want whole seconds ≥ 1", a.RetryAfter)
+			} else if a.RetryAfter != wantWait {
+				c.invariant("429 with Retry-After %q, want %s (the rest of the clock hour)", a.RetryAfter, wantWait)
+			}
+		default:
+			c.unexpected("login", a)
+		}
+	}
+	challenges := len(w.items(t, "MFA#"))
+	var counted int64
+	for _, s := range w.items(t, "SENDS#") {
+		counted += abuseNum(s, "n")
+	}
+	sent := len(w.outbox.Entries())
+	if got := tally["403"]; got != 1 {
+		c.invariant("%d logins started a challenge, want exactly 1", got)
+	}
+	if got := tally["429 too_many_requests"]; got != n-1 {
+		c.invariant("%d logins answered 429 too_many_requests, want %d", got, n-1)
+	}
+	if challenges != 1 || counted != 1 || sent != 1 {
+		c.invariant("MFA# items %d, hourly count %d, messages %d: want 1 each", challenges, counted, sent)
+	}
+	c.report("logins for the last hourly send", n, fmt.Sprintf("%s (%s); MFA# items=%d, hourly count=%d, messages=%d",
+		tally, retry, challenges, counted, sent))
+}
+
+// 20 wrong passwords for one email at once. With LOGIN_MAX_FAILURES 20 every one of them is checked and
+// counted and the last sets the lock; with the default 5 exactly 5 passwords are checked, the 5th sets
+// the lock, and the other 15 answer 429 with Retry-After.
+func abuseRaceFailedPasswords(c *abuseCheck, limit int) {
+	const n = 20
+	t := c.t
+	w := abuseNewWorld(t, c.engine.backend, abuseOptions{policy: func(p *auth.Policy) {
+		if limit > 0 {
+			p.LoginMaxFailures = limit
+		}
+	}})
+	maxFailures := w.policy.LoginMaxFailures
+	answers := abuseRace(n, func(i int) abuseAnswer {
+		return w.login(abuseAda, fmt.Sprintf("not-the-password-%d", i), abuseAppPlain)
+	})
+	tally := abuseTallyOf(answers)
+	retry := abuseTally{}
+	for _, a := range answers {
+		switch {
+		case a.Err != nil:
+			c.shape("answer: %v", a.Err)
+		case a.Status == http.StatusUnauthorized && a.Code == "invalid_credentials":
+		case a.Status == http.StatusTooManyRequests && a.Code == "too_many_requests":
+			retry["Retry-After "+a.RetryAfter]++
+			if !abuseRetryAfter(a) {
+				c.shape("429 with Retry-After %q, want whole seconds ≥ 1", a.RetryAfter)
+			}
+		default:
+			c.unexpected("wrong password", a)
+		}
+	}
+	rec := w.item(t, "LOGIN#"+abuseAda)
+	failures, locked := abuseNum(rec, "failures"), abuseNum(rec, "lockedUntil")
+	now := w.clock.Now()
+
+	checked := min(n, maxFailures)
+	if got := tally["401 invalid_credentials"]; got != checked {
+		c.invariant("%d answers 401 invalid_credentials, want %d (passwords checked before the lock)", got, checked)
+	}
+	if got := tally["429 too_many_requests"]; got != n-checked {
+		c.invariant("%d answers 429 too_many_requests, want %d", got, n-checked)
+	}
+	if failures != int64(checked) {
+		c.invariant("failures counter = %d, want exactly %d", failures, checked)
+	}
+	lock := auth.Backoff(checked - maxFailures)
+	if want := now.Add(lock).UnixMilli(); locked != want {
+		c.invariant("lockedUntil = now%+d ms, want now + %s", locked-now.UnixMilli(), lock)
+	}
+	// The lock holds even for the right password, and says for how long.
+	if a := w.login(abuseAda, w.password(t, abuseAda), abuseAppPlain); a.Status != http.StatusTooManyRequests || a.RetryAfter != strconv.Itoa(int(lock/time.Second)) {
+		c.invariant("right password while locked: %s Retry-After %q, want 429 with Retry-After %d", a.outcome(), a.RetryAfter, int(lock/time.Second))
+	}
+	c.report(fmt.Sprintf("failed passwords, LOGIN_MAX_FAILURES=%d", maxFailures), n,
+		fmt.Sprintf("%s (%s); failures=%d, lockedUntil=now+%s", tally, retry, failures, time.UnixMilli(locked).Sub(now)))
+}
+
+// abuseHookStore runs a hook just before Consume: the one interleaving of a resend and a verify that a
+// race hits only sometimes, made certain.
+type abuseHookStore struct {
+	auth.Store
+	beforeConsume func()
+}
+
+func (s *abuseHookStore) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now time.Time) error {
+	if f := s.beforeConsume; f != nil {
+		s.beforeConsume = nil
+		f()
+	}
+	return s.Store.Consume(ctx, c, t, now)
+}
+
+// TestAbuseVerifyLosingToResend: a verify of the old code that has passed its attempt count and its
+// code comparison when a resend replaces the code. The resend wins (a new code goes out, the MFA token
+// lives on), so the old code must be refused as a wrong code, 401 invalid_code: the contract keeps
+// 401 invalid_mfa_token ("log in again") for a token that is unknown, used, expired or lost to another
+// verify. The resend_vs_verify race hits this interleaving in some of its rounds; here it is
+// certain.
+func TestAbuseVerifyLosingToResend(t *testing.T) {
+	hook := &abuseHookStore{}
+	w := abuseNewWorld(t, abuseEmbedded, abuseOptions{store: func(s auth.Store) auth.Store {
+		hook.Store = s
+		return hook
+	}})
+	mfa, oldCode := w.challenge(t, abuseAda)
+	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	var resent abuseAnswer
+	hook.beforeConsume = func() { resent = w.resend(mfa) }
+
+	v := w.verify(mfa, "SMS", oldCode)
+	if resent.Status != http.StatusOK {
+		t.Fatalf("the resend inside the verify: %s %s, want 200", resent.outcome(), resent.Raw)
+	}
+	if v.outcome() != "401 invalid_code" {
+		t.Errorf("the verify of the replaced code: %s %s, want 401 invalid_code", v.outcome(), v.Raw)
+	}
+	if after := w.verify(mfa, "SMS", w.lastCode(t)); after.Status != http.StatusOK {
+		t.Errorf("the new code after the race: %s %s, want 200 (the MFA token is alive)", after.outcome(), after.Raw)
+	}
+	if n := len(w.items(t, "TOKEN#")); n != 1 {
+		t.Errorf("%d TOKEN# items, want 1", n)
+	}
+}
