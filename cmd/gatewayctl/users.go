@@ -17,8 +17,8 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
-	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/phone"
 )
 
 // maxPasswordBytes bounds a password read from stdin, so that a file piped by mistake is refused.
@@ -378,7 +378,7 @@ func emailAndApp(fs *flag.FlagSet, args []string) (string, string, error) {
 }
 
 func checkMobile(raw string) (string, error) {
-	m, err := notify.NormalizePhone(raw)
+	m, err := phone.Normalize(raw)
 	if err != nil {
 		return "", usagef("", "mobile %q: %v", raw, err)
 	}

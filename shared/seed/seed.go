@@ -17,8 +17,8 @@ import (
 	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/phone"
 )
 
 // Demo is the committed demo seed that `make run` starts with.
@@ -168,7 +168,7 @@ func (f *File) validate() error {
 			}
 		}
 		if u.Mobile != "" {
-			m, err := notify.NormalizePhone(u.Mobile)
+			m, err := phone.Normalize(u.Mobile)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: mobile: %w", at, err))
 			}

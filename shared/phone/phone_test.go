@@ -1,13 +1,13 @@
-package notify_test
+package phone_test
 
 import (
 	"errors"
 	"testing"
 
-	"mfagateway/shared/notify"
+	"mfagateway/shared/phone"
 )
 
-func TestNormalizePhone(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -34,13 +34,13 @@ func TestNormalizePhone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := notify.NormalizePhone(tt.in)
+			got, err := phone.Normalize(tt.in)
 			if tt.want == "" {
 				if err == nil {
 					t.Fatalf("NormalizePhone(%q) = %q, want error", tt.in, got)
 				}
-				if !errors.Is(err, notify.ErrInvalidPhone) {
-					t.Errorf("error %v does not wrap ErrInvalidPhone", err)
+				if !errors.Is(err, phone.ErrInvalid) {
+					t.Errorf("error %v does not wrap ErrInvalid", err)
 				}
 				if got != "" {
 					t.Errorf("returned %q alongside error", got)

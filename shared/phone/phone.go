@@ -1,4 +1,7 @@
-package notify
+// Package phone validates mobile numbers and puts them in E.164. It stands apart from the senders so
+// that the functions, which only send to numbers already validated, do not link the numbering plan
+// tables (about 11 ms of start-up).
+package phone
 
 import (
 	"errors"
@@ -8,19 +11,19 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// ErrInvalidPhone lets callers map every phone validation failure to one
+// ErrInvalid lets callers map every phone validation failure to one
 // client error without parsing messages.
-var ErrInvalidPhone = errors.New("invalid mobile number")
+var ErrInvalid = errors.New("invalid mobile number")
 
-// NormalizePhone validates a mobile number and returns it in E.164.
+// Normalize validates a mobile number and returns it in E.164.
 //
 // A leading '+' is required because there is no sensible default region for a
 // global login; numbers that can only be fixed lines or that cost the
 // recipient or us extra are rejected because they cannot receive the code.
-func NormalizePhone(s string) (string, error) {
+func Normalize(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, "+") {
-		return "", fmt.Errorf("%w: must start with + and country code", ErrInvalidPhone)
+		return "", fmt.Errorf("%w: must start with + and country code", ErrInvalid)
 	}
 	// The parser tolerates letters and trailing junk; accept only what people
 	// actually type in a phone field.
@@ -28,19 +31,19 @@ func NormalizePhone(s string) (string, error) {
 		switch {
 		case r >= '0' && r <= '9', r == ' ', r == '-', r == '(', r == ')', r == '.', r == '/':
 		default:
-			return "", fmt.Errorf("%w: unexpected character %q", ErrInvalidPhone, r)
+			return "", fmt.Errorf("%w: unexpected character %q", ErrInvalid, r)
 		}
 	}
 	num, err := phonenumbers.Parse(s, "")
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrInvalidPhone, err)
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%w: not a valid number", ErrInvalidPhone)
+		return "", fmt.Errorf("%w: not a valid number", ErrInvalid)
 	}
 	switch phonenumbers.GetNumberType(num) {
 	case phonenumbers.FIXED_LINE, phonenumbers.TOLL_FREE, phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST:
-		return "", fmt.Errorf("%w: not a mobile number", ErrInvalidPhone)
+		return "", fmt.Errorf("%w: not a mobile number", ErrInvalid)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
