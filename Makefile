@@ -45,6 +45,10 @@ build-AuthorizerFunction:
 build-ApplicationsFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/applications
 
+bench: ## measure against floors (cold start, init, login vs hash, round trips, warm p50/p99 on the embedded engine and moto, size, RSS, Go benchmarks); prints one table, writes docs/performance.md
+	-@$(MAKE) --no-print-directory tools
+	$(GO) run ./cmd/bench $(ARGS)
+
 FUZZTIME ?= 20s
 fuzz: ## run every fuzz target for FUZZTIME each (their seed corpus also runs in make test)
 	for target in FuzzLogin FuzzVerify FuzzResend FuzzApplications FuzzAuthorizer; do \

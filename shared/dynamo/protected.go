@@ -87,13 +87,13 @@ func (s *Store) CreateApplication(ctx context.Context, a auth.Application) error
 		}
 		items = append(items, byURL)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transact(ctx, items)
 	reasons, ok := cancelled(err)
 	switch {
+	case ownRetry(err): // the appId is a fresh UUID: only this request's own lost-answer attempt has it
+		return nil
 	case ok && failedCondition(reasons, 1):
 		return auth.ErrURLTaken
-	case ok && failedCondition(reasons, 0):
-		return auth.ErrConflict
 	case err != nil:
 		return fmt.Errorf("create application: %w", err)
 	}

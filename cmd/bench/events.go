@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"mfagateway/shared/auth"
+)
+
+// Placeholders of the sample events in events/ (see events/README.md).
+const (
+	mfaPlaceholder  = "REPLACE_WITH_MFA_TOKEN"
+	authPlaceholder = "REPLACE_WITH_AUTH_TOKEN"
+)
+
+// events are the sample events of events/, by file name.
+type events map[string][]byte
+
+func loadEvents(root string) (events, error) {
+	files, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no events/*.json under %s", root)
+	}
+	ev := events{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		ev[filepath.Base(f)] = b
+	}
+	return ev, nil
+}
+
+func (ev events) get(name string) []byte {
+	b, ok := ev[name]
+	if !ok {
+		panic("events/" + name + " is missing")
+	}
+	return b
+}
+
+// withToken puts a real MFA token where the sample has its placeholder.
+func withToken(event []byte, token string) []byte {
+	return bytes.ReplaceAll(event, []byte(mfaPlaceholder), []byte(token))
+}
+
+// edit decodes an event, lets change modify it and encodes it again.
+func edit(event []byte, change func(e map[string]any)) []byte {
+	var e map[string]any
+	if err := json.Unmarshal(event, &e); err != nil {
+		panic(err)
+	}
+	change(e)
+	out, err := json.Marshal(e)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// withBody returns the event with another JSON body (and a matching content-length).
+func withBody(event []byte, body any) []byte {
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err)
+	}
+	return edit(event, func(e map[string]any) {
+		e["body"], e["isBase64Encoded"] = string(b), false
+		if h, ok := e["headers"].(map[string]any); ok {
+			h["content-length"] = strconv.Itoa(len(b))
+		}
+	})
+}
+
+// withAuthHeader puts a real auth token where the sample has its placeholder (the authorizer's events).
+func withAuthHeader(event []byte, token string) []byte {
+	return bytes.ReplaceAll(event, []byte(authPlaceholder), []byte(token))
+}
+
+// withAuthToken puts a real auth token in the event's Authorization header and its ID in the
+// authorizer context, as API Gateway hands a protected function a request the authorizer passed.
+func withAuthToken(event []byte, token string) []byte {
+	event = bytes.ReplaceAll(event, []byte(authPlaceholder), []byte(token))
+	return edit(event, func(e map[string]any) {
+		rc, _ := e["requestContext"].(map[string]any)
+		az, _ := rc["authorizer"].(map[string]any)
+		if l, ok := az["lambda"].(map[string]any); ok {
+			l["tokenId"] = auth.TokenID(token)
+		}
+	})
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/logging"
+	"mfagateway/shared/password"
+	"mfagateway/shared/roundtrip"
+)
+
+// The demo seed's user the timed logins use.
+const (
+	adaEmail    = "ada@example.com"
+	adaPassword = "ada-demo-password-1"
+)
+
+// inProcess is the functions' handlers in this process over a backend, wired as functions/*/main.go
+// wires them (JSON logs at INFO, to nowhere), with a movable clock for the resend cooldown.
+type inProcess struct {
+	h     *httpapi.Handler
+	az    *httpapi.Authorizer
+	sms   *captureSender
+	shift atomic.Int64
+}
+
+func newInProcess(db dynamo.API) *inProcess {
+	p := &inProcess{sms: &captureSender{}}
+	log := logging.New(io.Discard, slog.LevelInfo)
+	store := dynamo.New(db, tableName)
+	policy := auth.DefaultPolicy
+	policy.SendsPerHour = sendsPerHour
+	svc := auth.NewService(auth.Deps{
+		Store: store, Hasher: password.New(password.Default), SMS: p.sms, Email: p.sms,
+		Secret: []byte(hmacSecret), Policy: policy, Log: log,
+		Clock: func() time.Time { return time.Now().Add(time.Duration(p.shift.Load())) },
+	})
+	p.h = httpapi.New(svc, log)
+	p.az = httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
+	return p
+}
+
+func decodeRequest(event []byte) httpapi.Request {
+	var req httpapi.Request
+	if err := json.Unmarshal(event, &req); err != nil {
+		panic(err)
+	}
+	return req
+}
+
+// loginVsHash times, interleaved, a login with MFA off through the login handler (embedded engine,
+// in process) and one argon2id verify of the same password with password.Default alone.
+func loginVsHash(ctx context.Context, b *backend, ev events, n int) (login, hash []time.Duration, err error) {
+	p := newInProcess(b.db)
+	req := decodeRequest(ev.get("login-mfa-off.json"))
+	user, err := dynamo.New(b.db, tableName).GetUser(ctx, adaEmail)
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher := password.New(password.Default)
+	doLogin := func() error {
+		t := time.Now()
+		resp, err := p.h.LoginFunction(ctx, req)
+		d := time.Since(t)
+		if err != nil || resp.StatusCode != 200 {
+			return fmt.Errorf("login: status %d, %v: %s", resp.StatusCode, err, resp.Body)
+		}
+		login = append(login, d)
+		return nil
+	}
+	doHash := func() error {
+		t := time.Now()
+		ok, err := hasher.Verify(adaPassword, user.PasswordHash)
+		d := time.Since(t)
+		if err != nil || !ok {
+			return fmt.Errorf("argon2id verify: %v, %v", ok, err)
+		}
+		hash = append(hash, d)
+		return nil
+	}
+	// Two of each untimed first: the first login builds the SDK's request pipeline.
+	for range 2 {
+		if err := doLogin(); err != nil {
+			return nil, nil, err
+		}
+		if err := doHash(); err != nil {
+			return nil, nil, err
+		}
+	}
+	login, hash = nil, nil
+	for i := range n {
+		first, second := doLogin, doHash
+		if i%2 == 1 {
+			first, second = doHash, doLogin
+		}
+		if err := first(); err != nil {
+			return nil, nil, err
+		}
+		if err := second(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return login, hash, nil
+}
+
+// flowCalls are the DynamoDB operations of each flow, counted by the SDK middleware.
+type flowCalls map[string]roundtrip.Calls
+
+// Flow names of the round-trip rows, in table order, with their goals.
+var flows = []struct {
+	name string
+	goal int
+}{
+	{"login, MFA off", 2}, {"login, MFA on", 2}, {"resend", 2}, {"verify", 2}, {"authorizer", 1},
+}
+
+// countRoundTrips runs each flow once through the handlers, in process, over the backend's table,
+// with the counting middleware and 5 ms of latency per request so that concurrent operations overlap.
+func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, error) {
+	counter := roundtrip.New()
+	db := dynamodb.New(b.db.Options(), counter.Attach, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, roundtrip.Latency(5*time.Millisecond))
+	})
+	p := newInProcess(db)
+	out := flowCalls{}
+	var err error
+	measure := func(name string, fn func() error) {
+		if err != nil {
+			return
+		}
+		var ferr error
+		out[name] = counter.Measure(func() { ferr = fn() })
+		if ferr != nil {
+			err = fmt.Errorf("%s: %w", name, ferr)
+		}
+	}
+	var bearer, mfaToken string
+	measure("login, MFA off", func() error {
+		resp, err := p.h.LoginFunction(ctx, decodeRequest(ev.get("login-mfa-off.json")))
+		if err != nil || resp.StatusCode != 200 {
+			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
+		}
+		bearer = apiAnswer{Body: resp.Body}.field("token")
+		return nil
+	})
+	// Made a minute ago, the challenge is past its resend cooldown and still live.
+	p.shift.Store(int64(-time.Minute))
+	measure("login, MFA on", func() error {
+		resp, err := p.h.LoginFunction(ctx, decodeRequest(ev.get("login-mfa-header.json")))
+		if err != nil || resp.StatusCode != 403 {
+			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
+		}
+		mfaToken = apiAnswer{Body: resp.Body}.field("token")
+		return nil
+	})
+	p.shift.Store(0)
+	measure("resend", func() error {
+		resp, err := p.h.LoginFunction(ctx, decodeRequest(withToken(ev.get("resend.json"), mfaToken)))
+		if err != nil || resp.StatusCode != 200 {
+			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
+		}
+		return nil
+	})
+	measure("verify", func() error {
+		body := map[string]string{"token": mfaToken, "authenticatorCode": "SMS", "bindingCode": p.sms.code()}
+		resp, err := p.h.VerifyFunction(ctx, decodeRequest(withBody(ev.get("verify.json"), body)))
+		if err != nil || resp.StatusCode != 200 {
+			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
+		}
+		return nil
+	})
+	measure("authorizer", func() error {
+		var req httpapi.AuthorizerRequest
+		if err := json.Unmarshal(withAuthHeader(ev.get("authorizer-good-token.json"), bearer), &req); err != nil {
+			return err
+		}
+		resp, err := p.az.Handle(ctx, req)
+		if err != nil {
+			return err
+		}
+		if resp.Context["valid"] != true {
+			return errors.New("the token was not valid")
+		}
+		return nil
+	})
+	return out, err
+}

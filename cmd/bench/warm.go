@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// route is one timed route: which function serves it, how to make the event of one invoke (setup
+// that is not timed), and what a right answer is.
+type route struct {
+	name    string
+	fn      string // target ID
+	hashing bool   // verifies a password: fewer iterations
+	event   func(ctx context.Context, i int) ([]byte, error)
+	check   func(raw []byte) error
+}
+
+func status(code int) func([]byte) error {
+	return func(b []byte) error { _, err := wantStatus(b, code); return err }
+}
+
+// warmRoutes are the routes of template.yaml, each with an event that takes its main path.
+// With nil events it still names them (for the table's rows when nothing could be run).
+func warmRoutes(ev events, s *setup) []route {
+	if ev == nil {
+		ev = events{}
+		for _, name := range []string{"verify.json", "login-mfa-off.json", "login-mfa-header.json", "resend.json",
+			"authorizer-good-token.json", "me.json", "logout.json", "applications-get.json", "applications-create.json",
+			"applications-patch.json", "applications-put.json"} {
+			ev[name] = nil
+		}
+	}
+	fixed := func(b []byte) func(context.Context, int) ([]byte, error) {
+		return func(context.Context, int) ([]byte, error) { return b, nil }
+	}
+	var authToken string
+	return []route{
+		{name: "POST /api/auth/login, MFA off", fn: "LoginFunction", hashing: true, event: fixed(ev.get("login-mfa-off.json")), check: status(200)},
+		{name: "POST /api/auth/login, MFA on (SMS)", fn: "LoginFunction", hashing: true, event: fixed(ev.get("login-mfa-header.json")), check: status(403)},
+		{name: "POST /api/auth/resendMultifactorBindingCode", fn: "LoginFunction",
+			event: func(ctx context.Context, _ int) ([]byte, error) {
+				token, _, err := s.challenge(ctx, time.Minute)
+				return withToken(ev.get("resend.json"), token), err
+			}, check: status(200)},
+		{name: "POST /api/auth/verifyMultifactorBindingCode", fn: "VerifyFunction",
+			event: func(ctx context.Context, _ int) ([]byte, error) {
+				token, code, err := s.challenge(ctx, 0)
+				body := map[string]string{"token": token, "authenticatorCode": "SMS", "bindingCode": code}
+				return withBody(ev.get("verify.json"), body), err
+			}, check: status(200)},
+		{name: "authorizer (live token)", fn: "AuthorizerFunction",
+			event: func(ctx context.Context, _ int) ([]byte, error) {
+				if authToken == "" {
+					t, err := s.token(ctx)
+					if err != nil {
+						return nil, err
+					}
+					authToken = t
+				}
+				return withAuthHeader(ev.get("authorizer-good-token.json"), authToken), nil
+			}, check: func(b []byte) error { return wantVerdict(b, true) }},
+		{name: "GET /api/auth/me", fn: "LoginFunction", event: fixed(ev.get("me.json")), check: status(200)},
+		{name: "POST /api/auth/logout", fn: "LoginFunction",
+			event: func(ctx context.Context, _ int) ([]byte, error) {
+				t, err := s.token(ctx)
+				return withAuthToken(ev.get("logout.json"), t), err
+			}, check: status(204)},
+		{name: "GET /odata/Applications/{appId}", fn: "ApplicationsFunction", event: fixed(ev.get("applications-get.json")), check: status(200)},
+		{name: "POST /odata/Applications", fn: "ApplicationsFunction",
+			event: func(_ context.Context, i int) ([]byte, error) {
+				body := map[string]any{"name": fmt.Sprintf("Bench %d", i), "url": fmt.Sprintf("bench-%d-%d.localhost", time.Now().UnixNano(), i), "enableMultiFactorAuthentication": false}
+				return withBody(ev.get("applications-create.json"), body), nil
+			}, check: status(201)},
+		{name: "PATCH /odata/Applications/Patch/{appId}", fn: "ApplicationsFunction", event: fixed(ev.get("applications-patch.json")), check: status(204)},
+		{name: "PUT /odata/Applications/Put/{appId}", fn: "ApplicationsFunction", event: fixed(ev.get("applications-put.json")), check: status(204)},
+	}
+}
+
+// warmLimits bound a route's timed invokes: n of them (hashN for routes that hash a password); once
+// minN are done, no more than budget; and never more than twice the budget.
+type warmLimits struct {
+	n, hashN, minN int
+	budget         time.Duration
+}
+
+// warmResult is one backend's warm run.
+type warmResult struct {
+	latency map[string][]time.Duration // route name -> timed invokes
+	floor   map[string][]time.Duration // route name -> the floor's invokes, made between the route's
+	errs    map[string]error           // route name -> why it stopped
+	rss     map[string]int64           // target ID -> VmHWM of its bootstrap after the runs
+}
+
+// warmRuns starts every target under its own RIE against the backend and times each route's
+// invokes on a kept-alive connection, after 3 untimed ones. Each timed invoke is paired with one of
+// the floor, in alternating order, so that a route and its floor see the same machine.
+func warmRuns(ctx context.Context, rie string, bins map[string]string, b *backend, stub *notifyStub, ev events, lim warmLimits, progress func(string)) (*warmResult, error) {
+	res := &warmResult{latency: map[string][]time.Duration{}, floor: map[string][]time.Duration{}, errs: map[string]error{}, rss: map[string]int64{}}
+	env := functionEnv(b.url, stub.url)
+	fns := map[string]*fn{}
+	defer func() {
+		for _, f := range fns {
+			f.proc.stop()
+		}
+	}()
+	for _, t := range allTargets {
+		f, err := startFn(rie, t, bins[t.ID], env, false)
+		if err != nil {
+			return nil, err
+		}
+		fns[t.ID] = f
+	}
+	s := newSetup(b)
+	floorFn, floorEvent := fns["floor"], ev.get("verify.json")
+	floorCheck := status(200)
+	for _, r := range warmRoutes(ev, s) {
+		if ctx.Err() != nil {
+			break
+		}
+		f := fns[r.fn]
+		n := lim.n
+		if r.hashing {
+			n = lim.hashN
+		}
+		var lat, flat []time.Duration
+		start := time.Now()
+		// A failed invoke is counted and left out; the route stops at the 6th, or at a failed setup.
+		var err, firstFail error
+		fails, tries := 0, 0
+		for i := 0; i < n+3; i++ {
+			if el := time.Since(start); (len(lat) >= lim.minN && el > lim.budget) || el > 2*lim.budget {
+				break
+			}
+			var event []byte
+			if event, err = r.event(ctx, i); err != nil {
+				err = fmt.Errorf("setup: %w", err)
+				break
+			}
+			var d, fd time.Duration
+			var ierr error
+			if i%2 == 0 {
+				d, ierr = timedInvoke(ctx, f, event, r.check)
+				if ierr == nil {
+					fd, ierr = timedInvoke(ctx, floorFn, floorEvent, floorCheck)
+				}
+			} else {
+				fd, ierr = timedInvoke(ctx, floorFn, floorEvent, floorCheck)
+				if ierr == nil {
+					d, ierr = timedInvoke(ctx, f, event, r.check)
+				}
+			}
+			tries++
+			if ierr != nil {
+				fails++
+				if firstFail == nil {
+					firstFail = ierr
+				}
+				if fails > 5 {
+					break
+				}
+				continue
+			}
+			if i >= 3 {
+				lat, flat = append(lat, d), append(flat, fd)
+			}
+		}
+		res.latency[r.name], res.floor[r.name] = lat, flat
+		switch {
+		case err != nil:
+			res.errs[r.name] = err
+		case fails > 0:
+			res.errs[r.name] = fmt.Errorf("%d of %d invokes failed, left out; the first: %w", fails, tries, firstFail)
+		}
+		progress(fmt.Sprintf("warm (%s): %s: %d invokes in %s", b.name, r.name, len(lat), time.Since(start).Round(time.Millisecond)))
+	}
+	for id, f := range fns {
+		if f.proc.child == 0 {
+			continue
+		}
+		if hwm, err := vmHWM(f.proc.child); err == nil {
+			res.rss[id] = hwm
+		}
+	}
+	if len(res.latency) == 0 {
+		return res, errors.New("no route was timed")
+	}
+	return res, nil
+}
+
+// timedInvoke times one invoke and checks its answer. The first invoke of a function starts its
+// bootstrap: it may wait for the RIE.
+func timedInvoke(ctx context.Context, f *fn, event []byte, check func([]byte) error) (time.Duration, error) {
+	var raw []byte
+	var err error
+	t := time.Now()
+	if f.proc.child == 0 {
+		raw, _, err = f.firstAnswer(ctx, event, 20*time.Second)
+	} else {
+		raw, err = f.invoke(ctx, event)
+	}
+	d := time.Since(t)
+	if err == nil {
+		err = check(raw)
+	}
+	if err != nil {
+		return d, fmt.Errorf("%s: %w", f.t.Name, err)
+	}
+	return d, nil
+}
