@@ -2,9 +2,6 @@
 package main
 
 import (
-	"context"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -13,21 +10,10 @@ import (
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/logging"
 )
 
 func main() {
-	cfg, err := config.Load(os.Getenv, config.Need{Table: true})
-	log := logging.New(os.Stdout, cfg.LogLevel)
-	if err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := awsclient.Load(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true})
 	sessions := auth.NewSessions(dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil, log)
 	lambda.Start(httpapi.NewAuthorizer(sessions).Handle)
 }

@@ -3,9 +3,6 @@
 package main
 
 import (
-	"context"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -16,23 +13,12 @@ import (
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/logging"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
 )
 
 func main() {
-	cfg, err := config.Load(os.Getenv, config.Need{Table: true, Secret: true, SESSender: true})
-	log := logging.New(os.Stdout, cfg.LogLevel)
-	if err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := awsclient.Load(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true, SESSender: true})
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	svc := auth.NewService(auth.Deps{
 		Store:  store,

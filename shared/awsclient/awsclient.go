@@ -1,15 +1,20 @@
-// Package awsclient builds the one aws.Config a function shares between its clients, with bounded
-// retries and timeouts so that no request outlives the Lambda timeout.
+// Package awsclient starts a function: its settings, its logger and the one aws.Config its clients
+// share, with bounded retries and timeouts so that no request outlives the Lambda timeout.
 package awsclient
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	gwconfig "mfagateway/shared/config"
+	"mfagateway/shared/logging"
 )
 
 // Limits of every AWS call: 3 attempts in all, each bounded by the HTTP client's timeout.
@@ -36,4 +41,22 @@ func Retryer() aws.Retryer {
 		retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = MaxAttempts }),
 		"TransactionConflictException",
 	)
+}
+
+// Boot is the start of every function: settings from the environment (need says which are required),
+// the JSON logger, and the AWS configuration. A problem is logged as one JSON line naming the setting,
+// and the process exits, so that Lambda reports a failed init instead of serving with bad settings.
+func Boot(need gwconfig.Need) (gwconfig.Config, aws.Config, *slog.Logger) {
+	cfg, err := gwconfig.Load(os.Getenv, need)
+	log := logging.New(os.Stdout, cfg.LogLevel)
+	if err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := Load(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	return cfg, awsCfg, log
 }
