@@ -12,8 +12,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"mfagateway/shared/testenv"
 )
 
 const (
@@ -24,26 +25,8 @@ const (
 // localServer is the local gateway behind a loopback test server.
 type localServer struct {
 	url    string
-	stdout *lockedWriter
+	stdout *testenv.LogBuffer
 	client *http.Client
-}
-
-// lockedWriter is the terminal: the outbox writes to it from request goroutines.
-type lockedWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 func envOf(vars map[string]string) func(string) string {
@@ -52,7 +35,7 @@ func envOf(vars map[string]string) func(string) string {
 
 func startLocal(t *testing.T, seedFile string, vars map[string]string) *localServer {
 	t.Helper()
-	stdout := &lockedWriter{}
+	stdout := &testenv.LogBuffer{} // the terminal: the outbox writes to it from request goroutines
 	a, err := newApp(context.Background(), seedFile, envOf(vars), stdout, io.Discard)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)

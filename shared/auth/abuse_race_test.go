@@ -57,27 +57,6 @@ const (
 // abuseT0 is on a whole hour, so the hourly send window of a test starts with it.
 var abuseT0 = time.Date(2031, 5, 6, 10, 0, 0, 0, time.UTC)
 
-// abuseCheap keeps argon2id fast where the password cost is not the point.
-var abuseCheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
-// abuseClock is the injected clock; it moves only when a test says so.
-type abuseClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *abuseClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *abuseClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // abuseBackend gives a test a DynamoDB client and an empty gateway table of its own.
 type abuseBackend func(tb testing.TB) (*dynamodb.Client, string)
 
@@ -130,7 +109,7 @@ func abuseMoto(t *testing.T) abuseBackend {
 // abuseOptions shape a world; the zero value is the contract's defaults with cheap hashing.
 type abuseOptions struct {
 	policy func(*auth.Policy)
-	params password.Params // zero: abuseCheap
+	params password.Params // zero: testenv.CheapPassword
 	log    *slog.Logger    // nil: discard
 	hasher func(*password.Hasher) auth.Hasher
 	store  func(auth.Store) auth.Store // wraps the store the service uses
@@ -142,7 +121,7 @@ type abuseWorld struct {
 	client *dynamodb.Client
 	table  string
 	store  *dynamo.Store
-	clock  *abuseClock
+	clock  *testenv.Clock
 	outbox *notify.Outbox
 	policy auth.Policy
 	svc    *auth.Service
@@ -156,7 +135,7 @@ func abuseNewWorld(tb testing.TB, backend abuseBackend, o abuseOptions) *abuseWo
 	client, table := backend(tb)
 	w := &abuseWorld{
 		ctx: tb.Context(), client: client, table: table, store: dynamo.New(client, table),
-		clock: &abuseClock{now: abuseT0}, policy: auth.DefaultPolicy, log: o.log,
+		clock: testenv.NewClock(abuseT0), policy: auth.DefaultPolicy, log: o.log,
 	}
 	if o.policy != nil {
 		o.policy(&w.policy)
@@ -166,7 +145,7 @@ func abuseNewWorld(tb testing.TB, backend abuseBackend, o abuseOptions) *abuseWo
 	}
 	params := o.params
 	if params == (password.Params{}) {
-		params = abuseCheap
+		params = testenv.CheapPassword
 	}
 	f, err := seed.ParseBytes(seed.Demo)
 	if err != nil {

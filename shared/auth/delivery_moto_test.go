@@ -158,8 +158,6 @@ type motoWorld struct {
 	from     string
 }
 
-var motoCheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
 func (m *motoEnv) world(t *testing.T, o motoWorldOptions) *motoWorld {
 	t.Helper()
 	ctx := t.Context()
@@ -175,7 +173,7 @@ func (m *motoEnv) world(t *testing.T, o motoWorldOptions) *motoWorld {
 		}
 	}
 
-	hasher := password.New(motoCheap)
+	hasher := password.New(testenv.CheapPassword)
 	phc, err := hasher.Hash(w.password)
 	if err != nil {
 		t.Fatalf("hash: %v", err)

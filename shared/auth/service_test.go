@@ -25,10 +25,8 @@ import (
 	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/testenv"
 )
-
-// cheap keeps argon2id fast in tests; one test uses password.Default.
-var cheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // Fixture applications and users.
 const (
@@ -47,30 +45,6 @@ const (
 
 // t0 starts every fixture clock: a whole hour, so the hourly send window is easy to reason about.
 var t0 = time.Date(2031, 3, 4, 10, 0, 0, 0, time.UTC)
-
-// clock is a settable fake clock, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // tapReader is a deterministic randomness source that remembers what it handed out since the last
 // Reset, so a test can recompute a token the service never returned.
@@ -144,7 +118,7 @@ type fixture struct {
 	client *dynamodb.Client
 	store  *dynamo.Store
 	outbox *notify.Outbox
-	clock  *clock
+	clock  *testenv.Clock
 	random *tapReader
 	svc    *auth.Service
 	table  string
@@ -172,10 +146,10 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	client := newClient(t, engine)
 	f := &fixture{
 		ctx: ctx, engine: engine, client: client, store: dynamo.New(client, table),
-		clock: &clock{now: t0}, random: newTapReader(7), table: table,
+		clock: testenv.NewClock(t0), random: newTapReader(7), table: table,
 	}
 	f.outbox = notify.NewOutbox(io.Discard, f.clock.Now)
-	hasher := password.New(cheap)
+	hasher := password.New(testenv.CheapPassword)
 	f.seed(t, hasher)
 	d := auth.Deps{
 		Store: f.store, Hasher: hasher, SMS: f.outbox.SMS(), Email: f.outbox.Email(),
@@ -489,7 +463,7 @@ func (h *countingHasher) take() int {
 }
 
 func TestLoginInvalidCredentials(t *testing.T) {
-	hasher := &countingHasher{Hasher: password.New(cheap)}
+	hasher := &countingHasher{Hasher: password.New(testenv.CheapPassword)}
 	f := newFixture(t, func(d *auth.Deps) { d.Hasher = hasher })
 	tests := []struct {
 		name      string

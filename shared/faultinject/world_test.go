@@ -37,6 +37,7 @@ import (
 	"mfagateway/shared/logging"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/testenv"
 )
 
 // The world every fault test runs in: one table in a fresh embedded engine, an SNS/SES fake, and the
@@ -60,27 +61,7 @@ const (
 	sender   = "noreply@example.com"
 )
 
-var (
-	cheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-	epoch = time.Date(2031, 5, 6, 9, 0, 0, 0, time.UTC)
-)
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+var epoch = time.Date(2031, 5, 6, 9, 0, 0, 0, time.UTC)
 
 // recRandom is crypto/rand that remembers what it handed out since the last mark, so a test can
 // rebuild an MFA token the client never received (the service draws it first when it starts a challenge).
@@ -306,10 +287,9 @@ type world struct {
 	ft       *faultinject.Transport
 	rec      *recorder
 	mail     *mailFake
-	clock    *clock
+	clock    *testenv.Clock
 	random   *recRandom
-	logs     *bytes.Buffer
-	logMu    *sync.Mutex
+	logs     *testenv.LogBuffer
 	handler  *httpapi.Handler
 	deadline time.Duration
 }
@@ -353,10 +333,10 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	})
 	w := &world{
 		t: t, engine: engine, raw: engine.Client, ft: ft, rec: rec, mail: mail,
-		clock: &clock{now: epoch}, random: &recRandom{}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{},
+		clock: testenv.NewClock(epoch), random: &recRandom{}, logs: &testenv.LogBuffer{},
 		deadline: o.deadline,
 	}
-	hasher := password.New(cheap)
+	hasher := password.New(testenv.CheapPassword)
 	phc, err := hasher.Hash(rightPW)
 	if err != nil {
 		t.Fatalf("hash: %v", err)
@@ -378,7 +358,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 			t.Fatalf("PutUser: %v", err)
 		}
 	}
-	log := logging.New(lockedWriter{w.logMu, w.logs}, slog.LevelDebug)
+	log := logging.New(w.logs, slog.LevelDebug)
 	svc := auth.NewService(auth.Deps{
 		Store:  dynamo.New(db, table),
 		Hasher: hasher,
@@ -394,22 +374,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	return w
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (w *world) logText() string {
-	w.logMu.Lock()
-	defer w.logMu.Unlock()
-	return w.logs.String()
-}
+func (w *world) logText() string { return w.logs.String() }
 
 // answer is a decoded handler response.
 type answer struct {

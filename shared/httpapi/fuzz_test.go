@@ -21,6 +21,7 @@ import (
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/testenv"
 )
 
 // fuzzTarget is one stack shared by every input of a fuzz target: the engine is the slow part to start.
@@ -47,7 +48,7 @@ func fuzzSetup(f *testing.F) *fuzzTarget {
 			return
 		}
 		store := dynamo.New(engine.Client, "fuzz")
-		hasher := password.New(password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+		hasher := password.New(testenv.CheapPassword)
 		data, err := seed.ParseBytes(seed.Demo)
 		if err == nil {
 			err = data.Load(ctx, store, hasher, time.Now())

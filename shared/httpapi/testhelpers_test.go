@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +26,7 @@ import (
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/testenv"
 )
 
 // The demo seed's applications and users.
@@ -46,45 +45,7 @@ const (
 // testTable is the table name; it must never reach a client.
 const testTable = "httpapi-test-table"
 
-var cheapParams = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
 var epoch = time.Date(2031, 5, 6, 9, 0, 0, 0, time.UTC)
-
-// fakeClock is a settable clock for the service and the outbox.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// lockedBuffer collects log lines from concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // brokenSender fails every send.
 type brokenSender struct{ name string }
@@ -101,8 +62,8 @@ type apiEnv struct {
 	client  *dynamodb.Client
 	store   *dynamo.Store
 	outbox  *notify.Outbox
-	clock   *fakeClock
-	logs    *lockedBuffer
+	clock   *testenv.Clock
+	logs    *testenv.LogBuffer
 	log     *slog.Logger
 	deps    auth.Deps
 	handler *httpapi.Handler
@@ -126,8 +87,8 @@ func newAPIEnv(t *testing.T, opts ...envOption) *apiEnv {
 		Region: "us-east-1", BaseEndpoint: aws.String(engine.URL), HTTPClient: &http.Client{Transport: tr},
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	e := &apiEnv{ctx: ctx, client: client, store: dynamo.New(client, testTable), clock: &fakeClock{now: epoch}, logs: &lockedBuffer{}}
-	hasher := password.New(cheapParams)
+	e := &apiEnv{ctx: ctx, client: client, store: dynamo.New(client, testTable), clock: testenv.NewClock(epoch), logs: &testenv.LogBuffer{}}
+	hasher := password.New(testenv.CheapPassword)
 	data, err := seed.ParseBytes(seed.Demo)
 	if err != nil {
 		t.Fatalf("demo seed: %v", err)

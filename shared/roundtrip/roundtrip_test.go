@@ -22,6 +22,7 @@ import (
 	"mfagateway/shared/password"
 	"mfagateway/shared/roundtrip"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/testenv"
 )
 
 // cost is what a flow costs in DynamoDB, exactly: operations (requests, each one billed) and the
@@ -49,21 +50,6 @@ const (
 	placeholder = "REPLACE_WITH_MFA_TOKEN"
 	authToken   = "REPLACE_WITH_AUTH_TOKEN"
 )
-
-// cheap hashes keep seeding fast; Verify takes its costs from the stored hash, so logins stay cheap too.
-var cheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // outbox is a sender that keeps the last message, so the test can read the code.
 type outbox struct {
@@ -148,7 +134,7 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Load(ctx, dynamo.New(eng.Client, table), password.New(cheap), time.Now()); err != nil {
+	if err := demo.Load(ctx, dynamo.New(eng.Client, table), password.New(testenv.CheapPassword), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -156,7 +142,7 @@ func TestRoundTrips(t *testing.T) {
 	store := dynamo.New(dynamodb.New(eng.Client.Options(), counter.Attach, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, roundtrip.Latency(latency))
 	}), table)
-	clk := &clock{now: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	sms, email := &outbox{}, &outbox{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := auth.NewService(auth.Deps{

@@ -12,14 +12,13 @@ import (
 	"mfagateway/shared/auth"
 	"mfagateway/shared/password"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/testenv"
 )
 
 const (
 	mfaApp   = "7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10"
 	plainApp = "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"
 )
-
-var cheap = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 func TestDemoSeed(t *testing.T) {
 	f, err := seed.ParseBytes(seed.Demo)
@@ -120,7 +119,7 @@ func TestParseValid(t *testing.T) {
 
 func mustHash(t *testing.T, pw string) string {
 	t.Helper()
-	phc, err := password.New(cheap).Hash(pw)
+	phc, err := password.New(testenv.CheapPassword).Hash(pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +240,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher := password.New(cheap)
+	hasher := password.New(testenv.CheapPassword)
 	now := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
 	store := &memStore{}
 	if err := f.Load(context.Background(), store, hasher, now); err != nil {
