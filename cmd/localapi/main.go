@@ -25,6 +25,7 @@ import (
 	"mfagateway/shared/httpapi"
 	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/logging"
+	"mfagateway/shared/mask"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
 	"mfagateway/shared/seed"
@@ -163,15 +164,15 @@ func printUsers(w io.Writer, name string, data seed.File) {
 		fmt.Fprintf(w, "  application %-20s appId %s  url %s  MFA %v\n", a.Name, a.AppID, a.URL, a.MFA)
 	}
 	for _, u := range data.Users {
-		pw := "(password not shown)"
-		if name == "demo seed" {
-			pw = "password " + u.Password
+		who, pw := mask.Email(u.Email), "(password not shown)"
+		if name == "demo seed" { // public demo accounts: shown in full so they can be typed
+			who, pw = u.Email, "password "+u.Password
 		}
 		channel := "Email"
 		if u.Mobile != "" {
 			channel = "SMS"
 		}
-		fmt.Fprintf(w, "  user %-20s %s  codes by %s  admin %v\n", u.Email, pw, channel, u.Admin)
+		fmt.Fprintf(w, "  user %-20s %s  codes by %s  admin %v\n", who, pw, channel, u.Admin)
 	}
 }
 

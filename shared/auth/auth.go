@@ -62,6 +62,7 @@ type AppRef struct {
 type LoginAttempts struct {
 	Failures    int
 	LockedUntil time.Time
+	Expires     time.Time // when the count is forgotten; the code checks it, TTL only sweeps
 }
 
 // LoginRecord is everything a login reads, fetched in one round trip.
@@ -126,11 +127,15 @@ type Store interface {
 	// LoadLogin reads the user and the application together.
 	LoadLogin(ctx context.Context, email string, app AppRef) (LoginRecord, error)
 	// Admit counts a password attempt for the email before the password is checked, provided the email
-	// is not locked and has fewer than below failures. When it is refused, the state returned says why.
+	// is not locked, has fewer than below failures and its count has not expired. When it is refused,
+	// the state returned says why.
 	Admit(ctx context.Context, email string, now time.Time, below int, expires time.Time) (bool, LoginAttempts, error)
 	// AdmitLocking counts a password attempt for an email that has exactly failures failures and no
 	// lock in force, and locks it until until in the same write.
 	AdmitLocking(ctx context.Context, email string, now time.Time, failures int, until, expires time.Time) (bool, LoginAttempts, error)
+	// ForgetAttempts drops the email's counted password attempts; with a non-zero expires, only if the
+	// count still has that expiry (so a count renewed meanwhile is kept).
+	ForgetAttempts(ctx context.Context, email string, expires time.Time) error
 	// IssueToken stores the token and forgets the email's counted password attempts.
 	IssueToken(ctx context.Context, t Token) error
 	// CreateChallenge stores the challenge, counts its first send in the slot (ErrSendLimit when full)

@@ -186,6 +186,13 @@ func (s *Service) admit(ctx context.Context, email string, now time.Time) error 
 		if ok {
 			return nil
 		}
+		if !st.Expires.IsZero() && !now.Before(st.Expires) && !now.Before(st.LockedUntil) {
+			// A count past its memory is forgotten here, not when TTL happens to sweep it.
+			if err := s.Store.ForgetAttempts(ctx, email, st.Expires); err != nil {
+				return fmt.Errorf("forget stale attempts: %w", err)
+			}
+			continue
+		}
 		if wait := st.LockedUntil.Sub(now); wait > 0 {
 			return &RateLimitError{Reason: "password backoff", RetryAfter: wait}
 		}
@@ -254,6 +261,10 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	log = log.With("userId", user.ID, "challenge", shortID(id))
 	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now)); err != nil {
 		if errors.Is(err, ErrSendLimit) {
+			// The password was right: its counted attempt must not push the user into password backoff.
+			if ferr := s.Store.ForgetAttempts(ctx, user.Email, time.Time{}); ferr != nil {
+				log.WarnContext(ctx, "attempts not forgotten", "error", ferr)
+			}
 			wait := s.slot(user.ID, now).Window.Add(time.Hour).Sub(now)
 			log.InfoContext(ctx, "login refused", "outcome", "send_limit", "retryAfter", seconds(wait))
 			return ChallengeResult{}, &RateLimitError{Reason: "sends per user per hour", RetryAfter: wait}
@@ -320,13 +331,19 @@ func (s *Service) send(ctx context.Context, ch Challenge, code string) error {
 	if sender == nil {
 		return fmt.Errorf("no %s sender configured", ch.Channel)
 	}
-	minutes := int(s.Policy.CodeTTL.Round(time.Minute) / time.Minute)
-	life := fmt.Sprintf("%d minutes", minutes)
-	if minutes < 1 {
-		life = fmt.Sprintf("%d seconds", int(s.Policy.CodeTTL/time.Second))
+	life := plural(int(s.Policy.CodeTTL/time.Second), "second")
+	if s.Policy.CodeTTL%time.Minute == 0 {
+		life = plural(int(s.Policy.CodeTTL/time.Minute), "minute")
 	}
 	body := fmt.Sprintf("Your login code is %s. It expires in %s. Never share it.", code, life)
 	return sender.Send(ctx, Message{To: ch.To, Subject: "Your login code", Body: body})
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // Verify checks a binding code. The attempt is counted before the code is compared, and the

@@ -96,6 +96,15 @@ type loginItem struct {
 	PK          string `dynamodbav:"pk"`
 	Failures    int    `dynamodbav:"failures"`
 	LockedUntil int64  `dynamodbav:"lockedUntil"`
+	TTL         int64  `dynamodbav:"ttl"` // unix s: when the count is forgotten (checked in code too)
+}
+
+func (l loginItem) attempts() auth.LoginAttempts {
+	a := auth.LoginAttempts{Failures: l.Failures, LockedUntil: fromMS(l.LockedUntil)}
+	if l.TTL != 0 {
+		a.Expires = time.Unix(l.TTL, 0)
+	}
+	return a
 }
 
 type challengeItem struct {

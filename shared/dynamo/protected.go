@@ -129,7 +129,7 @@ func (s *Store) ReplaceApplication(ctx context.Context, prev, next auth.Applicat
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: prev.ID}},
 		}})
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transact(ctx, items)
 	reasons, ok := cancelled(err)
 	switch {
 	case ok && failedCondition(reasons, 0):

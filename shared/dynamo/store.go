@@ -119,15 +119,18 @@ func notLocked(now time.Time) expression.ConditionBuilder {
 	return expression.AttributeNotExists(lock).Or(lock.LessThanEqual(expression.Value(ms(now))))
 }
 
-// Admit counts a password attempt if the email is unlocked and has fewer than below failures.
+// Admit counts a password attempt if the email is unlocked, has fewer than below failures, and its
+// count is not past its expiry.
 func (s *Store) Admit(ctx context.Context, email string, now time.Time, below int, expires time.Time) (bool, auth.LoginAttempts, error) {
 	failures := expression.Name(attrFailures)
 	fewer := failures.LessThan(expression.Value(below))
 	if below > 0 { // an email never seen has none; with a limit of one, even the first attempt locks
 		fewer = expression.AttributeNotExists(failures).Or(fewer)
 	}
-	cond := notLocked(now).And(fewer)
-	upd := expression.Add(failures, expression.Value(1)).Set(expression.Name(attrTTL), expression.Value(expires.Unix()))
+	ttl := expression.Name(attrTTL)
+	fresh := expression.AttributeNotExists(ttl).Or(ttl.GreaterThan(expression.Value(now.Unix())))
+	cond := notLocked(now).And(fewer).And(fresh) // a stale count is refused, for the caller to forget it
+	upd := expression.Add(failures, expression.Value(1)).Set(ttl, expression.Value(expires.Unix()))
 	return s.admit(ctx, email, cond, upd)
 }
 
@@ -175,7 +178,7 @@ func (s *Store) admit(ctx context.Context, email string, cond expression.Conditi
 	if err := attributevalue.UnmarshalMap(item, &l); err != nil {
 		return false, auth.LoginAttempts{}, fmt.Errorf("decode password attempts: %w", err)
 	}
-	return false, auth.LoginAttempts{Failures: l.Failures, LockedUntil: fromMS(l.LockedUntil)}, nil
+	return false, l.attempts(), nil
 }
 
 func (s *Store) clearFailures(email string) types.TransactWriteItem {
@@ -190,6 +193,24 @@ func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}, nil
+}
+
+// ForgetAttempts deletes the email's password attempts, conditionally on their expiry when one is given.
+func (s *Store) ForgetAttempts(ctx context.Context, email string, expires time.Time) error {
+	in := &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(prefixLogin + email)}
+	if !expires.IsZero() {
+		in.ConditionExpression = aws.String("#ttl = :ttl")
+		in.ExpressionAttributeNames = map[string]string{"#ttl": attrTTL}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(expires.Unix(), 10)},
+		}
+	}
+	_, err := s.db.DeleteItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) { // renewed meanwhile: another attempt counts now
+		return nil
+	}
+	return err
 }
 
 // IssueToken stores a new auth token and forgets the email's password attempts, in one transaction.
@@ -397,8 +418,8 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 		}},
 		put,
 	}})
-	if collided(err) { // another verify or a resend is changing this challenge: this one lost
-		return auth.ErrChallengeGone
+	if collided(err) { // another verify or a resend is changing this challenge: answered as a code to retry
+		return auth.ErrConflict
 	}
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.Used && old.TokenID == t.ID {
@@ -439,7 +460,7 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	err = s.transact(ctx, []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(prefixChallenge + prev.ID),
 			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
@@ -447,7 +468,7 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		send,
-	}})
+	})
 	reasons, ok := cancelled(err)
 	switch {
 	case collided(err): // a verify or another resend is changing this challenge

@@ -187,7 +187,7 @@ func (s *Store) GetLoginAttempts(ctx context.Context, email string) (auth.LoginA
 	if err := attributevalue.UnmarshalMap(out.Item, &l); err != nil {
 		return auth.LoginAttempts{}, fmt.Errorf("decode login attempts: %w", err)
 	}
-	return auth.LoginAttempts{Failures: l.Failures, LockedUntil: fromMS(l.LockedUntil)}, nil
+	return l.attempts(), nil
 }
 
 // Unlock forgets the failed passwords of an email, lifting any lock; it reports whether there were any.

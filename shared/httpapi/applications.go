@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -42,13 +43,13 @@ func NewApplications(apps *auth.Applications, log *slog.Logger) *Applications {
 
 // applicationBody is the JSON of an application. Pointers tell a missing property from an empty one.
 type applicationBody struct {
-	AppID            *string `json:"appId"`
-	Name             *string `json:"name"`
-	URL              *string `json:"url"`
-	UniqueIdentifier *string `json:"uniqueIdentifier"`
-	MFA              *bool   `json:"enableMultiFactorAuthentication"`
-	CreateDate       *string `json:"createDate"` // read-only, accepted so a GET body can be sent back
-	UpdateDate       *string `json:"updateDate"` // read-only
+	AppID            *string      `json:"appId"`
+	Name             *string      `json:"name"`
+	URL              *string      `json:"url"`
+	UniqueIdentifier *string      `json:"uniqueIdentifier"`
+	MFA              optionalBool `json:"enableMultiFactorAuthentication"`
+	CreateDate       *string      `json:"createDate"` // read-only, accepted so a GET body can be sent back
+	UpdateDate       *string      `json:"updateDate"` // read-only
 }
 
 type applicationResponse struct {
@@ -134,7 +135,10 @@ func (h *Applications) patch(ctx context.Context, req Request, who auth.Session,
 	if apiErr != nil {
 		return h.fail(ctx, req, apiErr)
 	}
-	p := auth.ApplicationPatch{Name: body.Name, URL: body.URL, UniqueIdentifier: body.UniqueIdentifier, MFA: body.MFA}
+	p := auth.ApplicationPatch{Name: body.Name, URL: body.URL, UniqueIdentifier: body.UniqueIdentifier}
+	if body.MFA.set {
+		p.MFA = &body.MFA.value
+	}
 	if err := h.apps.Patch(ctx, who, id, p); err != nil {
 		return h.fail(ctx, req, err)
 	}
@@ -197,6 +201,21 @@ func decodeApplication(req Request) (applicationBody, *Error) {
 	return body, nil
 }
 
+// optionalBool is a JSON boolean that may be left out but not null: a null flag is not a boolean, and
+// taking it for "left out" would let a PUT switch MFA off by accident.
+type optionalBool struct {
+	set, value bool
+}
+
+func (b *optionalBool) UnmarshalJSON(data []byte) error {
+	var v *bool
+	if err := json.Unmarshal(data, &v); err != nil || v == nil {
+		return &json.UnmarshalTypeError{Value: string(data), Type: reflect.TypeFor[bool]()}
+	}
+	*b = optionalBool{set: true, value: *v}
+	return nil
+}
+
 func toApplication(b applicationBody) auth.Application {
 	deref := func(p *string) string {
 		if p == nil {
@@ -205,9 +224,7 @@ func toApplication(b applicationBody) auth.Application {
 		return strings.TrimSpace(*p)
 	}
 	a := auth.Application{Name: deref(b.Name), URL: deref(b.URL), UniqueIdentifier: deref(b.UniqueIdentifier)}
-	if b.MFA != nil {
-		a.MFA = *b.MFA
-	}
+	a.MFA = b.MFA.value
 	return a
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/mask"
 )
 
 // Routes behind the token authorizer.
@@ -187,10 +188,10 @@ type meResponse struct {
 	ExpiresAt string `json:"expiresAt"`
 }
 
-// Me answers who the token belongs to.
+// Me answers who the token belongs to. The email is masked, as every email in a response is.
 func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, error) {
 	return respond(http.StatusOK, meResponse{
-		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID,
+		UserID: who.UserID, Email: mask.Email(who.Email), Name: who.Name, AppID: who.AppID,
 		ExpiresAt: who.ExpiresAt.UTC().Format(time.RFC3339),
 	}), nil
 }

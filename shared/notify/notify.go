@@ -11,6 +11,7 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
 
 	"mfagateway/shared/auth"
 )
@@ -73,7 +74,7 @@ func (s *SMS) Send(ctx context.Context, m Message) error {
 		MessageAttributes: attrs,
 	})
 	if err != nil {
-		return fmt.Errorf("sns publish: %w", err)
+		return &SendError{Op: "sns publish", Err: err}
 	}
 	return nil
 }
@@ -111,10 +112,30 @@ func (e *Email) Send(ctx context.Context, m Message) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("ses send email: %w", err)
+		return &SendError{Op: "ses send email", Err: err}
 	}
 	return nil
 }
 
 // Name identifies the provider in audit records.
 func (e *Email) Name() string { return "AmazonSES" }
+
+// SendError is a failed send. Its text names only the provider's error code, never the provider's
+// message: SNS and SES put the recipient's number or address in theirs, and send errors are logged.
+type SendError struct {
+	Op  string
+	Err error
+}
+
+func (e *SendError) Error() string {
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(e.Err, &apiErr):
+		return e.Op + ": " + apiErr.ErrorCode()
+	case errors.Is(e.Err, context.DeadlineExceeded), errors.Is(e.Err, context.Canceled):
+		return e.Op + ": timed out"
+	}
+	return e.Op + ": transport error"
+}
+
+func (e *SendError) Unwrap() error { return e.Err }

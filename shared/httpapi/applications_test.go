@@ -1,0 +1,114 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/localdynamo"
+	"mfagateway/shared/logging"
+)
+
+const appsTestID = "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"
+
+// appsEvent is what API Gateway hands the applications function after the authorizer: the route, and
+// the authorizer's verdict in the context (nil: no context at all).
+func appsEvent(method, path, body string, verdict map[string]any) httpapi.Request {
+	ev := httpapi.Request{
+		Version: "2.0", RouteKey: method + " " + path, RawPath: path, Body: body,
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+	if verdict != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: verdict}
+	}
+	return ev
+}
+
+func appsVerdict(admin bool) map[string]any {
+	return map[string]any{"valid": true, "tokenId": "t", "userId": "u", "email": "ada@example.com",
+		"appId": appsTestID, "admin": admin, "expiresAt": float64(time.Now().Add(time.Hour).Unix())}
+}
+
+func TestApplicationsHandler(t *testing.T) {
+	ctx := context.Background()
+	engine, err := localdynamo.Start(ctx, "apps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = engine.Close() })
+	store := dynamo.New(engine.Client, "apps")
+	now := time.Now().UTC()
+	for _, a := range []auth.Application{
+		{ID: appsTestID, Name: "Demo", URL: "demo.localhost", MFA: true, CreateDate: now, UpdateDate: now},
+		{ID: "7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10", Name: "Other", URL: "other.localhost", CreateDate: now, UpdateDate: now},
+	} {
+		if err := store.PutApplication(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := logging.New(&strings.Builder{}, 0)
+	h := httpapi.NewGuard(nil, log).Wrap("applications",
+		httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log).Handle)
+	one := "/odata/Applications/" + appsTestID
+
+	for _, tc := range []struct {
+		name, method, path, body string
+		verdict                  map[string]any
+		status                   int
+		code                     string
+	}{
+		{"no authorizer context", http.MethodGet, one, "", nil, 401, "invalid_token"},
+		{"bad verdict", http.MethodGet, one, "", map[string]any{"valid": false}, 401, "invalid_token"},
+		{"plain user", http.MethodGet, one, "", appsVerdict(false), 403, "forbidden"},
+		{"unknown application", http.MethodGet, "/odata/Applications/" + uuid.NewString(), "", appsVerdict(true), 404, "not_found"},
+		{"implausible id", http.MethodGet, "/odata/Applications/" + strings.Repeat("x", 200), "", appsVerdict(true), 404, "not_found"},
+		{"null flag on PATCH", http.MethodPatch, one, `{"enableMultiFactorAuthentication": null}`, appsVerdict(true), 400, "invalid_request"},
+		{"null flag on PUT", http.MethodPut, "/odata/Applications/Put/" + appsTestID, `{"name": "Demo", "enableMultiFactorAuthentication": null}`, appsVerdict(true), 400, "invalid_request"},
+		{"string flag", http.MethodPatch, one, `{"enableMultiFactorAuthentication": "false"}`, appsVerdict(true), 400, "invalid_request"},
+		{"unknown property", http.MethodPatch, "/odata/Applications/Patch/" + appsTestID, `{"parentId": "x"}`, appsVerdict(true), 400, "invalid_request"},
+		{"PUT without name", http.MethodPut, one, `{"url": "demo.localhost"}`, appsVerdict(true), 400, "invalid_request"},
+		{"appId in body not the path's", http.MethodPatch, one, `{"appId": "` + uuid.NewString() + `"}`, appsVerdict(true), 400, "invalid_request"},
+		{"url of another application", http.MethodPatch, one, `{"url": "https://Other.localhost/"}`, appsVerdict(true), 409, "conflict"},
+		{"create with a taken url", http.MethodPost, "/odata/Applications", `{"name": "X", "url": "demo.localhost"}`, appsVerdict(true), 409, "conflict"},
+		{"unknown route", http.MethodDelete, one, "", appsVerdict(true), 404, "not_found"},
+		{"PATCH alias switches MFA off", http.MethodPatch, "/odata/Applications/Patch/" + appsTestID, `{"enableMultiFactorAuthentication": false}`, appsVerdict(true), 204, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := h(ctx, appsEvent(tc.method, tc.path, tc.body, tc.verdict))
+			if err != nil || resp.StatusCode != tc.status {
+				t.Fatalf("%s %s: %d %s (%v), want %d", tc.method, tc.path, resp.StatusCode, resp.Body, err, tc.status)
+			}
+			if tc.code != "" {
+				var body struct{ Code, Message string }
+				if json.Unmarshal([]byte(resp.Body), &body) != nil || body.Code != tc.code || body.Message == "" {
+					t.Errorf("body %s, want code %q", resp.Body, tc.code)
+				}
+			}
+		})
+	}
+	if app, err := store.GetApplication(ctx, appsTestID); err != nil || app.MFA || app.URL != "demo.localhost" {
+		t.Errorf("after the refused changes and the PATCH: %+v, %v; want MFA off, url unchanged", app, err)
+	}
+
+	// Create ignores an appId in the body: the server assigns one.
+	resp, _ := h(ctx, appsEvent(http.MethodPost, "/odata/Applications", `{"appId": "mine", "name": "New", "url": "https://New.example.com/"}`, appsVerdict(true)))
+	var created struct{ AppID, URL string }
+	if resp.StatusCode != 201 || json.Unmarshal([]byte(resp.Body), &created) != nil || uuid.Validate(created.AppID) != nil || created.URL != "new.example.com" {
+		t.Errorf("create: %d %s", resp.StatusCode, resp.Body)
+	}
+	if loc := resp.Headers["Location"]; loc != "/odata/Applications/"+created.AppID {
+		t.Errorf("Location = %q", loc)
+	}
+}
