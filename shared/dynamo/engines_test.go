@@ -29,15 +29,14 @@ package dynamo_test
 //     challenge refusal reads as ErrChallengeGone, while Admit and AdmitLocking return the same
 //     refusal states either way.
 //   - Concurrency. minidyn serialises every request behind one mutex, so its conditional writes are
-//     atomic and the concurrent cases (30 Admit, 20 AdmitLocking, 30 CountAttempt, 20 Consume) run
-//     on it. moto is not atomic under concurrent requests: its threaded server evaluates a condition
-//     and then applies the write without a lock, and TransactWriteItems deep-copies each table it
-//     touches beforehand and puts that copy back when the transaction is cancelled (moto 5.2.1,
-//     moto/dynamodb/models/__init__.py transact_write_items), wiping writes that committed meanwhile.
-//     Observed here: 6 CountAttempts passing "attempts < 5", 4 of 20 Consumes succeeding with their
-//     tokens then erased, 5 of 30 Admits admitted below 4. The concurrent cases are skipped on moto
-//     with that reason (contractLimits.notAtomic); every sequential case runs on both. This is the
-//     one fact the probe cannot assert, since a lost race is not reproducible on demand.
+//     atomic. moto_server is not: its threaded server evaluates a condition and then applies the write
+//     without a lock, and TransactWriteItems deep-copies each table it touches beforehand and puts that
+//     copy back when the transaction is cancelled (moto 5.2.1, moto/dynamodb/models/__init__.py
+//     transact_write_items), wiping writes that committed meanwhile (observed: 6 CountAttempts passing
+//     "attempts < 5", 4 of 20 Consumes succeeding with their tokens then erased). testenv.StartMoto
+//     therefore serves moto's application one request at a time, which gives each conditional write the
+//     atomicity DynamoDB guarantees; the clients stay concurrent, and the concurrent cases (30 Admit,
+//     20 AdmitLocking, 30 CountAttempt, 20 Consume) run on both engines.
 //   - Tables. Per contract case, the embedded engine is a fresh minidyn server (cheap, in-process); on
 //     moto it is a fresh table with a unique name, deleted on cleanup.
 //
@@ -101,8 +100,6 @@ func storeEngines() []storeEngine {
 		{
 			name: "moto",
 			caps: engineCaps{ttlAPI: true, tableStatus: true, itemOnCheckFail: true, itemOnTxFail: true},
-			limits: contractLimits{notAtomic: "moto checks conditions and writes without a lock, and a cancelled " +
-				"TransactWriteItems restores a copy of the table taken before it, losing concurrent writes"},
 			start: func(t *testing.T) func(t *testing.T) storeEnv {
 				moto := testenv.StartMoto(t)
 				client := localdynamo.NewClient(moto.URL)

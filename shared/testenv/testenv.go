@@ -133,12 +133,24 @@ type Moto struct {
 	Process *Process
 }
 
-// StartMoto starts moto_server (DynamoDB, SNS, SES) on a free loopback port for the test.
+// motoSerial runs moto's own server application, as moto_server does, but handling one request at a
+// time. moto's DynamoDB checks a condition and writes without a lock, so under moto_server's threads two
+// concurrent conditional writes can both pass; DynamoDB settles each conditional write atomically.
+// Serving requests one by one restores that guarantee while the clients stay truly concurrent.
+const motoSerial = `import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
+`
+
+// StartMoto starts moto (DynamoDB, SNS, SES) on a free loopback port for the test, with the Python
+// that runs moto_server, serving one request at a time (see motoSerial).
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
-	bin := RequireTool(t, "moto_server", "local DynamoDB, SNS and SES")
+	RequireTool(t, "moto_server", "local DynamoDB, SNS and SES")
+	python := RequireTool(t, "python3", "runs moto")
 	port := FreePort(t)
-	p := Start(t, bin, []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}, nil)
+	p := Start(t, python, []string{"-c", motoSerial, "127.0.0.1", strconv.Itoa(port)}, []string{"MOTO_PORT=" + strconv.Itoa(port)})
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	WaitHTTP(t, p, url+"/moto-api/", 30*time.Second)
 	return &Moto{URL: url, Process: p}
