@@ -26,8 +26,9 @@ import (
 )
 
 // env is one embedded engine with the gateway's table.
+// Its helpers take the *testing.T of the test or subtest that calls them, so a failure is reported by
+// (and a Fatalf stops) that test, never the parent the env was made for.
 type env struct {
-	t     *testing.T
 	url   string
 	table string
 	store *dynamo.Store
@@ -41,7 +42,7 @@ func newEnv(t *testing.T) env {
 		t.Fatalf("start embedded engine: %v", err)
 	}
 	t.Cleanup(func() { _ = eng.Close() })
-	return env{t: t, url: eng.URL, table: table, store: dynamo.New(eng.Client, table)}
+	return env{url: eng.URL, table: table, store: dynamo.New(eng.Client, table)}
 }
 
 // result is what an operator sees of one invocation.
@@ -51,9 +52,9 @@ type result struct {
 }
 
 // cli runs the command line against the env's table, with stdin as given.
-func (e env) cli(stdin string, args ...string) result {
-	e.t.Helper()
-	return invoke(e.t, nil, stdin, append([]string{"--endpoint", e.url, "--table", e.table}, args...)...)
+func (e env) cli(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	return invoke(t, nil, stdin, append([]string{"--endpoint", e.url, "--table", e.table}, args...)...)
 }
 
 func invoke(t *testing.T, environ map[string]string, stdin string, args ...string) result {
@@ -65,11 +66,11 @@ func invoke(t *testing.T, environ map[string]string, stdin string, args ...strin
 }
 
 // must runs a command that has to succeed and returns its trimmed stdout.
-func (e env) must(stdin string, args ...string) string {
-	e.t.Helper()
-	r := e.cli(stdin, args...)
+func (e env) must(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	r := e.cli(t, stdin, args...)
 	if r.code != exitOK {
-		e.t.Fatalf("gatewayctl %s: exit %d, stderr %q", strings.Join(args, " "), r.code, r.stderr)
+		t.Fatalf("gatewayctl %s: exit %d, stderr %q", strings.Join(args, " "), r.code, r.stderr)
 	}
 	return strings.TrimSpace(r.stdout)
 }
@@ -81,46 +82,46 @@ func (r result) want(t *testing.T, code int, stderr string) {
 	}
 }
 
-func (e env) app(id string) auth.Application {
-	e.t.Helper()
-	a, err := e.store.GetApplication(e.t.Context(), id)
+func (e env) app(t *testing.T, id string) auth.Application {
+	t.Helper()
+	a, err := e.store.GetApplication(t.Context(), id)
 	if err != nil {
-		e.t.Fatalf("GetApplication %s: %v", id, err)
+		t.Fatalf("GetApplication %s: %v", id, err)
 	}
 	return a
 }
 
-func (e env) apps() []auth.Application {
-	e.t.Helper()
-	apps, err := e.store.ListApplications(e.t.Context())
+func (e env) apps(t *testing.T) []auth.Application {
+	t.Helper()
+	apps, err := e.store.ListApplications(t.Context())
 	if err != nil {
-		e.t.Fatalf("ListApplications: %v", err)
+		t.Fatalf("ListApplications: %v", err)
 	}
 	return apps
 }
 
-func (e env) user(email string) auth.User {
-	e.t.Helper()
-	u, err := e.store.GetUser(e.t.Context(), email)
+func (e env) user(t *testing.T, email string) auth.User {
+	t.Helper()
+	u, err := e.store.GetUser(t.Context(), email)
 	if err != nil {
-		e.t.Fatalf("GetUser %s: %v", email, err)
+		t.Fatalf("GetUser %s: %v", email, err)
 	}
 	return u
 }
 
-func (e env) noUser(email string) {
-	e.t.Helper()
-	if u, err := e.store.GetUser(e.t.Context(), email); !errors.Is(err, auth.ErrNotFound) {
-		e.t.Errorf("GetUser %s = %+v, %v; want no user", email, u, err)
+func (e env) noUser(t *testing.T, email string) {
+	t.Helper()
+	if u, err := e.store.GetUser(t.Context(), email); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("GetUser %s = %+v, %v; want no user", email, u, err)
 	}
 }
 
 // seedUser stores a user directly, as a seed or an earlier run would have.
-func (e env) seedUser(email string, apps ...string) auth.User {
-	e.t.Helper()
+func (e env) seedUser(t *testing.T, email string, apps ...string) auth.User {
+	t.Helper()
 	u := auth.User{ID: uuid.NewString(), Email: email, Name: "Ada", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$a2V5", Applications: apps}
-	if err := e.store.CreateUser(e.t.Context(), u); err != nil {
-		e.t.Fatalf("CreateUser: %v", err)
+	if err := e.store.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
 	}
 	return u
 }
@@ -214,20 +215,20 @@ func TestAppCommands(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 
-	id := e.must("", "app", "create", "--name", "Demo", "--url", "HTTPS://Demo.Example.com/Sub/", "--unique-identifier", "demo-1")
+	id := e.must(t, "", "app", "create", "--name", "Demo", "--url", "HTTPS://Demo.Example.com/Sub/", "--unique-identifier", "demo-1")
 	if !uuidLine.MatchString(id) {
 		t.Fatalf("app create printed %q, want a UUID", id)
 	}
-	a := e.app(id)
+	a := e.app(t, id)
 	if a.Name != "Demo" || a.URL != "demo.example.com/sub" || a.UniqueIdentifier != "demo-1" || a.MFA || a.CreateDate.IsZero() {
 		t.Errorf("stored application %+v", a)
 	}
-	mfaID := e.must("", "app", "create", "--mfa", "--name", "Another", "--url", "other.example.com")
-	if !e.app(mfaID).MFA {
+	mfaID := e.must(t, "", "app", "create", "--mfa", "--name", "Another", "--url", "other.example.com")
+	if !e.app(t, mfaID).MFA {
 		t.Error("app created with --mfa has MFA off")
 	}
 
-	list := e.must("", "app", "list")
+	list := e.must(t, "", "app", "list")
 	if lines := fields(list); !slices.Equal(lines, []string{
 		"APP ID NAME URL MFA", mfaID + " Another other.example.com on", id + " Demo demo.example.com/sub off",
 	}) {
@@ -238,8 +239,8 @@ func TestAppCommands(t *testing.T) {
 		arg  string
 		want bool
 	}{{"on", true}, {"ON", true}, {"off", false}} {
-		out := e.must("", "app", "mfa", id, step.arg)
-		if got := e.app(id).MFA; got != step.want || !strings.Contains(out, "MFA "+onOff(step.want)) {
+		out := e.must(t, "", "app", "mfa", id, step.arg)
+		if got := e.app(t, id).MFA; got != step.want || !strings.Contains(out, "MFA "+onOff(step.want)) {
 			t.Errorf("after app mfa %s: MFA %v, stdout %q", step.arg, got, out)
 		}
 	}
@@ -266,10 +267,10 @@ func TestAppCommands(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			e.cli("", tt.args...).want(t, tt.code, tt.stderr)
+			e.cli(t, "", tt.args...).want(t, tt.code, tt.stderr)
 		})
 	}
-	if got := e.apps(); len(got) != 2 || got[0].ID != mfaID || got[1].ID != id || got[1].MFA {
+	if got := e.apps(t); len(got) != 2 || got[0].ID != mfaID || got[1].ID != id || got[1].MFA {
 		t.Errorf("applications after the refusals: %+v", got)
 	}
 }
@@ -277,8 +278,8 @@ func TestAppCommands(t *testing.T) {
 func TestUserCreate(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	app1 := e.must("", "app", "create", "--name", "One", "--url", "one.example.com")
-	app2 := e.must("", "app", "create", "--name", "Two", "--url", "two.example.com")
+	app1 := e.must(t, "", "app", "create", "--name", "One", "--url", "one.example.com")
+	app2 := e.must(t, "", "app", "create", "--name", "Two", "--url", "two.example.com")
 	hasher := password.New(password.Default)
 
 	good := []struct {
@@ -301,11 +302,11 @@ func TestUserCreate(t *testing.T) {
 	}
 	for _, tt := range good {
 		t.Run(tt.name, func(t *testing.T) {
-			id := e.must(tt.stdin, append([]string{"user", "create"}, tt.args...)...)
+			id := e.must(t, tt.stdin, append([]string{"user", "create"}, tt.args...)...)
 			if !uuidLine.MatchString(id) {
 				t.Fatalf("user create printed %q, want a UUID", id)
 			}
-			got := e.user(tt.want.Email)
+			got := e.user(t, tt.want.Email)
 			tt.want.ID, tt.want.PasswordHash = id, got.PasswordHash
 			if !sameUser(got, tt.want) {
 				t.Errorf("stored user\n got %+v\nwant %+v", got, tt.want)
@@ -316,7 +317,7 @@ func TestUserCreate(t *testing.T) {
 		})
 	}
 
-	ada := e.user("ada@example.com")
+	ada := e.user(t, "ada@example.com")
 	unknownApp := uuid.NewString()
 	bad := []struct {
 		name   string
@@ -347,7 +348,7 @@ func TestUserCreate(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			r := e.cli(tt.stdin, append([]string{"user", "create"}, tt.args...)...)
+			r := e.cli(t, tt.stdin, append([]string{"user", "create"}, tt.args...)...)
 			r.want(t, tt.code, tt.stderr)
 			if r.stdout != "" {
 				t.Errorf("stdout %q, want nothing", r.stdout)
@@ -357,8 +358,8 @@ func TestUserCreate(t *testing.T) {
 			}
 		})
 	}
-	e.noUser("new@example.com")
-	if got := e.user("ada@example.com"); !sameUser(got, ada) {
+	e.noUser(t, "new@example.com")
+	if got := e.user(t, "ada@example.com"); !sameUser(got, ada) {
 		t.Errorf("existing user changed by a refused create: %+v", got)
 	}
 }
@@ -366,10 +367,10 @@ func TestUserCreate(t *testing.T) {
 func TestUserChanges(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	app1 := e.must("", "app", "create", "--name", "One", "--url", "one.example.com", "--mfa")
-	app2 := e.must("", "app", "create", "--name", "Two", "--url", "two.example.com")
-	want := e.seedUser("ada@example.com", app1)
-	other := e.seedUser("bob@example.com")
+	app1 := e.must(t, "", "app", "create", "--name", "One", "--url", "one.example.com", "--mfa")
+	app2 := e.must(t, "", "app", "create", "--name", "Two", "--url", "two.example.com")
+	want := e.seedUser(t, "ada@example.com", app1)
+	other := e.seedUser(t, "bob@example.com")
 
 	// Each step runs one command; want is the user expected under want.Email afterwards.
 	steps := []struct {
@@ -414,7 +415,7 @@ func TestUserChanges(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			r := e.cli("", s.args...)
+			r := e.cli(t, "", s.args...)
 			r.want(t, s.code, s.stderr)
 			if !strings.Contains(r.stdout, s.stdout) {
 				t.Errorf("stdout %q, want it to contain %q", r.stdout, s.stdout)
@@ -422,13 +423,13 @@ func TestUserChanges(t *testing.T) {
 			if s.edit != nil {
 				s.edit(&want)
 			}
-			if got := e.user(want.Email); !sameUser(got, want) {
+			if got := e.user(t, want.Email); !sameUser(got, want) {
 				t.Errorf("stored user\n got %+v\nwant %+v", got, want)
 			}
 		})
 	}
-	e.noUser("ada@example.com")
-	if got := e.user(other.Email); !sameUser(got, other) {
+	e.noUser(t, "ada@example.com")
+	if got := e.user(t, other.Email); !sameUser(got, other) {
 		t.Errorf("bystander changed: %+v", got)
 	}
 
@@ -441,10 +442,10 @@ func TestUserChanges(t *testing.T) {
 			{"user", "remove-app", "nobody@example.com", app1},
 			{"user", "admin", "nobody@example.com", "on"},
 		} {
-			e.cli("", args...).want(t, exitFailure, "no user has email nobody@example.com")
+			e.cli(t, "", args...).want(t, exitFailure, "no user has email nobody@example.com")
 		}
-		e.noUser("nobody@example.com")
-		e.noUser("somebody@example.com")
+		e.noUser(t, "nobody@example.com")
+		e.noUser(t, "somebody@example.com")
 	})
 }
 
@@ -452,8 +453,8 @@ func TestUserShowAndUnlock(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := t.Context()
-	app1 := e.must("", "app", "create", "--name", "One", "--url", "one.example.com", "--mfa")
-	id := e.must("s3cret-Pa55\n", "user", "create", "--email", "ada@example.com", "--name", "Ada Lovelace",
+	app1 := e.must(t, "", "app", "create", "--name", "One", "--url", "one.example.com", "--mfa")
+	id := e.must(t, "s3cret-Pa55\n", "user", "create", "--email", "ada@example.com", "--name", "Ada Lovelace",
 		"--mobile", "+31612345678", "--admin", "--app", app1)
 
 	now := time.Now()
@@ -467,14 +468,14 @@ func TestUserShowAndUnlock(t *testing.T) {
 		t.Fatalf("AdmitLocking: %v, %v", ok, err)
 	}
 
-	show := e.must("", "user", "show", "ADA@example.com")
+	show := e.must(t, "", "user", "show", "ADA@example.com")
 	for _, want := range []string{"userId " + id, "email ada@example.com", "name Ada Lovelace", "mobile +31612345678", "admin yes",
 		"applications " + app1 + " One (one.example.com, MFA on)", "failed logins 6, locked until " + until.UTC().Format(time.RFC3339)} {
 		if !slices.Contains(fields(show), want) {
 			t.Errorf("user show lacks %q:\n%s", want, show)
 		}
 	}
-	if strings.Contains(show, "argon2") || strings.Contains(show, e.user("ada@example.com").PasswordHash) || strings.Contains(show, "s3cret") {
+	if strings.Contains(show, "argon2") || strings.Contains(show, e.user(t, "ada@example.com").PasswordHash) || strings.Contains(show, "s3cret") {
 		t.Errorf("user show reveals the password or its hash:\n%s", show)
 	}
 
@@ -494,7 +495,7 @@ func TestUserShowAndUnlock(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := e.cli("", tt.args...)
+			r := e.cli(t, "", tt.args...)
 			r.want(t, tt.code, tt.stderr)
 			if !strings.Contains(r.stdout, tt.stdout) {
 				t.Errorf("stdout %q, want it to contain %q", r.stdout, tt.stdout)
@@ -504,25 +505,25 @@ func TestUserShowAndUnlock(t *testing.T) {
 	if got, err := e.store.GetLoginAttempts(ctx, "ada@example.com"); err != nil || got != (auth.LoginAttempts{}) {
 		t.Errorf("login attempts after unlock = %+v, %v; want none", got, err)
 	}
-	if show := e.must("", "user", "show", "ada@example.com"); !slices.Contains(fields(show), "failed logins 0") {
+	if show := e.must(t, "", "user", "show", "ada@example.com"); !slices.Contains(fields(show), "failed logins 0") {
 		t.Errorf("user show after unlock:\n%s", show)
 	}
 
 	t.Run("application gone", func(t *testing.T) {
 		ghost := uuid.NewString()
-		e.seedUser("cy@example.com")
-		u := e.user("cy@example.com")
+		e.seedUser(t, "cy@example.com")
+		u := e.user(t, "cy@example.com")
 		next := u
 		next.Applications = []string{ghost}
 		// Only a raw write can leave a dangling appId (the store checks applications exist).
 		if err := e.store.PutUser(ctx, next); err != nil {
 			t.Fatalf("PutUser: %v", err)
 		}
-		if show := e.must("", "user", "show", "cy@example.com"); !slices.Contains(fields(show), "applications "+ghost+" (no such application)") {
+		if show := e.must(t, "", "user", "show", "cy@example.com"); !slices.Contains(fields(show), "applications "+ghost+" (no such application)") {
 			t.Errorf("user show with a missing application:\n%s", show)
 		}
-		e.must("", "user", "remove-app", "cy@example.com", ghost)
-		if got := e.user("cy@example.com"); len(got.Applications) != 0 {
+		e.must(t, "", "user", "remove-app", "cy@example.com", ghost)
+		if got := e.user(t, "cy@example.com"); len(got.Applications) != 0 {
 			t.Errorf("dangling appId not removed: %+v", got)
 		}
 	})
@@ -544,7 +545,8 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	e := newEnv(t)
-	exe := func(stdin string, args ...string) result {
+	// exe takes the calling test's t, as env's helpers do.
+	exe := func(t *testing.T, stdin string, args ...string) result {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
@@ -564,16 +566,16 @@ func TestBinary(t *testing.T) {
 		return result{stdout.String(), stderr.String(), code}
 	}
 
-	r := exe("", "--endpoint", e.url, "app", "create", "--name", "Demo", "--url", "demo.example.com", "--mfa")
+	r := exe(t, "", "--endpoint", e.url, "app", "create", "--name", "Demo", "--url", "demo.example.com", "--mfa")
 	appID := strings.TrimSpace(r.stdout)
 	if r.code != 0 || !uuidLine.MatchString(appID) {
 		t.Fatalf("app create: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	r = exe("piped secret\n", "--endpoint", e.url, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--app", appID)
+	r = exe(t, "piped secret\n", "--endpoint", e.url, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--app", appID)
 	if r.code != 0 || !uuidLine.MatchString(strings.TrimSpace(r.stdout)) {
 		t.Fatalf("user create: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	u := e.user("ada@example.com")
+	u := e.user(t, "ada@example.com")
 	if ok, err := password.New(password.Default).Verify("piped secret", u.PasswordHash); !ok || err != nil || !u.MemberOf(appID) {
 		t.Errorf("stored user %+v: password verifies %v, %v", u, ok, err)
 	}
@@ -592,8 +594,8 @@ func TestBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			exe(tt.stdin, tt.args...).want(t, tt.code, tt.stderr)
+			exe(t, tt.stdin, tt.args...).want(t, tt.code, tt.stderr)
 		})
 	}
-	e.noUser("bob@example.com")
+	e.noUser(t, "bob@example.com")
 }

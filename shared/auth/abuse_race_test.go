@@ -419,21 +419,18 @@ type abuseEngine struct {
 	name    string
 	backend abuseBackend
 	// atomic engines apply each conditional write and transaction atomically, so every invariant of a
-	// race holds on them. On others (moto) only the shape of each answer is asserted; broken counting
-	// invariants are listed and the race is skipped with them, never passed.
+	// race holds on them. Both engines are: minidyn serialises every request behind one mutex, and
+	// testenv.StartMoto serves moto one request at a time (moto_server's threads check a condition and
+	// write without a lock; see shared/dynamo/engines_test.go). Races run only on atomic engines, where
+	// every broken invariant and every unexpected answer is a failure, never a skip.
 	atomic bool
 }
 
-// abuseMotoNotAtomic is why moto cannot settle races (measured in shared/dynamo/engines_test.go).
-const abuseMotoNotAtomic = "moto 5.2.1 checks conditions and writes without a lock, and a cancelled " +
-	"TransactWriteItems restores a copy of the table taken before it, losing concurrent writes"
-
-// abuseCheck asserts a race: shape (every answer is one the contract allows) always, count and
-// state invariants as the engine allows.
+// abuseCheck asserts a race: shape (every answer is one the contract allows) and the count and state
+// invariants, all as failures.
 type abuseCheck struct {
 	t      *testing.T
 	engine abuseEngine
-	broken []string
 }
 
 func (c *abuseCheck) shape(format string, args ...any) {
@@ -441,43 +438,22 @@ func (c *abuseCheck) shape(format string, args ...any) {
 	c.t.Errorf(format, args...)
 }
 
-// abuseContractAnswers are the answers the contract gives on the public routes at all.
-var abuseContractAnswers = map[string]bool{
-	"200": true, "403": true, "400 invalid_request": true, "401 invalid_credentials": true,
-	"401 invalid_code": true, "401 code_expired": true, "401 invalid_mfa_token": true,
-	"429 too_many_requests": true, "429 too_many_attempts": true, "503 delivery_failed": true, "503 unavailable": true,
-}
-
-// unexpected reports an answer a race should not give. On an atomic engine that is always a failure.
-// On a non-atomic one it breaks the race, not the shape, as long as the answer is one the contract
-// gives at all: moto loses writes (so a resend may find its challenge gone) and answers 500 when its
-// own state changes under a request (503 unavailable, allowed for AWS's faults). Anything else, such as
-// a 500 internal_error, fails there too.
+// unexpected reports an answer a race should not give: a failure.
 func (c *abuseCheck) unexpected(what string, a abuseAnswer) {
 	c.t.Helper()
-	if !c.engine.atomic && a.Err == nil && abuseContractAnswers[a.outcome()] {
-		c.broken = append(c.broken, what+" answered "+a.outcome())
-		return
-	}
 	c.shape("%s answered %s %s", what, a.outcome(), a.Raw)
 }
 
+// invariant reports a broken count or state invariant of a race: a failure.
 func (c *abuseCheck) invariant(format string, args ...any) {
 	c.t.Helper()
-	if c.engine.atomic {
-		c.t.Errorf(format, args...)
-		return
-	}
-	c.broken = append(c.broken, fmt.Sprintf(format, args...))
+	c.t.Errorf(format, args...)
 }
 
-// report logs one line of the race table (race, engine, runs, outcome) and settles a non-atomic engine.
+// report logs one line of the race table (race, engine, runs, outcome).
 func (c *abuseCheck) report(race string, runs int, outcome string) {
 	c.t.Helper()
 	c.t.Logf("RACE | %s | %s | %d | %s", race, c.engine.name, runs, outcome)
-	if len(c.broken) > 0 {
-		c.t.Skipf("%s is not atomic (%s); invariants broken there: %s", c.engine.name, abuseMotoNotAtomic, strings.Join(c.broken, "; "))
-	}
 }
 
 // TestAbuseRace runs every race on the embedded engine and on moto.
@@ -486,11 +462,14 @@ func TestAbuseRace(t *testing.T) {
 		abuseRaces(t, abuseEngine{name: "embedded", backend: abuseEmbedded, atomic: true})
 	})
 	t.Run("moto", func(t *testing.T) {
-		abuseRaces(t, abuseEngine{name: "moto", backend: abuseMoto(t), atomic: false})
+		abuseRaces(t, abuseEngine{name: "moto", backend: abuseMoto(t), atomic: true})
 	})
 }
 
 func abuseRaces(t *testing.T, e abuseEngine) {
+	if !e.atomic {
+		t.Fatalf("engine %s is not atomic: races cannot be settled on it", e.name)
+	}
 	races := []struct {
 		name string
 		run  func(c *abuseCheck)

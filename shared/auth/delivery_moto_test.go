@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/awsclient"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/mask"
@@ -94,8 +95,8 @@ func TestMotoDelivery(t *testing.T) {
 		t.Cleanup(broken.Close)
 		w := m.world(t, motoWorldOptions{mobile: true, verified: true, smsEndpoint: broken.URL})
 		res := w.wantChallenge(t, auth.ChannelEmail, "AmazonSES", mask.Email(w.user.Email))
-		if got := hits.Load(); got != 1 {
-			t.Errorf("SNS endpoint hit %d times, want 1 (no retries, then the fallback)", got)
+		if got := hits.Load(); got != awsclient.MaxAttempts {
+			t.Errorf("SNS endpoint hit %d times, want %d (every attempt of the production retryer, then the fallback)", got, awsclient.MaxAttempts)
 		}
 		if got := m.smsTo(t, w.user.Mobile); len(got) != 0 {
 			t.Errorf("moto recorded SMS although SNS was down: %q", got)
@@ -133,9 +134,11 @@ func motoStart(t *testing.T) *motoEnv {
 	}
 }
 
+// motoSNS is an SNS client with the retryer the functions use (awsclient.Retryer), so a failing SNS is
+// tried as often as in production before the email fallback.
 func motoSNS(endpoint string) *sns.Client {
 	return sns.New(sns.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1,
+		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Retryer: awsclient.Retryer(),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 }

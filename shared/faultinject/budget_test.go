@@ -118,7 +118,7 @@ func TestProductionBudget(t *testing.T) {
 			t.Errorf("verify while CountAttempt hangs: %s, want 503 unavailable", v)
 		}
 		if got := w.ft.Injected("DynamoDB.UpdateItem"); got != 2 {
-			t.Logf("%d attempts were cut short (2 fit in the budget)", got)
+			t.Errorf("%d attempts were cut short, want 2 (2 fit in the budget)", got)
 		}
 	})
 	// The function timeout of the template (10 s) leaves room for the fallback after 3 hung SMS attempts.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -262,28 +263,55 @@ func TestRuleSelection(t *testing.T) {
 }
 
 // TestTimeoutEndsWithContext checks a Timeout fault holds the request until its context ends, with no
-// client timeout at all.
+// client timeout at all: RoundTrip has not returned while the context is live, and returns the context's
+// error once the test cancels it.
 func TestTimeoutEndsWithContext(t *testing.T) {
 	ft := faultinject.New(nil)
 	ft.Set(faultinject.Rule{Op: "DynamoDB.GetItem", Kind: faultinject.Timeout})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1:1/", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
-	resp, err := ft.RoundTrip(req)
-	if resp != nil || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("RoundTrip = %v, %v; want context.DeadlineExceeded", resp, err)
+	type result struct {
+		resp *http.Response
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := ft.RoundTrip(req)
+		done <- result{resp, err}
+	}()
+	// The fault has taken the request (it is counted as injected) and RoundTrip has not returned.
+	for ft.Injected("DynamoDB.GetItem") == 0 {
+		select {
+		case r := <-done:
+			t.Fatalf("RoundTrip returned before the fault took the request: %v, %v", r.resp, r.err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("RoundTrip returned while its context was live: %v, %v", r.resp, r.err)
+	default:
+	}
+	cancel()
+	r := <-done
+	if r.resp != nil || !errors.Is(r.err, context.Canceled) {
+		t.Errorf("RoundTrip = %v, %v; want context.Canceled", r.resp, r.err)
 	}
 }
 
-// TestTransactRetryIdempotency answers whether a TransactWriteItems whose answer was lost is retried
-// idempotently. The SDK fills ClientRequestToken once per call, so every attempt carries the same token;
-// DynamoDB would then answer the retry with the first attempt's success. The engines used here do not
-// keep tokens: the retry runs the transaction again and its condition fails.
-func TestTransactRetryIdempotency(t *testing.T) {
+// TestTransactRetryReusesClientRequestToken checks that when a TransactWriteItems answer is lost the SDK
+// retries with the ClientRequestToken of the first attempt (it fills the token once per call), and that
+// the first attempt's write stands. DynamoDB answers such a retry with the first attempt's success; an
+// engine that ignores the token runs the transaction again and cancels it on its condition. Which of the
+// two an engine does is only logged; either way the answer must be one the store takes for its own
+// retry (dynamo's ownRetry: success, or a cancellation whose first item failed its condition).
+func TestTransactRetryReusesClientRequestToken(t *testing.T) {
 	t.Parallel()
 	engines := map[string]func(t *testing.T) string{
 		"embedded": func(t *testing.T) string { return "" },
@@ -330,8 +358,11 @@ func TestTransactRetryIdempotency(t *testing.T) {
 				t.Logf("%s honours ClientRequestToken: the retry answered the first attempt's success", name)
 			case errors.As(err, &tce):
 				t.Logf("%s ignores ClientRequestToken: the retry ran the transaction again and was cancelled (%v)", name, err)
+				if len(tce.CancellationReasons) == 0 || aws.ToString(tce.CancellationReasons[0].Code) != "ConditionalCheckFailed" {
+					t.Errorf("cancelled retry: reasons %+v, want ConditionalCheckFailed on the first item", tce.CancellationReasons)
+				}
 			default:
-				t.Errorf("retry after a lost answer: %v", err)
+				t.Errorf("retry after a lost answer: %v, want success or a cancellation", err)
 			}
 		})
 	}

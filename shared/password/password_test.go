@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -269,13 +270,41 @@ func TestHashInvalidParams(t *testing.T) {
 	}
 }
 
+// TestVerifyDummy checks what VerifyDummy observably does: argon2id with h's parameters, whose memory
+// cost shows in the bytes allocated. For every password the login handler can pass in (no panic), a
+// dummy verification allocates at least h's Memory and at least about as much as a real Verify against a
+// hash made with h's parameters, so an unknown user costs what a wrong password does.
 func TestVerifyDummy(t *testing.T) {
-	// There is no observable result; this guards against panics for the
-	// passwords the login handler can pass in.
-	h := password.New(fast)
+	p := password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	h := password.New(p)
+	phc := mustHash(t, h, "correct horse battery staple")
 	for _, pw := range []string{"", "pw", "pässwörd 🔑", strings.Repeat("x", 4096)} {
-		h.VerifyDummy(pw)
+		dummy := allocatedPerCall(func() { h.VerifyDummy(pw) })
+		verify := allocatedPerCall(func() {
+			if ok, err := h.Verify(pw, phc); err != nil || ok {
+				t.Fatalf("Verify(%.20q) = %v, %v; want false, nil", pw, ok, err)
+			}
+		})
+		if floor := uint64(p.Memory) * 1024; dummy < floor {
+			t.Errorf("VerifyDummy(%.20q) allocated %d bytes, want at least %d (argon2id with m=%d KiB)", pw, dummy, floor, p.Memory)
+		}
+		if dummy < verify*9/10 {
+			t.Errorf("VerifyDummy(%.20q) allocated %d bytes, a real Verify %d: want about the same work", pw, dummy, verify)
+		}
 	}
+}
+
+// allocatedPerCall is the mean number of heap bytes f allocates per call.
+func allocatedPerCall(f func()) uint64 {
+	const runs = 5
+	f() // warm up
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / runs
 }
 
 func BenchmarkVerify(b *testing.B) {

@@ -3,7 +3,9 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -28,12 +30,18 @@ func RequireTool(t testing.TB, name, why string) string {
 	}
 	path, err := exec.LookPath(name)
 	if err != nil {
-		if InCI() {
-			t.Fatalf("%s is required under CI=true (%s) but is not on PATH", name, why)
-		}
-		t.Skipf("%s not found on PATH (%s); install it to run this test", name, why)
+		missing(t, fmt.Sprintf("%s not found on PATH (%s)", name, why), "install it to run this test")
 	}
 	return path
+}
+
+// missing settles a test whose tool is missing or unusable: a failure under CI=true, else a skip.
+func missing(t testing.TB, problem, remedy string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("required under CI=true: %s; %s", problem, remedy)
+	}
+	t.Skipf("%s; %s", problem, remedy)
 }
 
 // FreePort returns a loopback port in [20000, 32000) that was free a moment ago.
@@ -78,20 +86,46 @@ func Start(t testing.TB, name string, args []string, env []string) *Process {
 // PID is the process ID.
 func (p *Process) PID() int { return p.cmd.Process.Pid }
 
-// Stop ends the process and its children (its process group): SIGTERM, then SIGKILL after 3 s.
+// Stop ends the process and its children (its process group): SIGTERM, then SIGKILL after 3 s. It
+// returns once no process of the group is left, so a caller checking PIDs right after Stop finds them
+// gone.
 func (p *Process) Stop() {
+	pgid := p.cmd.Process.Pid
 	select {
 	case <-p.done:
-		return
 	default:
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(3 * time.Second):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			<-p.done
+		}
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(3 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
+	waitGroupGone(pgid)
+}
+
+// waitGroupGone waits, polling every 10 ms, until kill(-pgid, 0) reports ESRCH: no process of the group
+// is left. Members still there after 3 s are SIGKILLed and waited for up to 3 s more. The group ID
+// cannot be reused while any member of the group remains.
+func waitGroupGone(pgid int) {
+	gone := func(within time.Duration) bool {
+		deadline := time.Now().Add(within)
+		for {
+			if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+				return true
+			}
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
+	if gone(3 * time.Second) {
+		return
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	gone(3 * time.Second)
 }
 
 // Exited reports whether the process has ended.
@@ -149,6 +183,12 @@ func StartMoto(t testing.TB) *Moto {
 	t.Helper()
 	RequireTool(t, "moto_server", "local DynamoDB, SNS and SES")
 	python := RequireTool(t, "python3", "runs moto")
+	// motoSerial runs moto from python3, which need not be the Python moto_server was installed with.
+	if out, err := exec.Command(python, "-c", "import moto.moto_server.werkzeug_app").CombinedOutput(); err != nil {
+		lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+		missing(t, fmt.Sprintf("%s cannot import moto.moto_server.werkzeug_app (%v: %s)", python, err, lines[len(lines)-1]),
+			"install moto[server] for that python3, or put the Python that runs moto_server first on PATH")
+	}
 	port := FreePort(t)
 	p := Start(t, python, []string{"-c", motoSerial, "127.0.0.1", strconv.Itoa(port)}, []string{"MOTO_PORT=" + strconv.Itoa(port)})
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
