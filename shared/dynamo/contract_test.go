@@ -32,26 +32,15 @@ type storeEnv struct {
 
 // contractCase is one behaviour of auth.Store (and of the admin writes the login path reads).
 type contractCase struct {
-	name       string
-	run        func(t *testing.T, e storeEnv)
-	concurrent bool // fires racing requests; meaningful only on an engine that is atomic under them
-}
-
-// contractLimits says what an engine cannot be held to; the zero value holds it to everything.
-type contractLimits struct {
-	// notAtomic, when set, is why racing requests can break the engine's conditional writes; the
-	// concurrent cases are then skipped with that reason.
-	notAtomic string
+	name string
+	run  func(t *testing.T, e storeEnv)
 }
 
 // testStoreContract runs the store contract against newEnv's engine: every case on its own table, in
-// parallel. Engines differ only in newEnv and limits; a case never asks which engine it runs on.
-func testStoreContract(t *testing.T, newEnv func(t *testing.T) storeEnv, limits contractLimits) {
+// parallel. Engines differ only in newEnv; a case never asks which engine it runs on.
+func testStoreContract(t *testing.T, newEnv func(t *testing.T) storeEnv) {
 	for _, c := range contractCases() {
 		t.Run(c.name, func(t *testing.T) {
-			if c.concurrent && limits.notAtomic != "" {
-				t.Skip("engine not atomic under concurrent requests: " + limits.notAtomic)
-			}
 			t.Parallel()
 			c.run(t, newEnv(t))
 		})
@@ -60,28 +49,28 @@ func testStoreContract(t *testing.T, newEnv func(t *testing.T) storeEnv, limits 
 
 func contractCases() []contractCase {
 	return []contractCase{
-		{"LoadLogin", contractLoadLogin, false},
-		{"PutUser round trip", contractPutUser, false},
-		{"PutApplication url uniqueness", contractPutApplication, false},
-		{"Admit counts below the limit", contractAdmit, false},
-		{"Admit under a lock", contractAdmitLocked, false},
-		{"Admit concurrent", contractAdmitConcurrent, true},
-		{"AdmitLocking", contractAdmitLocking, false},
-		{"AdmitLocking concurrent", contractAdmitLockingConcurrent, true},
-		{"IssueToken", contractIssueToken, false},
-		{"CreateChallenge", contractCreateChallenge, false},
-		{"CreateChallenge send cap", contractCreateChallengeSendCap, false},
-		{"SetChannel", contractSetChannel, false},
-		{"DeleteChallenge", contractDeleteChallenge, false},
-		{"GetChallenge missing", contractGetChallengeMissing, false},
-		{"CountAttempt success", contractCountAttemptSuccess, false},
-		{"CountAttempt refusals", contractCountAttemptRefusals, false},
-		{"CountAttempt concurrent", contractCountAttemptConcurrent, true},
-		{"Consume once", contractConsumeOnce, false},
-		{"Consume refusals", contractConsumeRefusals, false},
-		{"Consume concurrent", contractConsumeConcurrent, true},
-		{"RotateCode success", contractRotateCodeSuccess, false},
-		{"RotateCode refusals", contractRotateCodeRefusals, false},
+		{"LoadLogin", contractLoadLogin},
+		{"PutUser round trip", contractPutUser},
+		{"PutApplication url uniqueness", contractPutApplication},
+		{"Admit counts below the limit", contractAdmit},
+		{"Admit under a lock", contractAdmitLocked},
+		{"Admit concurrent", contractAdmitConcurrent},
+		{"AdmitLocking", contractAdmitLocking},
+		{"AdmitLocking concurrent", contractAdmitLockingConcurrent},
+		{"IssueToken", contractIssueToken},
+		{"CreateChallenge", contractCreateChallenge},
+		{"CreateChallenge send cap", contractCreateChallengeSendCap},
+		{"SetChannel", contractSetChannel},
+		{"DeleteChallenge", contractDeleteChallenge},
+		{"GetChallenge missing", contractGetChallengeMissing},
+		{"CountAttempt success", contractCountAttemptSuccess},
+		{"CountAttempt refusals", contractCountAttemptRefusals},
+		{"CountAttempt concurrent", contractCountAttemptConcurrent},
+		{"Consume once", contractConsumeOnce},
+		{"Consume refusals", contractConsumeRefusals},
+		{"Consume concurrent", contractConsumeConcurrent},
+		{"RotateCode success", contractRotateCodeSuccess},
+		{"RotateCode refusals", contractRotateCodeRefusals},
 	}
 }
 

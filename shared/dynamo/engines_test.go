@@ -72,10 +72,9 @@ type engineCaps struct {
 }
 
 type storeEngine struct {
-	name   string
-	caps   engineCaps
-	limits contractLimits
-	start  func(t *testing.T) func(t *testing.T) storeEnv // per engine; returns the per-case table maker
+	name  string
+	caps  engineCaps
+	start func(t *testing.T) func(t *testing.T) storeEnv // per engine; returns the per-case table maker
 }
 
 func engineTableName() string { return "gateway-" + uuid.NewString() }
@@ -124,7 +123,7 @@ func TestStoreEngines(t *testing.T) {
 		t.Run(eng.name, func(t *testing.T) {
 			t.Parallel()
 			newEnv := eng.start(t)
-			t.Run("contract", func(t *testing.T) { testStoreContract(t, newEnv, eng.limits) })
+			t.Run("contract", func(t *testing.T) { testStoreContract(t, newEnv) })
 			t.Run("capabilities", func(t *testing.T) { testEngineCaps(t, newEnv, eng.caps) })
 		})
 	}
