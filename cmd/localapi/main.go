@@ -138,12 +138,13 @@ func routes(svc *auth.Service, store *dynamo.Store, log *slog.Logger) []route {
 	guard := httpapi.NewGuard(nil, log)
 	session := httpapi.NewSession(auth.NewSessions(store, nil, log), log)
 	apps := guard.Wrap("applications", httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log).Handle)
+	login := httpapi.LoginRoutes(h, session, guard).Serve
 	rs := []route{
-		{key: httpapi.RouteLogin, handler: h.LoginFunction},
-		{key: httpapi.RouteResend, handler: h.LoginFunction},
+		{key: httpapi.RouteLogin, handler: login},
+		{key: httpapi.RouteResend, handler: login},
 		{key: httpapi.RouteVerify, handler: h.VerifyFunction},
-		{key: httpapi.RouteMe, handler: guard.Wrap(httpapi.RouteMe, session.Me), protected: true},
-		{key: httpapi.RouteLogout, handler: guard.Wrap(httpapi.RouteLogout, session.Logout), protected: true},
+		{key: httpapi.RouteMe, handler: login, protected: true},
+		{key: httpapi.RouteLogout, handler: login, protected: true},
 	}
 	for _, key := range httpapi.ApplicationRoutes {
 		rs = append(rs, route{key: key, handler: apps, protected: true})

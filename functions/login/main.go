@@ -29,13 +29,6 @@ func main() {
 		Policy: cfg.Policy,
 		Log:    log,
 	})
-	h := httpapi.New(svc, log)
 	session := httpapi.NewSession(auth.NewSessions(store, nil, log), log)
-	guard := httpapi.NewGuard(nil, log)
-	lambda.Start(httpapi.Router{
-		httpapi.RouteLogin:  h.Login,
-		httpapi.RouteResend: h.Resend,
-		httpapi.RouteMe:     guard.Wrap(httpapi.RouteMe, session.Me),
-		httpapi.RouteLogout: guard.Wrap(httpapi.RouteLogout, session.Logout),
-	}.Serve)
+	lambda.Start(httpapi.LoginRoutes(httpapi.New(svc, log), session, httpapi.NewGuard(nil, log)).Serve)
 }

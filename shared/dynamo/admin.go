@@ -12,9 +12,6 @@ import (
 	"mfagateway/shared/auth"
 )
 
-// ErrURLTaken is returned when another application already has the url.
-var ErrURLTaken = auth.ErrURLTaken
-
 // PutUser creates or replaces a user.
 func (s *Store) PutUser(ctx context.Context, u auth.User) error {
 	av, err := attributevalue.MarshalMap(newUserItem(u))
@@ -26,7 +23,7 @@ func (s *Store) PutUser(ctx context.Context, u auth.User) error {
 }
 
 // PutApplication creates or replaces an application and its url copy in one transaction; the url
-// copy may only be taken over from the same application (ErrURLTaken).
+// copy may only be taken over from the same application (auth.ErrURLTaken).
 func (s *Store) PutApplication(ctx context.Context, a auth.Application) error {
 	byID, err := attributevalue.MarshalMap(newAppItem(prefixApp+a.ID, a))
 	if err != nil {
@@ -42,7 +39,7 @@ func (s *Store) PutApplication(ctx context.Context, a auth.Application) error {
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 1) {
-		return ErrURLTaken
+		return auth.ErrURLTaken
 	}
 	return err
 }

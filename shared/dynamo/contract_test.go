@@ -401,7 +401,7 @@ func contractPutApplication(t *testing.T, e storeEnv) {
 		t.Fatalf("PutApplication a: %v", err)
 	}
 	err := e.Store.PutApplication(ctx, b)
-	contractErrIs(t, "PutApplication b with a's url", err, dynamo.ErrURLTaken)
+	contractErrIs(t, "PutApplication b with a's url", err, auth.ErrURLTaken)
 
 	rec, err := e.Store.LoadLogin(ctx, "x@example.com", auth.AppRef{ID: b.ID})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -234,14 +233,5 @@ func plausibleID(id string) bool {
 }
 
 func (h *Applications) fail(ctx context.Context, req Request, err error) Response {
-	e := errorFor(err)
-	if e.Status >= 500 {
-		h.log.ErrorContext(ctx, "request failed", "route", req.RouteKey, "status", e.Status, "error", err.Error())
-	} else {
-		var apiErr *Error
-		if errors.As(err, &apiErr) {
-			h.log.InfoContext(ctx, "request refused", "route", req.RouteKey, "status", e.Status, "code", e.Code)
-		}
-	}
-	return ErrorResponse(e)
+	return fail(ctx, h.log, req.RouteKey, err)
 }

@@ -111,13 +111,17 @@ func withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // Handler serves the public auth routes.
 type Handler struct {
-	svc *auth.Service
-	log *slog.Logger
+	svc           *auth.Service
+	log           *slog.Logger
+	login, verify Router // built once, not per request
 }
 
 // New returns a handler over the service.
 func New(svc *auth.Service, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, log: log}
+	h := &Handler{svc: svc, log: log}
+	h.login = Router{RouteLogin: h.Login, RouteResend: h.Resend}
+	h.verify = Router{RouteVerify: h.Verify}
+	return h
 }
 
 // Header returns a request header by case-insensitive name (API Gateway lower-cases them; other callers may not).
@@ -220,16 +224,16 @@ func jsonHeaders() map[string]string {
 	return map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 }
 
-// fail answers an error, and logs it: in full when it is ours, by its code when it is the client's.
-func (h *Handler) fail(ctx context.Context, rt string, err error) Response {
+// fail answers an error, and logs it: in full when it is ours, by its code when the request was refused
+// before reaching the domain (which logs its own decisions).
+func fail(ctx context.Context, log *slog.Logger, rt string, err error) Response {
 	e := errorFor(err)
-	if e.Status >= 500 && e.Code != "delivery_failed" {
-		h.log.ErrorContext(ctx, "request failed", "route", rt, "status", e.Status, "code", e.Code, "error", err.Error())
-	} else {
-		var apiErr *Error
-		if errors.As(err, &apiErr) { // refused before reaching the domain, which logs its own decisions
-			h.log.InfoContext(ctx, "request refused", "route", rt, "status", e.Status, "code", e.Code)
-		}
+	var apiErr *Error
+	switch {
+	case e.Status >= 500 && e.Code != "delivery_failed":
+		log.ErrorContext(ctx, "request failed", "route", rt, "status", e.Status, "code", e.Code, "error", err.Error())
+	case errors.As(err, &apiErr):
+		log.InfoContext(ctx, "request refused", "route", rt, "status", e.Status, "code", e.Code)
 	}
 	return ErrorResponse(e)
 }

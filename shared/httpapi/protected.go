@@ -199,12 +199,7 @@ func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, 
 // Logout revokes the token.
 func (s *Session) Logout(ctx context.Context, _ Request, who auth.Session) (Response, error) {
 	if err := s.sessions.Logout(ctx, who); err != nil {
-		if errors.Is(err, auth.ErrInvalidToken) {
-			return ErrorResponse(invalidToken()), nil
-		}
-		e := errorFor(err)
-		s.log.ErrorContext(ctx, "request failed", "route", RouteLogout, "status", e.Status, "error", err.Error())
-		return ErrorResponse(e), nil
+		return fail(ctx, s.log, RouteLogout, err), nil
 	}
 	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}, nil
 }

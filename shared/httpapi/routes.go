@@ -45,12 +45,23 @@ func (r Router) Serve(ctx context.Context, req Request) (Response, error) {
 
 // LoginFunction serves the public routes of the login Lambda.
 func (h *Handler) LoginFunction(ctx context.Context, req Request) (Response, error) {
-	return Router{RouteLogin: h.Login, RouteResend: h.Resend}.Serve(ctx, req)
+	return h.login.Serve(ctx, req)
 }
 
 // VerifyFunction serves the verify Lambda's route.
 func (h *Handler) VerifyFunction(ctx context.Context, req Request) (Response, error) {
-	return Router{RouteVerify: h.Verify}.Serve(ctx, req)
+	return h.verify.Serve(ctx, req)
+}
+
+// LoginRoutes are all the routes of the login Lambda: login and resend, and behind the authorizer me
+// and logout. The function's main and the local gateway serve the same table.
+func LoginRoutes(h *Handler, session *Session, guard *Guard) Router {
+	return Router{
+		RouteLogin:  h.Login,
+		RouteResend: h.Resend,
+		RouteMe:     guard.Wrap(RouteMe, session.Me),
+		RouteLogout: guard.Wrap(RouteLogout, session.Logout),
+	}
 }
 
 type loginRequest struct {
@@ -97,15 +108,15 @@ type resendRequest struct {
 func (h *Handler) Login(ctx context.Context, req Request) (Response, error) {
 	var in loginRequest
 	if err := decode(req, &in); err != nil {
-		return h.fail(ctx, RouteLogin, err), nil
+		return fail(ctx, h.log, RouteLogin, err), nil
 	}
 	li, err := loginInput(req, in)
 	if err != nil {
-		return h.fail(ctx, RouteLogin, err), nil
+		return fail(ctx, h.log, RouteLogin, err), nil
 	}
 	res, lerr := h.svc.Login(ctx, li)
 	if lerr != nil {
-		return h.fail(ctx, RouteLogin, lerr), nil
+		return fail(ctx, h.log, RouteLogin, lerr), nil
 	}
 	if res.MFA != nil {
 		return respond(http.StatusForbidden, newChallengeResponse(*res.MFA)), nil
@@ -160,28 +171,28 @@ func hasControl(s string) bool {
 func (h *Handler) Verify(ctx context.Context, req Request) (Response, error) {
 	var in verifyRequest
 	if err := decode(req, &in); err != nil {
-		return h.fail(ctx, RouteVerify, err), nil
+		return fail(ctx, h.log, RouteVerify, err), nil
 	}
 	code := strings.TrimSpace(in.BindingCode)
 	var channel auth.Channel
 	switch {
 	case in.Token == "":
-		return h.fail(ctx, RouteVerify, invalid("token is required.")), nil
+		return fail(ctx, h.log, RouteVerify, invalid("token is required.")), nil
 	case code == "":
-		return h.fail(ctx, RouteVerify, invalid("bindingCode is required.")), nil
+		return fail(ctx, h.log, RouteVerify, invalid("bindingCode is required.")), nil
 	case len(code) != codeLen || strings.ContainsFunc(code, func(r rune) bool { return r < '0' || r > '9' }):
-		return h.fail(ctx, RouteVerify, invalid("bindingCode must be %d digits.", codeLen)), nil
+		return fail(ctx, h.log, RouteVerify, invalid("bindingCode must be %d digits.", codeLen)), nil
 	case in.AuthenticatorCode == "":
 	case strings.EqualFold(in.AuthenticatorCode, string(auth.ChannelSMS)):
 		channel = auth.ChannelSMS
 	case strings.EqualFold(in.AuthenticatorCode, string(auth.ChannelEmail)):
 		channel = auth.ChannelEmail
 	default:
-		return h.fail(ctx, RouteVerify, invalid("authenticatorCode must be SMS or Email.")), nil
+		return fail(ctx, h.log, RouteVerify, invalid("authenticatorCode must be SMS or Email.")), nil
 	}
 	res, err := h.svc.Verify(ctx, in.Token, channel, code)
 	if err != nil {
-		return h.fail(ctx, RouteVerify, err), nil
+		return fail(ctx, h.log, RouteVerify, err), nil
 	}
 	return respond(http.StatusOK, verifyResponse{
 		Token: res.Token, AuthenticatorCode: string(res.Channel), Authenticator: res.Authenticator,
@@ -193,14 +204,14 @@ func (h *Handler) Verify(ctx context.Context, req Request) (Response, error) {
 func (h *Handler) Resend(ctx context.Context, req Request) (Response, error) {
 	var in resendRequest
 	if err := decode(req, &in); err != nil {
-		return h.fail(ctx, RouteResend, err), nil
+		return fail(ctx, h.log, RouteResend, err), nil
 	}
 	if in.Token == "" {
-		return h.fail(ctx, RouteResend, invalid("token is required.")), nil
+		return fail(ctx, h.log, RouteResend, invalid("token is required.")), nil
 	}
 	res, err := h.svc.Resend(ctx, in.Token)
 	if err != nil {
-		return h.fail(ctx, RouteResend, err), nil
+		return fail(ctx, h.log, RouteResend, err), nil
 	}
 	return respond(http.StatusOK, newChallengeResponse(res)), nil
 }
