@@ -19,7 +19,8 @@ import (
 
 // The repository's Markdown must stand on its own in a clone: every link resolves to a tracked file of
 // the repository (and, with a #fragment, to a heading of it), and nothing links outside. URLs inside
-// fenced code blocks and inline code are commands to paste, not links, and are not checked.
+// fenced code blocks and inline code are commands to paste, not links, and are not checked. Indented
+// code blocks are not recognised: the repository writes its code blocks fenced.
 
 // repoRoot is the repository, relative to this package's directory (go test's working directory).
 const repoRoot = ".."
