@@ -61,7 +61,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: a.gateway, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(a.gateway, requestReadTimeout)
 	fmt.Fprintf(stdout, "MFA login gateway ready on http://%s in %d ms (Ctrl-C stops it)\n", ln.Addr(), time.Since(started).Milliseconds())
 	fmt.Fprintf(stdout, "Codes sent appear below and at http://%s/_local/outbox\n", ln.Addr())
 	errc := make(chan error, 1)
