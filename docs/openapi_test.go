@@ -3,30 +3,21 @@ package docs_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"mfagateway/shared/httpapi"
 )
 
-// The template and the API document, relative to this package's directory (go test's working directory).
-var (
-	templatePath = filepath.Join("..", "template.yaml")
-	openAPIPath  = "openapi.yaml"
-)
+// openAPIPath is the API document, relative to this package's directory (go test's working directory).
+const openAPIPath = "openapi.yaml"
 
 // httpMethods are the operation keys of an OpenAPI path item.
 var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-// templateRoute is one HttpApi event of an AWS::Serverless::Function.
-type templateRoute struct {
-	key    string // "METHOD /path"
-	public bool   // Auth.Authorizer: NONE
-	where  string // Resource.Events.Name, for messages
-}
 
 // operation is one OpenAPI operation.
 type operation struct {
@@ -34,127 +25,77 @@ type operation struct {
 	node *yaml.Node
 }
 
-// TestOpenAPIMatchesTemplate fails when a route of template.yaml is missing from docs/openapi.yaml, or
-// the document lists a route the template does not deploy.
-func TestOpenAPIMatchesTemplate(t *testing.T) {
-	tmpl := templateRoutes(t)
-	ops := openAPIOperations(t)
-	if len(tmpl) == 0 {
-		t.Fatalf("%s: found no HttpApi events; has the template's layout changed?", templatePath)
-	}
-
-	inTemplate := map[string]string{}
-	for _, r := range tmpl {
-		if prev, dup := inTemplate[r.key]; dup {
-			t.Errorf("%s: route %q is declared twice (%s and %s)", templatePath, r.key, prev, r.where)
+// spellings maps the route key of every spelling of every row of httpapi's route table to its row.
+func spellings() map[string]httpapi.Route {
+	rows := map[string]httpapi.Route{}
+	for _, r := range httpapi.Routes() {
+		for _, key := range r.Keys() {
+			rows[key] = r
 		}
-		inTemplate[r.key] = r.where
 	}
+	return rows
+}
+
+// TestOpenAPIMatchesRoutes fails when a row of httpapi's route table is not documented in
+// docs/openapi.yaml (under its first spelling at least), or the document lists an operation that is no
+// spelling of any row.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	rows := spellings()
 	inDoc := map[string]bool{}
-	for _, op := range ops {
+	var onlyDoc, undocumented []string
+	for _, op := range openAPIOperations(t) {
 		inDoc[op.key] = true
-	}
-
-	var onlyTemplate, onlyDoc []string
-	for key, where := range inTemplate {
-		if !inDoc[key] {
-			onlyTemplate = append(onlyTemplate, fmt.Sprintf("%s (%s)", key, where))
+		if _, ok := rows[op.key]; !ok {
+			onlyDoc = append(onlyDoc, op.key)
 		}
 	}
-	for key := range inDoc {
-		if _, ok := inTemplate[key]; !ok {
-			onlyDoc = append(onlyDoc, key)
+	for _, r := range httpapi.Routes() {
+		if !inDoc[r.Key()] {
+			undocumented = append(undocumented, fmt.Sprintf("%s (%s)", r.Key(), r.Function))
 		}
 	}
-	sort.Strings(onlyTemplate)
 	sort.Strings(onlyDoc)
-	if len(onlyTemplate) > 0 || len(onlyDoc) > 0 {
+	if len(undocumented) > 0 || len(onlyDoc) > 0 {
 		var b strings.Builder
-		fmt.Fprintf(&b, "routes of %s and %s differ:\n", templatePath, openAPIPath)
-		if len(onlyTemplate) > 0 {
-			fmt.Fprintf(&b, "  in the template but not documented (add them to %s):\n", openAPIPath)
-			for _, r := range onlyTemplate {
+		fmt.Fprintf(&b, "routes of httpapi's route table and %s differ:\n", openAPIPath)
+		if len(undocumented) > 0 {
+			fmt.Fprintf(&b, "  in the table but not documented (add them to %s):\n", openAPIPath)
+			for _, r := range undocumented {
 				fmt.Fprintf(&b, "    %s\n", r)
 			}
 		}
 		if len(onlyDoc) > 0 {
-			fmt.Fprintf(&b, "  documented but not in the template (remove them, or add the HttpApi event):\n")
+			fmt.Fprintf(&b, "  documented but no route of the table (remove them, or add the row to shared/httpapi/table.go):\n")
 			for _, r := range onlyDoc {
 				fmt.Fprintf(&b, "    %s\n", r)
 			}
 		}
 		t.Error(b.String())
 	}
-	t.Logf("%d routes in the template, %d operations in the document", len(inTemplate), len(inDoc))
+	t.Logf("%d rows in the table, %d operations in the document", len(httpapi.Routes()), len(inDoc))
 }
 
 // TestOpenAPIOperations checks each operation documents a client error, and that the document's
-// security matches the template: public routes say `security: []`, protected ones do not.
+// security matches the table: public routes say `security: []`, protected ones do not.
 func TestOpenAPIOperations(t *testing.T) {
-	public := map[string]bool{}
-	for _, r := range templateRoutes(t) {
-		public[r.key] = r.public
-	}
+	rows := spellings()
 	for _, op := range openAPIOperations(t) {
 		if !has4xx(mapValue(op.node, "responses")) {
 			t.Errorf("%s: %s documents no 4xx response", openAPIPath, op.key)
 		}
-		isPublic, known := public[op.key]
+		row, known := rows[op.key]
 		if !known {
-			continue // reported by TestOpenAPIMatchesTemplate
+			continue // reported by TestOpenAPIMatchesRoutes
 		}
 		sec := mapValue(op.node, "security")
 		emptySecurity := sec != nil && sec.Kind == yaml.SequenceNode && len(sec.Content) == 0
 		switch {
-		case isPublic && !emptySecurity:
-			t.Errorf("%s: %s is public in the template (Auth.Authorizer: NONE) but its operation lacks `security: []`", openAPIPath, op.key)
-		case !isPublic && emptySecurity:
-			t.Errorf("%s: %s is behind the token authorizer in the template but its operation says `security: []`", openAPIPath, op.key)
+		case !row.Protected() && !emptySecurity:
+			t.Errorf("%s: %s is a public route of the table but its operation lacks `security: []`", openAPIPath, op.key)
+		case row.Protected() && emptySecurity:
+			t.Errorf("%s: %s is behind the token authorizer in the table but its operation says `security: []`", openAPIPath, op.key)
 		}
 	}
-}
-
-// templateRoutes reads every HttpApi event of every AWS::Serverless::Function. It uses yaml.v3's node
-// API, which keeps CloudFormation's short tags (!Ref, !GetAtt, !Sub, !If) as plain tagged nodes.
-func templateRoutes(t *testing.T) []templateRoute {
-	t.Helper()
-	root := load(t, templatePath)
-	resources := mapValue(root, "Resources")
-	if resources == nil || resources.Kind != yaml.MappingNode {
-		t.Fatalf("%s: no Resources mapping", templatePath)
-	}
-	var routes []templateRoute
-	for i := 0; i+1 < len(resources.Content); i += 2 {
-		name, res := resources.Content[i].Value, resources.Content[i+1]
-		if scalar(mapValue(res, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
-		events := mapValue(mapValue(res, "Properties"), "Events")
-		if events == nil {
-			continue
-		}
-		if events.Kind != yaml.MappingNode {
-			t.Fatalf("%s: %s.Properties.Events is not a mapping", templatePath, name)
-		}
-		for j := 0; j+1 < len(events.Content); j += 2 {
-			evName, ev := events.Content[j].Value, events.Content[j+1]
-			if scalar(mapValue(ev, "Type")) != "HttpApi" {
-				continue
-			}
-			where := name + ".Events." + evName
-			props := mapValue(ev, "Properties")
-			method, path := scalar(mapValue(props, "Method")), scalar(mapValue(props, "Path"))
-			if method == "" || path == "" {
-				t.Fatalf("%s: %s has no literal Method and Path (a catch-all HttpApi event cannot be documented route by route)", templatePath, where)
-			}
-			routes = append(routes, templateRoute{
-				key:    strings.ToUpper(method) + " " + path,
-				public: strings.EqualFold(scalar(mapValue(mapValue(props, "Auth"), "Authorizer")), "NONE"),
-				where:  where,
-			})
-		}
-	}
-	return routes
 }
 
 // openAPIOperations lists the operations under paths.

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -22,6 +24,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 	"github.com/awslabs/goformation/v7/intrinsics"
 
+	"mfagateway/shared/httpapi"
 	"mfagateway/shared/testenv"
 )
 
@@ -41,20 +44,22 @@ func (r route) Key() string { return r.Method + " " + r.Path }
 // protected is the token authorizer of every route that is not public.
 const protected = "TokenAuthorizer"
 
-// routes is every route of the HTTP API. A new route is one line here; the template test then
-// demands it in template.yaml, and the RIE test routes events with that routeKey to its function.
-var routes = []route{
-	{"POST", "/api/auth/login", "LoginFunction", ""},
-	{"POST", "/api/auth/resendMultifactorBindingCode", "LoginFunction", ""},
-	{"POST", "/api/auth/verifyMultifactorBindingCode", "VerifyFunction", ""},
-	{"GET", "/api/auth/me", "LoginFunction", protected},
-	{"POST", "/api/auth/logout", "LoginFunction", protected},
-	{"POST", "/odata/Applications", "ApplicationsFunction", protected},
-	{"GET", "/odata/Applications/{appId}", "ApplicationsFunction", protected},
-	{"PATCH", "/odata/Applications/{appId}", "ApplicationsFunction", protected},
-	{"PATCH", "/odata/Applications/Patch/{appId}", "ApplicationsFunction", protected},
-	{"PUT", "/odata/Applications/{appId}", "ApplicationsFunction", protected},
-	{"PUT", "/odata/Applications/Put/{appId}", "ApplicationsFunction", protected},
+// routes is every route of the HTTP API, one per path spelling of each row of httpapi's route table:
+// the template test demands each in template.yaml, and the RIE test routes events by them.
+var routes = tableRoutes()
+
+func tableRoutes() []route {
+	var rs []route
+	for _, r := range httpapi.Routes() {
+		authorizer := ""
+		if r.Protected() {
+			authorizer = protected
+		}
+		for _, p := range r.Paths {
+			rs = append(rs, route{Method: r.Method, Path: p, Function: r.Function, Authorizer: authorizer})
+		}
+	}
+	return rs
 }
 
 // authorizers maps each authorizer of the Api to the function that implements it.
@@ -201,7 +206,7 @@ func TestTemplateRoutes(t *testing.T) {
 	want := map[string]route{}
 	for _, r := range routes {
 		if _, dup := want[r.Key()]; dup {
-			t.Fatalf("routes lists %s twice", r.Key())
+			t.Fatalf("httpapi's route table lists %s twice", r.Key())
 		}
 		want[r.Key()] = r
 	}
@@ -241,15 +246,69 @@ func TestTemplateRoutes(t *testing.T) {
 	for _, r := range routes {
 		switch fn, ok := got[r.Key()]; {
 		case !ok:
-			t.Errorf("route %s is missing from template.yaml (want it on %s)", r.Key(), r.Function)
+			t.Errorf("route %s of httpapi's route table is missing from template.yaml (want it on %s)", r.Key(), r.Function)
 		case fn != r.Function:
 			t.Errorf("route %s goes to %s, want %s", r.Key(), fn, r.Function)
 		}
 	}
 	for key, fn := range got {
 		if _, ok := want[key]; !ok {
-			t.Errorf("template.yaml routes %s to %s, which the routes table does not list", key, fn)
+			t.Errorf("template.yaml routes %s to %s, which httpapi's route table does not list", key, fn)
 		}
+	}
+}
+
+// TestEventRoutes holds the sample events to httpapi's route table: the routeKey of each names a row
+// (an authorizer request's a protected one), and its method and rawPath select that row's spelling with
+// the event's pathParameters, as API Gateway would have set them.
+func TestEventRoutes(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events/*.json (%v)", err)
+	}
+	rows := map[string]httpapi.Route{} // by route key, every spelling
+	for _, r := range httpapi.Routes() {
+		for _, key := range r.Keys() {
+			rows[key] = r
+		}
+	}
+	checked := 0
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct {
+			httpapi.Request
+			Type string `json:"type"` // REQUEST for an authorizer request
+		}
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		if ev.RouteKey == "" {
+			continue
+		}
+		checked++
+		name := filepath.Base(file)
+		row, ok := rows[ev.RouteKey]
+		if !ok {
+			t.Errorf("%s: routeKey %q names no route of httpapi's route table", name, ev.RouteKey)
+			continue
+		}
+		if ev.Type == "REQUEST" && !row.Protected() {
+			t.Errorf("%s: an authorizer request for %s, a public route the authorizer never guards", name, ev.RouteKey)
+		}
+		m, ok := httpapi.Lookup(ev.RequestContext.HTTP.Method, ev.RawPath)
+		switch {
+		case !ok || m.Key != ev.RouteKey:
+			t.Errorf("%s: %s %s selects route %q, not its routeKey %q", name, ev.RequestContext.HTTP.Method, ev.RawPath, m.Key, ev.RouteKey)
+		case !maps.Equal(m.Params, ev.PathParameters):
+			t.Errorf("%s: pathParameters %v, want %v from rawPath %s", name, ev.PathParameters, m.Params, ev.RawPath)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no event in events/ has a routeKey")
 	}
 }
 

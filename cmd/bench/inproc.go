@@ -29,7 +29,7 @@ const (
 // inProcess is the functions' handlers in this process over a backend, wired as functions/*/main.go
 // wires them (JSON logs at INFO, to nowhere), with a movable clock for the resend cooldown.
 type inProcess struct {
-	h     *httpapi.Handler
+	fns   map[string]*httpapi.Router // the functions' routers by logical ID
 	az    *httpapi.Authorizer
 	sms   *captureSender
 	shift atomic.Int64
@@ -46,7 +46,11 @@ func newInProcess(db dynamo.API) *inProcess {
 		Secret: []byte(hmacSecret), Policy: policy, Log: log,
 		Clock: func() time.Time { return time.Now().Add(time.Duration(p.shift.Load())) },
 	})
-	p.h = httpapi.New(svc, log)
+	p.fns = httpapi.Routers(httpapi.Handlers{
+		Auth:    httpapi.New(svc, log),
+		Session: httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+		Guard:   httpapi.NewGuard(nil, log),
+	}, httpapi.LoginFunction, httpapi.VerifyFunction)
 	p.az = httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
 	return p
 }
@@ -71,7 +75,7 @@ func loginVsHash(ctx context.Context, b *backend, ev events, n int) (login, hash
 	hasher := password.New(password.Default)
 	doLogin := func() error {
 		t := time.Now()
-		resp, err := p.h.LoginFunction(ctx, req)
+		resp, err := p.fns[httpapi.LoginFunction].Serve(ctx, req)
 		d := time.Since(t)
 		if err != nil || resp.StatusCode != 200 {
 			return fmt.Errorf("login: status %d, %v: %s", resp.StatusCode, err, resp.Body)
@@ -147,7 +151,7 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 	}
 	var bearer, mfaToken string
 	measure("login, MFA off", func() error {
-		resp, err := p.h.LoginFunction(ctx, decodeRequest(ev.get("login-mfa-off.json")))
+		resp, err := p.fns[httpapi.LoginFunction].Serve(ctx, decodeRequest(ev.get("login-mfa-off.json")))
 		if err != nil || resp.StatusCode != 200 {
 			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
 		}
@@ -157,7 +161,7 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 	// Made a minute ago, the challenge is past its resend cooldown and still live.
 	p.shift.Store(int64(-time.Minute))
 	measure("login, MFA on", func() error {
-		resp, err := p.h.LoginFunction(ctx, decodeRequest(ev.get("login-mfa-header.json")))
+		resp, err := p.fns[httpapi.LoginFunction].Serve(ctx, decodeRequest(ev.get("login-mfa-header.json")))
 		if err != nil || resp.StatusCode != 403 {
 			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
 		}
@@ -166,7 +170,7 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 	})
 	p.shift.Store(0)
 	measure("resend", func() error {
-		resp, err := p.h.LoginFunction(ctx, decodeRequest(withToken(ev.get("resend.json"), mfaToken)))
+		resp, err := p.fns[httpapi.LoginFunction].Serve(ctx, decodeRequest(withToken(ev.get("resend.json"), mfaToken)))
 		if err != nil || resp.StatusCode != 200 {
 			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
 		}
@@ -174,7 +178,7 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 	})
 	measure("verify", func() error {
 		body := map[string]string{"token": mfaToken, "authenticatorCode": "SMS", "bindingCode": p.sms.code()}
-		resp, err := p.h.VerifyFunction(ctx, decodeRequest(withBody(ev.get("verify.json"), body)))
+		resp, err := p.fns[httpapi.VerifyFunction].Serve(ctx, decodeRequest(withBody(ev.get("verify.json"), body)))
 		if err != nil || resp.StatusCode != 200 {
 			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
 		}

@@ -21,57 +21,17 @@ import (
 	"mfagateway/shared/notify"
 )
 
-// lambdaHandler is a function's handler as lambda.Start would call it.
-type lambdaHandler func(context.Context, httpapi.Request) (httpapi.Response, error)
-
 // authorizerHandler is the token authorizer as lambda.Start would call it.
 type authorizerHandler func(context.Context, httpapi.AuthorizerRequest) (httpapi.AuthorizerResponse, error)
 
-// route is one API route: a route key with {param} segments, its function, and whether the token
-// authorizer runs first.
-type route struct {
-	key       string // "METHOD /path/{param}"
-	handler   lambdaHandler
-	protected bool
-}
-
-// gateway plays API Gateway: it matches a route, turns the HTTP request into a payload 2.0 event,
-// runs the authorizer for protected routes, calls the function's handler and writes its response back.
-// Unlike a deployment it caches no authorizer result, so a logout shows at once.
+// gateway plays API Gateway: it matches a route of httpapi's table, turns the HTTP request into a payload
+// 2.0 event, runs the authorizer for protected routes, calls the router of the route's function and
+// writes its response back. Unlike a deployment it caches no authorizer result, so a logout shows at once.
 type gateway struct {
-	routes     []route
+	functions  map[string]*httpapi.Router // by logical ID, every function of the table
 	authorizer authorizerHandler
 	outbox     *notify.Outbox
 	log        *slog.Logger
-}
-
-// match finds the route of a request and the values of its path parameters.
-func (g *gateway) match(method, path string) (route, map[string]string, bool) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for _, rt := range g.routes {
-		m, pattern, _ := strings.Cut(rt.key, " ")
-		if m != method {
-			continue
-		}
-		psegs := strings.Split(strings.Trim(pattern, "/"), "/")
-		if len(psegs) != len(segs) {
-			continue
-		}
-		params := map[string]string{}
-		ok := true
-		for i, p := range psegs {
-			if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && segs[i] != "" {
-				params[p[1:len(p)-1]] = segs[i]
-			} else if p != segs[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return rt, params, true
-		}
-	}
-	return route{}, nil, false
 }
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -79,26 +39,27 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveOutbox(w)
 		return
 	}
-	rt, params, ok := g.match(r.Method, r.URL.Path)
-	if !ok {
+	m, ok := httpapi.Lookup(r.Method, r.URL.Path)
+	fn := g.functions[m.Route.Function]
+	if !ok || fn == nil {
 		writeResponse(w, httpapi.NotFound())
 		return
 	}
-	ev, err := toEvent(r, rt.key)
+	ev, err := toEvent(r, m.Key)
 	if err != nil {
 		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body could not be read."}))
 		return
 	}
-	if len(params) > 0 {
-		ev.PathParameters = params
+	if len(m.Params) > 0 {
+		ev.PathParameters = m.Params
 	}
 	ctx := logging.WithRequestID(r.Context(), ev.RequestContext.RequestID)
-	if rt.protected && !g.authorize(ctx, w, &ev) {
+	if m.Route.Protected() && !g.authorize(ctx, w, &ev) {
 		return
 	}
-	resp, err := rt.handler(ctx, ev)
+	resp, err := fn.Serve(ctx, ev)
 	if err != nil { // what API Gateway does when a function fails
-		g.log.ErrorContext(ctx, "function error", "route", rt.key, "error", err.Error())
+		g.log.ErrorContext(ctx, "function error", "route", m.Key, "error", err.Error())
 		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Internal Server Error"}))
 		return
 	}

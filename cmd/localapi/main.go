@@ -125,31 +125,22 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 		Secret: cfg.Secret, Policy: cfg.Policy, Log: log,
 	})
 	a := &app{engine: engine, outbox: outbox, gateway: &gateway{
-		outbox: outbox, log: log, routes: routes(svc, store, log),
+		outbox: outbox, log: log, functions: functions(svc, store, log),
 		authorizer: httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)).Handle,
 	}}
 	printUsers(stdout, name, data)
 	return a, nil
 }
 
-// routes wires the same handlers the functions' mains wire, one route table for the whole API.
-func routes(svc *auth.Service, store *dynamo.Store, log *slog.Logger) []route {
-	h := httpapi.New(svc, log)
-	guard := httpapi.NewGuard(nil, log)
-	session := httpapi.NewSession(auth.NewSessions(store, nil, log), log)
-	apps := guard.Wrap("applications", httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log).Handle)
-	login := httpapi.LoginRoutes(h, session, guard).Serve
-	rs := []route{
-		{key: httpapi.RouteLogin, handler: login},
-		{key: httpapi.RouteResend, handler: login},
-		{key: httpapi.RouteVerify, handler: h.VerifyFunction},
-		{key: httpapi.RouteMe, handler: login, protected: true},
-		{key: httpapi.RouteLogout, handler: login, protected: true},
-	}
-	for _, key := range httpapi.ApplicationRoutes {
-		rs = append(rs, route{key: key, handler: apps, protected: true})
-	}
-	return rs
+// functions builds the router of every function of the route table over the handlers the functions'
+// mains wire, so the gateway serves every row of the table.
+func functions(svc *auth.Service, store *dynamo.Store, log *slog.Logger) map[string]*httpapi.Router {
+	return httpapi.Routers(httpapi.Handlers{
+		Auth:         httpapi.New(svc, log),
+		Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
+		Guard:        httpapi.NewGuard(nil, log),
+	})
 }
 
 func (a *app) close() {

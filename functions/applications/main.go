@@ -16,6 +16,8 @@ import (
 func main() {
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true})
 	apps := auth.NewApplications(dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil, uuid.NewString, log)
-	h := httpapi.NewApplications(apps, log)
-	lambda.Start(httpapi.NewGuard(nil, log).Wrap("applications", h.Handle))
+	lambda.Start(httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
+		Applications: httpapi.NewApplications(apps, log),
+		Guard:        httpapi.NewGuard(nil, log),
+	}).Serve)
 }

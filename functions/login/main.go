@@ -29,6 +29,9 @@ func main() {
 		Policy: cfg.Policy,
 		Log:    log,
 	})
-	session := httpapi.NewSession(auth.NewSessions(store, nil, log), log)
-	lambda.Start(httpapi.LoginRoutes(httpapi.New(svc, log), session, httpapi.NewGuard(nil, log)).Serve)
+	lambda.Start(httpapi.Function(httpapi.LoginFunction, httpapi.Handlers{
+		Auth:    httpapi.New(svc, log),
+		Session: httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+		Guard:   httpapi.NewGuard(nil, log),
+	}).Serve)
 }

@@ -21,5 +21,5 @@ func main() {
 		Policy: cfg.Policy,
 		Log:    log,
 	})
-	lambda.Start(httpapi.New(svc, log).VerifyFunction)
+	lambda.Start(httpapi.Function(httpapi.VerifyFunction, httpapi.Handlers{Auth: httpapi.New(svc, log)}).Serve)
 }

@@ -1,8 +1,8 @@
 package auth_test
 
-// Abuse tests, part 1: races. Every race goes through the HTTP handlers (payload 2.0 events into
-// httpapi's LoginFunction and VerifyFunction) so that statuses, codes and Retry-After are asserted as a
-// client sees them, and ends by reading the table back.
+// Abuse tests, part 1: races. Every race goes through the HTTP handlers (payload 2.0 events into the
+// routers of httpapi's LoginFunction and VerifyFunction) so that statuses, codes and Retry-After are
+// asserted as a client sees them, and ends by reading the table back.
 //
 // Each race runs on the embedded engine (shared/localdynamo) and on moto_server (testenv.StartMoto:
 // skipped when moto_server is missing or under -short, a failure under CI=true).
@@ -125,7 +125,7 @@ type abuseWorld struct {
 	outbox *notify.Outbox
 	policy auth.Policy
 	svc    *auth.Service
-	api    *httpapi.Handler
+	api    map[string]*httpapi.Router // the functions' routers by logical ID
 	log    *slog.Logger
 	seed   seed.File
 }
@@ -174,7 +174,12 @@ func abuseNewWorld(tb testing.TB, backend abuseBackend, o abuseOptions) *abuseWo
 		Store: store, Hasher: hasher, SMS: w.outbox.SMS(), Email: w.outbox.Email(),
 		Clock: w.clock.Now, Secret: secret, Policy: w.policy, Log: w.log,
 	})
-	w.api = httpapi.New(w.svc, w.log)
+	hs := httpapi.Handlers{
+		Auth:    httpapi.New(w.svc, w.log),
+		Session: httpapi.NewSession(auth.NewSessions(w.store, w.clock.Now, w.log), w.log),
+		Guard:   httpapi.NewGuard(w.clock.Now, w.log),
+	}
+	w.api = httpapi.Routers(hs, httpapi.LoginFunction, httpapi.VerifyFunction)
 	return w
 }
 
@@ -244,12 +249,12 @@ func (w *abuseWorld) call(fn httpapi.HandlerFunc, route string, headers map[stri
 }
 
 func (w *abuseWorld) login(email, pw, appID string) abuseAnswer {
-	return w.call(w.api.LoginFunction, httpapi.RouteLogin, map[string]string{"appId": appID},
+	return w.call(w.api[httpapi.LoginFunction].Serve, httpapi.RouteLogin, map[string]string{"appId": appID},
 		map[string]string{"email": email, "password": pw})
 }
 
 func (w *abuseWorld) loginURL(email, pw, url string) abuseAnswer {
-	return w.call(w.api.LoginFunction, httpapi.RouteLogin, nil,
+	return w.call(w.api[httpapi.LoginFunction].Serve, httpapi.RouteLogin, nil,
 		map[string]string{"email": email, "password": pw, "url": url})
 }
 
@@ -258,11 +263,11 @@ func (w *abuseWorld) verify(mfaToken, channel, code string) abuseAnswer {
 	if channel != "" {
 		body["authenticatorCode"] = channel
 	}
-	return w.call(w.api.VerifyFunction, httpapi.RouteVerify, nil, body)
+	return w.call(w.api[httpapi.VerifyFunction].Serve, httpapi.RouteVerify, nil, body)
 }
 
 func (w *abuseWorld) resend(mfaToken string) abuseAnswer {
-	return w.call(w.api.LoginFunction, httpapi.RouteResend, nil, map[string]string{"token": mfaToken})
+	return w.call(w.api[httpapi.LoginFunction].Serve, httpapi.RouteResend, nil, map[string]string{"token": mfaToken})
 }
 
 // challenge logs a seed user in to the MFA application and returns the MFA token and the code sent.

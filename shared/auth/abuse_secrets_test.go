@@ -192,7 +192,7 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	abuseWant(t, "unknown url", w.loginURL(abuseGrace, gracePW, "nowhere.example.com"), http.StatusUnauthorized, "invalid_credentials")
 	bad := httpapi.Request{RouteKey: httpapi.RouteLogin, Headers: map[string]string{"appid": abuseAppPlain},
 		Body: `{"email": "` + abuseAda + `", "password": "` + adaPW + `"`}
-	if resp, _ := w.api.LoginFunction(ctx, bad); resp.StatusCode != http.StatusBadRequest {
+	if resp, _ := w.api[httpapi.LoginFunction].Serve(ctx, bad); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("truncated JSON: %d, want 400", resp.StatusCode)
 	}
 	// Linus's not-a-member failure counted; a success forgets it before his run into the lock.

@@ -290,7 +290,7 @@ type world struct {
 	clock    *testenv.Clock
 	random   *recRandom
 	logs     *testenv.LogBuffer
-	handler  *httpapi.Handler
+	routers  map[string]*httpapi.Router // the functions' routers by logical ID
 	deadline time.Duration
 }
 
@@ -370,7 +370,12 @@ func newWorld(t *testing.T, o worldOptions) *world {
 		Policy: auth.DefaultPolicy,
 		Log:    log,
 	})
-	w.handler = httpapi.New(svc, log)
+	hs := httpapi.Handlers{
+		Auth:    httpapi.New(svc, log),
+		Session: httpapi.NewSession(auth.NewSessions(dynamo.New(db, table), w.clock.Now, log), log),
+		Guard:   httpapi.NewGuard(w.clock.Now, log),
+	}
+	w.routers = httpapi.Routers(hs, httpapi.LoginFunction, httpapi.VerifyFunction)
 	return w
 }
 
@@ -419,9 +424,9 @@ func (w *world) call(route string, headers map[string]string, body any) answer {
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, Protocol: "HTTP/1.1", SourceIP: "192.0.2.1"},
 		},
 	}
-	fn := w.handler.LoginFunction
+	fn := w.routers[httpapi.LoginFunction].Serve
 	if route == httpapi.RouteVerify {
-		fn = w.handler.VerifyFunction
+		fn = w.routers[httpapi.VerifyFunction].Serve
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.deadline)
 	defer cancel()

@@ -13,21 +13,10 @@ import (
 	"mfagateway/shared/auth"
 )
 
-// Routes of the applications endpoint (the Planon IoT OData shape, with its Patch/Put aliases).
 const (
-	RouteAppCreate     = "POST /odata/Applications"
-	RouteAppGet        = "GET /odata/Applications/{appId}"
-	RouteAppPatch      = "PATCH /odata/Applications/{appId}"
-	RouteAppPatchAlias = "PATCH /odata/Applications/Patch/{appId}"
-	RouteAppPut        = "PUT /odata/Applications/{appId}"
-	RouteAppPutAlias   = "PUT /odata/Applications/Put/{appId}"
-
-	applicationsPath = "/odata/Applications"
+	applicationsPath = "/odata/Applications" // where a created application lives, for its Location header
 	maxNameLen       = 200
 )
-
-// ApplicationRoutes are the routes Handle serves.
-var ApplicationRoutes = []string{RouteAppCreate, RouteAppGet, RouteAppPatch, RouteAppPatchAlias, RouteAppPut, RouteAppPutAlias}
 
 // Applications serves /odata/Applications.
 type Applications struct {
@@ -68,33 +57,29 @@ func newApplicationResponse(a auth.Application) applicationResponse {
 	}
 }
 
-// Handle dispatches by method and path: POST /odata/Applications; GET, PATCH and PUT on
-// /odata/Applications/{appId}; PATCH /odata/Applications/Patch/{appId}; PUT /odata/Applications/Put/{appId}.
-func (h *Applications) Handle(ctx context.Context, req Request, who auth.Session) (Response, error) {
-	ctx, cancel := withBudget(ctx)
-	defer cancel()
-	method := req.RequestContext.HTTP.Method
-	rest, ok := strings.CutPrefix(req.RawPath, applicationsPath)
-	if !ok {
-		return NotFound(), nil
-	}
-	rest = strings.Trim(rest, "/")
-	if rest == "" {
-		if method != http.MethodPost {
-			return NotFound(), nil
-		}
-		return h.create(ctx, req, who), nil
-	}
-	parts := strings.Split(rest, "/")
-	switch {
-	case len(parts) == 1 && method == http.MethodGet:
-		return h.get(ctx, who, parts[0]), nil
-	case len(parts) == 1 && method == http.MethodPatch, len(parts) == 2 && parts[0] == "Patch" && method == http.MethodPatch:
-		return h.patch(ctx, req, who, parts[len(parts)-1]), nil
-	case len(parts) == 1 && method == http.MethodPut, len(parts) == 2 && parts[0] == "Put" && method == http.MethodPut:
-		return h.put(ctx, req, who, parts[len(parts)-1]), nil
-	}
-	return NotFound(), nil
+// Create handles POST /odata/Applications.
+func (h *Applications) Create(ctx context.Context, req Request, who auth.Session) (Response, error) {
+	return h.create(ctx, req, who), nil
+}
+
+// Get handles GET /odata/Applications/{appId}.
+func (h *Applications) Get(ctx context.Context, req Request, who auth.Session) (Response, error) {
+	return h.get(ctx, who, appID(req)), nil
+}
+
+// Patch handles PATCH /odata/Applications/{appId} and its alias PATCH /odata/Applications/Patch/{appId}.
+func (h *Applications) Patch(ctx context.Context, req Request, who auth.Session) (Response, error) {
+	return h.patch(ctx, req, who, appID(req)), nil
+}
+
+// Put handles PUT /odata/Applications/{appId} and its alias PUT /odata/Applications/Put/{appId}.
+func (h *Applications) Put(ctx context.Context, req Request, who auth.Session) (Response, error) {
+	return h.put(ctx, req, who, appID(req)), nil
+}
+
+// appID is the {appId} path parameter of the route.
+func appID(req Request) string {
+	return req.PathParameters["appId"]
 }
 
 func (h *Applications) create(ctx context.Context, req Request, who auth.Session) Response {

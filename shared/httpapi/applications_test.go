@@ -24,7 +24,7 @@ const appsTestID = "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"
 // the authorizer's verdict in the context (nil: no context at all).
 func appsEvent(method, path, body string, verdict map[string]any) httpapi.Request {
 	ev := httpapi.Request{
-		Version: "2.0", RouteKey: method + " " + path, RawPath: path, Body: body,
+		Version: "2.0", RouteKey: "$default", RawPath: path, Body: body, // the router matches method and path
 		Headers: map[string]string{"content-type": "application/json"},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
@@ -59,8 +59,10 @@ func TestApplicationsHandler(t *testing.T) {
 		}
 	}
 	log := logging.New(&strings.Builder{}, 0)
-	h := httpapi.NewGuard(nil, log).Wrap("applications",
-		httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log).Handle)
+	h := httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
+		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
+		Guard:        httpapi.NewGuard(nil, log),
+	}).Serve
 	one := "/odata/Applications/" + appsTestID
 
 	for _, tc := range []struct {

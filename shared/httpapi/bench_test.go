@@ -39,10 +39,14 @@ func benchRequest(b *testing.B, name string) httpapi.Request {
 	return req
 }
 
-// benchHandler is a handler whose service has no store: only paths that end before the store may run.
-func benchHandler() *httpapi.Handler {
+// benchRouter is a function's router whose services have no store: only paths that end before the store may run.
+func benchRouter(function string) *httpapi.Router {
 	log := slog.New(slog.DiscardHandler)
-	return httpapi.New(auth.NewService(auth.Deps{Secret: []byte("bench-secret-0123456789abcdefghijklmnop"), Policy: auth.DefaultPolicy, Log: log}), log)
+	return httpapi.Function(function, httpapi.Handlers{
+		Auth:    httpapi.New(auth.NewService(auth.Deps{Secret: []byte("bench-secret-0123456789abcdefghijklmnop"), Policy: auth.DefaultPolicy, Log: log}), log),
+		Session: httpapi.NewSession(auth.NewSessions(nil, nil, log), log),
+		Guard:   httpapi.NewGuard(nil, log),
+	})
 }
 
 // BenchmarkDecodeLoginEvent decodes a payload 2.0 login event, as the runtime does before the handler runs.
@@ -96,12 +100,12 @@ func BenchmarkFloorScanAuthorizerEvent(b *testing.B) {
 // BenchmarkLoginRejected runs the login handler on a body it refuses before the domain (400
 // application_required): body decoding, email validation and the error answer.
 func BenchmarkLoginRejected(b *testing.B) {
-	h := benchHandler()
+	h := benchRouter(httpapi.LoginFunction)
 	req := benchRequest(b, "login-no-application.json")
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := h.LoginFunction(ctx, req)
+		resp, err := h.Serve(ctx, req)
 		if err != nil || resp.StatusCode != 400 {
 			b.Fatalf("status %d, %v; want 400", resp.StatusCode, err)
 		}
@@ -111,12 +115,12 @@ func BenchmarkLoginRejected(b *testing.B) {
 // BenchmarkVerifyRejected runs the verify handler up to the domain's refusal of the sample's
 // placeholder token (401 invalid_mfa_token): body decoding, code validation and the error answer.
 func BenchmarkVerifyRejected(b *testing.B) {
-	h := benchHandler()
+	h := benchRouter(httpapi.VerifyFunction)
 	req := benchRequest(b, "verify.json")
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := h.VerifyFunction(ctx, req)
+		resp, err := h.Serve(ctx, req)
 		if err != nil || resp.StatusCode != 401 {
 			b.Fatalf("status %d, %v; want 401", resp.StatusCode, err)
 		}

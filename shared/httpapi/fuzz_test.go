@@ -26,8 +26,9 @@ import (
 
 // fuzzTarget is one stack shared by every input of a fuzz target: the engine is the slow part to start.
 type fuzzTarget struct {
-	handler  *httpapi.Handler
-	apps     func(context.Context, httpapi.Request) (httpapi.Response, error)
+	login    *httpapi.Router
+	verify   *httpapi.Router
+	apps     *httpapi.Router
 	authz    *httpapi.Authorizer
 	mfaToken string
 }
@@ -69,10 +70,16 @@ func fuzzSetup(f *testing.F) *fuzzTarget {
 			fuzzErr = err
 			return
 		}
-		appsHandler := httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log)
+		hs := httpapi.Handlers{
+			Auth:         httpapi.New(svc, log),
+			Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+			Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
+			Guard:        httpapi.NewGuard(nil, log),
+		}
 		fuzzStack = &fuzzTarget{
-			handler:  httpapi.New(svc, log),
-			apps:     httpapi.NewGuard(nil, log).Wrap("applications", appsHandler.Handle),
+			login:    httpapi.Function(httpapi.LoginFunction, hs),
+			verify:   httpapi.Function(httpapi.VerifyFunction, hs),
+			apps:     httpapi.Function(httpapi.ApplicationsFunction, hs),
 			authz:    httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)),
 			mfaToken: res.MFA.Token,
 		}
@@ -126,7 +133,7 @@ func FuzzLogin(f *testing.F) {
 	f.Add("{\"email\":\"a\u0000@b.c\",\"password\":\"p\"}", false, "\x00")
 	s := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, body string, b64 bool, appID string) {
-		resp, err := s.handler.LoginFunction(context.Background(),
+		resp, err := s.login.Serve(context.Background(),
 			fuzzEvent(httpapi.RouteLogin, body, b64, map[string]string{"appid": appID}))
 		checkAnswer(t, resp, err)
 		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusForbidden {
@@ -146,7 +153,7 @@ func FuzzVerify(f *testing.F) {
 	s := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, body string, b64 bool) {
 		body = strings.ReplaceAll(body, `"MFA"`, `"`+s.mfaToken+`"`)
-		resp, err := s.handler.VerifyFunction(context.Background(), fuzzEvent(httpapi.RouteVerify, body, b64, nil))
+		resp, err := s.verify.Serve(context.Background(), fuzzEvent(httpapi.RouteVerify, body, b64, nil))
 		checkAnswer(t, resp, err)
 	})
 }
@@ -158,7 +165,7 @@ func FuzzResend(f *testing.F) {
 	s := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, body string, b64 bool) {
 		body = strings.ReplaceAll(body, `"MFA"`, `"`+s.mfaToken+`"`)
-		resp, err := s.handler.LoginFunction(context.Background(), fuzzEvent(httpapi.RouteResend, body, b64, nil))
+		resp, err := s.login.Serve(context.Background(), fuzzEvent(httpapi.RouteResend, body, b64, nil))
 		checkAnswer(t, resp, err)
 	})
 }
@@ -171,11 +178,12 @@ func FuzzApplications(f *testing.F) {
 	s := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, method, path, body string, admin bool) {
 		ev := fuzzEvent(method+" "+path, body, false, nil)
+		ev.RouteKey = "$default" // any method and path, matched against the function's rows
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{
 			"valid": true, "tokenId": "t", "userId": "u", "appId": "a", "admin": admin,
 			"expiresAt": float64(time.Now().Add(time.Hour).Unix()),
 		}}
-		resp, err := s.apps(context.Background(), ev)
+		resp, err := s.apps.Serve(context.Background(), ev)
 		checkAnswer(t, resp, err)
 	})
 }

@@ -601,9 +601,9 @@ func TestUnknownRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fn := e.handler.LoginFunction
+			fn := e.routers[httpapi.LoginFunction].Serve
 			if tt.function == "verify" {
-				fn = e.handler.VerifyFunction
+				fn = e.routers[httpapi.VerifyFunction].Serve
 			}
 			resp, err := fn(e.ctx, tt.req)
 			if err != nil {

@@ -111,17 +111,13 @@ func withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // Handler serves the public auth routes.
 type Handler struct {
-	svc           *auth.Service
-	log           *slog.Logger
-	login, verify Router // built once, not per request
+	svc *auth.Service
+	log *slog.Logger
 }
 
 // New returns a handler over the service.
 func New(svc *auth.Service, log *slog.Logger) *Handler {
-	h := &Handler{svc: svc, log: log}
-	h.login = Router{RouteLogin: h.Login, RouteResend: h.Resend}
-	h.verify = Router{RouteVerify: h.Verify}
-	return h
+	return &Handler{svc: svc, log: log}
 }
 
 // Header returns a request header by case-insensitive name (API Gateway lower-cases them; other callers may not).
@@ -135,14 +131,6 @@ func Header(req Request, name string) string {
 		}
 	}
 	return ""
-}
-
-// route is the "METHOD /path" of a request, from the routeKey API Gateway sets or from the raw request.
-func route(req Request) string {
-	if req.RouteKey != "" && req.RouteKey != "$default" {
-		return req.RouteKey
-	}
-	return req.RequestContext.HTTP.Method + " " + req.RawPath
 }
 
 // bodyBytes returns the decoded request body, refusing one over MaxBodyBytes.

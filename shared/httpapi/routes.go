@@ -11,7 +11,8 @@ import (
 	"mfagateway/shared/auth"
 )
 
-// Routes of the public API.
+// Route keys of the public rows of the route table (table.go), for logs and for building events; a
+// test holds them to the table.
 const (
 	RouteLogin  = "POST /api/auth/login"
 	RouteResend = "POST /api/auth/resendMultifactorBindingCode"
@@ -26,43 +27,6 @@ const (
 	maxURLLen      = 512
 	codeLen        = 6
 )
-
-// HandlerFunc is a function's handler as lambda.Start calls it.
-type HandlerFunc func(context.Context, Request) (Response, error)
-
-// Router dispatches a function's routes by route key ("METHOD /path/{param}").
-type Router map[string]HandlerFunc
-
-// Serve calls the handler of the request's route, or answers 404.
-func (r Router) Serve(ctx context.Context, req Request) (Response, error) {
-	if h, ok := r[route(req)]; ok {
-		ctx, cancel := withBudget(ctx)
-		defer cancel()
-		return h(ctx, req)
-	}
-	return NotFound(), nil
-}
-
-// LoginFunction serves the public routes of the login Lambda.
-func (h *Handler) LoginFunction(ctx context.Context, req Request) (Response, error) {
-	return h.login.Serve(ctx, req)
-}
-
-// VerifyFunction serves the verify Lambda's route.
-func (h *Handler) VerifyFunction(ctx context.Context, req Request) (Response, error) {
-	return h.verify.Serve(ctx, req)
-}
-
-// LoginRoutes are all the routes of the login Lambda: login and resend, and behind the authorizer me
-// and logout. The function's main and the local gateway serve the same table.
-func LoginRoutes(h *Handler, session *Session, guard *Guard) Router {
-	return Router{
-		RouteLogin:  h.Login,
-		RouteResend: h.Resend,
-		RouteMe:     guard.Wrap(RouteMe, session.Me),
-		RouteLogout: guard.Wrap(RouteLogout, session.Logout),
-	}
-}
 
 type loginRequest struct {
 	Email    string `json:"email"`

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
@@ -66,7 +67,7 @@ type apiEnv struct {
 	logs    *testenv.LogBuffer
 	log     *slog.Logger
 	deps    auth.Deps
-	handler *httpapi.Handler
+	routers map[string]*httpapi.Router // every function's router by logical ID, as the mains build them
 }
 
 type envOption func(*auth.Deps)
@@ -107,12 +108,17 @@ func newAPIEnv(t *testing.T, opts ...envOption) *apiEnv {
 	return e
 }
 
-// rebuild replaces the handler by one over changed dependencies.
+// rebuild replaces the routers by ones over changed dependencies.
 func (e *apiEnv) rebuild(opts ...envOption) {
 	for _, o := range opts {
 		o(&e.deps)
 	}
-	e.handler = httpapi.New(auth.NewService(e.deps), e.log)
+	e.routers = httpapi.Routers(httpapi.Handlers{
+		Auth:         httpapi.New(auth.NewService(e.deps), e.log),
+		Session:      httpapi.NewSession(auth.NewSessions(e.store, e.clock.Now, e.log), e.log),
+		Applications: httpapi.NewApplications(auth.NewApplications(e.store, e.clock.Now, uuid.NewString, e.log), e.log),
+		Guard:        httpapi.NewGuard(e.clock.Now, e.log),
+	})
 }
 
 // event builds a payload 2.0 event the way API Gateway sends it: lower-case header names unless the
@@ -149,9 +155,9 @@ func (e *apiEnv) serve(t *testing.T, req httpapi.Request) answer {
 
 func (e *apiEnv) serveWith(t *testing.T, req httpapi.Request, allow5xx bool) answer {
 	t.Helper()
-	fn := e.handler.LoginFunction
+	fn := e.routers[httpapi.LoginFunction].Serve
 	if req.RouteKey == httpapi.RouteVerify {
-		fn = e.handler.VerifyFunction
+		fn = e.routers[httpapi.VerifyFunction].Serve
 	}
 	resp, err := fn(e.ctx, req)
 	if err != nil {

@@ -149,7 +149,11 @@ func TestRoundTrips(t *testing.T) {
 		Store: store, Hasher: password.New(password.Default), SMS: sms, Email: email,
 		Clock: clk.Now, Secret: []byte("roundtrip-test-secret-0123456789abcdef"), Policy: auth.DefaultPolicy, Log: log,
 	})
-	h := httpapi.New(svc, log)
+	h := httpapi.Routers(httpapi.Handlers{
+		Auth:    httpapi.New(svc, log),
+		Session: httpapi.NewSession(auth.NewSessions(store, clk.Now, log), log),
+		Guard:   httpapi.NewGuard(clk.Now, log),
+	}, httpapi.LoginFunction, httpapi.VerifyFunction)
 	az := httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
 
 	check := func(t *testing.T, flow string, want cost, calls roundtrip.Calls) {
@@ -166,7 +170,7 @@ func TestRoundTrips(t *testing.T) {
 	t.Run("login, MFA off", func(t *testing.T) {
 		req := apiEvent(t, readEvent(t, "login-mfa-off.json"), nil)
 		calls := counter.Measure(func() {
-			resp, err := h.LoginFunction(ctx, req)
+			resp, err := h[httpapi.LoginFunction].Serve(ctx, req)
 			bearer, _ = answer(t, resp, err, 200)["token"].(string)
 		})
 		check(t, "login with MFA off", loginMFAOff, calls)
@@ -176,7 +180,7 @@ func TestRoundTrips(t *testing.T) {
 	t.Run("login, MFA on", func(t *testing.T) {
 		req := apiEvent(t, readEvent(t, "login-mfa-header.json"), nil)
 		calls := counter.Measure(func() {
-			resp, err := h.LoginFunction(ctx, req)
+			resp, err := h[httpapi.LoginFunction].Serve(ctx, req)
 			mfaToken, _ = answer(t, resp, err, 403)["token"].(string)
 		})
 		check(t, "login with MFA on", loginMFAOn, calls)
@@ -189,7 +193,7 @@ func TestRoundTrips(t *testing.T) {
 		clk.Advance(auth.DefaultPolicy.ResendCooldown + time.Second)
 		req := apiEvent(t, readEvent(t, "resend.json", placeholder, mfaToken), nil)
 		calls := counter.Measure(func() {
-			resp, err := h.LoginFunction(ctx, req)
+			resp, err := h[httpapi.LoginFunction].Serve(ctx, req)
 			answer(t, resp, err, 200)
 		})
 		check(t, "resend", resend, calls)
@@ -199,7 +203,7 @@ func TestRoundTrips(t *testing.T) {
 		body := map[string]string{"token": mfaToken, "authenticatorCode": "SMS", "bindingCode": sms.code(t)}
 		req := apiEvent(t, readEvent(t, "verify.json"), body)
 		calls := counter.Measure(func() {
-			resp, err := h.VerifyFunction(ctx, req)
+			resp, err := h[httpapi.VerifyFunction].Serve(ctx, req)
 			answer(t, resp, err, 200)
 		})
 		check(t, "verify", verify, calls)
