@@ -8,14 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/google/uuid"
-
 	"mfagateway/shared/auth"
 )
-
-// operator is who the application service sees acting: an admin, since table access is the
-// operator's credential.
-var operator = auth.Session{UserID: "gatewayctl", Admin: true}
 
 func appCreate(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	name := fs.String("name", "", "application name (required)")
@@ -35,11 +29,11 @@ func appCreate(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	case strings.ContainsAny(app.URL, " \t\r\n"):
 		return usagef("", "--url %q contains white space", *rawURL)
 	}
-	store, err := c.open(ctx)
+	apps, err := c.applications(ctx)
 	if err != nil {
 		return err
 	}
-	created, err := auth.NewApplications(store, c.now, uuid.NewString, nil).Create(ctx, operator, app)
+	created, err := apps.Create(ctx, operator, app)
 	if errors.Is(err, auth.ErrURLTaken) {
 		return fmt.Errorf("url %s already belongs to another application", app.URL)
 	}
@@ -54,11 +48,11 @@ func appList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	store, err := c.open(ctx)
+	svc, err := c.applications(ctx)
 	if err != nil {
 		return err
 	}
-	apps, err := store.ListApplications(ctx)
+	apps, err := svc.List(ctx, operator)
 	if err != nil {
 		return err
 	}
@@ -83,12 +77,12 @@ func appMFA(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 	if err != nil {
 		return err
 	}
-	store, err := c.open(ctx)
+	apps, err := c.applications(ctx)
 	if err != nil {
 		return err
 	}
 	// Patch reads, changes and writes back under the application's version, retrying a concurrent change.
-	err = auth.NewApplications(store, c.now, uuid.NewString, nil).Patch(ctx, operator, id, auth.ApplicationPatch{MFA: &on})
+	err = apps.Patch(ctx, operator, id, auth.ApplicationPatch{MFA: &on})
 	if errors.Is(err, auth.ErrNotFound) {
 		return fmt.Errorf("no application has appId %s", id)
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -18,6 +17,8 @@ import (
 	"mfagateway/shared/awsclient"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/localdynamo"
+	"mfagateway/shared/password"
+	"mfagateway/shared/phone"
 )
 
 // Exit codes.
@@ -26,9 +27,6 @@ const (
 	exitFailure = 1 // the command was understood but could not be done (unknown user, url taken, AWS error)
 	exitUsage   = 2 // the command line or stdin was wrong; nothing was written to the table
 )
-
-// maxTries bounds the read-change-write rounds of one change that keeps meeting concurrent changes.
-const maxTries = 4
 
 // command is one subcommand, e.g. "user create".
 type command struct {
@@ -53,10 +51,13 @@ func commands() []command {
 		{"user remove-app", "EMAIL APP_ID", "Stop a user logging in to an application.", userRemoveApp},
 		{"user admin", "EMAIL on|off", "Make a user an admin (may manage every application), or not.", userAdmin},
 		{"user unlock", "EMAIL", "Forget an email's failed passwords, lifting a temporary login lock.", userUnlock},
+		{"user delete", "EMAIL", "Delete a user; its email is free again at once.", userDelete},
 	}
 }
 
-// cli is one invocation: its streams, the table it works on, and the store, opened on first use.
+// cli is one invocation: its streams, the table it works on, and the services over it, opened on
+// first use. Every command acts through the services, never the store, so an operator meets the same
+// rules as any other caller.
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -65,6 +66,9 @@ type cli struct {
 	endpoint       string
 	store          *dynamo.Store
 }
+
+// operator is who the services see acting: an admin, since table access is the operator's credential.
+var operator = auth.Session{UserID: "gatewayctl", Admin: true}
 
 // run executes one command line (without the program name).
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -253,6 +257,26 @@ func (c *cli) open(ctx context.Context) (*dynamo.Store, error) {
 	return c.store, nil
 }
 
+// users is the users service over the table.
+func (c *cli) users(ctx context.Context) (*auth.Users, error) {
+	store, err := c.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewUsers(auth.UsersDeps{
+		Store: store, Hasher: password.New(password.Default), Mobile: phone.Normalize, NewID: uuid.NewString,
+	}), nil
+}
+
+// applications is the application service over the table.
+func (c *cli) applications(ctx context.Context) (*auth.Applications, error) {
+	store, err := c.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewApplications(store, c.now, uuid.NewString, nil), nil
+}
+
 func (c *cli) client(ctx context.Context) (*dynamodb.Client, error) {
 	if c.table == "" {
 		return nil, usagef("", "no table: set TABLE_NAME or pass --table")
@@ -274,8 +298,8 @@ func (c *cli) client(ctx context.Context) (*dynamodb.Client, error) {
 // Argument checks. Each returns a usage error naming what is wrong.
 
 func checkEmail(what, raw string) (string, error) {
-	email := auth.NormalizeEmail(raw)
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+	email, err := auth.ParseEmail(raw)
+	if err != nil {
 		return "", usagef("", "%s %q is not an email address", what, raw)
 	}
 	return email, nil

@@ -1,5 +1,6 @@
-// Command gatewayctl is the operators' CLI: it manages the gateway's applications and users directly
-// in its DynamoDB table, deployed (TABLE_NAME and the usual AWS configuration) or local (--endpoint).
+// Command gatewayctl is the operators' CLI: it manages the gateway's applications and users in its
+// DynamoDB table, deployed (TABLE_NAME and the usual AWS configuration) or local (--endpoint), through
+// the same domain services (auth.Applications, auth.Users) as the API.
 package main
 
 import (

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,10 +117,15 @@ func (e env) noUser(t *testing.T, email string) {
 	}
 }
 
+// testUser is a user as a seed or an earlier run would have stored it.
+func testUser(email string, apps ...string) auth.User {
+	return auth.User{ID: uuid.NewString(), Email: email, Name: "Ada", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$a2V5", Applications: apps}
+}
+
 // seedUser stores a user directly, as a seed or an earlier run would have.
 func (e env) seedUser(t *testing.T, email string, apps ...string) auth.User {
 	t.Helper()
-	u := auth.User{ID: uuid.NewString(), Email: email, Name: "Ada", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$a2V5", Applications: apps}
+	u := testUser(email, apps...)
 	if err := e.store.CreateUser(t.Context(), u); err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
@@ -280,6 +286,7 @@ func TestUserCreate(t *testing.T) {
 	e := newEnv(t)
 	app1 := e.must(t, "", "app", "create", "--name", "One", "--url", "one.example.com")
 	app2 := e.must(t, "", "app", "create", "--name", "Two", "--url", "two.example.com")
+	taken := e.seedUser(t, "taken@example.com")
 	hasher := password.New(password.Default)
 
 	good := []struct {
@@ -317,7 +324,6 @@ func TestUserCreate(t *testing.T) {
 		})
 	}
 
-	ada := e.user(t, "ada@example.com")
 	unknownApp := uuid.NewString()
 	bad := []struct {
 		name   string
@@ -344,7 +350,7 @@ func TestUserCreate(t *testing.T) {
 		{"mobile a fixed line", "secret\n", []string{"--email", "new@example.com", "--name", "N", "--mobile", "+31201234567"}, exitUsage, "not a mobile number"},
 		{"bad appId", "secret\n", []string{"--email", "new@example.com", "--name", "N", "--app", "one"}, exitUsage, `"one" is not an appId`},
 		{"unknown application", "secret\n", []string{"--email", "new@example.com", "--name", "N", "--app", app1, "--app", unknownApp}, exitFailure, "no application has appId " + unknownApp},
-		{"email taken", "secret\n", []string{"--email", "ADA@example.com", "--name", "Other"}, exitFailure, "a user with email ada@example.com already exists"},
+		{"email taken", "secret\n", []string{"--email", "TAKEN@example.com", "--name", "Other"}, exitFailure, "a user with email taken@example.com already exists"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,62 +365,88 @@ func TestUserCreate(t *testing.T) {
 		})
 	}
 	e.noUser(t, "new@example.com")
-	if got := e.user(t, "ada@example.com"); !sameUser(got, ada) {
+	if got := e.user(t, taken.Email); !sameUser(got, taken) {
 		t.Errorf("existing user changed by a refused create: %+v", got)
 	}
 }
 
+// The applications of TestUserChanges, with fixed appIds so that its table can name them.
+const (
+	changeApp1 = "0a000000-0000-4000-8000-000000000001"
+	changeApp2 = "0a000000-0000-4000-8000-000000000002"
+)
+
+// changesEnv is a fresh table with the two applications, ada (a member of the first, edited by before
+// when given) and bob, a bystander.
+func changesEnv(t *testing.T, before func(u *auth.User)) (env, auth.User, auth.User) {
+	t.Helper()
+	e := newEnv(t)
+	for i, id := range []string{changeApp1, changeApp2} {
+		a := auth.Application{ID: id, Name: fmt.Sprintf("App %d", i+1), URL: fmt.Sprintf("app%d.example.com", i+1), MFA: i == 0}
+		if err := e.store.CreateApplication(t.Context(), a); err != nil {
+			t.Fatalf("CreateApplication: %v", err)
+		}
+	}
+	ada := testUser("ada@example.com", changeApp1)
+	if before != nil {
+		before(&ada)
+	}
+	if err := e.store.CreateUser(t.Context(), ada); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	return e, ada, e.seedUser(t, "bob@example.com")
+}
+
+// TestUserChanges runs each change on its own table, from the state the change starts from.
 func TestUserChanges(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	app1 := e.must(t, "", "app", "create", "--name", "One", "--url", "one.example.com", "--mfa")
-	app2 := e.must(t, "", "app", "create", "--name", "Two", "--url", "two.example.com")
-	want := e.seedUser(t, "ada@example.com", app1)
-	other := e.seedUser(t, "bob@example.com")
-
-	// Each step runs one command; want is the user expected under want.Email afterwards.
+	withMobile := func(u *auth.User) { u.Mobile = "+31612345678" }
+	withBoth := func(u *auth.User) { u.Applications = []string{changeApp1, changeApp2} }
+	withSecond := func(u *auth.User) { u.Applications = []string{changeApp2} }
+	asAdmin := func(u *auth.User) { u.Admin = true }
 	steps := []struct {
 		name   string
+		before func(u *auth.User) // ada before the command; nil: a member of changeApp1, no mobile, no admin
 		args   []string
 		code   int
 		stdout string
 		stderr string
-		edit   func(u *auth.User)
+		edit   func(u *auth.User) // ada after the command, from before; nil: unchanged
 	}{
-		{"set mobile", []string{"user", "set-mobile", "Ada@Example.com", "+31 (0)6-12345678"}, exitOK, "mobile +31612345678", "",
-			func(u *auth.User) { u.Mobile = "+31612345678" }},
-		{"set same mobile", []string{"user", "set-mobile", "ada@example.com", "+31612345678"}, exitOK, "nothing changed", "", nil},
-		{"set bad mobile", []string{"user", "set-mobile", "ada@example.com", "12345"}, exitUsage, "", "invalid mobile number", nil},
-		{"set fixed-line mobile", []string{"user", "set-mobile", "ada@example.com", "+31201234567"}, exitUsage, "", "not a mobile number", nil},
-		{"clear mobile", []string{"user", "set-mobile", "ada@example.com", "none"}, exitOK, "mobile none", "",
+		{"set mobile", nil, []string{"user", "set-mobile", "Ada@Example.com", "+31 (0)6-12345678"}, exitOK, "user ada@example.com: mobile +31612345678", "", withMobile},
+		{"set same mobile", withMobile, []string{"user", "set-mobile", "ada@example.com", "+31612345678"}, exitOK, "user ada@example.com: already so, nothing changed", "", nil},
+		{"set bad mobile", nil, []string{"user", "set-mobile", "ada@example.com", "12345"}, exitUsage, "", "invalid mobile number", nil},
+		{"set fixed-line mobile", nil, []string{"user", "set-mobile", "ada@example.com", "+31201234567"}, exitUsage, "", "not a mobile number", nil},
+		{"clear mobile", withMobile, []string{"user", "set-mobile", "ada@example.com", "none"}, exitOK, "mobile none", "",
 			func(u *auth.User) { u.Mobile = "" }},
-		{"add app", []string{"user", "add-app", "ada@example.com", app2}, exitOK, "added to application " + app2, "",
-			func(u *auth.User) { u.Applications = []string{app1, app2} }},
-		{"add app again", []string{"user", "add-app", "ada@example.com", app2}, exitOK, "nothing changed", "", nil},
-		{"add unknown app", []string{"user", "add-app", "ada@example.com", uuid.NewString()}, exitFailure, "", "no application has appId", nil},
-		{"add bad appId", []string{"user", "add-app", "ada@example.com", "two"}, exitUsage, "", `"two" is not an appId`, nil},
-		{"remove app", []string{"user", "remove-app", "ada@example.com", app1}, exitOK, "removed from application " + app1, "",
-			func(u *auth.User) { u.Applications = []string{app2} }},
-		{"remove app not a member of", []string{"user", "remove-app", "ada@example.com", app1}, exitOK, "nothing changed", "", nil},
-		{"remove last app", []string{"user", "remove-app", "ada@example.com", app2}, exitOK, "removed", "",
+		{"add app", nil, []string{"user", "add-app", "ada@example.com", changeApp2}, exitOK, "added to application " + changeApp2, "", withBoth},
+		{"add app again", withBoth, []string{"user", "add-app", "ada@example.com", changeApp2}, exitOK, "nothing changed", "", nil},
+		{"add unknown app", nil, []string{"user", "add-app", "ada@example.com", uuid.NewString()}, exitFailure, "", "no application has appId", nil},
+		{"add bad appId", nil, []string{"user", "add-app", "ada@example.com", "two"}, exitUsage, "", `"two" is not an appId`, nil},
+		{"remove app", withBoth, []string{"user", "remove-app", "ada@example.com", changeApp1}, exitOK, "removed from application " + changeApp1, "", withSecond},
+		{"remove app not a member of", withSecond, []string{"user", "remove-app", "ada@example.com", changeApp1}, exitOK, "nothing changed", "", nil},
+		{"remove last app", withSecond, []string{"user", "remove-app", "ada@example.com", changeApp2}, exitOK, "removed", "",
 			func(u *auth.User) { u.Applications = nil }},
-		{"remove bad appId", []string{"user", "remove-app", "ada@example.com", "x"}, exitUsage, "", "is not an appId", nil},
-		{"admin on", []string{"user", "admin", "ada@example.com", "on"}, exitOK, "admin on", "",
-			func(u *auth.User) { u.Admin = true }},
-		{"admin on again", []string{"user", "admin", "ada@example.com", "on"}, exitOK, "nothing changed", "", nil},
-		{"admin bad switch", []string{"user", "admin", "ada@example.com", "true"}, exitUsage, "", `"true": want on or off`, nil},
-		{"admin off", []string{"user", "admin", "ada@example.com", "off"}, exitOK, "admin off", "",
+		{"remove bad appId", nil, []string{"user", "remove-app", "ada@example.com", "x"}, exitUsage, "", "is not an appId", nil},
+		{"admin on", nil, []string{"user", "admin", "ada@example.com", "on"}, exitOK, "admin on", "", asAdmin},
+		{"admin on again", asAdmin, []string{"user", "admin", "ada@example.com", "on"}, exitOK, "nothing changed", "", nil},
+		{"admin bad switch", nil, []string{"user", "admin", "ada@example.com", "true"}, exitUsage, "", `"true": want on or off`, nil},
+		{"admin off", asAdmin, []string{"user", "admin", "ada@example.com", "off"}, exitOK, "admin off", "",
 			func(u *auth.User) { u.Admin = false }},
-		{"set email", []string{"user", "set-email", "ada@example.com", "Ada@Example.ORG"}, exitOK, "email now ada@example.org", "",
+		{"set email", withMobile, []string{"user", "set-email", "ada@example.com", "Ada@Example.ORG"}, exitOK, "user ada@example.com: email now ada@example.org", "",
 			func(u *auth.User) { u.Email = "ada@example.org" }},
-		{"set email to a taken one", []string{"user", "set-email", "ada@example.org", "bob@example.com"}, exitFailure, "", "a user with email bob@example.com already exists", nil},
-		{"set email to the same", []string{"user", "set-email", "ada@example.org", "ADA@example.org"}, exitUsage, "", "the new email is the current one", nil},
-		{"set email to a bad one", []string{"user", "set-email", "ada@example.org", "ada"}, exitUsage, "", `new email "ada" is not an email address`, nil},
-		{"missing argument", []string{"user", "set-mobile", "ada@example.org"}, exitUsage, "", "want 2 argument(s), EMAIL NUMBER|none; got 1", nil},
-		{"bad email argument", []string{"user", "admin", "ada", "on"}, exitUsage, "", `email "ada" is not an email address`, nil},
+		{"set email to a taken one", nil, []string{"user", "set-email", "ada@example.com", "bob@example.com"}, exitFailure, "", "a user with email bob@example.com already exists", nil},
+		{"set email to the same", nil, []string{"user", "set-email", "ada@example.com", "ADA@example.com"}, exitUsage, "", "the new email is the current one", nil},
+		{"set email to a bad one", nil, []string{"user", "set-email", "ada@example.com", "ada"}, exitUsage, "", `new email "ada" is not an email address`, nil},
+		{"delete", nil, []string{"user", "delete", "ADA@example.com"}, exitOK, "user ada@example.com: deleted", "",
+			func(u *auth.User) { u.Email = "" }},
+		{"missing argument", nil, []string{"user", "set-mobile", "ada@example.com"}, exitUsage, "", "want 2 argument(s), EMAIL NUMBER|none; got 1", nil},
+		{"bad email argument", nil, []string{"user", "admin", "ada", "on"}, exitUsage, "", `email "ada" is not an email address`, nil},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			e, want, bob := changesEnv(t, s.before)
 			r := e.cli(t, "", s.args...)
 			r.want(t, s.code, s.stderr)
 			if !strings.Contains(r.stdout, s.stdout) {
@@ -423,50 +455,66 @@ func TestUserChanges(t *testing.T) {
 			if s.edit != nil {
 				s.edit(&want)
 			}
-			if got := e.user(t, want.Email); !sameUser(got, want) {
-				t.Errorf("stored user\n got %+v\nwant %+v", got, want)
+			if want.Email != "ada@example.com" {
+				e.noUser(t, "ada@example.com")
+			}
+			if want.Email != "" {
+				if got := e.user(t, want.Email); !sameUser(got, want) {
+					t.Errorf("stored user\n got %+v\nwant %+v", got, want)
+				}
+			}
+			if got := e.user(t, bob.Email); !sameUser(got, bob) {
+				t.Errorf("bystander changed: %+v", got)
 			}
 		})
 	}
-	e.noUser(t, "ada@example.com")
-	if got := e.user(t, other.Email); !sameUser(got, other) {
-		t.Errorf("bystander changed: %+v", got)
-	}
 
 	t.Run("unknown user", func(t *testing.T) {
+		t.Parallel()
+		e, ada, _ := changesEnv(t, nil)
 		for _, args := range [][]string{
 			{"user", "show", "nobody@example.com"},
 			{"user", "set-mobile", "nobody@example.com", "+31612345678"},
 			{"user", "set-email", "nobody@example.com", "somebody@example.com"},
-			{"user", "add-app", "nobody@example.com", app1},
-			{"user", "remove-app", "nobody@example.com", app1},
+			{"user", "add-app", "nobody@example.com", changeApp1},
+			{"user", "remove-app", "nobody@example.com", changeApp1},
 			{"user", "admin", "nobody@example.com", "on"},
+			{"user", "delete", "nobody@example.com"},
 		} {
 			e.cli(t, "", args...).want(t, exitFailure, "no user has email nobody@example.com")
 		}
 		e.noUser(t, "nobody@example.com")
 		e.noUser(t, "somebody@example.com")
+		if got := e.user(t, ada.Email); !sameUser(got, ada) {
+			t.Errorf("bystander changed: %+v", got)
+		}
 	})
+}
+
+// lock fails the email's passwords until it is locked, as failed logins would, and returns the lock's end.
+func (e env) lock(t *testing.T, email string) time.Time {
+	t.Helper()
+	ctx := t.Context()
+	now := time.Now()
+	for range 5 {
+		if ok, _, err := e.store.Admit(ctx, email, now, 5, now.Add(time.Hour)); err != nil || !ok {
+			t.Fatalf("Admit: %v, %v", ok, err)
+		}
+	}
+	until := now.Add(10 * time.Minute)
+	if ok, _, err := e.store.AdmitLocking(ctx, email, now, 5, until, now.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("AdmitLocking: %v, %v", ok, err)
+	}
+	return until
 }
 
 func TestUserShowAndUnlock(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	ctx := t.Context()
 	app1 := e.must(t, "", "app", "create", "--name", "One", "--url", "one.example.com", "--mfa")
 	id := e.must(t, "s3cret-Pa55\n", "user", "create", "--email", "ada@example.com", "--name", "Ada Lovelace",
 		"--mobile", "+31612345678", "--admin", "--app", app1)
-
-	now := time.Now()
-	for range 5 {
-		if ok, _, err := e.store.Admit(ctx, "ada@example.com", now, 5, now.Add(time.Hour)); err != nil || !ok {
-			t.Fatalf("Admit: %v, %v", ok, err)
-		}
-	}
-	until := now.Add(10 * time.Minute)
-	if ok, _, err := e.store.AdmitLocking(ctx, "ada@example.com", now, 5, until, now.Add(time.Hour)); err != nil || !ok {
-		t.Fatalf("AdmitLocking: %v, %v", ok, err)
-	}
+	until := e.lock(t, "ada@example.com")
 
 	show := e.must(t, "", "user", "show", "ADA@example.com")
 	for _, want := range []string{"userId " + id, "email ada@example.com", "name Ada Lovelace", "mobile +31612345678", "admin yes",
@@ -479,44 +527,54 @@ func TestUserShowAndUnlock(t *testing.T) {
 		t.Errorf("user show reveals the password or its hash:\n%s", show)
 	}
 
+	// Each subtest locks the email it unlocks, or none.
 	tests := []struct {
 		name   string
+		lock   string
 		args   []string
 		code   int
 		stdout string
 		stderr string
 	}{
-		{"unlock", []string{"user", "unlock", "Ada@example.com"}, exitOK, "ada@example.com: failed logins cleared", ""},
-		{"unlock again", []string{"user", "unlock", "ada@example.com"}, exitOK, "no failed logins recorded", ""},
-		{"unlock an email without a user", []string{"user", "unlock", "nobody@example.com"}, exitOK, "no failed logins recorded", ""},
-		{"unlock a bad email", []string{"user", "unlock", "nobody"}, exitUsage, "", "is not an email address"},
-		{"unlock without email", []string{"user", "unlock"}, exitUsage, "", "want 1 argument(s), EMAIL; got 0"},
-		{"show a bad email", []string{"user", "show", "@example.com"}, exitUsage, "", "is not an email address"},
+		{"unlock", "una@example.com", []string{"user", "unlock", "Una@example.com"}, exitOK, "una@example.com: failed logins cleared, not locked", ""},
+		{"unlock an unlocked email", "", []string{"user", "unlock", "una@example.com"}, exitOK, "una@example.com: no failed logins recorded", ""},
+		{"unlock an email without a user", "", []string{"user", "unlock", "nobody@example.com"}, exitOK, "no failed logins recorded", ""},
+		{"unlock a bad email", "", []string{"user", "unlock", "nobody"}, exitUsage, "", "is not an email address"},
+		{"unlock without email", "", []string{"user", "unlock"}, exitUsage, "", "want 1 argument(s), EMAIL; got 0"},
+		{"show a bad email", "", []string{"user", "show", "@example.com"}, exitUsage, "", "is not an email address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tt.lock != "" {
+				e.lock(t, tt.lock)
+			}
 			r := e.cli(t, "", tt.args...)
 			r.want(t, tt.code, tt.stderr)
 			if !strings.Contains(r.stdout, tt.stdout) {
 				t.Errorf("stdout %q, want it to contain %q", r.stdout, tt.stdout)
 			}
+			if tt.lock == "" {
+				return
+			}
+			if got, err := e.store.GetLoginAttempts(t.Context(), tt.lock); err != nil || got != (auth.LoginAttempts{}) {
+				t.Errorf("login attempts after unlock = %+v, %v; want none", got, err)
+			}
+			e.seedUser(t, tt.lock)
+			if show := e.must(t, "", "user", "show", tt.lock); !slices.Contains(fields(show), "failed logins 0") {
+				t.Errorf("user show after unlock:\n%s", show)
+			}
 		})
 	}
-	if got, err := e.store.GetLoginAttempts(ctx, "ada@example.com"); err != nil || got != (auth.LoginAttempts{}) {
-		t.Errorf("login attempts after unlock = %+v, %v; want none", got, err)
-	}
-	if show := e.must(t, "", "user", "show", "ada@example.com"); !slices.Contains(fields(show), "failed logins 0") {
-		t.Errorf("user show after unlock:\n%s", show)
+	if show := e.must(t, "", "user", "show", "ada@example.com"); !slices.Contains(fields(show), "failed logins 6, locked until "+until.UTC().Format(time.RFC3339)) {
+		t.Errorf("another email's unlock changed ada's lock:\n%s", show)
 	}
 
 	t.Run("application gone", func(t *testing.T) {
 		ghost := uuid.NewString()
-		e.seedUser(t, "cy@example.com")
-		u := e.user(t, "cy@example.com")
-		next := u
-		next.Applications = []string{ghost}
+		u := testUser("cy@example.com", ghost)
 		// Only a raw write can leave a dangling appId (the store checks applications exist).
-		if err := e.store.PutUser(ctx, next); err != nil {
+		if err := e.store.PutUser(t.Context(), u); err != nil {
 			t.Fatalf("PutUser: %v", err)
 		}
 		if show := e.must(t, "", "user", "show", "cy@example.com"); !slices.Contains(fields(show), "applications "+ghost+" (no such application)") {

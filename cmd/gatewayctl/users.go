@@ -13,20 +13,16 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/uuid"
-
 	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
-	"mfagateway/shared/password"
 	"mfagateway/shared/phone"
 )
 
-// maxPasswordBytes bounds a password read from stdin, so that a file piped by mistake is refused.
-const maxPasswordBytes = 1024
+// maxPasswordBytes bounds a password read from stdin; the rule is the users service's.
+const maxPasswordBytes = auth.MaxPasswordBytes
 
 func userCreate(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	rawEmail := fs.String("email", "", "login email (required)")
-	name := fs.String("name", "", "display name (required)")
+	rawName := fs.String("name", "", "display name (required)")
 	rawMobile := fs.String("mobile", "", "mobile number with country code, e.g. +31612345678; codes go by SMS when set, by email otherwise")
 	admin := fs.Bool("admin", false, "make the user an admin (may manage every application)")
 	var apps appIDs
@@ -37,45 +33,36 @@ func userCreate(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) er
 		}
 		return err
 	}
+	// The command line is checked before the table is touched; the service checks it all again.
 	email, err := checkEmail("--email", *rawEmail)
 	if err != nil {
 		return err
 	}
-	u := auth.User{ID: uuid.NewString(), Email: email, Name: strings.TrimSpace(*name), Admin: *admin, Applications: apps}
-	if u.Name == "" {
+	name, err := auth.CheckName(*rawName)
+	if err != nil {
 		return usagef("", "--name is required")
 	}
+	mobile := ""
 	if *rawMobile != "" {
-		if u.Mobile, err = checkMobile(*rawMobile); err != nil {
+		if mobile, err = checkMobile(*rawMobile); err != nil {
 			return err
 		}
 	}
-	store, err := c.open(ctx)
+	users, err := c.users(ctx)
 	if err != nil {
 		return err
 	}
-	// Check what can be checked before asking for the password; CreateUser checks it all again.
-	for _, id := range u.Applications {
-		if err := appExists(ctx, store, id); err != nil {
-			return err
-		}
+	n := auth.NewUser{Email: email, Name: name, Mobile: mobile, Admin: *admin, Applications: apps}
+	// Check what can be checked before asking for the password; Create's write checks it all again.
+	if n, err = users.Check(ctx, operator, n); err != nil {
+		return userFailure(err, email, email)
 	}
-	if _, err := store.GetUser(ctx, email); err == nil {
-		return fmt.Errorf("a user with email %s already exists", email)
-	} else if !errors.Is(err, auth.ErrNotFound) {
+	if n.Password, err = c.readPassword(email); err != nil {
 		return err
 	}
-	secret, err := c.readPassword(email)
+	u, err := users.Create(ctx, operator, n)
 	if err != nil {
-		return err
-	}
-	if u.PasswordHash, err = password.New(password.Default).Hash(secret); err != nil {
-		return err
-	}
-	if err := store.CreateUser(ctx, u); errors.Is(err, dynamo.ErrUserExists) {
-		return fmt.Errorf("a user with email %s already exists", email)
-	} else if err != nil {
-		return err
+		return userFailure(err, email, email)
 	}
 	fmt.Fprintln(c.stdout, u.ID)
 	return nil
@@ -93,68 +80,55 @@ func (c *cli) readPassword(email string) (string, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read password from stdin: %w", err)
 	}
+	tooLong := usagef("", "password on stdin is longer than %d bytes", maxPasswordBytes)
 	if errors.Is(err, io.EOF) && len(line) > maxPasswordBytes {
-		return "", usagef("", "password on stdin is longer than %d bytes", maxPasswordBytes)
+		return "", tooLong
 	}
 	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-	switch {
-	case strings.TrimSpace(line) == "":
+	switch err := auth.CheckPassword(line); {
+	case errors.Is(err, auth.ErrPasswordEmpty):
 		return "", usagef("", "empty password refused: give the password on stdin, one line")
-	case len(line) > maxPasswordBytes:
-		return "", usagef("", "password on stdin is longer than %d bytes", maxPasswordBytes)
+	case errors.Is(err, auth.ErrPasswordTooLong):
+		return "", tooLong
+	case err != nil:
+		return "", usagef("", "password refused: %v", err)
 	}
 	return line, nil
 }
 
 func userShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
-	pos, err := parse(fs, args, "EMAIL")
+	email, users, err := emailOnly(ctx, c, fs, args)
 	if err != nil {
 		return err
 	}
-	email, err := checkEmail("email", pos[0])
+	d, err := users.Show(ctx, operator, email)
 	if err != nil {
-		return err
+		return userFailure(err, email, "")
 	}
-	store, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := getUser(ctx, store, email)
-	if err != nil {
-		return err
-	}
-	attempts, err := store.GetLoginAttempts(ctx, email)
-	if err != nil {
-		return err
-	}
+	u := d.User
 	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "userId\t%s\n", u.ID)
 	fmt.Fprintf(w, "email\t%s\n", u.Email)
 	fmt.Fprintf(w, "name\t%s\n", u.Name)
 	fmt.Fprintf(w, "mobile\t%s\n", orNone(u.Mobile))
 	fmt.Fprintf(w, "admin\t%s\n", yesNo(u.Admin))
-	ids := slices.Sorted(slices.Values(u.Applications))
-	if len(ids) == 0 {
+	if len(d.Applications) == 0 {
 		fmt.Fprintln(w, "applications\tnone")
 	}
-	for i, id := range ids {
+	for i, m := range d.Applications {
 		label := ""
 		if i == 0 {
 			label = "applications"
 		}
-		app, err := store.GetApplication(ctx, id)
-		switch {
-		case errors.Is(err, auth.ErrNotFound):
-			fmt.Fprintf(w, "%s\t%s  (no such application)\n", label, id)
-		case err != nil:
-			return err
-		default:
-			fmt.Fprintf(w, "%s\t%s  %s (%s, MFA %s)\n", label, id, app.Name, app.URL, onOff(app.MFA))
+		if m.App == nil {
+			fmt.Fprintf(w, "%s\t%s  (no such application)\n", label, m.ID)
+		} else {
+			fmt.Fprintf(w, "%s\t%s  %s (%s, MFA %s)\n", label, m.ID, m.App.Name, m.App.URL, onOff(m.App.MFA))
 		}
 	}
-	failed := fmt.Sprint(attempts.Failures)
-	if now := c.now(); attempts.LockedUntil.After(now) {
-		failed += fmt.Sprintf(", locked until %s", attempts.LockedUntil.UTC().Format(time.RFC3339))
+	failed := fmt.Sprint(d.Attempts.Failures)
+	if now := c.now(); d.Attempts.LockedUntil.After(now) {
+		failed += fmt.Sprintf(", locked until %s", d.Attempts.LockedUntil.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "failed logins\t%s\n", failed)
 	return w.Flush()
@@ -175,12 +149,8 @@ func userSetMobile(ctx context.Context, c *cli, fs *flag.FlagSet, args []string)
 			return err
 		}
 	}
-	return c.changeUser(ctx, email, func(u *auth.User) string {
-		if u.Mobile == mobile {
-			return ""
-		}
-		u.Mobile = mobile
-		return "mobile " + orNone(mobile)
+	return c.changeUser(ctx, email, "mobile "+orNone(mobile), func(users *auth.Users) (bool, error) {
+		return users.SetMobile(ctx, operator, email, mobile)
 	})
 }
 
@@ -197,33 +167,15 @@ func userSetEmail(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return err
 	}
-	if from == to {
-		return usagef("", "the new email is the current one")
-	}
-	store, err := c.open(ctx)
+	users, err := c.users(ctx)
 	if err != nil {
 		return err
 	}
-	for try := 1; ; try++ {
-		u, err := getUser(ctx, store, from)
-		if err != nil {
-			return err
-		}
-		err = store.ChangeEmail(ctx, u, to)
-		switch {
-		case err == nil:
-			fmt.Fprintf(c.stdout, "user %s: email now %s\n", from, to)
-			return nil
-		case errors.Is(err, dynamo.ErrUserExists):
-			return fmt.Errorf("a user with email %s already exists", to)
-		case (errors.Is(err, auth.ErrConflict) || errors.Is(err, auth.ErrNotFound)) && try < maxTries:
-			continue // read again: a concurrent change, or the user is gone (then getUser says so)
-		case errors.Is(err, auth.ErrConflict):
-			return fmt.Errorf("user %s keeps changing; try again", from)
-		default:
-			return err
-		}
+	if err := users.ChangeEmail(ctx, operator, from, to); err != nil {
+		return userFailure(err, from, to)
 	}
+	fmt.Fprintf(c.stdout, "user %s: email now %s\n", from, to)
+	return nil
 }
 
 func userAddApp(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
@@ -231,20 +183,8 @@ func userAddApp(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return err
 	}
-	// The existence check is repeated inside the write's transaction; this one gives the clear error early.
-	store, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	if err := appExists(ctx, store, id); err != nil {
-		return err
-	}
-	return c.changeUser(ctx, email, func(u *auth.User) string {
-		if u.MemberOf(id) {
-			return ""
-		}
-		u.Applications = append(u.Applications, id)
-		return "added to application " + id
+	return c.changeUser(ctx, email, "added to application "+id, func(users *auth.Users) (bool, error) {
+		return users.AddApplications(ctx, operator, email, id)
 	})
 }
 
@@ -253,12 +193,8 @@ func userRemoveApp(ctx context.Context, c *cli, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
-	return c.changeUser(ctx, email, func(u *auth.User) string {
-		if !u.MemberOf(id) {
-			return ""
-		}
-		u.Applications = slices.DeleteFunc(u.Applications, func(a string) bool { return a == id })
-		return "removed from application " + id
+	return c.changeUser(ctx, email, "removed from application "+id, func(users *auth.Users) (bool, error) {
+		return users.RemoveApplications(ctx, operator, email, id)
 	})
 }
 
@@ -275,30 +211,17 @@ func userAdmin(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	return c.changeUser(ctx, email, func(u *auth.User) string {
-		if u.Admin == on {
-			return ""
-		}
-		u.Admin = on
-		return "admin " + onOff(on)
+	return c.changeUser(ctx, email, "admin "+onOff(on), func(users *auth.Users) (bool, error) {
+		return users.SetAdmin(ctx, operator, email, on)
 	})
 }
 
 func userUnlock(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
-	pos, err := parse(fs, args, "EMAIL")
+	email, users, err := emailOnly(ctx, c, fs, args)
 	if err != nil {
 		return err
 	}
-	email, err := checkEmail("email", pos[0])
-	if err != nil {
-		return err
-	}
-	store, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	// Failed passwords are counted per email whether or not a user has it, so no user is required.
-	cleared, err := store.Unlock(ctx, email)
+	cleared, err := users.Unlock(ctx, operator, email)
 	if err != nil {
 		return err
 	}
@@ -310,58 +233,69 @@ func userUnlock(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) er
 	return nil
 }
 
-// changeUser applies edit to the stored user and writes it back, provided nobody changed the user in
-// between; a concurrent change is retried on a fresh read. edit returns what it changed, or "" when
-// the user is already as wanted (then nothing is written).
-func (c *cli) changeUser(ctx context.Context, email string, edit func(u *auth.User) string) error {
-	store, err := c.open(ctx)
+func userDelete(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
+	email, users, err := emailOnly(ctx, c, fs, args)
 	if err != nil {
 		return err
 	}
-	for try := 1; ; try++ {
-		prev, err := getUser(ctx, store, email)
-		if err != nil {
-			return err
-		}
-		next := prev
-		next.Applications = slices.Clone(prev.Applications)
-		what := edit(&next)
-		if what == "" {
-			fmt.Fprintf(c.stdout, "user %s: already so, nothing changed\n", email)
-			return nil
-		}
-		err = store.UpdateUser(ctx, prev, next)
-		var missing *dynamo.MissingApplicationError
-		switch {
-		case err == nil:
-			fmt.Fprintf(c.stdout, "user %s: %s\n", email, what)
-			return nil
-		case errors.As(err, &missing):
-			return missing
-		case (errors.Is(err, auth.ErrConflict) || errors.Is(err, auth.ErrNotFound)) && try < maxTries:
-			continue // read again: a concurrent change, or the user is gone (then getUser says so)
-		case errors.Is(err, auth.ErrConflict):
-			return fmt.Errorf("user %s keeps changing; try again", email)
-		default:
-			return err
-		}
+	if err := users.Delete(ctx, operator, email); err != nil {
+		return userFailure(err, email, "")
 	}
+	fmt.Fprintf(c.stdout, "user %s: deleted\n", email)
+	return nil
 }
 
-func getUser(ctx context.Context, store *dynamo.Store, email string) (auth.User, error) {
-	u, err := store.GetUser(ctx, email)
-	if errors.Is(err, auth.ErrNotFound) {
-		return auth.User{}, fmt.Errorf("no user has email %s", email)
+// changeUser runs one change of the users service and says what it did: what, or that the user was
+// already so and nothing was written.
+func (c *cli) changeUser(ctx context.Context, email, what string, change func(*auth.Users) (bool, error)) error {
+	users, err := c.users(ctx)
+	if err != nil {
+		return err
 	}
-	return u, err
+	changed, err := change(users)
+	if err != nil {
+		return userFailure(err, email, "")
+	}
+	if !changed {
+		what = "already so, nothing changed"
+	}
+	fmt.Fprintf(c.stdout, "user %s: %s\n", email, what)
+	return nil
 }
 
-func appExists(ctx context.Context, store *dynamo.Store, id string) error {
-	_, err := store.GetApplication(ctx, id)
-	if errors.Is(err, auth.ErrNotFound) {
-		return &dynamo.MissingApplicationError{ID: id}
+// userFailure words a refusal of the users service for the operator; taken is the email a refused
+// create or move wanted.
+func userFailure(err error, email, taken string) error {
+	var missing *auth.MissingApplicationError
+	switch {
+	case errors.As(err, &missing):
+		return missing
+	case errors.Is(err, auth.ErrUserNotFound):
+		return fmt.Errorf("no user has email %s", email)
+	case errors.Is(err, auth.ErrUserExists):
+		return fmt.Errorf("a user with email %s already exists", taken)
+	case errors.Is(err, auth.ErrSameEmail):
+		return usagef("", "the new email is the current one")
+	case errors.Is(err, auth.ErrInvalidEmail), errors.Is(err, auth.ErrInvalidMobile), errors.Is(err, auth.ErrNameRequired):
+		return usagef("", "%v", err) // the command line was checked already; kept for a rule the service adds
+	case errors.Is(err, auth.ErrConflict):
+		return fmt.Errorf("user %s keeps changing; try again", email)
 	}
 	return err
+}
+
+// emailOnly parses a command whose one argument is an email and opens the users service.
+func emailOnly(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) (string, *auth.Users, error) {
+	pos, err := parse(fs, args, "EMAIL")
+	if err != nil {
+		return "", nil, err
+	}
+	email, err := checkEmail("email", pos[0])
+	if err != nil {
+		return "", nil, err
+	}
+	users, err := c.users(ctx)
+	return email, users, err
 }
 
 func emailAndApp(fs *flag.FlagSet, args []string) (string, string, error) {

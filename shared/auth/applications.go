@@ -88,30 +88,51 @@ func (a *Applications) Replace(ctx context.Context, who Session, id string, next
 	})
 }
 
-// change reads, edits and writes back an application; a concurrent change is retried a few times.
+// change reads, edits and writes back an application under its version; a concurrent change is
+// retried on a fresh read, so both changes are kept.
 func (a *Applications) change(ctx context.Context, who Session, action, id string, edit func(*Application)) error {
 	if err := a.admin(ctx, who, action); err != nil {
 		return err
 	}
-	for try := 0; ; try++ {
+	var next Application
+	tries, err := retryConflicts(ctx, func() error {
 		prev, err := a.store.GetApplication(ctx, id)
 		if err != nil {
-			return a.fail(ctx, who, action, err)
+			return err
 		}
-		next := prev
+		next = prev
 		edit(&next)
 		next.UpdateDate = a.clock().UTC().Truncate(time.Second)
-		err = a.store.ReplaceApplication(ctx, prev, next)
-		if errors.Is(err, ErrConflict) && try < 3 {
-			continue
-		}
-		if err != nil {
-			return a.fail(ctx, who, action, err)
-		}
-		a.log.InfoContext(ctx, "application changed", "event", "applications", "action", action, "outcome", "changed",
-			"appId", id, "mfa", next.MFA, "userId", who.UserID)
-		return nil
+		return a.store.ReplaceApplication(ctx, prev, next)
+	})
+	if err != nil {
+		return a.fail(ctx, who, action, err)
 	}
+	a.log.InfoContext(ctx, "application changed", "event", "applications", "action", action, "outcome", "changed",
+		"appId", id, "mfa", next.MFA, "tries", tries, "userId", who.UserID)
+	return nil
+}
+
+// ApplicationLister is a store that can list every application. Listing scans the table, which no
+// request path may do, so it is not part of ApplicationStore: only operator tools get a store with it.
+type ApplicationLister interface {
+	ListApplications(ctx context.Context) ([]Application, error)
+}
+
+// List returns every application, ordered by name then appId, when the service's store can list.
+func (a *Applications) List(ctx context.Context, who Session) ([]Application, error) {
+	if err := a.admin(ctx, who, "list"); err != nil {
+		return nil, err
+	}
+	lister, ok := a.store.(ApplicationLister)
+	if !ok {
+		return nil, errors.New("list applications: the store cannot list")
+	}
+	apps, err := lister.ListApplications(ctx)
+	if err != nil {
+		return nil, a.fail(ctx, who, "list", err)
+	}
+	return apps, nil
 }
 
 func (a *Applications) fail(ctx context.Context, who Session, action string, err error) error {

@@ -12,7 +12,8 @@ import (
 	"mfagateway/shared/auth"
 )
 
-// PutUser creates or replaces a user.
+// PutUser creates or replaces a user unconditionally, for seeds; changes made for a user or an operator
+// go through the conditional writes of users.go.
 func (s *Store) PutUser(ctx context.Context, u auth.User) error {
 	av, err := attributevalue.MarshalMap(newUserItem(u))
 	if err != nil {
@@ -22,8 +23,8 @@ func (s *Store) PutUser(ctx context.Context, u auth.User) error {
 	return err
 }
 
-// PutApplication creates or replaces an application and its url copy in one transaction; the url
-// copy may only be taken over from the same application (auth.ErrURLTaken).
+// PutApplication creates or replaces an application and its url copy in one transaction, for seeds;
+// the url copy may only be taken over from the same application (auth.ErrURLTaken).
 func (s *Store) PutApplication(ctx context.Context, a auth.Application) error {
 	byID, err := attributevalue.MarshalMap(newAppItem(prefixApp+a.ID, a))
 	if err != nil {

@@ -102,6 +102,7 @@ func (s *Store) CreateApplication(ctx context.Context, a auth.Application) error
 
 // ReplaceApplication writes next over prev in one transaction: the item by appId (only if still at
 // prev's version), the url index under next's url, and the removal of prev's url index when it moved.
+// The url index is a full copy of next, since a login by url reads only it, MFA flag included.
 func (s *Store) ReplaceApplication(ctx context.Context, prev, next auth.Application) error {
 	next.Version = prev.Version + 1
 	byID, err := attributevalue.MarshalMap(newAppItem(prefixApp+next.ID, next))

@@ -16,31 +16,22 @@ import (
 	"mfagateway/shared/auth"
 )
 
-// The operators' writes (cmd/gatewayctl). Every change that touches more than one item, or depends on
-// another item existing, is one TransactWriteItems, so a refused or failed change leaves nothing behind.
+// The user writes of the users service (auth.Users). Their refusals are the domain's errors
+// (auth.ErrUserExists, auth.ErrSameEmail, *auth.MissingApplicationError, auth.ErrConflict,
+// auth.ErrNotFound), so callers need not know this package. Every change that touches more than one
+// item, or depends on another item existing, is one TransactWriteItems, so a refused or failed change
+// leaves nothing behind.
 //
 // Concurrent changes to a user are caught without a version attribute: a write is conditioned on the
 // stored user still being exactly the one read (every attribute compared, the applications as a set),
-// so a change in between turns into auth.ErrConflict and the caller reads again. This keeps the user
-// item the one items.go defines, so users written by PutUser or a seed need no migration.
+// so a change in between turns into auth.ErrConflict and the users service reads again. A transaction
+// that keeps colliding with another one on the same items is an auth.ErrConflict too. This keeps the
+// user item the one items.go defines, so users written by PutUser or a seed need no migration.
 
-// Errors of the user writes, besides auth.ErrNotFound (no such user), *MissingApplicationError and
-// auth.ErrConflict (the user changed since it was read).
 var (
-	ErrUserExists = errors.New("a user with that email already exists")
-	ErrSameEmail  = errors.New("the new email is the current one")
+	_ auth.UserStore         = (*Store)(nil)
+	_ auth.ApplicationLister = (*Store)(nil)
 )
-
-// MissingApplicationError is a user write naming an application that does not exist. It is an
-// auth.ErrNotFound for errors.Is.
-type MissingApplicationError struct {
-	ID string
-}
-
-func (e *MissingApplicationError) Error() string { return "no application has appId " + e.ID }
-
-// Is makes the error match auth.ErrNotFound.
-func (e *MissingApplicationError) Is(target error) bool { return target == auth.ErrNotFound }
 
 // Attribute names of the user item used in conditions.
 const (
@@ -75,8 +66,8 @@ func decodeUser(item map[string]types.AttributeValue) (auth.User, error) {
 	return u.user(), nil
 }
 
-// CreateUser stores a new user, provided no user has its email (ErrUserExists) and every application
-// it names exists (*MissingApplicationError).
+// CreateUser stores a new user, provided no user has its email (auth.ErrUserExists) and every application
+// it names exists (*auth.MissingApplicationError).
 func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 	u.Applications = added(nil, u.Applications) // a set: each application once
 	put, err := s.putNew(newUserItem(u))
@@ -84,13 +75,16 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 		return err
 	}
 	items := append([]types.TransactWriteItem{put}, s.appsExist(u.Applications)...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transact(ctx, items)
+	if collided(err) {
+		return auth.ErrConflict
+	}
 	if reasons, ok := cancelled(err); ok {
 		if failedCondition(reasons, 0) {
-			return ErrUserExists
+			return auth.ErrUserExists
 		}
 		if id, ok := missingApp(reasons, 1, u.Applications); ok {
-			return &MissingApplicationError{ID: id}
+			return &auth.MissingApplicationError{ID: id}
 		}
 	}
 	if err != nil {
@@ -101,7 +95,7 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 
 // UpdateUser writes next over prev, provided the stored user is still prev (auth.ErrConflict when it
 // changed, auth.ErrNotFound when it is gone) and every application next adds exists
-// (*MissingApplicationError). The email (the key) and the user ID cannot change here; ChangeEmail
+// (*auth.MissingApplicationError). The email (the key) and the user ID cannot change here; ChangeEmail
 // moves a user.
 func (s *Store) UpdateUser(ctx context.Context, prev, next auth.User) error {
 	if prev.Email != next.Email || prev.ID != next.ID {
@@ -123,13 +117,16 @@ func (s *Store) UpdateUser(ctx context.Context, prev, next auth.User) error {
 	}}
 	joined := added(prev.Applications, next.Applications)
 	items := append([]types.TransactWriteItem{put}, s.appsExist(joined)...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transact(ctx, items)
+	if collided(err) {
+		return auth.ErrConflict
+	}
 	if reasons, ok := cancelled(err); ok {
 		if failedCondition(reasons, 0) {
 			return s.goneOrChanged(ctx, prev.Email, reasons[0].Item)
 		}
 		if id, ok := missingApp(reasons, 1, joined); ok {
-			return &MissingApplicationError{ID: id}
+			return &auth.MissingApplicationError{ID: id}
 		}
 	}
 	if err != nil {
@@ -140,10 +137,10 @@ func (s *Store) UpdateUser(ctx context.Context, prev, next auth.User) error {
 
 // ChangeEmail moves u to newEmail in one transaction: the item under the old email is deleted, provided
 // it is still u (auth.ErrConflict, or auth.ErrNotFound when gone), and put under the new one, provided
-// no user has it (ErrUserExists). The failed-password state of the old email is left to expire.
+// no user has it (auth.ErrUserExists). The failed-password state of the old email is left to expire.
 func (s *Store) ChangeEmail(ctx context.Context, u auth.User, newEmail string) error {
 	if newEmail == u.Email {
-		return ErrSameEmail
+		return auth.ErrSameEmail
 	}
 	cond, err := unchanged(u)
 	if err != nil {
@@ -160,17 +157,43 @@ func (s *Store) ChangeEmail(ctx context.Context, u auth.User, newEmail string) e
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{del, put}})
+	err = s.transact(ctx, []types.TransactWriteItem{del, put})
+	if collided(err) {
+		return auth.ErrConflict
+	}
 	if reasons, ok := cancelled(err); ok {
 		switch {
 		case failedCondition(reasons, 0):
 			return s.goneOrChanged(ctx, u.Email, reasons[0].Item)
 		case failedCondition(reasons, 1):
-			return ErrUserExists
+			return auth.ErrUserExists
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("change email: %w", err)
+	}
+	return nil
+}
+
+// DeleteUser removes u, provided the stored user is still u (auth.ErrConflict, or auth.ErrNotFound
+// when gone), so that a change made meanwhile is seen before the user goes. The failed-password state
+// of the email is left to expire.
+func (s *Store) DeleteUser(ctx context.Context, u auth.User) error {
+	cond, err := unchanged(u)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: key(prefixUser + u.Email), ConditionExpression: cond.Condition(),
+		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return s.goneOrChanged(ctx, u.Email, ccf.Item)
+	}
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
 	}
 	return nil
 }

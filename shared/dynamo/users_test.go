@@ -14,64 +14,15 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
-	"mfagateway/shared/localdynamo"
-	"mfagateway/shared/testenv"
 )
 
-// userEnv is one fresh table: the store, and the raw client for looking behind its back.
-type userEnv struct {
-	store  *dynamo.Store
-	client *dynamodb.Client
-	table  string
-}
-
-// TestUserStore runs the operators' store methods on every engine: the embedded one always, moto when
-// it is installed (testenv skips it otherwise, and under -short).
-func TestUserStore(t *testing.T) {
-	engines := []struct {
-		name  string
-		start func(t *testing.T) func(t *testing.T) userEnv
-	}{
-		{"embedded", func(*testing.T) func(t *testing.T) userEnv {
-			return func(t *testing.T) userEnv {
-				table := "users-" + uuid.NewString()
-				eng, err := localdynamo.Start(t.Context(), table)
-				if err != nil {
-					t.Fatalf("start embedded engine: %v", err)
-				}
-				t.Cleanup(func() { _ = eng.Close() })
-				return userEnv{dynamo.New(eng.Client, table), eng.Client, table}
-			}
-		}},
-		{"moto", func(t *testing.T) func(t *testing.T) userEnv {
-			client := localdynamo.NewClient(testenv.StartMoto(t).URL)
-			return func(t *testing.T) userEnv {
-				table := "users-" + uuid.NewString()
-				if err := dynamo.CreateTable(t.Context(), client, table); err != nil {
-					t.Fatalf("create table on moto: %v", err)
-				}
-				t.Cleanup(func() {
-					_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
-				})
-				return userEnv{dynamo.New(client, table), client, table}
-			}
-		}},
-	}
-	cases := []struct {
-		name string
-		run  func(t *testing.T, e userEnv)
-	}{
-		{"GetUser missing", testGetUserMissing},
-		{"CreateUser", testCreateUser},
-		{"CreateUser refusals", testCreateUserRefusals},
-		{"UpdateUser", testUpdateUser},
-		{"UpdateUser refusals", testUpdateUserRefusals},
-		{"ChangeEmail", testChangeEmail},
-		{"ChangeEmail refusals", testChangeEmailRefusals},
-		{"Unlock", testUnlock},
-		{"ListApplications", testListApplications},
-	}
-	for _, eng := range engines {
+// TestAdminStore runs the store methods behind the users and application services (user writes here,
+// application writes in applications_test.go) on every engine of the store contract: the embedded one
+// always, moto when it is installed (testenv skips it otherwise, and under -short). Every case has its
+// own table.
+func TestAdminStore(t *testing.T) {
+	cases := append(userStoreCases(), applicationStoreCases()...)
+	for _, eng := range storeEngines() {
 		t.Run(eng.name, func(t *testing.T) {
 			t.Parallel()
 			newEnv := eng.start(t)
@@ -85,12 +36,27 @@ func TestUserStore(t *testing.T) {
 	}
 }
 
+func userStoreCases() []contractCase {
+	return []contractCase{
+		{"GetUser missing", testGetUserMissing},
+		{"CreateUser", testCreateUser},
+		{"CreateUser refusals", testCreateUserRefusals},
+		{"UpdateUser", testUpdateUser},
+		{"UpdateUser refusals", testUpdateUserRefusals},
+		{"ChangeEmail", testChangeEmail},
+		{"ChangeEmail refusals", testChangeEmailRefusals},
+		{"DeleteUser", testDeleteUser},
+		{"Unlock", testUnlock},
+		{"ListApplications", testListApplications},
+	}
+}
+
 var userNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func addTestApp(t *testing.T, e userEnv, name, url string) auth.Application {
+func addTestApp(t *testing.T, e storeEnv, name, url string) auth.Application {
 	t.Helper()
 	a := auth.Application{ID: uuid.NewString(), Name: name, URL: url, CreateDate: userNow, UpdateDate: userNow}
-	if err := e.store.CreateApplication(t.Context(), a); err != nil {
+	if err := e.Store.CreateApplication(t.Context(), a); err != nil {
 		t.Fatalf("CreateApplication %s: %v", name, err)
 	}
 	return a
@@ -103,17 +69,17 @@ func testUser(email string, apps ...string) auth.User {
 	}
 }
 
-func addTestUser(t *testing.T, e userEnv, u auth.User) {
+func addTestUser(t *testing.T, e storeEnv, u auth.User) {
 	t.Helper()
-	if err := e.store.CreateUser(t.Context(), u); err != nil {
+	if err := e.Store.CreateUser(t.Context(), u); err != nil {
 		t.Fatalf("CreateUser %s: %v", u.Email, err)
 	}
 }
 
 // wantUser asserts the stored user under email, with applications compared as a set.
-func wantStoredUser(t *testing.T, e userEnv, email string, want auth.User) {
+func wantStoredUser(t *testing.T, e storeEnv, email string, want auth.User) {
 	t.Helper()
-	got, err := e.store.GetUser(t.Context(), email)
+	got, err := e.Store.GetUser(t.Context(), email)
 	if err != nil {
 		t.Fatalf("GetUser %s: %v", email, err)
 	}
@@ -132,9 +98,9 @@ func sameUser(a, b auth.User) bool {
 		a.Mobile == b.Mobile && a.Admin == b.Admin && slices.Equal(a.Applications, b.Applications)
 }
 
-func wantNoStoredUser(t *testing.T, e userEnv, email string) {
+func wantNoStoredUser(t *testing.T, e storeEnv, email string) {
 	t.Helper()
-	if u, err := e.store.GetUser(t.Context(), email); !errors.Is(err, auth.ErrNotFound) {
+	if u, err := e.Store.GetUser(t.Context(), email); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("GetUser %s = %+v, %v; want auth.ErrNotFound", email, u, err)
 	}
 }
@@ -148,17 +114,17 @@ func wantErrIs(t *testing.T, what string, err, want error) {
 
 func wantMissingApp(t *testing.T, err error, id string) {
 	t.Helper()
-	var missing *dynamo.MissingApplicationError
+	var missing *auth.MissingApplicationError
 	if !errors.As(err, &missing) || missing.ID != id || !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("error = %v, want a MissingApplicationError for %s that is auth.ErrNotFound", err, id)
 	}
 }
 
-func testGetUserMissing(t *testing.T, e userEnv) {
+func testGetUserMissing(t *testing.T, e storeEnv) {
 	wantNoStoredUser(t, e, "nobody@example.com")
 }
 
-func testCreateUser(t *testing.T, e userEnv) {
+func testCreateUser(t *testing.T, e storeEnv) {
 	a, b := addTestApp(t, e, "A", "a.example.com"), addTestApp(t, e, "B", "b.example.com")
 	u := testUser("ada@example.com", a.ID, b.ID, a.ID) // a repeated application is stored once
 	u.Mobile, u.Admin = "+31612345678", true
@@ -171,7 +137,7 @@ func testCreateUser(t *testing.T, e userEnv) {
 	wantStoredUser(t, e, bare.Email, bare)
 }
 
-func testCreateUserRefusals(t *testing.T, e userEnv) {
+func testCreateUserRefusals(t *testing.T, e storeEnv) {
 	a := addTestApp(t, e, "A", "a.example.com")
 	first := testUser("ada@example.com", a.ID)
 	addTestUser(t, e, first)
@@ -181,23 +147,23 @@ func testCreateUserRefusals(t *testing.T, e userEnv) {
 		user auth.User
 		want error
 	}{
-		{"email taken", testUser("ada@example.com"), dynamo.ErrUserExists},
+		{"email taken", testUser("ada@example.com"), auth.ErrUserExists},
 		{"unknown application", testUser("bob@example.com", a.ID, uuid.NewString()), auth.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantErrIs(t, "CreateUser", e.store.CreateUser(t.Context(), tt.user), tt.want)
+			wantErrIs(t, "CreateUser", e.Store.CreateUser(t.Context(), tt.user), tt.want)
 		})
 	}
 	t.Run("unknown application named", func(t *testing.T) {
 		missing := uuid.NewString()
-		wantMissingApp(t, e.store.CreateUser(t.Context(), testUser("bob@example.com", missing, a.ID)), missing)
+		wantMissingApp(t, e.Store.CreateUser(t.Context(), testUser("bob@example.com", missing, a.ID)), missing)
 	})
 	wantStoredUser(t, e, first.Email, first)
 	wantNoStoredUser(t, e, "bob@example.com")
 }
 
-func testUpdateUser(t *testing.T, e userEnv) {
+func testUpdateUser(t *testing.T, e storeEnv) {
 	a, b := addTestApp(t, e, "A", "a.example.com"), addTestApp(t, e, "B", "b.example.com")
 	u := testUser("ada@example.com", a.ID)
 	addTestUser(t, e, u)
@@ -216,13 +182,13 @@ func testUpdateUser(t *testing.T, e userEnv) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			prev, err := e.store.GetUser(t.Context(), u.Email)
+			prev, err := e.Store.GetUser(t.Context(), u.Email)
 			if err != nil {
 				t.Fatalf("GetUser: %v", err)
 			}
 			next := prev
 			s.edit(&next)
-			if err := e.store.UpdateUser(t.Context(), prev, next); err != nil {
+			if err := e.Store.UpdateUser(t.Context(), prev, next); err != nil {
 				t.Fatalf("UpdateUser: %v", err)
 			}
 			wantStoredUser(t, e, u.Email, next)
@@ -230,7 +196,7 @@ func testUpdateUser(t *testing.T, e userEnv) {
 	}
 }
 
-func testUpdateUserRefusals(t *testing.T, e userEnv) {
+func testUpdateUserRefusals(t *testing.T, e storeEnv) {
 	a, b, c := addTestApp(t, e, "A", "a.example.com"), addTestApp(t, e, "B", "b.example.com"), addTestApp(t, e, "C", "c.example.com")
 	stored := testUser("ada@example.com", a.ID, b.ID)
 	stored.Mobile = "+31612345678"
@@ -272,24 +238,24 @@ func testUpdateUserRefusals(t *testing.T, e userEnv) {
 			if tt.next != nil {
 				next = tt.next(tt.prev)
 			}
-			wantErrIs(t, "UpdateUser", e.store.UpdateUser(t.Context(), tt.prev, next), tt.want)
+			wantErrIs(t, "UpdateUser", e.Store.UpdateUser(t.Context(), tt.prev, next), tt.want)
 		})
 	}
 	t.Run("unknown application named", func(t *testing.T) {
 		missing := uuid.NewString()
 		next := stored
 		next.Applications = []string{a.ID, missing, b.ID}
-		wantMissingApp(t, e.store.UpdateUser(t.Context(), stored, next), missing)
+		wantMissingApp(t, e.Store.UpdateUser(t.Context(), stored, next), missing)
 	})
 	t.Run("email change", func(t *testing.T) {
 		next := stored
 		next.Email = "eve@example.com"
-		if err := e.store.UpdateUser(t.Context(), stored, next); err == nil {
+		if err := e.Store.UpdateUser(t.Context(), stored, next); err == nil {
 			t.Error("UpdateUser changing the email succeeded, want an error")
 		}
 	})
 	t.Run("gone, engine returns no item", func(t *testing.T) {
-		store := dynamo.New(txWithoutItems{e.client}, e.table)
+		store := dynamo.New(stripItems(e.Client), e.Table)
 		gone := stored
 		gone.Email = "gone@example.com"
 		wantErrIs(t, "UpdateUser", store.UpdateUser(t.Context(), gone, gone), auth.ErrNotFound)
@@ -300,12 +266,12 @@ func testUpdateUserRefusals(t *testing.T, e userEnv) {
 	wantNoStoredUser(t, e, "eve@example.com")
 }
 
-func testChangeEmail(t *testing.T, e userEnv) {
+func testChangeEmail(t *testing.T, e storeEnv) {
 	a := addTestApp(t, e, "A", "a.example.com")
 	u := testUser("ada@example.com", a.ID)
 	u.Mobile, u.Admin = "+31612345678", true
 	addTestUser(t, e, u)
-	if err := e.store.ChangeEmail(t.Context(), u, "ada@example.org"); err != nil {
+	if err := e.Store.ChangeEmail(t.Context(), u, "ada@example.org"); err != nil {
 		t.Fatalf("ChangeEmail: %v", err)
 	}
 	wantNoStoredUser(t, e, u.Email)
@@ -314,7 +280,7 @@ func testChangeEmail(t *testing.T, e userEnv) {
 	wantStoredUser(t, e, moved.Email, moved)
 }
 
-func testChangeEmailRefusals(t *testing.T, e userEnv) {
+func testChangeEmailRefusals(t *testing.T, e storeEnv) {
 	ada, bob := testUser("ada@example.com"), testUser("bob@example.com")
 	addTestUser(t, e, ada)
 	addTestUser(t, e, bob)
@@ -328,14 +294,14 @@ func testChangeEmailRefusals(t *testing.T, e userEnv) {
 		to   string
 		want error
 	}{
-		{"new email taken", ada, bob.Email, dynamo.ErrUserExists},
-		{"same email", ada, ada.Email, dynamo.ErrSameEmail},
+		{"new email taken", ada, bob.Email, auth.ErrUserExists},
+		{"same email", ada, ada.Email, auth.ErrSameEmail},
 		{"user changed", staleAda, "ada@example.org", auth.ErrConflict},
 		{"user gone", gone, "gone@example.org", auth.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantErrIs(t, "ChangeEmail", e.store.ChangeEmail(t.Context(), tt.user, tt.to), tt.want)
+			wantErrIs(t, "ChangeEmail", e.Store.ChangeEmail(t.Context(), tt.user, tt.to), tt.want)
 		})
 	}
 	wantStoredUser(t, e, ada.Email, ada)
@@ -344,34 +310,72 @@ func testChangeEmailRefusals(t *testing.T, e userEnv) {
 	wantNoStoredUser(t, e, "gone@example.org")
 }
 
-func testUnlock(t *testing.T, e userEnv) {
+func testDeleteUser(t *testing.T, e storeEnv) {
+	a := addTestApp(t, e, "A", "a.example.com")
+	ada, bob := testUser("ada@example.com", a.ID), testUser("bob@example.com")
+	ada.Mobile = "+31612345678"
+	addTestUser(t, e, ada)
+	addTestUser(t, e, bob)
+	staleAda := ada
+	staleAda.Mobile = ""
+
+	tests := []struct {
+		name  string
+		store *dynamo.Store
+		user  auth.User
+		want  error
+	}{
+		{"user changed", e.Store, staleAda, auth.ErrConflict},
+		{"user gone", e.Store, testUser("gone@example.com"), auth.ErrNotFound},
+		{"user changed, engine returns no item", dynamo.New(stripItems(e.Client), e.Table), staleAda, auth.ErrConflict},
+		{"user gone, engine returns no item", dynamo.New(stripItems(e.Client), e.Table), testUser("gone@example.com"), auth.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantErrIs(t, "DeleteUser", tt.store.DeleteUser(t.Context(), tt.user), tt.want)
+		})
+	}
+	wantStoredUser(t, e, ada.Email, ada)
+
+	if err := e.Store.DeleteUser(t.Context(), ada); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	wantNoStoredUser(t, e, ada.Email)
+	wantStoredUser(t, e, bob.Email, bob)
+	// The email is free again: a new user may take it.
+	again := testUser(ada.Email)
+	addTestUser(t, e, again)
+	wantStoredUser(t, e, ada.Email, again)
+}
+
+func testUnlock(t *testing.T, e storeEnv) {
 	ctx := t.Context()
 	const email = "ada@example.com"
 	for range 2 {
-		if ok, _, err := e.store.Admit(ctx, email, userNow, 5, userNow.Add(time.Hour)); err != nil || !ok {
+		if ok, _, err := e.Store.Admit(ctx, email, userNow, 5, userNow.Add(time.Hour)); err != nil || !ok {
 			t.Fatalf("Admit: %v, %v", ok, err)
 		}
 	}
-	if ok, _, err := e.store.AdmitLocking(ctx, email, userNow, 2, userNow.Add(time.Minute), userNow.Add(time.Hour)); err != nil || !ok {
+	if ok, _, err := e.Store.AdmitLocking(ctx, email, userNow, 2, userNow.Add(time.Minute), userNow.Add(time.Hour)); err != nil || !ok {
 		t.Fatalf("AdmitLocking: %v, %v", ok, err)
 	}
-	got, err := e.store.GetLoginAttempts(ctx, email)
+	got, err := e.Store.GetLoginAttempts(ctx, email)
 	if err != nil || got.Failures != 3 || !got.LockedUntil.Equal(userNow.Add(time.Minute)) {
 		t.Fatalf("GetLoginAttempts before unlock = %+v, %v; want 3 failures, locked until %s", got, err, userNow.Add(time.Minute))
 	}
 	for i, want := range []bool{true, false} {
-		cleared, err := e.store.Unlock(ctx, email)
+		cleared, err := e.Store.Unlock(ctx, email)
 		if err != nil || cleared != want {
 			t.Errorf("Unlock #%d = %v, %v; want %v", i+1, cleared, err, want)
 		}
 	}
-	if got, err := e.store.GetLoginAttempts(ctx, email); err != nil || got != (auth.LoginAttempts{}) {
+	if got, err := e.Store.GetLoginAttempts(ctx, email); err != nil || got != (auth.LoginAttempts{}) {
 		t.Errorf("GetLoginAttempts after unlock = %+v, %v; want none", got, err)
 	}
 }
 
-func testListApplications(t *testing.T, e userEnv) {
-	if apps, err := e.store.ListApplications(t.Context()); err != nil || len(apps) != 0 {
+func testListApplications(t *testing.T, e storeEnv) {
+	if apps, err := e.Store.ListApplications(t.Context()); err != nil || len(apps) != 0 {
 		t.Fatalf("ListApplications on an empty table = %v, %v", apps, err)
 	}
 	want := []auth.Application{
@@ -379,7 +383,7 @@ func testListApplications(t *testing.T, e userEnv) {
 		addTestApp(t, e, "Bravo", "b.example.com"),
 	}
 	want[2].MFA = true
-	if err := e.store.ReplaceApplication(t.Context(), want[2], want[2]); err != nil {
+	if err := e.Store.ReplaceApplication(t.Context(), want[2], want[2]); err != nil {
 		t.Fatalf("ReplaceApplication: %v", err)
 	}
 	want[2].Version++
@@ -390,9 +394,9 @@ func testListApplications(t *testing.T, e userEnv) {
 		name string
 		list func(ctx context.Context) ([]auth.Application, error)
 	}{
-		{"store", e.store.ListApplications},
+		{"store", e.Store.ListApplications},
 		{"one item per page", func(ctx context.Context) ([]auth.Application, error) {
-			return dynamo.ListApplications(ctx, scanOnePerPage{e.client}, e.table)
+			return dynamo.ListApplications(ctx, scanOnePerPage{e.Client}, e.Table)
 		}},
 	}
 	for _, tt := range tests {
@@ -412,7 +416,7 @@ func testListApplications(t *testing.T, e userEnv) {
 		})
 	}
 	t.Run("client that cannot scan", func(t *testing.T) {
-		if _, err := dynamo.New(clientWithoutScan{e.client}, e.table).ListApplications(t.Context()); err == nil {
+		if _, err := dynamo.New(clientWithoutScan{e.Client}, e.Table).ListApplications(t.Context()); err == nil {
 			t.Error("ListApplications without Scan succeeded, want an error")
 		}
 	})
@@ -431,16 +435,17 @@ func (c scanOnePerPage) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns
 // clientWithoutScan is a client without Scan.
 type clientWithoutScan struct{ dynamo.API }
 
-// txWithoutItems is an engine that never returns the item of a failed transaction condition.
-type txWithoutItems struct{ *dynamodb.Client }
+// itemsStripped is an engine that never returns the item of a failed condition: itemStripper (see
+// engines_test.go), for single deletes too.
+type itemsStripped struct{ itemStripper }
 
-func (c txWithoutItems) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	out, err := c.Client.TransactWriteItems(ctx, in, optFns...)
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		for i := range tce.CancellationReasons {
-			tce.CancellationReasons[i].Item = nil
-		}
+func stripItems(c *dynamodb.Client) itemsStripped { return itemsStripped{itemStripper{c}} }
+
+func (c itemsStripped) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	out, err := c.Client.DeleteItem(ctx, in, optFns...)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		ccf.Item = nil
 	}
 	return out, err
 }

@@ -1,0 +1,534 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"slices"
+	"strings"
+
+	"mfagateway/shared/mask"
+)
+
+// Errors of user management, besides ErrConflict (still changing after every retry) and
+// *MissingApplicationError. Store implementations return ErrUserExists, ErrSameEmail and
+// *MissingApplicationError themselves, so that callers test them with errors.Is and errors.As whatever
+// the store.
+var (
+	ErrUserNotFound    = fmt.Errorf("no user has that email: %w", ErrNotFound)
+	ErrUserExists      = errors.New("a user with that email already exists")
+	ErrSameEmail       = errors.New("the new email is the current one")
+	ErrInvalidEmail    = errors.New("not an email address")
+	ErrInvalidMobile   = errors.New("invalid mobile number")
+	ErrNameRequired    = errors.New("name is required")
+	ErrPasswordEmpty   = errors.New("empty password")
+	ErrPasswordTooLong = fmt.Errorf("password longer than %d bytes", MaxPasswordBytes)
+)
+
+// MaxPasswordBytes bounds a new password, so that hashing one costs what hashing any other does and a
+// file pasted by mistake is refused.
+const MaxPasswordBytes = 1024
+
+// MissingApplicationError is a user change naming an application that does not exist. It is an
+// ErrNotFound for errors.Is, and not an ErrUserNotFound.
+type MissingApplicationError struct {
+	ID string
+}
+
+func (e *MissingApplicationError) Error() string { return "no application has appId " + e.ID }
+
+// Is makes the error match ErrNotFound.
+func (e *MissingApplicationError) Is(target error) bool { return target == ErrNotFound }
+
+// UserStore is what managing users needs. Every change is one conditional write or transaction.
+type UserStore interface {
+	// GetUser reads a user by normalised email (ErrNotFound when absent).
+	GetUser(ctx context.Context, email string) (User, error)
+	// CreateUser stores a new user, provided no user has its email (ErrUserExists) and every application
+	// it names exists (*MissingApplicationError).
+	CreateUser(ctx context.Context, u User) error
+	// UpdateUser writes next over prev, provided the stored user is still prev (ErrConflict; ErrNotFound
+	// when gone) and every application next adds exists (*MissingApplicationError). Email and ID stay.
+	UpdateUser(ctx context.Context, prev, next User) error
+	// ChangeEmail moves u to newEmail, provided the stored user is still u (ErrConflict; ErrNotFound when
+	// gone) and no user has newEmail (ErrUserExists).
+	ChangeEmail(ctx context.Context, u User, newEmail string) error
+	// DeleteUser removes u, provided the stored user is still u (ErrConflict; ErrNotFound when gone).
+	DeleteUser(ctx context.Context, u User) error
+	// GetLoginAttempts reads the failed-password state of an email (zero when none).
+	GetLoginAttempts(ctx context.Context, email string) (LoginAttempts, error)
+	// Unlock forgets the failed passwords of an email and reports whether there were any.
+	Unlock(ctx context.Context, email string) (bool, error)
+	// GetApplication reads an application (ErrNotFound when absent).
+	GetApplication(ctx context.Context, id string) (Application, error)
+}
+
+// PasswordHasher makes the stored form of a new password.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+}
+
+// UsersDeps are the users service's ports.
+type UsersDeps struct {
+	Store  UserStore
+	Hasher PasswordHasher
+	// Mobile validates a mobile number and returns it in E.164. The numbering plan is left to the
+	// caller (shared/phone in the operator tools) so that the functions, which link this package, do
+	// not carry its tables. Nil accepts only numbers already in E.164 form.
+	Mobile func(raw string) (string, error)
+	NewID  func() string // user IDs (UUIDs)
+	Log    *slog.Logger
+}
+
+// Users manages user accounts; every method is for admins only. The operators' CLI and any users API
+// call it, never the store, so each rule below holds whichever door a change comes through.
+type Users struct {
+	d UsersDeps
+}
+
+// NewUsers returns the users service.
+func NewUsers(d UsersDeps) *Users {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Users{d: d}
+}
+
+// NewUser is a user to create, as given; Create normalises and checks every field.
+type NewUser struct {
+	Email        string
+	Name         string
+	Mobile       string // empty for none
+	Admin        bool
+	Applications []string
+	Password     string
+}
+
+// UserDetails is a user as an operator sees it: never the password hash.
+type UserDetails struct {
+	User         User // PasswordHash empty
+	Applications []Membership
+	Attempts     LoginAttempts
+}
+
+// Membership is one application a user may log in to.
+type Membership struct {
+	ID  string
+	App *Application // nil when no application has the ID any more
+}
+
+// ParseEmail puts an email in its stored form and checks that it is a bare address.
+func ParseEmail(raw string) (string, error) {
+	email := NormalizeEmail(raw)
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return "", ErrInvalidEmail
+	}
+	return email, nil
+}
+
+// CheckName is the rule for a user's display name: trimmed, not empty.
+func CheckName(raw string) (string, error) {
+	name := strings.TrimSpace(raw)
+	if name == "" {
+		return "", ErrNameRequired
+	}
+	return name, nil
+}
+
+// CheckPassword is the rule for a new password: not blank, at most MaxPasswordBytes.
+func CheckPassword(pw string) error {
+	switch {
+	case strings.TrimSpace(pw) == "":
+		return ErrPasswordEmpty
+	case len(pw) > MaxPasswordBytes:
+		return ErrPasswordTooLong
+	}
+	return nil
+}
+
+// NormalizeMobile validates a mobile number with the injected validator; empty stays empty (none).
+func (s *Users) NormalizeMobile(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	if s.d.Mobile == nil {
+		if !isE164(raw) {
+			return "", fmt.Errorf("%w: not in E.164 form (+ and up to 15 digits)", ErrInvalidMobile)
+		}
+		return raw, nil
+	}
+	m, err := s.d.Mobile(raw)
+	if err != nil {
+		return "", mobileError{err}
+	}
+	return m, nil
+}
+
+func isE164(s string) bool {
+	digits, ok := strings.CutPrefix(s, "+")
+	if !ok || len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
+		return false
+	}
+	return !strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' })
+}
+
+// mobileError is a validator's refusal, as an ErrInvalidMobile.
+type mobileError struct{ err error }
+
+func (e mobileError) Error() string {
+	if msg := e.err.Error(); strings.Contains(msg, ErrInvalidMobile.Error()) {
+		return msg
+	}
+	return ErrInvalidMobile.Error() + ": " + e.err.Error()
+}
+
+func (e mobileError) Is(target error) bool { return target == ErrInvalidMobile }
+func (e mobileError) Unwrap() error        { return e.err }
+
+// normalize checks and normalises every field of n but the password.
+func (s *Users) normalize(n NewUser) (NewUser, error) {
+	var err error
+	if n.Email, err = ParseEmail(n.Email); err != nil {
+		return n, err
+	}
+	if n.Name, err = CheckName(n.Name); err != nil {
+		return n, err
+	}
+	if n.Mobile, err = s.NormalizeMobile(n.Mobile); err != nil {
+		return n, err
+	}
+	n.Applications = appSet(nil, n.Applications)
+	return n, nil
+}
+
+// Check tells whether Create would accept n, password aside, without writing: the fields, that every
+// application exists and that the email is free. It returns n normalised. A caller that must ask
+// for the password runs it first, so that nobody types a password for a user that cannot be created.
+func (s *Users) Check(ctx context.Context, who Session, n NewUser) (NewUser, error) {
+	if err := s.admin(ctx, who, "check", n.Email); err != nil {
+		return n, err
+	}
+	n, err := s.normalize(n)
+	if err != nil {
+		return n, s.fail(ctx, who, "check", n.Email, err)
+	}
+	for _, id := range n.Applications {
+		if _, err := s.d.Store.GetApplication(ctx, id); errors.Is(err, ErrNotFound) {
+			return n, s.fail(ctx, who, "check", n.Email, &MissingApplicationError{ID: id})
+		} else if err != nil {
+			return n, s.fail(ctx, who, "check", n.Email, err)
+		}
+	}
+	if _, err := s.d.Store.GetUser(ctx, n.Email); err == nil {
+		return n, s.fail(ctx, who, "check", n.Email, ErrUserExists)
+	} else if !errors.Is(err, ErrNotFound) {
+		return n, s.fail(ctx, who, "check", n.Email, err)
+	}
+	return n, nil
+}
+
+// Create stores a new user with a fresh user ID and the password hashed. The write itself refuses a
+// taken email (ErrUserExists) and a missing application (*MissingApplicationError).
+func (s *Users) Create(ctx context.Context, who Session, n NewUser) (User, error) {
+	if err := s.admin(ctx, who, "create", n.Email); err != nil {
+		return User{}, err
+	}
+	n, err := s.normalize(n)
+	if err == nil {
+		err = CheckPassword(n.Password)
+	}
+	if err != nil {
+		return User{}, s.fail(ctx, who, "create", n.Email, err)
+	}
+	phc, err := s.d.Hasher.Hash(n.Password)
+	if err != nil {
+		return User{}, fmt.Errorf("create user: hash password: %w", err)
+	}
+	u := User{ID: s.d.NewID(), Email: n.Email, Name: n.Name, PasswordHash: phc, Mobile: n.Mobile,
+		Admin: n.Admin, Applications: n.Applications}
+	if err := s.d.Store.CreateUser(ctx, u); err != nil {
+		return User{}, s.fail(ctx, who, "create", n.Email, err)
+	}
+	s.decided(ctx, who, "create", "created", u, "admin", u.Admin, "applications", len(u.Applications))
+	u.PasswordHash = ""
+	return u, nil
+}
+
+// Get reads a user, without the password hash.
+func (s *Users) Get(ctx context.Context, who Session, email string) (User, error) {
+	if err := s.admin(ctx, who, "get", email); err != nil {
+		return User{}, err
+	}
+	u, err := s.read(ctx, email)
+	if err != nil {
+		return User{}, s.fail(ctx, who, "get", email, err)
+	}
+	u.PasswordHash = ""
+	return u, nil
+}
+
+// Show reads a user with its applications (ordered by appId) and its failed-password state.
+func (s *Users) Show(ctx context.Context, who Session, email string) (UserDetails, error) {
+	u, err := s.Get(ctx, who, email)
+	if err != nil {
+		return UserDetails{}, err
+	}
+	d := UserDetails{User: u}
+	for _, id := range slices.Sorted(slices.Values(u.Applications)) {
+		m := Membership{ID: id}
+		app, err := s.d.Store.GetApplication(ctx, id)
+		switch {
+		case err == nil:
+			m.App = &app
+		case !errors.Is(err, ErrNotFound):
+			return UserDetails{}, fmt.Errorf("show user: %w", err)
+		}
+		d.Applications = append(d.Applications, m)
+	}
+	if d.Attempts, err = s.d.Store.GetLoginAttempts(ctx, u.Email); err != nil {
+		return UserDetails{}, fmt.Errorf("show user: %w", err)
+	}
+	return d, nil
+}
+
+// ChangeEmail moves a user to a new email, its login name. The old email is free at once; the new one
+// must not be another user's (ErrUserExists).
+func (s *Users) ChangeEmail(ctx context.Context, who Session, email, newEmail string) error {
+	if err := s.admin(ctx, who, "change-email", email); err != nil {
+		return err
+	}
+	from, err := ParseEmail(email)
+	if err != nil {
+		return s.fail(ctx, who, "change-email", email, err)
+	}
+	to, err := ParseEmail(newEmail)
+	if err == nil && to == from {
+		err = ErrSameEmail
+	}
+	if err != nil {
+		return s.fail(ctx, who, "change-email", from, err)
+	}
+	var u User
+	tries, err := retryConflicts(ctx, func() error {
+		var err error
+		if u, err = s.read(ctx, from); err != nil {
+			return err
+		}
+		return s.d.Store.ChangeEmail(ctx, u, to)
+	})
+	if err != nil {
+		return s.fail(ctx, who, "change-email", from, err)
+	}
+	s.decided(ctx, who, "change-email", "changed", u, "newEmail", mask.Email(to), "tries", tries)
+	return nil
+}
+
+// SetMobile saves the number binding codes go to by SMS; empty clears it. It reports whether
+// anything changed.
+func (s *Users) SetMobile(ctx context.Context, who Session, email, mobile string) (bool, error) {
+	if err := s.admin(ctx, who, "set-mobile", email); err != nil {
+		return false, err
+	}
+	m, err := s.NormalizeMobile(mobile)
+	if err != nil {
+		return false, s.fail(ctx, who, "set-mobile", email, err)
+	}
+	return s.update(ctx, who, "set-mobile", email, func(u *User) bool {
+		changed := u.Mobile != m
+		u.Mobile = m
+		return changed
+	}, "mobile", m != "")
+}
+
+// SetAdmin makes a user an admin, or not. It reports whether anything changed.
+func (s *Users) SetAdmin(ctx context.Context, who Session, email string, on bool) (bool, error) {
+	if err := s.admin(ctx, who, "set-admin", email); err != nil {
+		return false, err
+	}
+	return s.update(ctx, who, "set-admin", email, func(u *User) bool {
+		changed := u.Admin != on
+		u.Admin = on
+		return changed
+	}, "admin", on)
+}
+
+// AddApplications lets a user log in to the applications, each of which must exist
+// (*MissingApplicationError). It reports whether anything changed.
+func (s *Users) AddApplications(ctx context.Context, who Session, email string, ids ...string) (bool, error) {
+	if err := s.admin(ctx, who, "add-applications", email); err != nil {
+		return false, err
+	}
+	return s.update(ctx, who, "add-applications", email, func(u *User) bool {
+		before := len(u.Applications)
+		u.Applications = appSet(u.Applications, ids)
+		return len(u.Applications) != before
+	}, "appIds", ids)
+}
+
+// RemoveApplications stops a user logging in to the applications, whether or not they still exist.
+// It reports whether anything changed.
+func (s *Users) RemoveApplications(ctx context.Context, who Session, email string, ids ...string) (bool, error) {
+	if err := s.admin(ctx, who, "remove-applications", email); err != nil {
+		return false, err
+	}
+	return s.update(ctx, who, "remove-applications", email, func(u *User) bool {
+		before := len(u.Applications)
+		u.Applications = slices.DeleteFunc(u.Applications, func(id string) bool { return slices.Contains(ids, id) })
+		return len(u.Applications) != before
+	}, "appIds", ids)
+}
+
+// Unlock forgets an email's failed passwords, lifting any lock. Failed passwords are counted per email
+// whether or not a user has it, so no user is needed. It reports whether any were recorded.
+func (s *Users) Unlock(ctx context.Context, who Session, email string) (bool, error) {
+	if err := s.admin(ctx, who, "unlock", email); err != nil {
+		return false, err
+	}
+	e, err := ParseEmail(email)
+	if err != nil {
+		return false, s.fail(ctx, who, "unlock", email, err)
+	}
+	cleared, err := s.d.Store.Unlock(ctx, e)
+	if err != nil {
+		return false, fmt.Errorf("unlock: %w", err)
+	}
+	outcome := "nothing_recorded"
+	if cleared {
+		outcome = "unlocked"
+	}
+	s.decided(ctx, who, "unlock", outcome, User{Email: e})
+	return cleared, nil
+}
+
+// Delete removes a user. Its failed-password state stays with the email and expires on its own.
+func (s *Users) Delete(ctx context.Context, who Session, email string) error {
+	if err := s.admin(ctx, who, "delete", email); err != nil {
+		return err
+	}
+	var u User
+	tries, err := retryConflicts(ctx, func() error {
+		var err error
+		if u, err = s.read(ctx, email); err != nil {
+			return err
+		}
+		return s.d.Store.DeleteUser(ctx, u)
+	})
+	if err != nil {
+		return s.fail(ctx, who, "delete", email, err)
+	}
+	s.decided(ctx, who, "delete", "deleted", u, "tries", tries)
+	return nil
+}
+
+// update applies edit to the stored user and writes it back, provided nobody changed the user in
+// between; a concurrent change is retried on a fresh read. edit reports whether it changed anything;
+// when not, nothing is written.
+func (s *Users) update(ctx context.Context, who Session, action, email string, edit func(*User) bool, attrs ...any) (bool, error) {
+	var (
+		next    User
+		changed bool
+	)
+	tries, err := retryConflicts(ctx, func() error {
+		prev, err := s.read(ctx, email)
+		if err != nil {
+			return err
+		}
+		next = prev
+		next.Applications = slices.Clone(prev.Applications)
+		if changed = edit(&next); !changed {
+			return nil
+		}
+		return s.d.Store.UpdateUser(ctx, prev, next)
+	})
+	if err != nil {
+		return false, s.fail(ctx, who, action, email, err)
+	}
+	outcome := "unchanged"
+	if changed {
+		outcome = "changed"
+	}
+	s.decided(ctx, who, action, outcome, next, append(attrs, "tries", tries)...)
+	return changed, nil
+}
+
+// read reads the user of a raw email: ErrInvalidEmail, ErrUserNotFound or the user.
+func (s *Users) read(ctx context.Context, raw string) (User, error) {
+	email, err := ParseEmail(raw)
+	if err != nil {
+		return User{}, err
+	}
+	u, err := s.d.Store.GetUser(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		return User{}, ErrUserNotFound
+	}
+	return u, err
+}
+
+func (s *Users) admin(ctx context.Context, who Session, action, email string) error {
+	if who.Admin {
+		return nil
+	}
+	s.d.Log.InfoContext(ctx, "refused", "event", "users", "action", action, "outcome", "forbidden",
+		"email", mask.Email(NormalizeEmail(email)), "actor", who.UserID)
+	return ErrForbidden
+}
+
+// decided logs the outcome of a change that was made, or found needless.
+func (s *Users) decided(ctx context.Context, who Session, action, outcome string, u User, attrs ...any) {
+	attrs = append([]any{"event", "users", "action", action, "outcome", outcome,
+		"email", mask.Email(u.Email), "userId", u.ID, "actor", who.UserID}, attrs...)
+	s.d.Log.InfoContext(ctx, "user "+outcome, attrs...)
+}
+
+// refusals are the errors a caller caused, each with the outcome its log line names. Anything else is
+// the store failing, which the caller reports.
+var refusals = []struct {
+	err     error
+	outcome string
+}{
+	{ErrInvalidEmail, "invalid_email"},
+	{ErrInvalidMobile, "invalid_mobile"},
+	{ErrNameRequired, "name_required"},
+	{ErrPasswordEmpty, "password_empty"},
+	{ErrPasswordTooLong, "password_too_long"},
+	{ErrUserNotFound, "no_user"},
+	{ErrUserExists, "user_exists"},
+	{ErrSameEmail, "same_email"},
+	{ErrConflict, "conflict"},
+}
+
+func (s *Users) fail(ctx context.Context, who Session, action, email string, err error) error {
+	outcome := ""
+	var missing *MissingApplicationError
+	if errors.As(err, &missing) {
+		outcome = "missing_application"
+	}
+	for _, r := range refusals {
+		if outcome == "" && errors.Is(err, r.err) {
+			outcome = r.outcome
+		}
+	}
+	if outcome == "" {
+		return fmt.Errorf("%s user: %w", action, err)
+	}
+	attrs := []any{"event", "users", "action", action, "outcome", outcome,
+		"email", mask.Email(NormalizeEmail(email)), "actor", who.UserID}
+	if missing != nil {
+		attrs = append(attrs, "appId", missing.ID)
+	}
+	s.d.Log.InfoContext(ctx, "refused", attrs...)
+	return err
+}
+
+// appSet is have followed by what add holds that have does not, each once.
+func appSet(have, add []string) []string {
+	out := slices.Clone(have)
+	for _, id := range add {
+		if id = strings.TrimSpace(id); !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
