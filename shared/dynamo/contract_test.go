@@ -76,6 +76,7 @@ func contractCases() []contractCase {
 		{"challenge rule: the store decides as the domain", contractChallengeRule},
 		{"Consume after its own lost answer", contractConsumeOwnRetry},
 		{"RotateCode after its own lost answer", contractRotateCodeOwnRetry},
+		{"RotateCode compares the send count read", contractRotateCodeSendCount},
 	}
 }
 
@@ -1369,4 +1370,26 @@ func contractRotateCodeOwnRetry(t *testing.T, e storeEnv) {
 	}
 	err = e.Store.RotateCode(ctx, next, contractNext(next, now, "444444"), slot, contractMaxAttempts)
 	contractErrIs(t, "RotateCode of a consumed challenge", err, auth.ErrChallengeGone)
+}
+
+// contractRotateCodeSendCount: a rotate applies only to the challenge exactly as it was read, send
+// count included, even were the code hash the same: the send count is what the next code is bound to.
+func contractRotateCodeSendCount(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	c := contractChallenge(t, now.Add(-time.Minute))
+	c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
+	c.Sends = 2
+	slot := contractSlot(c.UserID, now, 10)
+	if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+		t.Fatalf("CreateChallenge: %v", err)
+	}
+	read := c
+	read.Sends = 1
+	err := e.Store.RotateCode(ctx, read, contractNext(read, now, "222222"), slot, contractMaxAttempts)
+	contractErrIs(t, "RotateCode from a read with another send count", err, auth.ErrConflict)
+	contractSame(t, "after the refused rotate", contractGet(t, e, c.ID), c)
+	if n := contractSends(t, e, slot); n != 1 {
+		t.Errorf("sends counted = %d, want 1", n)
+	}
 }
