@@ -14,8 +14,8 @@ import (
 )
 
 // Authenticator is one way of proving the second factor. Every channel is one implementation, so a
-// new one (an OTP app, say) is a new type, a line of wiring in NewService and a line in channelFor;
-// the flows, the store and the handlers stay as they are. A challenge is addressed with Address,
+// new one (an OTP app, say) is a new type, a line in wireAuthenticators, a line in channelFor and its
+// channel constant; the flows, the store and the handlers stay as they are. A challenge is addressed with Address,
 // stored, then started with Start; a verify asks Check, which needs no sender, so the verify function
 // links none.
 type Authenticator interface {
