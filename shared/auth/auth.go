@@ -12,11 +12,14 @@ import (
 // Channel is the way a binding code travels to the user.
 type Channel string
 
-// The channels of the Planon IoT API's authenticatorCode enum.
+// The channels of the Planon IoT API's authenticatorCode enum; each is run by an Authenticator.
 const (
 	ChannelSMS   Channel = "SMS"
 	ChannelEmail Channel = "Email"
 )
+
+// channels are the names ParseChannel knows, in the order clients are told them.
+var channels = []Channel{ChannelSMS, ChannelEmail}
 
 // User is an account that can log in.
 type User struct {
@@ -102,6 +105,36 @@ type Challenge struct {
 	Sends         int       // codes sent for this challenge
 	LastSentAt    time.Time
 	Used          bool
+}
+
+// Usable is the rule of whether a challenge may be used now, for a code attempt, a resend or being
+// consumed: nil, ErrChallengeGone (used, or its MFA token expired; expiry is exclusive) or
+// ErrAttemptsExhausted (maxAttempts tries against its current code). The store's conditions on a
+// challenge are tested against it, state by state.
+func (c Challenge) Usable(now time.Time, maxAttempts int) error {
+	switch {
+	case c.Used || !now.Before(c.ExpiresAt):
+		return ErrChallengeGone
+	case c.Attempts >= maxAttempts:
+		return ErrAttemptsExhausted
+	}
+	return nil
+}
+
+// Verifiable is Usable and what a code attempt needs besides: the channel named, when one is, is the
+// challenge's (ErrChannelMismatch), and the current code has not expired (ErrCodeExpired). The
+// refusals come in that order.
+func (c Challenge) Verifiable(now time.Time, maxAttempts int, channel Channel) error {
+	if err := c.Usable(now, maxAttempts); err != nil {
+		return err
+	}
+	switch {
+	case channel != "" && c.Channel != channel:
+		return ErrChannelMismatch
+	case !now.Before(c.CodeExpiresAt):
+		return ErrCodeExpired
+	}
+	return nil
 }
 
 // SendSlot is the per-user hourly send counter a send must fit in.

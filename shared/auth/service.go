@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"strconv"
 	"time"
 
 	"mfagateway/shared/mask"
@@ -54,12 +52,13 @@ const (
 	codeDigits    = 6
 )
 
-// Deps are the service's ports. SMS, Email and Hasher may be nil in a function that only verifies.
+// Deps are the service's ports. SMS, Email and Hasher may be nil in a function that only verifies:
+// checking a code needs no sender.
 type Deps struct {
 	Store  Store
 	Hasher Hasher
-	SMS    Sender
-	Email  Sender
+	SMS    Sender // carries the SMS authenticator's codes
+	Email  Sender // carries the email authenticator's codes
 	Clock  func() time.Time
 	Random io.Reader // crypto/rand.Reader in production
 	Secret []byte    // HMAC key for binding codes; never stored in the table
@@ -70,6 +69,8 @@ type Deps struct {
 // Service runs the login, verify and resend flows.
 type Service struct {
 	Deps
+	codes          codeKey
+	authenticators map[Channel]Authenticator
 }
 
 // NewService returns a service over deps, filling in the real clock and randomness where absent.
@@ -83,7 +84,9 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Deps: d}
+	s := &Service{Deps: d, codes: codeKey(d.Secret)}
+	s.wireAuthenticators()
+	return s
 }
 
 // LoginInput is a decoded login request.
@@ -256,8 +259,9 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		Sends: 1, LastSentAt: now,
 		CodeExpiresAt: now.Add(s.Policy.CodeTTL), ExpiresAt: now.Add(s.Policy.MFATokenTTL),
 	}
-	s.route(&ch, user.Mobile != "", user.Mobile)
-	ch.CodeHash = s.codeHash(ch.ID, ch.Sends, code)
+	chain := s.channelFor(user, app)
+	address(&ch, chain[0], user)
+	ch.CodeHash = s.codes.hash(ch.ID, ch.Sends, code)
 	log = log.With("userId", user.ID, "challenge", shortID(id))
 	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now)); err != nil {
 		if errors.Is(err, ErrSendLimit) {
@@ -271,7 +275,7 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		}
 		return ChallengeResult{}, fmt.Errorf("create challenge: %w", err)
 	}
-	if err := s.deliver(ctx, log, &ch, code, true); err != nil {
+	if err := s.deliver(ctx, log, &ch, code, user, chain); err != nil {
 		// The cleanup must run even when the request's time is up: it gets its own short budget.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBudget)
 		defer cancel()
@@ -285,65 +289,29 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	return s.challengeResult(mfaToken, ch, now), nil
 }
 
-// route points the challenge at SMS when a mobile number is known, otherwise at email.
-func (s *Service) route(ch *Challenge, sms bool, mobile string) {
-	if sms {
-		ch.Channel, ch.To, ch.Destination = ChannelSMS, mobile, mask.Phone(mobile)
-		if s.SMS != nil {
-			ch.Authenticator = s.SMS.Name()
+// deliver starts the challenge on the first authenticator of chain that delivers. Before a later one
+// is tried the challenge records its channel, so that a code that arrives always belongs to a
+// challenge that says how it went. user addresses the later ones.
+func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, code string, user User, chain []Authenticator) error {
+	for i, a := range chain {
+		if i > 0 {
+			next := *ch
+			address(&next, a, user)
+			if next.To == "" {
+				continue
+			}
+			if err := s.Store.SetChannel(ctx, next); err != nil {
+				return fmt.Errorf("record fallback channel: %w", err)
+			}
+			*ch = next
 		}
-		return
-	}
-	ch.Channel, ch.To, ch.Destination = ChannelEmail, ch.Email, mask.Email(ch.Email)
-	if s.Email != nil {
-		ch.Authenticator = s.Email.Name()
-	}
-}
-
-// deliver sends the code on the challenge's channel. A failed SMS falls back to email when allowed;
-// the challenge records the new channel before the email goes out, so that a code that arrives always
-// belongs to a challenge that says how it went.
-func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, code string, fallback bool) error {
-	err := s.send(ctx, *ch, code)
-	if err == nil {
-		return nil
-	}
-	log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
-	if !fallback || ch.Channel != ChannelSMS || ch.Email == "" {
-		return ErrDeliveryFailed
-	}
-	s.route(ch, false, "")
-	if err := s.Store.SetChannel(ctx, *ch); err != nil {
-		return fmt.Errorf("record fallback channel: %w", err)
-	}
-	if err := s.send(ctx, *ch, code); err != nil {
+		err := a.Start(ctx, *ch, code)
+		if err == nil {
+			return nil
+		}
 		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
-		return ErrDeliveryFailed
 	}
-	return nil
-}
-
-func (s *Service) send(ctx context.Context, ch Challenge, code string) error {
-	sender := s.Email
-	if ch.Channel == ChannelSMS {
-		sender = s.SMS
-	}
-	if sender == nil {
-		return fmt.Errorf("no %s sender configured", ch.Channel)
-	}
-	life := plural(int(s.Policy.CodeTTL/time.Second), "second")
-	if s.Policy.CodeTTL%time.Minute == 0 {
-		life = plural(int(s.Policy.CodeTTL/time.Minute), "minute")
-	}
-	body := fmt.Sprintf("Your login code is %s. It expires in %s. Never share it.", code, life)
-	return sender.Send(ctx, Message{To: ch.To, Subject: "Your login code", Body: body})
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return ErrDeliveryFailed
 }
 
 // Verify checks a binding code. The attempt is counted before the code is compared, and the
@@ -361,9 +329,11 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
 	log = log.With("userId", ch.UserID, "attempt", ch.Attempts)
-	want, _ := hex.DecodeString(ch.CodeHash)
-	got, _ := hex.DecodeString(s.codeHash(ch.ID, ch.Sends, code))
-	if !hmac.Equal(want, got) {
+	authn, err := s.authenticator(ch.Channel)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if !authn.Check(ch, code) {
 		remaining := max(s.Policy.MaxAttempts-ch.Attempts, 0)
 		log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "attemptsRemaining", remaining)
 		return VerifyResult{}, &CodeError{Remaining: remaining}
@@ -415,11 +385,18 @@ func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult,
 		return ChallengeResult{}, s.refuse(ctx, log, err)
 	}
 	log = log.With("userId", ch.UserID)
-	if ch.Used || !now.Before(ch.ExpiresAt) {
-		return ChallengeResult{}, s.refuse(ctx, log, ErrChallengeGone)
+	// The store's RotateCode refuses these too; refusing here spares the write.
+	if err := ch.Usable(now, s.Policy.MaxAttempts); err != nil {
+		return ChallengeResult{}, s.refuse(ctx, log, err)
 	}
-	if ch.Attempts >= s.Policy.MaxAttempts {
-		return ChallengeResult{}, s.refuse(ctx, log, ErrAttemptsExhausted)
+	authn, err := s.authenticator(ch.Channel)
+	if err != nil {
+		return ChallengeResult{}, err
+	}
+	if !authn.CanResend() {
+		// Answered as a send cap already reached: this challenge gets no more codes, waiting or not.
+		log.InfoContext(ctx, "resend refused", "outcome", "channel_sends_no_codes", "channel", ch.Channel)
+		return ChallengeResult{}, &RateLimitError{Reason: "channel sends no codes"}
 	}
 	if ch.Sends >= s.Policy.MaxSends {
 		log.InfoContext(ctx, "resend refused", "outcome", "challenge_send_cap", "sends", ch.Sends)
@@ -438,7 +415,7 @@ func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult,
 	next.Attempts = 0
 	next.LastSentAt = now
 	next.CodeExpiresAt = now.Add(s.Policy.CodeTTL)
-	next.CodeHash = s.codeHash(ch.ID, next.Sends, code)
+	next.CodeHash = s.codes.hash(ch.ID, next.Sends, code)
 	slot := s.slot(ch.UserID, now)
 	if err := s.Store.RotateCode(ctx, ch, next, slot, s.Policy.MaxAttempts); err != nil {
 		switch {
@@ -453,7 +430,7 @@ func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult,
 		}
 		return ChallengeResult{}, s.refuse(ctx, log, err)
 	}
-	if err := s.deliver(ctx, log, &next, code, false); err != nil {
+	if err := s.deliver(ctx, log, &next, code, User{}, []Authenticator{authn}); err != nil {
 		log.WarnContext(ctx, "resend failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
 	}
@@ -502,17 +479,6 @@ func (s *Service) newCode() (string, error) {
 		return "", fmt.Errorf("random: %w", err)
 	}
 	return fmt.Sprintf("%0*d", codeDigits, n.Int64()), nil
-}
-
-// codeHash binds a code to its challenge and to the send that carried it, so an older code never matches.
-func (s *Service) codeHash(challengeID string, send int, code string) string {
-	m := hmac.New(sha256.New, s.Secret)
-	m.Write([]byte(challengeID))
-	m.Write([]byte{0})
-	m.Write([]byte(strconv.Itoa(send)))
-	m.Write([]byte{0})
-	m.Write([]byte(code))
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 // TokenID is the stored form of a bearer token: hex SHA-256.

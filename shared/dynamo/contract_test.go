@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,6 +73,10 @@ func contractCases() []contractCase {
 		{"Consume concurrent", contractConsumeConcurrent},
 		{"RotateCode success", contractRotateCodeSuccess},
 		{"RotateCode refusals", contractRotateCodeRefusals},
+		{"challenge rule: the store decides as the domain", contractChallengeRule},
+		{"Consume after its own lost answer", contractConsumeOwnRetry},
+		{"RotateCode after its own lost answer", contractRotateCodeOwnRetry},
+		{"RotateCode compares the send count read", contractRotateCodeSendCount},
 	}
 }
 
@@ -1212,4 +1218,178 @@ func contractRotateCodeRefusals(t *testing.T, e storeEnv) {
 			t.Errorf("sends counted = %d, want 2", n)
 		}
 	})
+}
+
+// contractChallengeRule holds the store's conditions on a challenge to the domain's rule,
+// auth.Challenge.Usable and Verifiable. Challenges in every combination of used or not, MFA token and
+// code expiring a millisecond before, exactly at and a millisecond after now, and attempts one short
+// of and at the limit go to CountAttempt (naming another channel, the challenge's and none, in turn on
+// one challenge whose state the domain follows), then Consume, and on a second challenge to
+// RotateCode; every decision of the store must be the domain's. Dropping a part of a store condition,
+// or changing the domain's rule, makes the two disagree in some state.
+func contractChallengeRule(t *testing.T, e storeEnv) {
+	now := contractNow()
+	offsets := []struct {
+		name string
+		d    time.Duration
+	}{{"before", -time.Millisecond}, {"at", 0}, {"after", time.Millisecond}}
+	type state struct {
+		name string
+		edit func(*auth.Challenge)
+	}
+	var states []state
+	for _, used := range []bool{false, true} {
+		for _, token := range offsets {
+			for _, code := range offsets {
+				for _, attempts := range []int{contractMaxAttempts - 1, contractMaxAttempts} {
+					states = append(states, state{
+						name: fmt.Sprintf("used %v, token expires %s now, code expires %s now, %d attempts", used, token.name, code.name, attempts),
+						edit: func(c *auth.Challenge) {
+							c.Used, c.Attempts = used, attempts
+							c.ExpiresAt, c.CodeExpiresAt = now.Add(token.d), now.Add(code.d)
+						},
+					})
+				}
+			}
+		}
+	}
+	// Each refusal, and acceptance, happens somewhere in the table: it cannot shrink to a trivial one.
+	seen := map[string]bool{}
+	decided := func(t *testing.T, op string, got, want error) {
+		t.Helper()
+		contractErrIs(t, fmt.Sprintf("%s (domain: %v)", op, want), got, want)
+		seen[fmt.Sprint(strings.Fields(op)[0], " ", want)] = true
+	}
+	for _, st := range states {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := t.Context()
+			stored := func() auth.Challenge {
+				c := contractChallenge(t, now)
+				c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
+				st.edit(&c)
+				contractCreate(t, e, c)
+				return c
+			}
+			c := stored()
+			for _, channel := range []auth.Channel{auth.ChannelEmail, auth.ChannelSMS, ""} {
+				want := c.Verifiable(now, contractMaxAttempts, channel)
+				_, err := e.Store.CountAttempt(ctx, c.ID, channel, now, contractMaxAttempts)
+				decided(t, fmt.Sprintf("CountAttempt naming %q", channel), err, want)
+				if want == nil {
+					c.Attempts++
+				}
+			}
+			// Consume follows the attempt that CountAttempt counted, which may have been the last:
+			// attempts do not limit it.
+			err := e.Store.Consume(ctx, c, contractToken(t, now), now)
+			decided(t, "Consume", err, c.Usable(now, math.MaxInt))
+
+			c = stored()
+			err = e.Store.RotateCode(ctx, c, contractNext(c, now, "222222"), contractSlot(c.UserID, now, 10), contractMaxAttempts)
+			decided(t, "RotateCode", err, c.Usable(now, contractMaxAttempts))
+		})
+	}
+	for op, wants := range map[string][]error{
+		"CountAttempt": {nil, auth.ErrChallengeGone, auth.ErrAttemptsExhausted, auth.ErrChannelMismatch, auth.ErrCodeExpired},
+		"Consume":      {nil, auth.ErrChallengeGone},
+		"RotateCode":   {nil, auth.ErrChallengeGone, auth.ErrAttemptsExhausted},
+	} {
+		for _, w := range wants {
+			if !seen[fmt.Sprint(op, " ", w)] {
+				t.Errorf("no state of the table gives %s the decision %v", op, w)
+			}
+		}
+	}
+}
+
+// contractConsumeOwnRetry: a Consume whose answer was lost is sent again with the same token (as the
+// SDK retries it); the store must know its own earlier success, answer nil and keep the one token,
+// and still refuse every other token.
+func contractConsumeOwnRetry(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	c := contractChallenge(t, now)
+	contractCreate(t, e, c)
+	tok := contractToken(t, now)
+	if err := e.Store.Consume(ctx, c, tok, now); err != nil {
+		t.Fatalf("Consume: %v", err)
+	}
+	if err := e.Store.Consume(ctx, c, tok, now); err != nil {
+		t.Errorf("Consume again with the same token, its first answer lost: %v, want nil", err)
+	}
+	if contractItem(t, e, "TOKEN#"+tok.ID) == nil {
+		t.Error("token not stored")
+	}
+	other := contractToken(t, now)
+	err := e.Store.Consume(ctx, c, other, now)
+	contractErrIs(t, "Consume with another token after", err, auth.ErrChallengeGone)
+	if contractItem(t, e, "TOKEN#"+other.ID) != nil {
+		t.Error("the other token was stored")
+	}
+	if err := e.Store.Consume(ctx, c, tok, now.Add(time.Second)); err != nil {
+		t.Errorf("a later retry with the same token: %v, want nil", err)
+	}
+	if got := contractGet(t, e, c.ID); !got.Used {
+		t.Error("challenge not used")
+	}
+}
+
+// contractRotateCodeOwnRetry: a RotateCode whose answer was lost is sent again with the same next
+// code; the store must know its own earlier success, answer nil and count the send once, while a
+// rotate to another code from the same read loses, and a rotate of a consumed challenge is gone.
+func contractRotateCodeOwnRetry(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	c := contractChallenge(t, now.Add(-time.Minute))
+	c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
+	slot := contractSlot(c.UserID, now, 10)
+	if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+		t.Fatalf("CreateChallenge: %v", err)
+	}
+	next := contractNext(c, now, "222222")
+	if err := e.Store.RotateCode(ctx, c, next, slot, contractMaxAttempts); err != nil {
+		t.Fatalf("RotateCode: %v", err)
+	}
+	if err := e.Store.RotateCode(ctx, c, next, slot, contractMaxAttempts); err != nil {
+		t.Errorf("RotateCode again with the same next, its first answer lost: %v, want nil", err)
+	}
+	if n := contractSends(t, e, slot); n != 2 {
+		t.Errorf("sends counted = %d, want 2: the retry counted a send", n)
+	}
+	contractSame(t, "after the retried rotate", contractGet(t, e, c.ID), next)
+
+	err := e.Store.RotateCode(ctx, c, contractNext(c, now, "333333"), slot, contractMaxAttempts)
+	contractErrIs(t, "RotateCode to another code from the same read", err, auth.ErrConflict)
+	contractSame(t, "after the losing rotate", contractGet(t, e, c.ID), next)
+	if n := contractSends(t, e, slot); n != 2 {
+		t.Errorf("sends counted = %d, want 2: the losing rotate counted a send", n)
+	}
+
+	if err := e.Store.Consume(ctx, next, contractToken(t, now), now); err != nil {
+		t.Fatalf("Consume the rotated code: %v", err)
+	}
+	err = e.Store.RotateCode(ctx, next, contractNext(next, now, "444444"), slot, contractMaxAttempts)
+	contractErrIs(t, "RotateCode of a consumed challenge", err, auth.ErrChallengeGone)
+}
+
+// contractRotateCodeSendCount: a rotate applies only to the challenge exactly as it was read, send
+// count included, even were the code hash the same: the send count is what the next code is bound to.
+func contractRotateCodeSendCount(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	now := contractNow()
+	c := contractChallenge(t, now.Add(-time.Minute))
+	c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
+	c.Sends = 2
+	slot := contractSlot(c.UserID, now, 10)
+	if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+		t.Fatalf("CreateChallenge: %v", err)
+	}
+	read := c
+	read.Sends = 1
+	err := e.Store.RotateCode(ctx, read, contractNext(read, now, "222222"), slot, contractMaxAttempts)
+	contractErrIs(t, "RotateCode from a read with another send count", err, auth.ErrConflict)
+	contractSame(t, "after the refused rotate", contractGet(t, e, c.ID), c)
+	if n := contractSends(t, e, slot); n != 1 {
+		t.Errorf("sends counted = %d, want 1", n)
+	}
 }

@@ -332,24 +332,37 @@ func decodeChallengeItem(item map[string]types.AttributeValue) (challengeItem, e
 	return c, nil
 }
 
-// liveChallenge is the condition of a challenge whose MFA token is unused and unexpired.
+// The challenge conditions below are auth.Challenge.Usable and Verifiable written for DynamoDB; the
+// contract suite holds them to those methods state by state (contractChallengeRule).
+
+// liveChallenge is the condition of a challenge whose MFA token is unused and unexpired: Usable with
+// no limit on attempts.
 func liveChallenge(now time.Time) expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name(attrPK)).
 		And(expression.Name(attrUsed).Equal(expression.Value(false))).
 		And(expression.Name(attrExpiresAt).GreaterThan(expression.Value(ms(now))))
 }
 
-// CountAttempt uses one attempt, under the condition that the challenge is live, its code unexpired,
-// its attempts not used up and (when given) its channel the one named. A refused attempt is not counted,
-// and the old item tells which condition failed.
-func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channel, now time.Time, maxAttempts int) (auth.Challenge, error) {
-	cond := liveChallenge(now).
-		And(expression.Name(attrAttempts).LessThan(expression.Value(maxAttempts))).
+// usableChallenge is the condition of auth.Challenge.Usable.
+func usableChallenge(now time.Time, maxAttempts int) expression.ConditionBuilder {
+	return liveChallenge(now).And(expression.Name(attrAttempts).LessThan(expression.Value(maxAttempts)))
+}
+
+// verifiableChallenge is the condition of auth.Challenge.Verifiable.
+func verifiableChallenge(now time.Time, maxAttempts int, channel auth.Channel) expression.ConditionBuilder {
+	cond := usableChallenge(now, maxAttempts).
 		And(expression.Name(attrCodeExpiresAt).GreaterThan(expression.Value(ms(now))))
 	if channel != "" {
 		cond = cond.And(expression.Name(attrChannel).Equal(expression.Value(string(channel))))
 	}
-	expr, err := expression.NewBuilder().WithCondition(cond).
+	return cond
+}
+
+// CountAttempt uses one attempt, under the condition that the challenge is verifiable now: live, its
+// attempts not used up, (when given) its channel the one named and its code unexpired. A refused
+// attempt is not counted, and the old item tells which condition failed.
+func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channel, now time.Time, maxAttempts int) (auth.Challenge, error) {
+	expr, err := expression.NewBuilder().WithCondition(verifiableChallenge(now, maxAttempts, channel)).
 		WithUpdate(expression.Add(expression.Name(attrAttempts), expression.Value(1))).Build()
 	if err != nil {
 		return auth.Challenge{}, err
@@ -363,7 +376,7 @@ func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channe
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return auth.Challenge{}, why(ccf.Item, now, maxAttempts, channel, true)
+		return auth.Challenge{}, why(ccf.Item, func(c auth.Challenge) error { return c.Verifiable(now, maxAttempts, channel) })
 	}
 	if err != nil {
 		return auth.Challenge{}, fmt.Errorf("count attempt: %w", err)
@@ -372,23 +385,17 @@ func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channe
 }
 
 // why tells which condition on a challenge failed, from the old item DynamoDB returns with the
-// failure (ReturnValuesOnConditionCheckFailure). No item means there was none: the challenge is gone.
-// Reading it again instead would cost a round trip and a permission the verify function does not have.
-// For a resend (codeMatters false) an expired code is no reason: any other difference is a concurrent change.
-func why(item map[string]types.AttributeValue, now time.Time, maxAttempts int, channel auth.Channel, codeMatters bool) error {
+// failure (ReturnValuesOnConditionCheckFailure), by asking rule, the domain's method the condition
+// was written from. No item means there was none: the challenge is gone. Reading it again instead
+// would cost a round trip and a permission the verify function does not have. An item the rule
+// passes failed on what the caller compared besides: a concurrent change.
+func why(item map[string]types.AttributeValue, rule func(auth.Challenge) error) error {
 	c, err := decodeChallenge(item)
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.Used || !now.Before(c.ExpiresAt):
-		return auth.ErrChallengeGone
-	case c.Attempts >= maxAttempts:
-		return auth.ErrAttemptsExhausted
-	case channel != "" && c.Channel != channel:
-		return auth.ErrChannelMismatch
-	case codeMatters && !now.Before(c.CodeExpiresAt):
-		return auth.ErrCodeExpired
+	if err := rule(c); err != nil {
+		return err
 	}
 	return auth.ErrConflict
 }
@@ -426,9 +433,9 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 			return nil // this request's own earlier attempt consumed it; its answer was lost
 		}
 		// Used or expired: gone. Otherwise a resend replaced the compared code meanwhile (ErrConflict).
-		werr := why(reasons[0].Item, now, math.MaxInt, "", false)
-		if errors.Is(werr, auth.ErrChallengeGone) || errors.Is(werr, auth.ErrConflict) {
-			return werr
+		// Attempts do not count here: the one this verify used may have been the last.
+		if err := why(reasons[0].Item, func(c auth.Challenge) error { return c.Usable(now, math.MaxInt) }); errors.Is(err, auth.ErrChallengeGone) {
+			return err
 		}
 		return auth.ErrConflict
 	}
@@ -443,10 +450,9 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot auth.SendSlot, maxAttempts int) error {
 	now := next.LastSentAt
 	expr, err := expression.NewBuilder().
-		WithCondition(liveChallenge(now).
+		WithCondition(usableChallenge(now, maxAttempts).
 			And(expression.Name(attrSends).Equal(expression.Value(prev.Sends))).
-			And(expression.Name(attrCodeHash).Equal(expression.Value(prev.CodeHash))).
-			And(expression.Name(attrAttempts).LessThan(expression.Value(maxAttempts)))).
+			And(expression.Name(attrCodeHash).Equal(expression.Value(prev.CodeHash)))).
 		WithUpdate(expression.Set(expression.Name(attrCodeHash), expression.Value(next.CodeHash)).
 			Set(expression.Name(attrCodeExpiresAt), expression.Value(ms(next.CodeExpiresAt))).
 			Set(expression.Name(attrAttempts), expression.Value(0)).
@@ -477,7 +483,8 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.CodeHash == next.CodeHash {
 			return nil // this request's own earlier attempt rotated it; its answer was lost
 		}
-		return why(reasons[0].Item, now, maxAttempts, "", false)
+		// An expired code is no reason to refuse a resend: a new code is what it is for.
+		return why(reasons[0].Item, func(c auth.Challenge) error { return c.Usable(now, maxAttempts) })
 	case ok && failedCondition(reasons, 1):
 		return auth.ErrSendLimit
 	case err != nil:

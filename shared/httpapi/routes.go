@@ -147,12 +147,11 @@ func (h *Handler) Verify(ctx context.Context, req Request) (Response, error) {
 	case len(code) != codeLen || strings.ContainsFunc(code, func(r rune) bool { return r < '0' || r > '9' }):
 		return fail(ctx, h.log, RouteVerify, invalid("bindingCode must be %d digits.", codeLen)), nil
 	case in.AuthenticatorCode == "":
-	case strings.EqualFold(in.AuthenticatorCode, string(auth.ChannelSMS)):
-		channel = auth.ChannelSMS
-	case strings.EqualFold(in.AuthenticatorCode, string(auth.ChannelEmail)):
-		channel = auth.ChannelEmail
 	default:
-		return fail(ctx, h.log, RouteVerify, invalid("authenticatorCode must be SMS or Email.")), nil
+		var known bool
+		if channel, known = auth.ParseChannel(in.AuthenticatorCode); !known {
+			return fail(ctx, h.log, RouteVerify, invalid("authenticatorCode must be %s.", auth.ChannelNames())), nil
+		}
 	}
 	res, err := h.svc.Verify(ctx, in.Token, channel, code)
 	if err != nil {

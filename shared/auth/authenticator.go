@@ -1,0 +1,164 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"mfagateway/shared/mask"
+)
+
+// Authenticator is one way of proving the second factor. Every channel is one implementation, so a
+// new one (an OTP app, say) is a new type, a line in wireAuthenticators, a line in channelFor and its
+// channel constant; the flows, the store and the handlers stay as they are. A challenge is addressed with Address,
+// stored, then started with Start; a verify asks Check, which needs no sender, so the verify function
+// links none.
+type Authenticator interface {
+	// Channel is the authenticatorCode of the challenges it runs.
+	Channel() Channel
+	// Provider is who delivers its codes, reported as the authenticator (AmazonSNS, AmazonSES,
+	// LocalOutbox); empty when nothing is wired to deliver them.
+	Provider() string
+	// Address is where the user's codes go on this channel, in full and masked for display; to is
+	// empty when the user has no such address.
+	Address(u User) (to, destination string)
+	// Start delivers code, the code of the challenge's latest send, to ch.To. An authenticator whose
+	// codes the user's own device makes sends nothing.
+	Start(ctx context.Context, ch Challenge, code string) error
+	// Check reports, in constant time, whether code is the code of the challenge's latest send.
+	Check(ch Challenge, code string) bool
+	// CanResend reports whether a challenge on this channel may have a new code sent.
+	CanResend() bool
+}
+
+// ParseChannel reads an authenticatorCode as clients spell it, in any case; false when no channel has that name.
+func ParseChannel(s string) (Channel, bool) {
+	for _, c := range channels {
+		if strings.EqualFold(s, string(c)) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// ChannelNames lists the channels for a message to a client: "SMS or Email".
+func ChannelNames() string {
+	names := make([]string, len(channels))
+	for i, c := range channels {
+		names[i] = string(c)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// codeKey keeps binding codes as an HMAC bound to their challenge and to the send that carried them,
+// so an older code never matches. The key lives in the functions' settings, never in the table.
+type codeKey []byte
+
+func (k codeKey) hash(challengeID string, send int, code string) string {
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte(challengeID))
+	m.Write([]byte{0})
+	m.Write([]byte(strconv.Itoa(send)))
+	m.Write([]byte{0})
+	m.Write([]byte(code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (k codeKey) matches(ch Challenge, code string) bool {
+	want, _ := hex.DecodeString(ch.CodeHash)
+	got, _ := hex.DecodeString(k.hash(ch.ID, ch.Sends, code))
+	return hmac.Equal(want, got)
+}
+
+// sentCode is what the SMS and email authenticators share: the gateway draws the code, a sender
+// carries it, and the code is checked against its HMAC. The sender may be nil where nothing is sent.
+type sentCode struct {
+	key     codeKey
+	sender  Sender
+	codeTTL time.Duration
+}
+
+func (a sentCode) Provider() string {
+	if a.sender == nil {
+		return ""
+	}
+	return a.sender.Name()
+}
+
+func (a sentCode) Check(ch Challenge, code string) bool { return a.key.matches(ch, code) }
+
+func (a sentCode) CanResend() bool { return true }
+
+func (a sentCode) send(ctx context.Context, ch Challenge, code string) error {
+	if a.sender == nil {
+		return fmt.Errorf("no %s sender configured", ch.Channel)
+	}
+	return a.sender.Send(ctx, bindingCodeMessage(DefaultLanguage, ch.To, code, a.codeTTL))
+}
+
+// smsAuthenticator sends codes as text messages to the user's mobile number.
+type smsAuthenticator struct{ sentCode }
+
+func (smsAuthenticator) Channel() Channel { return ChannelSMS }
+
+func (smsAuthenticator) Address(u User) (string, string) { return u.Mobile, mask.Phone(u.Mobile) }
+
+func (a smsAuthenticator) Start(ctx context.Context, ch Challenge, code string) error {
+	return a.send(ctx, ch, code)
+}
+
+// emailAuthenticator sends codes to the user's email address, the login name.
+type emailAuthenticator struct{ sentCode }
+
+func (emailAuthenticator) Channel() Channel { return ChannelEmail }
+
+func (emailAuthenticator) Address(u User) (string, string) { return u.Email, mask.Email(u.Email) }
+
+func (a emailAuthenticator) Start(ctx context.Context, ch Challenge, code string) error {
+	return a.send(ctx, ch, code)
+}
+
+// address points the challenge at the user on a's channel.
+func address(ch *Challenge, a Authenticator, u User) {
+	ch.Channel, ch.Authenticator = a.Channel(), a.Provider()
+	ch.To, ch.Destination = a.Address(u)
+}
+
+// channelFor is the one decision of how a user's codes travel for an application: the authenticators
+// to try in order, the first that delivers wins. A mobile number means SMS, with email behind it
+// should the SMS fail; without one, email.
+func (s *Service) channelFor(u User, _ Application) []Authenticator {
+	if u.Mobile != "" {
+		return []Authenticator{s.authenticators[ChannelSMS], s.authenticators[ChannelEmail]}
+	}
+	return []Authenticator{s.authenticators[ChannelEmail]}
+}
+
+// authenticator is the one that runs challenges on channel.
+func (s *Service) authenticator(channel Channel) (Authenticator, error) {
+	a, ok := s.authenticators[channel]
+	if !ok {
+		return nil, fmt.Errorf("no authenticator for channel %q", channel)
+	}
+	return a, nil
+}
+
+// wireAuthenticators builds the service's authenticators from its senders; a nil sender leaves its
+// authenticator able to check codes but not to send them.
+func (s *Service) wireAuthenticators() {
+	codes := sentCode{key: s.codes, codeTTL: s.Policy.CodeTTL}
+	sms, email := codes, codes
+	sms.sender, email.sender = s.SMS, s.Email
+	s.authenticators = map[Channel]Authenticator{}
+	for _, a := range []Authenticator{smsAuthenticator{sms}, emailAuthenticator{email}} {
+		s.authenticators[a.Channel()] = a
+	}
+}
