@@ -4,9 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -623,65 +620,6 @@ func TestUnknownRoute(t *testing.T) {
 			t.Errorf("%d %s, want 200", a.Status, a.Raw)
 		}
 	})
-}
-
-// TestEventFixtures feeds recorded payload 2.0 events (testdata/events) through the functions, after a
-// JSON round trip like aws-lambda-go's own event tests.
-func TestEventFixtures(t *testing.T) {
-	e := newAPIEnv(t)
-	tests := []struct {
-		file   string
-		status int
-		code   string
-	}{
-		{"login-mfa-off.json", 200, ""},
-		{"login-mfa-header.json", 403, ""},
-		{"login-mfa-url.json", 403, ""},
-		{"login-email-channel.json", 403, ""},
-		{"login-wrong-password.json", 401, "invalid_credentials"},
-		{"login-no-application.json", 400, "application_required"},
-		{"login-bad-json.json", 400, "invalid_request"},
-		{"login-base64.json", 200, ""},
-		{"verify.json", 401, "invalid_mfa_token"},
-		{"verify-missing-code.json", 400, "invalid_request"},
-		{"resend.json", 401, "invalid_mfa_token"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			e.clock.Advance(time.Minute)
-			raw, err := os.ReadFile(filepath.Join("testdata", "events", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var req httpapi.Request
-			if err := json.Unmarshal(raw, &req); err != nil {
-				t.Fatalf("decode event: %v", err)
-			}
-			again, err := json.Marshal(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var back httpapi.Request
-			if err := json.Unmarshal(again, &back); err != nil || !reflect.DeepEqual(req, back) {
-				t.Fatalf("event does not survive a JSON round trip: %v", err)
-			}
-			if req.Version != "2.0" || req.RouteKey != req.RequestContext.HTTP.Method+" "+req.RawPath {
-				t.Fatalf("not a payload 2.0 event: version %q, routeKey %q", req.Version, req.RouteKey)
-			}
-			for k := range req.Headers {
-				if k != strings.ToLower(k) {
-					t.Errorf("header %q is not lower case as API Gateway sends it", k)
-				}
-			}
-			a := e.serve(t, req)
-			if a.Status != tt.status {
-				t.Fatalf("status = %d %s, want %d", a.Status, a.Raw, tt.status)
-			}
-			if tt.code != "" {
-				wantError(t, a, tt.status, tt.code, "")
-			}
-		})
-	}
 }
 
 // TestStorageFaultStaysInternal: when storage fails, the client gets a 5xx with a plain message and the
