@@ -473,11 +473,29 @@ func TestVerifyMalformed(t *testing.T) {
 	})
 }
 
+// TestResend walks a challenge through its resends: the cooldown, the second send, the code it
+// replaces, the third send and the per-challenge cap. Each subtest logs in on its own handler and makes
+// the sends it starts from.
 func TestResend(t *testing.T) {
-	e := newAPIEnv(t)
-	mfa, old := e.challenge(t, adaEmail, adaPassword)
-	tok := jsonOf(map[string]string{"token": mfa})
+	resendBody := func(mfa string) string { return jsonOf(map[string]string{"token": mfa}) }
+	// resent logs in for a challenge, is refused a resend inside the cooldown (a refusal is no send),
+	// and after the 30 s cooldown has the code sent a second time. It returns the handler, the MFA token
+	// and the first code.
+	resent := func(t *testing.T) (*apiEnv, string, string) {
+		t.Helper()
+		e := newAPIEnv(t)
+		mfa, old := e.challenge(t, adaEmail, adaPassword)
+		wantError(t, e.resend(t, resendBody(mfa)), http.StatusTooManyRequests, "too_many_requests", "30")
+		e.clock.Advance(30 * time.Second)
+		if a := e.resend(t, resendBody(mfa)); a.Status != http.StatusOK {
+			t.Fatalf("second send: %d %s", a.Status, a.Raw)
+		}
+		return e, mfa, old
+	}
 	t.Run("inside the cooldown", func(t *testing.T) {
+		e := newAPIEnv(t)
+		mfa, _ := e.challenge(t, adaEmail, adaPassword)
+		tok := resendBody(mfa)
 		wantError(t, e.resend(t, tok), http.StatusTooManyRequests, "too_many_requests", "30")
 		e.clock.Advance(10 * time.Second)
 		wantError(t, e.resend(t, tok), http.StatusTooManyRequests, "too_many_requests", "20")
@@ -485,8 +503,10 @@ func TestResend(t *testing.T) {
 		wantError(t, e.resend(t, tok), http.StatusTooManyRequests, "too_many_requests", "1") // 0.1 s rounds up
 	})
 	t.Run("after the cooldown", func(t *testing.T) {
-		e.clock.Advance(100 * time.Millisecond)
-		a := e.resend(t, tok)
+		e := newAPIEnv(t)
+		mfa, _ := e.challenge(t, adaEmail, adaPassword)
+		e.clock.Advance(30 * time.Second)
+		a := e.resend(t, resendBody(mfa))
 		if a.Status != http.StatusOK {
 			t.Fatalf("%d %s, want 200", a.Status, a.Raw)
 		}
@@ -499,22 +519,23 @@ func TestResend(t *testing.T) {
 			t.Errorf("Retry-After on a success")
 		}
 	})
-	fresh := e.lastCode(t)
 	t.Run("the previous code stops working", func(t *testing.T) {
-		if fresh == old {
+		e, mfa, old := resent(t)
+		if e.lastCode(t) == old {
 			t.Skip("the new code happens to equal the old one")
 		}
 		a := e.verify(t, verifyBody(mfa, "SMS", old))
 		wantError(t, a, http.StatusUnauthorized, "invalid_code", "", "attemptsRemaining")
 	})
 	t.Run("third send, then the per-challenge cap", func(t *testing.T) {
+		e, mfa, _ := resent(t)
 		e.clock.Advance(30 * time.Second)
-		if a := e.resend(t, tok); a.Status != http.StatusOK {
+		if a := e.resend(t, resendBody(mfa)); a.Status != http.StatusOK {
 			t.Fatalf("third send: %d %s", a.Status, a.Raw)
 		}
 		for _, wait := range []time.Duration{0, 30 * time.Second, 5 * time.Minute} {
 			e.clock.Advance(wait)
-			a := e.resend(t, tok)
+			a := e.resend(t, resendBody(mfa))
 			wantError(t, a, http.StatusTooManyRequests, "too_many_requests", "")
 			if msg := str(t, a.Body, "message"); !strings.Contains(strings.ToLower(msg), "log in again") {
 				t.Errorf("message %q does not say to log in again", msg)
@@ -522,13 +543,8 @@ func TestResend(t *testing.T) {
 		}
 	})
 	t.Run("the newest code works", func(t *testing.T) {
-		e2 := newAPIEnv(t)
-		mfa, _ := e2.challenge(t, adaEmail, adaPassword)
-		e2.clock.Advance(30 * time.Second)
-		if a := e2.resend(t, jsonOf(map[string]string{"token": mfa})); a.Status != http.StatusOK {
-			t.Fatalf("resend: %d %s", a.Status, a.Raw)
-		}
-		a := e2.verify(t, verifyBody(mfa, "SMS", e2.lastCode(t)))
+		e, mfa, _ := resent(t)
+		a := e.verify(t, verifyBody(mfa, "SMS", e.lastCode(t)))
 		if a.Status != http.StatusOK {
 			t.Fatalf("verify: %d %s", a.Status, a.Raw)
 		}
