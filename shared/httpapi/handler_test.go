@@ -462,15 +462,13 @@ func TestVerifyMalformed(t *testing.T) {
 			wantMessageNames(t, a, tt.field)
 		})
 	}
-	t.Run("no attempt was used", func(t *testing.T) {
-		if n := e.attempts(t, mfa); n != 0 {
-			t.Errorf("attempts = %d, want 0", n)
-		}
-		a := e.verify(t, verifyBody(mfa, "SMS", code))
-		if a.Status != http.StatusOK {
-			t.Fatalf("right code after malformed requests: %d %s", a.Status, a.Raw)
-		}
-	})
+	// No attempt went to the malformed requests (whichever of them ran), and the right code still works.
+	if n := e.attempts(t, mfa); n != 0 {
+		t.Errorf("attempts = %d, want 0", n)
+	}
+	if a := e.verify(t, verifyBody(mfa, "SMS", code)); a.Status != http.StatusOK {
+		t.Fatalf("right code after malformed requests: %d %s", a.Status, a.Raw)
+	}
 }
 
 // TestResend walks a challenge through its resends: the cooldown, the second send, the code it
