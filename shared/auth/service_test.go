@@ -841,37 +841,67 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// TestVerifyWrongCodes: each wrong code uses one of five attempts; once they are used up, neither the
+// right code, another verify nor a resend gets through, and no token is issued. Each subtest makes its
+// own challenge and spends the attempts it starts from.
 func TestVerifyWrongCodes(t *testing.T) {
-	f := newFixture(t)
-	mfa, code := f.challenge(t, adaEmail, adaPassword)
-	wrong := otherCode(code)
+	// wrongCodes starts a challenge and sends n wrong codes, each answered with the attempts left.
+	wrongCodes := func(t *testing.T, n int) (f *fixture, mfa, code, wrong string) {
+		t.Helper()
+		f = newFixture(t)
+		mfa, code = f.challenge(t, adaEmail, adaPassword)
+		wrong = otherCode(code)
+		for i := range n {
+			_, err := f.svc.Verify(f.ctx, mfa, "", wrong)
+			wantCodeError(t, err, 4-i)
+		}
+		return f, mfa, code, wrong
+	}
+	// usedUp is a challenge whose five attempts went to wrong codes; it checks on cleanup that the
+	// subtest got no token out of it.
+	usedUp := func(t *testing.T) (f *fixture, mfa, code, wrong string) {
+		t.Helper()
+		f, mfa, code, wrong = wrongCodes(t, 5)
+		t.Cleanup(func() {
+			if n := len(f.items(t, "TOKEN#")); n != 0 {
+				t.Errorf("%d tokens issued", n)
+			}
+		})
+		return f, mfa, code, wrong
+	}
 	for want := 4; want >= 0; want-- {
 		t.Run(fmt.Sprintf("remaining %d", want), func(t *testing.T) {
+			f, mfa, _, wrong := wrongCodes(t, 4-want)
 			_, err := f.svc.Verify(f.ctx, mfa, "", wrong)
 			wantCodeError(t, err, want)
 		})
 	}
 	t.Run("sixth try, right code", func(t *testing.T) {
+		f, mfa, code, _ := usedUp(t)
 		_, err := f.svc.Verify(f.ctx, mfa, "", code)
 		wantIs(t, err, auth.ErrTooManyAttempts)
 	})
 	t.Run("later verify", func(t *testing.T) {
+		f, mfa, _, wrong := usedUp(t)
 		_, err := f.svc.Verify(f.ctx, mfa, auth.ChannelSMS, wrong)
 		wantIs(t, err, auth.ErrTooManyAttempts)
 	})
 	t.Run("resend", func(t *testing.T) {
+		f, mfa, _, _ := usedUp(t)
 		f.clock.Advance(time.Minute)
 		_, err := f.svc.Resend(f.ctx, mfa)
 		wantIs(t, err, auth.ErrTooManyAttempts)
 	})
 	t.Run("attempts stop at the limit", func(t *testing.T) {
+		f, mfa, code, wrong := usedUp(t)
+		for _, c := range []string{code, wrong} {
+			_, err := f.svc.Verify(f.ctx, mfa, "", c)
+			wantIs(t, err, auth.ErrTooManyAttempts)
+		}
 		if got := f.getChallenge(t, mfa).Attempts; got != 5 {
 			t.Errorf("attempts = %d, want 5", got)
 		}
 	})
-	if n := len(f.items(t, "TOKEN#")); n != 0 {
-		t.Errorf("%d tokens issued", n)
-	}
 }
 
 func TestVerifyRightCodeOnLastAttempt(t *testing.T) {

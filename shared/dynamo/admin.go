@@ -2,7 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -61,8 +63,14 @@ func (s *Store) urlCopy(a auth.Application) (types.TransactWriteItem, error) {
 // CreateTable creates the gateway's table as the template declares it (string key "pk", on demand)
 // and asks for TTL on "ttl" where the engine supports it. It is for local runs, tests and tooling;
 // deployments get the table from the template.
+//
+// It is idempotent: when the table already exists with that key it succeeds. The SDK retries a
+// CreateTable whose answer was lost (a connection reset after the engine acted), and the retry then
+// meets ResourceInUseException for the table the first attempt created; the same happens when two
+// processes create the table of one endpoint. A table of that name with another key is an error.
 func CreateTable(ctx context.Context, db interface {
 	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 	UpdateTimeToLive(context.Context, *dynamodb.UpdateTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
 }, table string) error {
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
@@ -71,6 +79,9 @@ func CreateTable(ctx context.Context, db interface {
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
 	})
+	if inUse := (*types.ResourceInUseException)(nil); errors.As(err, &inUse) {
+		err = existingTable(ctx, db, table, err)
+	}
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", table, err)
 	}
@@ -80,4 +91,46 @@ func CreateTable(ctx context.Context, db interface {
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrTTL), Enabled: aws.Bool(true)},
 	})
 	return nil
+}
+
+// existingTable settles a CreateTable refused with ResourceInUseException (inUse): nil when the table
+// describes as the gateway's (hash key "pk" alone, not being deleted; "pk" a string and the table on
+// demand where the engine reports those), else an error saying how it differs. The embedded engine
+// describes only the key schema; moto describes all of it.
+func existingTable(ctx context.Context, db interface {
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}, table string, inUse error) error {
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	if err != nil {
+		return fmt.Errorf("%w; describing the existing table failed: %w", inUse, err)
+	}
+	d := out.Table
+	if d == nil {
+		return fmt.Errorf("%w; the engine describes no table", inUse)
+	}
+	var pkType types.ScalarAttributeType
+	for _, a := range d.AttributeDefinitions {
+		if aws.ToString(a.AttributeName) == attrPK {
+			pkType = a.AttributeType
+		}
+	}
+	switch {
+	case len(d.KeySchema) != 1 || aws.ToString(d.KeySchema[0].AttributeName) != attrPK || d.KeySchema[0].KeyType != types.KeyTypeHash:
+		return fmt.Errorf("%w; the existing table's key is %s, not the hash key %q alone", inUse, keySchemaText(d.KeySchema), attrPK)
+	case pkType != "" && pkType != types.ScalarAttributeTypeS:
+		return fmt.Errorf("%w; the existing table's %q is of type %q, not a string", inUse, attrPK, pkType)
+	case d.TableStatus == types.TableStatusDeleting:
+		return fmt.Errorf("%w; the existing table is being deleted", inUse)
+	case d.BillingModeSummary != nil && d.BillingModeSummary.BillingMode != "" && d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest:
+		return fmt.Errorf("%w; the existing table is billed %s, not on demand", inUse, d.BillingModeSummary.BillingMode)
+	}
+	return nil
+}
+
+func keySchemaText(ks []types.KeySchemaElement) string {
+	parts := make([]string, 0, len(ks))
+	for _, k := range ks {
+		parts = append(parts, fmt.Sprintf("%s %s", aws.ToString(k.AttributeName), k.KeyType))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 
+	"mfagateway/shared/dynamo"
 	"mfagateway/shared/faultinject"
 	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/testenv"
@@ -318,11 +319,7 @@ func TestTransactRetryReusesClientRequestToken(t *testing.T) {
 		"moto": func(t *testing.T) string {
 			m := testenv.StartMoto(t)
 			c := localdynamo.NewClient(m.URL)
-			if _, err := c.CreateTable(t.Context(), &dynamodb.CreateTableInput{
-				TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
-				AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-				KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-			}); err != nil {
+			if err := dynamo.CreateTable(t.Context(), c, table); err != nil {
 				t.Fatalf("create table: %v", err)
 			}
 			return m.URL
