@@ -86,7 +86,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ev, err := toEvent(r, rt.key)
 	if err != nil {
-		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body could not be read."}))
+		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: "The request body could not be read."}))
 		return
 	}
 	if len(params) > 0 {
@@ -99,7 +99,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := rt.handler(ctx, ev)
 	if err != nil { // what API Gateway does when a function fails
 		g.log.ErrorContext(ctx, "function error", "route", rt.key, "error", err.Error())
-		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Internal Server Error"}))
+		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusInternalServerError, Code: httpapi.CodeInternal, Message: "Internal Server Error"}))
 		return
 	}
 	writeResponse(w, resp)
