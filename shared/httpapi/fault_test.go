@@ -119,3 +119,19 @@ func wantFailureLine(t *testing.T, logs string, status int, f faulttest.Fault) {
 		t.Errorf("log line error %q does not name the service", e)
 	}
 }
+
+// TestAuthorizerFaultText: when the authorizer cannot read the session, its error (which Lambda
+// records) names the AWS code but not AWS's message.
+func TestAuthorizerFaultText(t *testing.T) {
+	e, _ := faultEnv(t, faulttest.Fault{Name: "missing table", Status: 400, Code: "ResourceNotFoundException"})
+	authz := httpapi.NewAuthorizer(auth.NewSessions(e.store, e.clock.Now, e.log))
+	_, err := authz.Handle(e.ctx, httpapi.AuthorizerRequest{Headers: map[string]string{
+		"authorization": "Bearer " + base64.RawURLEncoding.EncodeToString(make([]byte, 32)), "appid": demoPlain,
+	}})
+	if err == nil {
+		t.Fatal("the authorizer answered without its store")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "ResourceNotFoundException") || strings.Contains(msg, faulttest.Table) {
+		t.Errorf("authorizer error %q: want the AWS code without AWS's message", msg)
+	}
+}

@@ -1,9 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -25,46 +25,93 @@ func ambiguousName(b []byte) *Error {
 // scope is an open object or array of the scan.
 type scope struct {
 	names  map[string]struct{} // the folded names seen so far; nil for an array
-	atName bool                // in an object, the next token is a name (or the closing brace)
+	atName bool                // in an object, the next string is a name
 }
 
 // repeatedName returns the first property name of the first JSON value in b that repeats a name of
-// its object, names compared as foldName compares them.
+// its object, names compared as foldName compares them. b must be valid JSON: the scan only finds
+// where names and values begin.
 func repeatedName(b []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber() // numbers are only skipped: no float parsing
 	var stack []scope
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
+	// value marks the start of a value in the innermost object: the next string there is a name.
+	value := func() {
+		if n := len(stack); n > 0 && stack[n-1].names != nil {
+			stack[n-1].atName = true
 		}
-		if top := len(stack) - 1; top >= 0 && stack[top].names != nil {
-			s := &stack[top]
-			if name, isName := tok.(string); isName && s.atName {
+	}
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == '{' || c == '[':
+			value()
+			s := scope{}
+			if c == '{' {
+				s = scope{names: map[string]struct{}{}, atName: true}
+			}
+			stack = append(stack, s)
+			i++
+		case c == '}' || c == ']':
+			stack = stack[:len(stack)-1]
+			i++
+		case c == '"':
+			end := stringEnd(b, i)
+			if n := len(stack); n > 0 && stack[n-1].names != nil && stack[n-1].atName {
+				s := &stack[n-1]
+				name := unquote(b[i:end])
 				folded := foldName(name)
 				if _, seen := s.names[folded]; seen {
 					return name, true
 				}
 				s.names[folded] = struct{}{}
 				s.atName = false
-				continue
+			} else {
+				value()
 			}
-			// A value (whatever it holds, the next token of this object after it is a name), or the end.
-			s.atName = true
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, scope{names: map[string]struct{}{}, atName: true})
-		case json.Delim('['):
-			stack = append(stack, scope{})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
+			i = end
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':' || c == ',':
+			i++
+			continue
+		default: // a number, true, false or null
+			for i < len(b) && !strings.ContainsRune(" \t\n\r,]}", rune(b[i])) {
+				i++
+			}
+			value()
 		}
 		if len(stack) == 0 {
 			return "", false
 		}
 	}
+	return "", false
+}
+
+// stringEnd is the index just past the JSON string that starts at b[i].
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// unquote decodes a JSON string exactly as encoding/json decodes a property name: escapes, surrogate
+// pairs, invalid UTF-8 replaced.
+func unquote(quoted []byte) string {
+	plain := true
+	for _, c := range quoted {
+		if c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(quoted[1 : len(quoted)-1])
+	}
+	var s string
+	_ = json.Unmarshal(quoted, &s)
+	return s
 }
 
 // foldName folds a property name as encoding/json does to match it to a field (its fold.go): ASCII

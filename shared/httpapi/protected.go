@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/fault"
 )
 
 // Routes behind the token authorizer.
@@ -62,7 +63,9 @@ func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (Authori
 		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false}}, nil
 	}
 	if err != nil {
-		return AuthorizerResponse{}, err // API Gateway answers 500: ours to fix, nothing the client did
+		// API Gateway answers 500: ours to fix, nothing the client did. The error goes to Lambda's
+		// records of the invocation, so AWS's message (table names, item contents) stays out of it.
+		return AuthorizerResponse{}, errors.New(fault.Text(err))
 	}
 	return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
 		ctxValid: true, ctxTokenID: sess.TokenID, ctxUserID: sess.UserID, ctxEmail: sess.Email, ctxName: sess.Name,
