@@ -47,7 +47,8 @@ func invalid(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: fmt.Sprintf(format, args...)}
 }
 
-// The one table from errors to answers. Anything not listed is our fault: 500, details only in the log.
+// The one table from errors to answers. Anything not listed is a fault, of AWS or ours, classed by
+// shared/fault: transient is 503, permanent 500; details only in the log.
 func errorFor(err error) *Error {
 	var (
 		apiErr  *Error
