@@ -812,7 +812,7 @@ func TestRIE(t *testing.T) {
 
 		me := g.invoke(t, withAuthorizerContext(t, withAuthToken(readEvent(t, "me.json"), token), v.Context))
 		me.want(t, http.StatusOK, "")
-		if me.str(t, "email") != "a***@example.com" || me.str(t, "appId") != demoApp {
+		if me.str(t, "email") != "ada@example.com" || me.str(t, "appId") != demoApp {
 			t.Errorf("me answered %s, want ada in Demo", me.Raw)
 		}
 

@@ -308,8 +308,8 @@ func runRow(t *testing.T, r row) (res result) {
 	if res.injected == 0 {
 		t.Errorf("no fault was injected on %s", r.step.label())
 	}
-	if a.Code == "internal_error" {
-		t.Errorf("an AWS fault answered 500 internal_error (%s): it should be 503 unavailable", a.Raw)
+	if a.Code == "internal" {
+		t.Errorf("an AWS fault answered 500 internal (%s): it should be 503 unavailable", a.Raw)
 	}
 	// A fault the SDK's retry absorbs must not show. A dropped answer to a request that was carried out
 	// is the exception: a retry of a non-idempotent write may be refused or counted twice.

@@ -468,9 +468,9 @@ func (w *world) call(route string, headers map[string]string, body any) answer {
 				t.Errorf("%s: 503 unavailable with Retry-After %q, want whole seconds ≥ 1", route, a.RetryAfter)
 			}
 		case a.Status == http.StatusServiceUnavailable && a.Code == "delivery_failed":
-		case a.Status == http.StatusInternalServerError && a.Code == "internal_error":
+		case a.Status == http.StatusInternalServerError && a.Code == "internal":
 		default:
-			t.Errorf("%s: %d %s is not one of 503 unavailable, 503 delivery_failed, 500 internal_error", route, a.Status, a.Code)
+			t.Errorf("%s: %d %s is not one of 503 unavailable, 503 delivery_failed, 500 internal", route, a.Status, a.Code)
 		}
 	}
 	if a.Status == http.StatusTooManyRequests && a.Code == "too_many_requests" && a.RetryAfter == "" &&

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -158,16 +157,7 @@ func decodeChange(req Request, id string) (applicationBody, *Error) {
 // decodeApplication decodes strictly: an unknown property or a wrong type is 400.
 func decodeApplication(req Request) (applicationBody, *Error) {
 	var body applicationBody
-	raw, apiErr := bodyBytes(req)
-	if apiErr != nil {
-		return body, apiErr
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		return body, jsonError(err)
-	}
-	if apiErr := trailing(dec); apiErr != nil {
+	if apiErr := decodeStrict(req, &body); apiErr != nil {
 		return body, apiErr
 	}
 	for _, f := range []struct {

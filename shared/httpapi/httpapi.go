@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/smithy-go"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/fault"
 )
 
 // MaxBodyBytes is the largest request body accepted (the contract's 16 KiB).
@@ -44,10 +44,11 @@ type Error struct {
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 func invalid(format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf(format, args...)}
+	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: fmt.Sprintf(format, args...)}
 }
 
-// The one table from errors to answers. Anything not listed is our fault: 500, details only in the log.
+// The one table from errors to answers. Anything not listed is a fault, of AWS or ours, classed by
+// shared/fault: transient is 503, permanent 500; details only in the log.
 func errorFor(err error) *Error {
 	var (
 		apiErr  *Error
@@ -58,9 +59,9 @@ func errorFor(err error) *Error {
 	case errors.As(err, &apiErr):
 		return apiErr
 	case errors.Is(err, auth.ErrInvalidCredentials):
-		return &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "The email, password or application is not valid."}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidCredentials, Message: "The email, password or application is not valid."}
 	case errors.As(err, &rate):
-		e := &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "Too many requests; try again later."}
+		e := &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyRequests, Message: "Too many requests; try again later."}
 		if rate.RetryAfter > 0 {
 			e.RetryAfter = auth.RetryAfterSeconds(rate.RetryAfter)
 		} else {
@@ -68,33 +69,40 @@ func errorFor(err error) *Error {
 		}
 		return e
 	case errors.Is(err, auth.ErrDeliveryFailed):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "delivery_failed", Message: "The binding code could not be delivered; try again later."}
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeDeliveryFailed, Message: "The binding code could not be delivered; try again later."}
 	case errors.Is(err, auth.ErrInvalidMFAToken):
-		return &Error{Status: http.StatusUnauthorized, Code: "invalid_mfa_token", Message: "The MFA token is not valid; log in again."}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidMFAToken, Message: "The MFA token is not valid; log in again."}
 	case errors.As(err, &codeErr):
-		return &Error{Status: http.StatusUnauthorized, Code: "invalid_code", Message: "The binding code is wrong.",
+		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidCode, Message: "The binding code is wrong.",
 			Extra: map[string]any{"attemptsRemaining": codeErr.Remaining}}
 	case errors.Is(err, auth.ErrCodeExpired):
-		return &Error{Status: http.StatusUnauthorized, Code: "code_expired", Message: "The binding code has expired; ask for a new one."}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeExpired, Message: "The binding code has expired; ask for a new one."}
 	case errors.Is(err, auth.ErrTooManyAttempts):
-		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "Too many wrong codes; log in again."}
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyAttempts, Message: "Too many wrong codes; log in again."}
 	case errors.Is(err, auth.ErrChannelMismatch):
 		return invalid("authenticatorCode is not the channel the code was sent by.")
 	case errors.Is(err, auth.ErrInvalidToken):
 		return invalidToken()
 	case errors.Is(err, auth.ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "Only admins may do this."}
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Only admins may do this."}
 	case errors.Is(err, auth.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such application."}
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such application."}
 	case errors.Is(err, auth.ErrURLTaken):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "Another application already has this url."}
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "Another application already has this url."}
 	case errors.Is(err, auth.ErrConflict):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "The application changed meanwhile; try again."}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, new(*smithy.OperationError)):
-		// AWS throttled, failed or timed out after the SDK's retries: nothing the client did, and worth a retry.
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The service is busy; try again.", RetryAfter: 1}
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "The application changed meanwhile; try again."}
 	}
-	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong on our side; try again."}
+	if transient, _ := fault.Classify(err); transient {
+		// AWS throttled, failed or timed out after the SDK's retries: nothing the client did, and worth a retry.
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "The service is busy; try again.", RetryAfter: 1}
+	}
+	// A permanent AWS fault (missing table, access denied, a request AWS refuses) or our own bug:
+	// retrying will not help, someone has to fix it.
+	return internal()
+}
+
+func internal() *Error {
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Something went wrong on our side; try again."}
 }
 
 // answerMargin is kept back from the function's deadline so that a request slowed by AWS faults still
@@ -135,7 +143,7 @@ func Header(req Request, name string) string {
 
 // bodyBytes returns the decoded request body, refusing one over MaxBodyBytes.
 func bodyBytes(req Request) ([]byte, *Error) {
-	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
+	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge, Code: CodePayloadTooLarge,
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
 	if !req.IsBase64Encoded {
 		if len(req.Body) > MaxBodyBytes {
@@ -156,17 +164,33 @@ func bodyBytes(req Request) ([]byte, *Error) {
 	return b, nil
 }
 
-// decode reads the body as one JSON object into dst; errors name the field where they can.
+// decode reads the body as one JSON object into dst, ignoring unknown properties; errors name the
+// property where they can.
 func decode(req Request, dst any) *Error {
+	return decodeBody(req, dst, false)
+}
+
+// decodeStrict is decode with an unknown property refused.
+func decodeStrict(req Request, dst any) *Error {
+	return decodeBody(req, dst, true)
+}
+
+func decodeBody(req Request, dst any, strict bool) *Error {
 	b, apiErr := bodyBytes(req)
 	if apiErr != nil {
 		return apiErr
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
-	return trailing(dec)
+	if apiErr := trailing(dec); apiErr != nil {
+		return apiErr
+	}
+	return ambiguousName(b)
 }
 
 // jsonError explains a decoding failure, naming the property where there is one.
@@ -198,28 +222,33 @@ func trailing(dec *json.Decoder) *Error {
 	return nil
 }
 
-// respond encodes a success body.
+// respond encodes a body. It ends with a newline, so that the answer reads well in a terminal.
 func respond(status int, v any) Response {
 	b, err := json.Marshal(v)
 	if err != nil { // only our own types are encoded here, so this is unreachable in practice
-		return Response{StatusCode: http.StatusInternalServerError, Headers: jsonHeaders(),
-			Body: `{"code":"internal_error","message":"Something went wrong on our side; try again."}`}
+		e := internal()
+		status = e.Status
+		b, _ = json.Marshal(map[string]string{"code": e.Code, "message": e.Message})
 	}
-	return Response{StatusCode: status, Headers: jsonHeaders(), Body: string(b)}
+	return Response{StatusCode: status, Headers: jsonHeaders(), Body: string(b) + "\n"}
 }
 
 func jsonHeaders() map[string]string {
 	return map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 }
 
-// fail answers an error, and logs it: in full when it is ours, by its code when the request was refused
-// before reaching the domain (which logs its own decisions).
+// fail answers an error, and logs it: a 5xx of ours at ERROR with its class, AWS code and text (AWS's
+// message withheld); a request refused before reaching the domain (which logs its own decisions) by
+// its code.
 func fail(ctx context.Context, log *slog.Logger, rt string, err error) Response {
 	e := errorFor(err)
 	var apiErr *Error
 	switch {
-	case e.Status >= 500 && e.Code != "delivery_failed":
-		log.ErrorContext(ctx, "request failed", "route", rt, "status", e.Status, "code", e.Code, "error", err.Error())
+	case e.Status >= 500 && e.Code != CodeDeliveryFailed:
+		// The AWS message stays out: it may name the table or hold an item's contents.
+		transient, awsCode := fault.Classify(err)
+		log.ErrorContext(ctx, "request failed", "route", rt, "status", e.Status, "code", e.Code,
+			"transient", transient, "awsCode", awsCode, "error", fault.Text(err))
 	case errors.As(err, &apiErr):
 		log.InfoContext(ctx, "request refused", "route", rt, "status", e.Status, "code", e.Code)
 	}
@@ -241,5 +270,5 @@ func ErrorResponse(e *Error) Response {
 
 // NotFound is the answer for a route this function does not serve.
 func NotFound() Response {
-	return ErrorResponse(&Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such route."})
+	return ErrorResponse(&Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such route."})
 }

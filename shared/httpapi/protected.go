@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/mask"
+	"mfagateway/shared/fault"
 )
 
 // Routes behind the token authorizer.
@@ -63,7 +63,9 @@ func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (Authori
 		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false}}, nil
 	}
 	if err != nil {
-		return AuthorizerResponse{}, err // API Gateway answers 500: ours to fix, nothing the client did
+		// API Gateway answers 500: ours to fix, nothing the client did. The error goes to Lambda's
+		// records of the invocation, so AWS's message (table names, item contents) stays out of it.
+		return AuthorizerResponse{}, errors.New(fault.Text(err))
 	}
 	return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
 		ctxValid: true, ctxTokenID: sess.TokenID, ctxUserID: sess.UserID, ctxEmail: sess.Email, ctxName: sess.Name,
@@ -107,7 +109,7 @@ func (g *Guard) Wrap(route string, h ProtectedHandler) func(context.Context, Req
 	return func(ctx context.Context, req Request) (Response, error) {
 		who, ok := sessionOf(req)
 		if !ok || !g.clock().Before(who.ExpiresAt) {
-			g.log.InfoContext(ctx, "request refused", "route", route, "status", http.StatusUnauthorized, "code", "invalid_token")
+			g.log.InfoContext(ctx, "request refused", "route", route, "status", http.StatusUnauthorized, "code", CodeInvalidToken)
 			return ErrorResponse(invalidToken()), nil
 		}
 		return h(ctx, req, who)
@@ -115,7 +117,7 @@ func (g *Guard) Wrap(route string, h ProtectedHandler) func(context.Context, Req
 }
 
 func invalidToken() *Error {
-	return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The auth token is missing, expired, revoked or not for this application; log in again."}
+	return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Message: "The auth token is missing, expired, revoked or not for this application; log in again."}
 }
 
 // sessionOf reads the authorizer context. Values arrive as JSON types (numbers as float64), or as
@@ -188,10 +190,11 @@ type meResponse struct {
 	ExpiresAt string `json:"expiresAt"`
 }
 
-// Me answers who the token belongs to. The email is masked, as every email in a response is.
+// Me answers who the token belongs to. The email is in full: it is the caller's own (emails of other
+// people are masked in answers).
 func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, error) {
 	return respond(http.StatusOK, meResponse{
-		UserID: who.UserID, Email: mask.Email(who.Email), Name: who.Name, AppID: who.AppID,
+		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID,
 		ExpiresAt: who.ExpiresAt.UTC().Format(time.RFC3339),
 	}), nil
 }

@@ -104,7 +104,7 @@ func loginInput(req Request, in loginRequest) (auth.LoginInput, *Error) {
 	if id := strings.TrimSpace(Header(req, "appid")); id != "" {
 		li.App.ID = id
 	} else if li.App.URL = auth.NormalizeURL(in.URL); li.App.URL == "" {
-		return auth.LoginInput{}, &Error{Status: http.StatusBadRequest, Code: "application_required",
+		return auth.LoginInput{}, &Error{Status: http.StatusBadRequest, Code: CodeApplicationRequired,
 			Message: "Name the application with an appId header or a url property."}
 	}
 	// A name no application can have is an unknown application: the same 401, at the same cost, as

@@ -164,6 +164,9 @@ func (e *apiEnv) serveWith(t *testing.T, req httpapi.Request, allow5xx bool) ans
 		t.Fatalf("handler returned an error (API Gateway would answer 500): %v", err)
 	}
 	a := answer{Status: resp.StatusCode, Headers: resp.Headers, Raw: resp.Body}
+	if !strings.HasSuffix(resp.Body, "}\n") || strings.HasSuffix(resp.Body, "\n\n") {
+		t.Errorf("response body %q does not end with one newline", resp.Body)
+	}
 	if resp.IsBase64Encoded {
 		t.Fatalf("response body is base64-encoded")
 	}
