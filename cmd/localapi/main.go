@@ -135,11 +135,12 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 // functions builds the router of every function of the route table over the handlers the functions'
 // mains wire, so the gateway serves every row of the table.
 func functions(svc *auth.Service, store *dynamo.Store, log *slog.Logger) map[string]*httpapi.Router {
+	sessions := auth.NewSessions(store, nil, log)
 	return httpapi.Routers(httpapi.Handlers{
 		Auth:         httpapi.New(svc, log),
-		Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+		Session:      httpapi.NewSession(sessions, log),
 		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
-		Guard:        httpapi.NewGuard(nil, log),
+		Guard:        httpapi.NewGuard(nil, log).Rechecking(sessions),
 	})
 }
 

@@ -29,9 +29,10 @@ func main() {
 		Policy: cfg.Policy,
 		Log:    log,
 	})
+	sessions := auth.NewSessions(store, nil, log)
 	lambda.Start(httpapi.Function(httpapi.LoginFunction, httpapi.Handlers{
 		Auth:    httpapi.New(svc, log),
-		Session: httpapi.NewSession(auth.NewSessions(store, nil, log), log),
-		Guard:   httpapi.NewGuard(nil, log),
+		Session: httpapi.NewSession(sessions, log),
+		Guard:   httpapi.NewGuard(nil, log).Rechecking(sessions),
 	}).Serve)
 }

@@ -38,7 +38,14 @@ const (
 	ctxAppID     = "appId"
 	ctxAdmin     = "admin"
 	ctxExpiresAt = "expiresAt"
+	// ctxUnavailable marks a verdict the authorizer could not reach because AWS failed for a moment.
+	ctxUnavailable = "unavailable"
 )
+
+// AuthorizerCacheSeconds is how long API Gateway keeps a verdict (the template's ReauthorizeEvery).
+// A verdict of "unavailable" may be served from the cache that long, which is why a guard that can
+// check tokens itself does so.
+const AuthorizerCacheSeconds = 30
 
 // Authorizer is the token authorizer. It lets every request through with its verdict in the context,
 // and the protected handlers answer 401 for a bad verdict: API Gateway itself can only answer 403 with
@@ -61,6 +68,11 @@ func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (Authori
 	sess, err := a.sessions.Authorize(ctx, bearer, appID)
 	if errors.Is(err, auth.ErrInvalidToken) {
 		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false}}, nil
+	}
+	if transient, _ := fault.Classify(err); err != nil && transient {
+		// Waiting cures it, so the answer must be 503 with Retry-After, which only the function can give:
+		// the verdict says so, and the function's guard checks the token itself.
+		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false, ctxUnavailable: true}}, nil
 	}
 	if err != nil {
 		// API Gateway answers 500: ours to fix, nothing the client did. The error goes to Lambda's
@@ -92,8 +104,9 @@ type ProtectedHandler func(ctx context.Context, req Request, who auth.Session) (
 // Guard turns the authorizer's verdict into a session, answering 401 invalid_token for a bad or absent
 // one. It also rejects a session past its expiry, which the authorizer cache could otherwise stretch.
 type Guard struct {
-	clock func() time.Time
-	log   *slog.Logger
+	clock    func() time.Time
+	log      *slog.Logger
+	sessions *auth.Sessions // checks the token when the authorizer could not; nil: answer 503
 }
 
 // NewGuard returns the guard; a nil clock means time.Now.
@@ -104,9 +117,20 @@ func NewGuard(clock func() time.Time, log *slog.Logger) *Guard {
 	return &Guard{clock: clock, log: log}
 }
 
+// Rechecking returns the guard, made to check the token itself (one read) when the authorizer's verdict
+// says AWS failed it for a moment; such a verdict can stay in API Gateway's cache for
+// AuthorizerCacheSeconds, and the token should not be refused for that long.
+func (g *Guard) Rechecking(sessions *auth.Sessions) *Guard {
+	g.sessions = sessions
+	return g
+}
+
 // Wrap protects h.
 func (g *Guard) Wrap(route string, h ProtectedHandler) func(context.Context, Request) (Response, error) {
 	return func(ctx context.Context, req Request) (Response, error) {
+		if unavailable(req) {
+			return g.recheck(ctx, route, req, h)
+		}
 		who, ok := sessionOf(req)
 		if !ok || !g.clock().Before(who.ExpiresAt) {
 			g.log.InfoContext(ctx, "request refused", "route", route, "status", http.StatusUnauthorized, "code", CodeInvalidToken)
@@ -114,6 +138,28 @@ func (g *Guard) Wrap(route string, h ProtectedHandler) func(context.Context, Req
 		}
 		return h(ctx, req, who)
 	}
+}
+
+// recheck answers a request whose verdict the authorizer could not give: the guard asks the sessions
+// itself, or, when it cannot, answers 503 for as long as the verdict may stay cached.
+func (g *Guard) recheck(ctx context.Context, route string, req Request, h ProtectedHandler) (Response, error) {
+	if g.sessions == nil {
+		g.log.WarnContext(ctx, "request refused", "route", route, "status", http.StatusServiceUnavailable, "code", CodeUnavailable,
+			"reason", "authorizer could not check the token")
+		return ErrorResponse(&Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+			Message: "The service is busy; try again.", RetryAfter: AuthorizerCacheSeconds}), nil
+	}
+	who, err := g.sessions.Authorize(ctx, BearerToken(Header(req, "authorization")), strings.TrimSpace(Header(req, "appid")))
+	if err != nil {
+		return fail(ctx, g.log, route, err), nil
+	}
+	return h(ctx, req, who)
+}
+
+// unavailable reports a verdict of an authorizer that AWS failed for a moment.
+func unavailable(req Request) bool {
+	a := req.RequestContext.Authorizer
+	return a != nil && a.Lambda != nil && boolOf(a.Lambda[ctxUnavailable])
 }
 
 func invalidToken() *Error {
