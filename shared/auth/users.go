@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"unicode"
 
 	"mfagateway/shared/mask"
 )
@@ -119,10 +120,24 @@ type Membership struct {
 	App *Application // nil when no application has the ID any more
 }
 
+// MaxEmailBytes is the longest email accepted anywhere (RFC 5321's path limit), at login as when a user
+// is created, so that no user can be made who could never log in.
+const MaxEmailBytes = 254
+
+// IsEmail accepts a bare address (no display name) of at most MaxEmailBytes, without control
+// characters, that net/mail parses back to itself. Login and user changes share this one rule.
+func IsEmail(s string) bool {
+	if len(s) > MaxEmailBytes || strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsAny(s, " <>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && strings.EqualFold(a.Address, s)
+}
+
 // ParseEmail puts an email in its stored form and checks that it is a bare address.
 func ParseEmail(raw string) (string, error) {
 	email := NormalizeEmail(raw)
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+	if !IsEmail(email) {
 		return "", ErrInvalidEmail
 	}
 	return email, nil
