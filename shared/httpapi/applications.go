@@ -63,7 +63,7 @@ func (h *Applications) Create(ctx context.Context, req Request, who auth.Session
 
 // Get handles GET /odata/Applications/{appId}.
 func (h *Applications) Get(ctx context.Context, req Request, who auth.Session) (Response, error) {
-	return h.get(ctx, who, appID(req)), nil
+	return h.get(ctx, req, who, appID(req)), nil
 }
 
 // Patch handles PATCH /odata/Applications/{appId} and its alias PATCH /odata/Applications/Patch/{appId}.
@@ -99,13 +99,13 @@ func (h *Applications) create(ctx context.Context, req Request, who auth.Session
 	return resp
 }
 
-func (h *Applications) get(ctx context.Context, who auth.Session, id string) Response {
+func (h *Applications) get(ctx context.Context, req Request, who auth.Session, id string) Response {
 	if !plausibleID(id) {
-		return h.fail(ctx, Request{}, auth.ErrNotFound)
+		return h.fail(ctx, req, auth.ErrNotFound)
 	}
 	app, err := h.apps.Get(ctx, who, id)
 	if err != nil {
-		return h.fail(ctx, Request{}, err)
+		return h.fail(ctx, req, err)
 	}
 	return respond(http.StatusOK, newApplicationResponse(app))
 }
