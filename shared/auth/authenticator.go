@@ -14,7 +14,7 @@ import (
 )
 
 // Authenticator is one way of proving the second factor. Every channel is one implementation, so a
-// new one (an OTP app, say) is a new type, a line in wireAuthenticators, a line in channelFor and its
+// new one (an OTP app, say) is a new type, a line in wireAuthenticators, a line in ChannelsFor and its
 // channel constant; the flows, the store and the handlers stay as they are. A challenge is addressed with Address,
 // stored, then started with Start; a verify asks Check, which needs no sender, so the verify function
 // links none.
@@ -132,14 +132,24 @@ func address(ch *Challenge, a Authenticator, u User) {
 	ch.To, ch.Destination = a.Address(u)
 }
 
-// channelFor is the one decision of how a user's codes travel for an application: the authenticators
-// to try in order, the first that delivers wins. A mobile number means SMS, with email behind it
-// should the SMS fail; without one, email.
-func (s *Service) channelFor(u User, _ Application) []Authenticator {
+// ChannelsFor is the one decision of how a user's codes travel for an application: the channels to
+// try in order, the first that delivers wins, so the first is the one the codes go by. A mobile number
+// means SMS, with email behind it should the SMS fail; without one, email. The login asks it through
+// channelFor; anything that shows a user's channel (the local server's list of users) asks it too.
+func ChannelsFor(u User, _ Application) []Channel {
 	if u.Mobile != "" {
-		return []Authenticator{s.authenticators[ChannelSMS], s.authenticators[ChannelEmail]}
+		return []Channel{ChannelSMS, ChannelEmail}
 	}
-	return []Authenticator{s.authenticators[ChannelEmail]}
+	return []Channel{ChannelEmail}
+}
+
+// channelFor is ChannelsFor as the authenticators that run those channels.
+func (s *Service) channelFor(u User, app Application) []Authenticator {
+	var chain []Authenticator
+	for _, c := range ChannelsFor(u, app) {
+		chain = append(chain, s.authenticators[c])
+	}
+	return chain
 }
 
 // authenticator is the one that runs challenges on channel.

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"time"
 
+	"mfagateway/shared/fault"
 	"mfagateway/shared/mask"
 )
 
@@ -267,7 +268,9 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		if errors.Is(err, ErrSendLimit) {
 			// The password was right: its counted attempt must not push the user into password backoff.
 			if ferr := s.Store.ForgetAttempts(ctx, user.Email, time.Time{}); ferr != nil {
-				log.WarnContext(ctx, "attempts not forgotten", "error", ferr)
+				// Logged through fault.Text, as every store and sender error here: AWS's messages can
+				// name the table and hold an item's contents or a recipient.
+				log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(ferr))
 			}
 			wait := s.slot(user.ID, now).Window.Add(time.Hour).Sub(now)
 			log.InfoContext(ctx, "login refused", "outcome", "send_limit", "retryAfter", seconds(wait))
@@ -280,7 +283,7 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBudget)
 		defer cancel()
 		if derr := s.Store.DeleteChallenge(cctx, ch.ID); derr != nil {
-			log.ErrorContext(ctx, "undeliverable challenge not deleted", "error", derr)
+			log.ErrorContext(ctx, "undeliverable challenge not deleted", "error", fault.Text(derr))
 		}
 		log.WarnContext(ctx, "login failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
@@ -309,7 +312,7 @@ func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, 
 		if err == nil {
 			return nil
 		}
-		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
+		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", fault.Text(err))
 	}
 	return ErrDeliveryFailed
 }
