@@ -29,18 +29,23 @@ type Route struct {
 
 // table is every route of the API. The functions' routers and the local gateway serve it; the tests of
 // template.yaml, docs/openapi.yaml and events/ hold those files to it. A new route is one row here.
+//
+// The platform matches paths without regard to case, API Gateway only as spelled, so a row lists each
+// spelling platform clients send: the Planon guide's first (it names the row), the platform's Swagger's
+// (its {id} is the row's {appId}: handlers read the parameter by the row's name), and the all-lower-case
+// one. spellings_test.go derives that set from the vendored Swagger and fails on any other.
 var table = []Route{
 	{http.MethodPost, []string{"/api/auth/login"}, LoginFunction, public((*Handler).Login)},
-	{http.MethodPost, []string{"/api/auth/resendMultifactorBindingCode"}, LoginFunction, public((*Handler).Resend)},
+	{http.MethodPost, []string{"/api/auth/resendMultifactorBindingCode", "/api/auth/resendmultifactorbindingcode"}, LoginFunction, public((*Handler).Resend)},
 	{http.MethodGet, []string{"/api/auth/me"}, LoginFunction, protected((*Session).Me)},
 	{http.MethodPost, []string{"/api/auth/logout"}, LoginFunction, protected((*Session).Logout)},
-	{http.MethodPost, []string{"/api/auth/verifyMultifactorBindingCode"}, VerifyFunction, public((*Handler).Verify)},
-	{http.MethodPost, []string{"/odata/Applications"}, ApplicationsFunction, protected((*Applications).Create)},
-	{http.MethodGet, []string{"/odata/Applications/{appId}"}, ApplicationsFunction, protected((*Applications).Get)},
-	{http.MethodPatch, []string{"/odata/Applications/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
-	{http.MethodPatch, []string{"/odata/Applications/Patch/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
-	{http.MethodPut, []string{"/odata/Applications/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
-	{http.MethodPut, []string{"/odata/Applications/Put/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
+	{http.MethodPost, []string{"/api/auth/verifyMultifactorBindingCode", "/api/auth/verifymultifactorbindingcode"}, VerifyFunction, public((*Handler).Verify)},
+	{http.MethodPost, []string{"/odata/Applications", "/odata/applications"}, ApplicationsFunction, protected((*Applications).Create)},
+	{http.MethodGet, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Get)},
+	{http.MethodPatch, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
+	{http.MethodPatch, []string{"/odata/Applications/Patch/{appId}", "/odata/applications/patch/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
+	{http.MethodPut, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
+	{http.MethodPut, []string{"/odata/Applications/Put/{appId}", "/odata/applications/put/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -268,7 +273,9 @@ func newMatcher(rows []Route) matcher {
 }
 
 // match finds the spelling a method and path fit, segment by segment, a {name} segment taking any
-// non-empty value. Where two fit, the one with more literal segments wins, as in API Gateway.
+// non-empty value. Where two fit, the one with more literal segments wins, as in API Gateway. Literal
+// segments compare byte for byte, as API Gateway compares them: a casing that no row spells is no route,
+// here as deployed.
 func (m matcher) match(method, path string) (Match, bool) {
 	segs := segments(path)
 	var best Match
