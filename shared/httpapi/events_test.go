@@ -39,6 +39,7 @@ var eventOutcomes = map[string]struct {
 	"verify.json":               {401, "invalid_mfa_token"},
 	"verify-missing-code.json":  {400, "invalid_request"},
 	"resend.json":               {401, "invalid_mfa_token"},
+	"resend-email.json":         {401, "invalid_mfa_token"},
 }
 
 // TestEventFixtures is the test of the sample events in events/. Each one decodes into the Go type its
