@@ -1,5 +1,5 @@
 // Command login is the Lambda behind POST /api/auth/login and POST /api/auth/resendMultifactorBindingCode,
-// and, behind the token authorizer, GET /api/auth/me and POST /api/auth/logout.
+// and, behind the token authorizer, GET /api/auth/me, GET /api/auth/validateToken and POST /api/auth/logout.
 package main
 
 import (

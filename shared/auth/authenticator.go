@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,14 +49,42 @@ func ParseChannel(s string) (Channel, bool) {
 
 // ChannelNames lists the channels for a message to a client: "SMS or Email".
 func ChannelNames() string {
+	return orList(channelNames())
+}
+
+func channelNames() []string {
 	names := make([]string, len(channels))
 	for i, c := range channels {
 		names[i] = string(c)
 	}
+	return names
+}
+
+// orList joins names for a message: "a, b or c".
+func orList(names []string) string {
 	if len(names) < 2 {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// DefaultAuthenticator is the resend's name, in the platform's authenticator enum, for the channel the
+// challenge already has.
+const DefaultAuthenticator = "Default"
+
+// ParseResendChannel reads the authenticator a resend names, the platform's enum (Default or a
+// channel) in any case: "" for Default or nothing named (the challenge's own channel), else the
+// channel; false when the enum has no such value.
+func ParseResendChannel(s string) (Channel, bool) {
+	if s == "" || strings.EqualFold(s, DefaultAuthenticator) {
+		return "", true
+	}
+	return ParseChannel(s)
+}
+
+// ResendChannelNames lists the values ParseResendChannel takes, for a message to a client: "Default, SMS or Email".
+func ResendChannelNames() string {
+	return orList(append([]string{DefaultAuthenticator}, channelNames()...))
 }
 
 // codeKey keeps binding codes as an HMAC bound to their challenge and to the send that carried them,
@@ -130,6 +159,28 @@ func (a emailAuthenticator) Start(ctx context.Context, ch Challenge, code string
 func address(ch *Challenge, a Authenticator, u User) {
 	ch.Channel, ch.Authenticator = a.Channel(), a.Provider()
 	ch.To, ch.Destination = a.Address(u)
+}
+
+// switchTo points the challenge at its user on channel, when channel is one of the user's (ChannelsFor)
+// and the user has an address on it; false, and the challenge untouched, otherwise. The user is the one
+// the challenge knows, its email and mobile number as at login, so a switch costs no read; a challenge
+// stored without the mobile number cannot switch to SMS.
+func (s *Service) switchTo(ch *Challenge, channel Channel) bool {
+	u := ch.user()
+	if !slices.Contains(ChannelsFor(u, Application{ID: ch.AppID}), channel) {
+		return false
+	}
+	a, err := s.authenticator(channel)
+	if err != nil {
+		return false
+	}
+	next := *ch
+	address(&next, a, u)
+	if next.To == "" {
+		return false
+	}
+	*ch = next
+	return true
 }
 
 // ChannelsFor is the one decision of how a user's codes travel for an application: the channels to

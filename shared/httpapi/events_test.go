@@ -41,6 +41,7 @@ var eventOutcomes = map[string]struct {
 	"verify-lower-case.json":    {401, "invalid_mfa_token"},
 	"resend.json":               {401, "invalid_mfa_token"},
 	"resend-lower-case.json":    {401, "invalid_mfa_token"},
+	"resend-email.json":         {401, "invalid_mfa_token"},
 }
 
 // TestEventFixtures is the test of the sample events in events/. Each one decodes into the Go type its

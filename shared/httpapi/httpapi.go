@@ -81,6 +81,8 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyAttempts, Message: "Too many wrong codes; log in again."}
 	case errors.Is(err, auth.ErrChannelMismatch):
 		return invalid("authenticatorCode is not the channel the code was sent by.")
+	case errors.Is(err, auth.ErrChannelUnavailable):
+		return &Error{Status: http.StatusBadRequest, Code: CodeChannelUnavailable, Message: "The user has no address on the channel asked for; ask for another authenticator."}
 	case errors.Is(err, auth.ErrInvalidToken):
 		return invalidToken()
 	case errors.Is(err, auth.ErrForbidden):

@@ -18,8 +18,9 @@ import (
 
 // Routes behind the token authorizer.
 const (
-	RouteMe     = "GET /api/auth/me"
-	RouteLogout = "POST /api/auth/logout"
+	RouteMe            = "GET /api/auth/me"
+	RouteValidateToken = "GET /api/auth/validateToken"
+	RouteLogout        = "POST /api/auth/logout"
 )
 
 // AuthorizerRequest and AuthorizerResponse are the HTTP API Lambda authorizer shapes (payload 2.0, simple responses).
@@ -217,13 +218,13 @@ func int64Of(v any) int64 {
 	return 0
 }
 
-// Session serves GET /api/auth/me and POST /api/auth/logout.
+// Session serves GET /api/auth/me, GET /api/auth/validateToken and POST /api/auth/logout.
 type Session struct {
 	sessions *auth.Sessions
 	log      *slog.Logger
 }
 
-// NewSession returns the me/logout handlers.
+// NewSession returns the me, validateToken and logout handlers.
 func NewSession(sessions *auth.Sessions, log *slog.Logger) *Session {
 	return &Session{sessions: sessions, log: log}
 }
@@ -236,13 +237,31 @@ type meResponse struct {
 	ExpiresAt string `json:"expiresAt"`
 }
 
+type validateTokenResponse struct {
+	Valid     bool   `json:"valid"`
+	UserID    string `json:"userId"`
+	AppID     string `json:"appId"`
+	ExpiresAt string `json:"expiresAt"`
+}
+
 // Me answers who the token belongs to. The email is in full: it is the caller's own (emails of other
 // people are masked in answers).
 func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, error) {
 	return respond(http.StatusOK, meResponse{
-		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID,
-		ExpiresAt: who.ExpiresAt.UTC().Format(time.RFC3339),
+		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID, ExpiresAt: expiresAt(who),
 	}), nil
+}
+
+// ValidateToken answers that the token is good, whose it is and until when. Only a good token gets
+// here: the guard in front answers 401 invalid_token for any other, so the answer is always valid and
+// costs nothing beyond the authorizer's one read.
+func (s *Session) ValidateToken(_ context.Context, _ Request, who auth.Session) (Response, error) {
+	return respond(http.StatusOK, validateTokenResponse{Valid: true, UserID: who.UserID, AppID: who.AppID, ExpiresAt: expiresAt(who)}), nil
+}
+
+// expiresAt is the session's expiry as answers give it: RFC 3339, UTC, whole seconds.
+func expiresAt(who auth.Session) string {
+	return who.ExpiresAt.UTC().Format(time.RFC3339)
 }
 
 // Logout revokes the token.

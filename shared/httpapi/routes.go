@@ -62,7 +62,8 @@ type verifyResponse struct {
 }
 
 type resendRequest struct {
-	Token string `json:"token"`
+	Token         string `json:"token"`
+	Authenticator string `json:"authenticator"` // the platform's enum: Default, SMS or Email
 }
 
 // Login handles POST /api/auth/login.
@@ -160,7 +161,11 @@ func (h *Handler) Resend(ctx context.Context, req Request) (Response, error) {
 	if in.Token == "" {
 		return fail(ctx, h.log, RouteResend, invalid("token is required.")), nil
 	}
-	res, err := h.svc.Resend(ctx, in.Token)
+	via, known := auth.ParseResendChannel(strings.TrimSpace(in.Authenticator))
+	if !known {
+		return fail(ctx, h.log, RouteResend, invalid("authenticator must be %s.", auth.ResendChannelNames())), nil
+	}
+	res, err := h.svc.ResendVia(ctx, in.Token, via)
 	if err != nil {
 		return fail(ctx, h.log, RouteResend, err), nil
 	}

@@ -38,6 +38,7 @@ var table = []Route{
 	{http.MethodPost, []string{"/api/auth/login"}, LoginFunction, public((*Handler).Login)},
 	{http.MethodPost, []string{"/api/auth/resendMultifactorBindingCode", "/api/auth/resendmultifactorbindingcode"}, LoginFunction, public((*Handler).Resend)},
 	{http.MethodGet, []string{"/api/auth/me"}, LoginFunction, protected((*Session).Me)},
+	{http.MethodGet, []string{"/api/auth/validateToken", "/api/auth/validatetoken"}, LoginFunction, protected((*Session).ValidateToken)},
 	{http.MethodPost, []string{"/api/auth/logout"}, LoginFunction, protected((*Session).Logout)},
 	{http.MethodPost, []string{"/api/auth/verifyMultifactorBindingCode", "/api/auth/verifymultifactorbindingcode"}, VerifyFunction, public((*Handler).Verify)},
 	{http.MethodPost, []string{"/odata/Applications", "/odata/applications"}, ApplicationsFunction, protected((*Applications).Create)},
