@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -180,6 +179,14 @@ func decodeBody(req Request, dst any, strict bool) *Error {
 	if apiErr != nil {
 		return apiErr
 	}
+	if apiErr := decodeBytes(b, dst, strict); apiErr != nil {
+		return apiErr
+	}
+	return ambiguousName(b)
+}
+
+// decodeBytes reads b as one JSON value into dst, and nothing after it.
+func decodeBytes(b []byte, dst any, strict bool) *Error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if strict {
 		dec.DisallowUnknownFields()
@@ -187,10 +194,7 @@ func decodeBody(req Request, dst any, strict bool) *Error {
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
-	if apiErr := trailing(dec); apiErr != nil {
-		return apiErr
-	}
-	return ambiguousName(b)
+	return trailing(dec)
 }
 
 // jsonError explains a decoding failure, naming the property where there is one.
@@ -237,7 +241,7 @@ func jsonHeaders() map[string]string {
 	return map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 }
 
-// fail answers an error, and logs it: a 5xx of ours at ERROR with its class, AWS code and text (AWS's
+// fail answers an error in the error format of the request's row (formatIn), and logs it: a 5xx of ours at ERROR with its class, AWS code and text (AWS's
 // message withheld); a request refused before reaching the domain (which logs its own decisions) by
 // its code.
 func fail(ctx context.Context, log *slog.Logger, rt string, err error) Response {
@@ -252,23 +256,16 @@ func fail(ctx context.Context, log *slog.Logger, rt string, err error) Response 
 	case errors.As(err, &apiErr):
 		log.InfoContext(ctx, "request refused", "route", rt, "status", e.Status, "code", e.Code)
 	}
-	return ErrorResponse(e)
+	return formatIn(ctx).response(e)
 }
 
-// ErrorResponse renders an Error as the contract's {"code", "message", ...} body.
+// ErrorResponse renders an Error as the {"code", "message", ...} body of the /api routes; see
+// Route.ErrorResponse for a row's own format.
 func ErrorResponse(e *Error) Response {
-	body := map[string]any{"code": e.Code, "message": e.Message}
-	for k, v := range e.Extra {
-		body[k] = v
-	}
-	resp := respond(e.Status, body)
-	if e.RetryAfter > 0 {
-		resp.Headers["Retry-After"] = strconv.Itoa(e.RetryAfter)
-	}
-	return resp
+	return plainErrors.response(e)
 }
 
-// NotFound is the answer for a route this function does not serve.
+// NotFound is the answer for an /api route this function does not serve; see NotFoundAt.
 func NotFound() Response {
-	return ErrorResponse(&Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such route."})
+	return plainErrors.response(noRoute())
 }
