@@ -163,38 +163,35 @@ func bodyBytes(req Request) ([]byte, *Error) {
 	return b, nil
 }
 
-// decode reads the body as one JSON object into dst, ignoring unknown properties; errors name the
-// property where they can.
+// decode reads the body as one JSON object into dst, ignoring unknown properties (the rule of the /api
+// routes); errors name the property where they can.
 func decode(req Request, dst any) *Error {
 	return decodeBody(req, dst, false)
 }
 
-// decodeStrict is decode with an unknown property refused.
-func decodeStrict(req Request, dst any) *Error {
-	return decodeBody(req, dst, true)
-}
-
-func decodeBody(req Request, dst any, strict bool) *Error {
+// decodeBody is decode, or with odata the /odata routes' rule: an unknown property is refused, except
+// that OData annotations are ignored (withoutAnnotations). A name given twice is refused either way,
+// looked for in the body as sent.
+func decodeBody(req Request, dst any, odata bool) *Error {
 	b, apiErr := bodyBytes(req)
 	if apiErr != nil {
 		return apiErr
 	}
-	if apiErr := decodeBytes(b, dst, strict); apiErr != nil {
-		return apiErr
+	in := b
+	if odata {
+		in = withoutAnnotations(b)
 	}
-	return ambiguousName(b)
-}
-
-// decodeBytes reads b as one JSON value into dst, and nothing after it.
-func decodeBytes(b []byte, dst any, strict bool) *Error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if strict {
+	dec := json.NewDecoder(bytes.NewReader(in))
+	if odata {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
-	return trailing(dec)
+	if apiErr := trailing(dec); apiErr != nil {
+		return apiErr
+	}
+	return ambiguousName(b)
 }
 
 // jsonError explains a decoding failure, naming the property where there is one.

@@ -97,14 +97,7 @@ func prefersRepresentation(req Request) bool {
 // annotations ("@odata.etag", "name@odata.type", ...) are ignored, so that an entity a client read can
 // be sent back as it is. The duplicate-name check runs on the body as sent, annotations included.
 func decodeOData(req Request, dst any) *Error {
-	b, apiErr := bodyBytes(req)
-	if apiErr != nil {
-		return apiErr
-	}
-	if apiErr := decodeBytes(withoutAnnotations(b), dst, true); apiErr != nil {
-		return apiErr
-	}
-	return ambiguousName(b)
+	return decodeBody(req, dst, true)
 }
 
 // withoutAnnotations is the JSON object b without its top-level OData annotations; b itself when it

@@ -102,7 +102,8 @@ func headerOf(headers map[string]string, name string) string {
 type ProtectedHandler func(ctx context.Context, req Request, who auth.Session) (Response, error)
 
 // Guard turns the authorizer's verdict into a session, answering 401 invalid_token for a bad or absent
-// one, in the error format of the request's row. It also rejects a session past its expiry, which the authorizer cache could otherwise stretch.
+// one, in the error format of the request's row. It also rejects a session past its expiry, which the
+// authorizer cache could otherwise stretch.
 type Guard struct {
 	clock    func() time.Time
 	log      *slog.Logger

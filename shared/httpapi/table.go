@@ -21,7 +21,7 @@ const (
 type Route struct {
 	Method string
 	// Paths are every spelling API Gateway routes to this row, {name} segments being path parameters.
-	// The first names the row in logs and in the API document.
+	// The first names the row in logs and in the API document, and sets its error format (formatOf).
 	Paths    []string
 	Function string  // logical ID of the function that serves the row
 	handler  binding // a method of one of the Handlers; the row is protected when it takes a session
