@@ -70,7 +70,7 @@ func TestLocalOddCasings(t *testing.T) {
 	for _, rq := range odd {
 		t.Run(rq.method+" "+rq.path, func(t *testing.T) {
 			status, body := s.call(t, rq.method, rq.path, "", "", "{}")
-			if status != http.StatusNotFound || body["code"] != "not_found" {
+			if code, _ := errorAt(rq.path, body); status != http.StatusNotFound || code != "not_found" {
 				t.Errorf("%d %v, want 404 not_found", status, body)
 			}
 		})

@@ -306,9 +306,12 @@ type TokenStore interface {
 // ApplicationStore is what managing applications needs.
 type ApplicationStore interface {
 	GetApplication(ctx context.Context, id string) (Application, error)
+	// ApplicationByURL reads the application whose url is the normalised url (ErrNotFound when none).
+	ApplicationByURL(ctx context.Context, url string) (Application, error)
 	// CreateApplication stores a new application (ErrURLTaken when its url is another's).
 	CreateApplication(ctx context.Context, a Application) error
 	// ReplaceApplication swaps prev for next, moving the url index with it, provided prev is still
-	// what is stored (ErrConflict otherwise) and the url is free (ErrURLTaken).
+	// what is stored (ErrConflict otherwise) and the url is free (ErrURLTaken). next is stored with
+	// Version prev.Version+1.
 	ReplaceApplication(ctx context.Context, prev, next Application) error
 }

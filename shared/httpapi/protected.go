@@ -103,7 +103,8 @@ func headerOf(headers map[string]string, name string) string {
 type ProtectedHandler func(ctx context.Context, req Request, who auth.Session) (Response, error)
 
 // Guard turns the authorizer's verdict into a session, answering 401 invalid_token for a bad or absent
-// one. It also rejects a session past its expiry, which the authorizer cache could otherwise stretch.
+// one, in the error format of the request's row. It also rejects a session past its expiry, which the
+// authorizer cache could otherwise stretch.
 type Guard struct {
 	clock    func() time.Time
 	log      *slog.Logger
@@ -135,7 +136,7 @@ func (g *Guard) Wrap(route string, h ProtectedHandler) func(context.Context, Req
 		who, ok := sessionOf(req)
 		if !ok || !g.clock().Before(who.ExpiresAt) {
 			g.log.InfoContext(ctx, "request refused", "route", route, "status", http.StatusUnauthorized, "code", CodeInvalidToken)
-			return ErrorResponse(invalidToken()), nil
+			return formatIn(ctx).response(invalidToken()), nil
 		}
 		return h(ctx, req, who)
 	}
@@ -147,7 +148,7 @@ func (g *Guard) recheck(ctx context.Context, route string, req Request, h Protec
 	if g.sessions == nil {
 		g.log.WarnContext(ctx, "request refused", "route", route, "status", http.StatusServiceUnavailable, "code", CodeUnavailable,
 			"reason", "authorizer could not check the token")
-		return ErrorResponse(&Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+		return formatIn(ctx).response(&Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
 			Message: "The service is busy; try again.", RetryAfter: AuthorizerCacheSeconds}), nil
 	}
 	who, err := g.sessions.Authorize(ctx, BearerToken(Header(req, "authorization")), strings.TrimSpace(Header(req, "appid")))

@@ -21,7 +21,7 @@ const (
 type Route struct {
 	Method string
 	// Paths are every spelling API Gateway routes to this row, {name} segments being path parameters.
-	// The first names the row in logs and in the API document.
+	// The first names the row in logs and in the API document, and sets its error format (formatOf).
 	Paths    []string
 	Function string  // logical ID of the function that serves the row
 	handler  binding // a method of one of the Handlers; the row is protected when it takes a session
@@ -47,6 +47,7 @@ var table = []Route{
 	{http.MethodPatch, []string{"/odata/Applications/Patch/{appId}", "/odata/applications/patch/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
 	{http.MethodPut, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
 	{http.MethodPut, []string{"/odata/Applications/Put/{appId}", "/odata/applications/put/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
+	{http.MethodPost, []string{"/odata/Applications/url", "/odata/applications/url"}, ApplicationsFunction, public((*Applications).ByURL)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -168,6 +169,7 @@ func Function(id string, hs Handlers) *Router {
 		if h == nil {
 			panic(fmt.Sprintf("httpapi.Function(%q): route %s needs Handlers.%s", id, rt.Key(), missing))
 		}
+		h = rt.withFormat(h)
 		for _, key := range rt.Keys() {
 			r.handlers[key] = h
 		}
@@ -208,9 +210,18 @@ func (r Route) bind(hs Handlers) (HandlerFunc, string) {
 	return hs.Guard.Wrap(r.Key(), p), ""
 }
 
+// withFormat is h writing its errors in the row's error format, decided once here from the row's path.
+func (r Route) withFormat(h HandlerFunc) HandlerFunc {
+	f := r.format()
+	return func(ctx context.Context, req Request) (Response, error) {
+		return h(withFormat(ctx, f), req)
+	}
+}
+
 // Serve calls the handler of the request's route, or answers 404. It dispatches by the routeKey API
 // Gateway sets; for the $default route (or none) it matches the method and raw path against the rows and
-// sets the path parameters, as API Gateway would have for the matched route.
+// sets the path parameters, as API Gateway would have for the matched route. The 404 of a path no row
+// matches is in the error format of that path.
 func (r *Router) Serve(ctx context.Context, req Request) (Response, error) {
 	h, ok := r.handlers[req.RouteKey]
 	if req.RouteKey == "" || req.RouteKey == "$default" {
@@ -223,7 +234,7 @@ func (r *Router) Serve(ctx context.Context, req Request) (Response, error) {
 		}
 	}
 	if !ok {
-		return NotFound(), nil
+		return NotFoundAt(req.RawPath), nil
 	}
 	ctx, cancel := withBudget(ctx)
 	defer cancel()
