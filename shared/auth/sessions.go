@@ -26,7 +26,8 @@ func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Se
 	return &Sessions{store: store, clock: clock, log: log}
 }
 
-// Authorize accepts only a live, unrevoked token of the named application. It costs one read at most.
+// Authorize accepts only a live, unrevoked token of the named application, while that application
+// exists. It costs one read at most: the token and the application are read together.
 func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
 	id, ok := secretID(bearer)
 	log := s.log.With("event", "authorize", "token", shortID(id), "appId", appID)
@@ -38,7 +39,7 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason)
 		return Session{}, ErrInvalidToken
 	}
-	t, revoked, err := s.store.GetToken(ctx, id)
+	rec, err := s.store.TokenForApp(ctx, id, appID)
 	if errors.Is(err, ErrNotFound) {
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", "unknown")
 		return Session{}, ErrInvalidToken
@@ -46,14 +47,17 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 	if err != nil {
 		return Session{}, fmt.Errorf("authorize: %w", err)
 	}
+	t := rec.Token
 	reason := ""
 	switch {
-	case revoked:
+	case rec.Revoked:
 		reason = "revoked"
 	case !s.clock().Before(t.ExpiresAt):
 		reason = "expired"
 	case t.AppID != appID:
 		reason = "other application"
+	case !rec.AppExists:
+		reason = "application deleted"
 	}
 	if reason != "" {
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason, "userId", t.UserID)

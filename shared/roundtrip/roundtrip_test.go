@@ -39,7 +39,7 @@ var (
 	loginMFAOn  = cost{3, 2} // UpdateItem admit ∥ BatchGetItem; TransactWriteItems {challenge, hourly send count, forget attempts}
 	resend      = cost{2, 2} // GetItem challenge; TransactWriteItems {new code, hourly send count}
 	verify      = cost{2, 2} // UpdateItem attempts+1; TransactWriteItems {challenge used, token}
-	authorizer  = cost{1, 1} // GetItem token
+	authorizer  = cost{1, 1} // BatchGetItem {token, application}
 )
 
 // latency stands for the network to DynamoDB, so that concurrent operations overlap for certain.
