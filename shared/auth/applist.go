@@ -10,7 +10,7 @@ import (
 
 // MaxListedApplications is how many applications a list reads: the first this many by creation, in
 // one read of the list index. Filters, sorting and paging apply to them; an application created after
-// them is in no list. The collection answers say so (ApplicationPage.Capped).
+// them is in no list; the service logs that and reports it in ApplicationPage.Capped.
 const MaxListedApplications = odata.MaxTop
 
 // ApplicationSchema is what a list of applications may filter on, sort on and select.
