@@ -1,7 +1,7 @@
 package dynamo_test
 
 // The list index, the delete of an application and the authorizer's read of token and application,
-// on every engine.
+// run by TestAdminStore on every engine (applicationStoreCases).
 
 import (
 	"fmt"
@@ -12,26 +12,6 @@ import (
 
 	"mfagateway/shared/auth"
 )
-
-func TestApplicationListStore(t *testing.T) {
-	cases := []contractCase{
-		{"ApplicationsByCreateDate", testApplicationsByCreateDate},
-		{"DeleteApplication", testDeleteApplication},
-		{"TokenForApp", testTokenForApp},
-	}
-	for _, eng := range storeEngines() {
-		t.Run(eng.name, func(t *testing.T) {
-			t.Parallel()
-			newEnv := eng.start(t)
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					c.run(t, newEnv(t))
-				})
-			}
-		})
-	}
-}
 
 // listApps stores n applications created a minute apart, out of order of creation, through both
 // writes a table gets them by (a create and a seed's put); they are returned in the order of creation.
