@@ -13,12 +13,11 @@ import (
 // them is in no list; the service logs that and reports it in ApplicationPage.Capped.
 const MaxListedApplications = odata.MaxTop
 
-// ApplicationSchema is what a list of applications may filter on, sort on and select.
+// ApplicationSchema is what a list of applications may filter and sort on. What it may select is the
+// properties of the entity as the API shows it, which the HTTP layer adds.
 var ApplicationSchema = odata.Schema{
 	Filter:  map[string]odata.Kind{"name": odata.String, "url": odata.String, "enableMultiFactorAuthentication": odata.Bool},
 	OrderBy: []string{"name", "createDate"},
-	Select: []string{"id", "appId", "name", "url", "uniqueIdentifier", "enableMultiFactorAuthentication",
-		"createDate", "updateDate"},
 }
 
 // ApplicationPage is one page of a list.

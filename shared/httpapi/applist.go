@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/odata"
@@ -13,7 +15,7 @@ import (
 // List handles GET /odata/Applications: {"value": [...]} with the OData query options of
 // auth.ApplicationSchema, "@odata.count" on $count=true and "@odata.nextLink" while pages remain.
 func (h *Applications) List(ctx context.Context, req Request, who auth.Session) (Response, error) {
-	q, err := odata.ParseRaw(req.RawQueryString, auth.ApplicationSchema)
+	q, err := odata.ParseRaw(req.RawQueryString, applicationSchema)
 	if oe := (*odata.Error)(nil); errors.As(err, &oe) {
 		return h.fail(ctx, req, invalid("%s %s.", oe.Option, oe.Reason)), nil
 	}
@@ -34,6 +36,17 @@ func (h *Applications) List(ctx context.Context, req Request, who auth.Session) 
 	}
 	return respond(http.StatusOK, body), nil
 }
+
+// applicationSchema is auth.ApplicationSchema with every property of the entity selectable: the JSON
+// names of applicationResponse, so that a property added to the entity can be selected at once.
+var applicationSchema = func() odata.Schema {
+	s := auth.ApplicationSchema
+	for f := range reflect.TypeFor[applicationResponse]().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		s.Select = append(s.Select, name)
+	}
+	return s
+}()
 
 // selected is the entity with only the properties of $select, or the whole entity when it names none.
 func selected(entity applicationResponse, props []string) any {
