@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Sessions checks and revokes auth tokens.
@@ -31,10 +33,10 @@ func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Se
 func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
 	id, ok := secretID(bearer)
 	log := s.log.With("event", "authorize", "token", shortID(id), "appId", appID)
-	if !ok || appID == "" {
+	if !ok || !plausibleAppID(appID) {
 		reason := "malformed token"
-		if appID == "" {
-			reason = "no appId"
+		if !plausibleAppID(appID) {
+			reason = "no such appId"
 		}
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason)
 		return Session{}, ErrInvalidToken
@@ -65,6 +67,15 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 	}
 	log.DebugContext(ctx, "token accepted", "outcome", "authorized", "userId", t.UserID)
 	return Session{TokenID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin, ExpiresAt: t.ExpiresAt}, nil
+}
+
+// maxAppIDBytes bounds the appId a token check reads as a key: appIds are UUIDs, and a header far
+// longer than DynamoDB takes as a key must be a refused token, not a failed read.
+const maxAppIDBytes = 128
+
+// plausibleAppID reports whether id could be an application's appId, so is worth a read.
+func plausibleAppID(id string) bool {
+	return id != "" && len(id) <= maxAppIDBytes && !strings.ContainsFunc(id, unicode.IsControl)
 }
 
 // Logout revokes the session's token.

@@ -234,6 +234,15 @@ func TestApplicationsDelete(t *testing.T) {
 		t.Fatalf("DELETE: %d %q, want 204 without a body", status, raw)
 	}
 
+	t.Run("an appId no application can have is refused, not a failed read", func(t *testing.T) {
+		for _, id := range []string{strings.Repeat("a", 3000), "app\x00id"} {
+			res, err := authz.Handle(e.ctx, httpapi.AuthorizerRequest{
+				Headers: map[string]string{"authorization": "Bearer " + token, "appid": id}})
+			if err != nil || !res.IsAuthorized || res.Context["valid"] != false {
+				t.Errorf("authorizer with appid %.20q: %+v, %v; want a refused verdict", id, res, err)
+			}
+		}
+	})
 	t.Run("its token is refused by the authorizer", func(t *testing.T) {
 		if v := verdict(t); v != false {
 			t.Errorf("verdict valid = %v, want false", v)
