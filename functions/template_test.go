@@ -111,11 +111,14 @@ var functions = []function{
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",
-		Grants: []grant{{tableARN, []string{"dynamodb:GetItem"}}},
+		Grants: []grant{{tableARN, []string{"dynamodb:BatchGetItem"}}}, // token and application together
 	},
 	{
 		LogicalID: "ApplicationsFunction", Dir: "applications",
-		Grants: []grant{{tableARN, []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}}},
+		Grants: []grant{
+			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}},
+			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
+		},
 	},
 }
 
@@ -609,7 +612,7 @@ func TestTemplateTable(t *testing.T) {
 			if want := []key{{"pk", "HASH"}}; !slices.Equal(keys, want) {
 				t.Errorf("KeySchema = %v, want %v (shared/dynamo keys every item by the string pk)", keys, want)
 			}
-			if want := []key{{"pk", "S"}}; !slices.Equal(attrs, want) {
+			if want := []key{{"pk", "S"}, {"gsi1pk", "S"}, {"gsi1sk", "S"}}; !slices.Equal(attrs, want) {
 				t.Errorf("AttributeDefinitions = %v, want %v", attrs, want)
 			}
 			ttl := deref(table.TimeToLiveSpecification)

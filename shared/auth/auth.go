@@ -295,10 +295,18 @@ var (
 	ErrURLTaken     = errors.New("url belongs to another application")
 )
 
+// TokenRecord is a stored token as the authorizer reads it.
+type TokenRecord struct {
+	Token     Token
+	Revoked   bool // logged out
+	AppExists bool // the application it was checked against is still there
+}
+
 // TokenStore is what checking and revoking auth tokens needs.
 type TokenStore interface {
-	// GetToken reads a token by ID (ErrNotFound when absent); revoked reports a logout.
-	GetToken(ctx context.Context, id string) (t Token, revoked bool, err error)
+	// TokenForApp reads a token by ID (ErrNotFound when absent) and whether the application appID
+	// still exists, in one read: a token of a deleted application must stop working.
+	TokenForApp(ctx context.Context, id, appID string) (TokenRecord, error)
 	// RevokeToken marks a token revoked (ErrNotFound when absent).
 	RevokeToken(ctx context.Context, id string) error
 }
@@ -314,4 +322,9 @@ type ApplicationStore interface {
 	// what is stored (ErrConflict otherwise) and the url is free (ErrURLTaken). next is stored with
 	// Version prev.Version+1.
 	ReplaceApplication(ctx context.Context, prev, next Application) error
+	// ApplicationsByCreateDate reads the first limit applications in the order of creation, then appId,
+	// in one read of an index made for it; more reports that there are others after them.
+	ApplicationsByCreateDate(ctx context.Context, limit int) (apps []Application, more bool, err error)
+	// DeleteApplication removes a and its url index, provided a is still what is stored (ErrConflict otherwise).
+	DeleteApplication(ctx context.Context, a Application) error
 }

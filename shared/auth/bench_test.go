@@ -67,8 +67,8 @@ type benchTokens struct {
 	token auth.Token
 }
 
-func (s benchTokens) GetToken(context.Context, string) (auth.Token, bool, error) {
-	return s.token, false, nil
+func (s benchTokens) TokenForApp(context.Context, string, string) (auth.TokenRecord, error) {
+	return auth.TokenRecord{Token: s.token, AppExists: true}, nil
 }
 
 var benchCodeRe = regexp.MustCompile(`\b\d{6}\b`)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Sessions checks and revokes auth tokens.
@@ -26,19 +28,20 @@ func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Se
 	return &Sessions{store: store, clock: clock, log: log}
 }
 
-// Authorize accepts only a live, unrevoked token of the named application. It costs one read at most.
+// Authorize accepts only a live, unrevoked token of the named application, while that application
+// exists. It costs one read at most: the token and the application are read together.
 func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
 	id, ok := secretID(bearer)
 	log := s.log.With("event", "authorize", "token", shortID(id), "appId", appID)
-	if !ok || appID == "" {
+	if !ok || !plausibleAppID(appID) {
 		reason := "malformed token"
-		if appID == "" {
-			reason = "no appId"
+		if !plausibleAppID(appID) {
+			reason = "no such appId"
 		}
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason)
 		return Session{}, ErrInvalidToken
 	}
-	t, revoked, err := s.store.GetToken(ctx, id)
+	rec, err := s.store.TokenForApp(ctx, id, appID)
 	if errors.Is(err, ErrNotFound) {
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", "unknown")
 		return Session{}, ErrInvalidToken
@@ -46,14 +49,17 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 	if err != nil {
 		return Session{}, fmt.Errorf("authorize: %w", err)
 	}
+	t := rec.Token
 	reason := ""
 	switch {
-	case revoked:
+	case rec.Revoked:
 		reason = "revoked"
 	case !s.clock().Before(t.ExpiresAt):
 		reason = "expired"
 	case t.AppID != appID:
 		reason = "other application"
+	case !rec.AppExists:
+		reason = "application deleted"
 	}
 	if reason != "" {
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason, "userId", t.UserID)
@@ -61,6 +67,15 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 	}
 	log.DebugContext(ctx, "token accepted", "outcome", "authorized", "userId", t.UserID)
 	return Session{TokenID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin, ExpiresAt: t.ExpiresAt}, nil
+}
+
+// maxAppIDBytes bounds the appId a token check reads as a key: appIds are UUIDs, and a header far
+// longer than DynamoDB takes as a key must be a refused token, not a failed read.
+const maxAppIDBytes = 128
+
+// plausibleAppID reports whether id could be an application's appId, so is worth a read.
+func plausibleAppID(id string) bool {
+	return id != "" && len(id) <= maxAppIDBytes && !strings.ContainsFunc(id, unicode.IsControl)
 }
 
 // Logout revokes the session's token.

@@ -60,9 +60,9 @@ func (s *Store) urlCopy(a auth.Application) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// CreateTable creates the gateway's table as the template declares it (string key "pk", on demand)
-// and asks for TTL on "ttl" where the engine supports it. It is for local runs, tests and tooling;
-// deployments get the table from the template.
+// CreateTable creates the gateway's table as the template declares it (string key "pk", on demand, the
+// list index gsi1) and asks for TTL on "ttl" where the engine supports it. It is for local runs, tests
+// and tooling; deployments get the table from the template.
 //
 // It is idempotent: when the table already exists with that key it succeeds. The SDK retries a
 // CreateTable whose answer was lost (a connection reset after the engine acted), and the retry then
@@ -74,10 +74,22 @@ func CreateTable(ctx context.Context, db interface {
 	UpdateTimeToLive(context.Context, *dynamodb.UpdateTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
 }, table string) error {
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            &table,
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
+		TableName:   &table,
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrGSI1PK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrGSI1SK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(indexList),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrGSI1PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrGSI1SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
 	})
 	if inUse := (*types.ResourceInUseException)(nil); errors.As(err, &inUse) {
 		err = existingTable(ctx, db, table, err)

@@ -19,6 +19,9 @@ func applicationStoreCases() []contractCase {
 		{"ReplaceApplication moves the url", testReplaceApplicationMovesURL},
 		{"ReplaceApplication refusals", testReplaceApplicationRefusals},
 		{"ApplicationByURL", testApplicationByURL},
+		{"ApplicationsByCreateDate", testApplicationsByCreateDate},
+		{"DeleteApplication", testDeleteApplication},
+		{"TokenForApp", testTokenForApp},
 	}
 }
 

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"strings"
 	"time"
 
 	"mfagateway/shared/auth"
@@ -15,6 +16,15 @@ const (
 	prefixChallenge = "MFA#"    // + hex SHA-256 of the MFA token
 	prefixToken     = "TOKEN#"  // + hex SHA-256 of the auth token
 	prefixSends     = "SENDS#"  // + userId + "#" + unix hour: per-user hourly send counter
+)
+
+// The list index (template.yaml's gsi1): every application item by appId under one partition, in
+// the order of creation, so that a list is a Query and never a Scan.
+const (
+	indexList  = "gsi1"
+	attrGSI1PK = "gsi1pk"
+	attrGSI1SK = "gsi1sk"
+	listApps   = "APP" // the gsi1pk of every application; gsi1sk is createDate#appId
 )
 
 // Attribute names used in expressions.
@@ -73,14 +83,21 @@ type appItem struct {
 	CreateDate       string `dynamodbav:"createDate"`
 	UpdateDate       string `dynamodbav:"updateDate"`
 	Version          int    `dynamodbav:"version"`
+	// The list index's key, on the item by appId only (a url copy is not a second application).
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 func newAppItem(pk string, a auth.Application) appItem {
-	return appItem{
+	i := appItem{
 		PK: pk, AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
 		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
 		Version: a.Version,
 	}
+	if strings.HasPrefix(pk, prefixApp) {
+		i.GSI1PK, i.GSI1SK = listApps, i.CreateDate+"#"+a.ID
+	}
+	return i
 }
 
 func (i appItem) application() auth.Application {

@@ -34,10 +34,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (auth.Token, bool, erro
 	if err := attributevalue.UnmarshalMap(out.Item, &t); err != nil {
 		return auth.Token{}, false, fmt.Errorf("decode token: %w", err)
 	}
-	return auth.Token{
-		ID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin,
-		IssuedAt: fromMS(t.IssuedAt), ExpiresAt: fromMS(t.ExpiresAt),
-	}, t.Revoked, nil
+	return t.token(id), t.Revoked, nil
 }
 
 // RevokeToken marks an auth token revoked.
@@ -155,4 +152,44 @@ func (s *Store) ReplaceApplication(ctx context.Context, prev, next auth.Applicat
 		return fmt.Errorf("replace application: %w", err)
 	}
 	return nil
+}
+
+// TokenForApp reads an auth token and the application appID with one consistent BatchGetItem, so
+// that a logout and a deleted application are both seen at once, in the authorizer's one round trip.
+func (s *Store) TokenForApp(ctx context.Context, id, appID string) (auth.TokenRecord, error) {
+	keys := []map[string]types.AttributeValue{key(prefixToken + id)}
+	if appID != "" {
+		keys = append(keys, key(prefixApp+appID))
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return auth.TokenRecord{}, fmt.Errorf("get token: %w", err)
+	}
+	var rec auth.TokenRecord
+	found := false
+	for _, item := range items {
+		pk, _ := item[attrPK].(*types.AttributeValueMemberS)
+		switch {
+		case pk == nil:
+		case pk.Value == prefixApp+appID:
+			rec.AppExists = true
+		case pk.Value == prefixToken+id:
+			var t tokenItem
+			if err := attributevalue.UnmarshalMap(item, &t); err != nil {
+				return auth.TokenRecord{}, fmt.Errorf("decode token: %w", err)
+			}
+			rec.Token, rec.Revoked, found = t.token(id), t.Revoked, true
+		}
+	}
+	if !found {
+		return auth.TokenRecord{}, auth.ErrNotFound
+	}
+	return rec, nil
+}
+
+func (t tokenItem) token(id string) auth.Token {
+	return auth.Token{
+		ID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin,
+		IssuedAt: fromMS(t.IssuedAt), ExpiresAt: fromMS(t.ExpiresAt),
+	}
 }

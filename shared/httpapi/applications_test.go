@@ -83,7 +83,7 @@ func TestApplicationsHandler(t *testing.T) {
 		{"PUT without name", http.MethodPut, one, `{"url": "demo.localhost"}`, appsVerdict(true), 400, "invalid_request"},
 		{"url of another application", http.MethodPatch, one, `{"url": "https://Other.localhost/"}`, appsVerdict(true), 409, "conflict"},
 		{"create with a taken url", http.MethodPost, "/odata/Applications", `{"name": "X", "url": "demo.localhost"}`, appsVerdict(true), 409, "conflict"},
-		{"unknown route", http.MethodDelete, one, "", appsVerdict(true), 404, "not_found"},
+		{"unknown route", http.MethodPost, one, "", appsVerdict(true), 404, "not_found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := h(ctx, appsEvent(tc.method, tc.path, tc.body, tc.verdict))

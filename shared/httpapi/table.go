@@ -41,12 +41,14 @@ var table = []Route{
 	{http.MethodGet, []string{"/api/auth/validateToken", "/api/auth/validatetoken"}, LoginFunction, protected((*Session).ValidateToken)},
 	{http.MethodPost, []string{"/api/auth/logout"}, LoginFunction, protected((*Session).Logout)},
 	{http.MethodPost, []string{"/api/auth/verifyMultifactorBindingCode", "/api/auth/verifymultifactorbindingcode"}, VerifyFunction, public((*Handler).Verify)},
+	{http.MethodGet, []string{"/odata/Applications", "/odata/applications"}, ApplicationsFunction, protected((*Applications).List)},
 	{http.MethodPost, []string{"/odata/Applications", "/odata/applications"}, ApplicationsFunction, protected((*Applications).Create)},
 	{http.MethodGet, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Get)},
 	{http.MethodPatch, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
 	{http.MethodPatch, []string{"/odata/Applications/Patch/{appId}", "/odata/applications/patch/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
 	{http.MethodPut, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
 	{http.MethodPut, []string{"/odata/Applications/Put/{appId}", "/odata/applications/put/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
+	{http.MethodDelete, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Delete)},
 	{http.MethodPost, []string{"/odata/Applications/url", "/odata/applications/url"}, ApplicationsFunction, public((*Applications).ByURL)},
 }
 

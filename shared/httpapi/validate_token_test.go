@@ -137,8 +137,8 @@ func TestValidateToken(t *testing.T) {
 		v := newValidateEnv(t)
 		a, calls := v.validate(t, "/api/auth/validatetoken", map[string]any{"valid": false, "unavailable": true})
 		v.wantValid(t, a)
-		if calls.N() != 1 || calls.Operations[0] != "GetItem" {
-			t.Errorf("the function made %s, want the one GetItem the authorizer could not make", calls)
+		if calls.N() != 1 || calls.Operations[0] != "BatchGetItem" {
+			t.Errorf("the function made %s, want the one read the authorizer could not make", calls)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
@@ -39,7 +40,7 @@ var (
 	loginMFAOn  = cost{3, 2} // UpdateItem admit ∥ BatchGetItem; TransactWriteItems {challenge, hourly send count, forget attempts}
 	resend      = cost{2, 2} // GetItem challenge; TransactWriteItems {new code, hourly send count}
 	verify      = cost{2, 2} // UpdateItem attempts+1; TransactWriteItems {challenge used, token}
-	authorizer  = cost{1, 1} // GetItem token
+	authorizer  = cost{1, 1} // BatchGetItem {token, application}
 )
 
 // latency stands for the network to DynamoDB, so that concurrent operations overlap for certain.
@@ -150,10 +151,11 @@ func TestRoundTrips(t *testing.T) {
 		Clock: clk.Now, Secret: []byte("roundtrip-test-secret-0123456789abcdef"), Policy: auth.DefaultPolicy, Log: log,
 	})
 	h := httpapi.Routers(httpapi.Handlers{
-		Auth:    httpapi.New(svc, log),
-		Session: httpapi.NewSession(auth.NewSessions(store, clk.Now, log), log),
-		Guard:   httpapi.NewGuard(clk.Now, log),
-	}, httpapi.LoginFunction, httpapi.VerifyFunction)
+		Auth:         httpapi.New(svc, log),
+		Session:      httpapi.NewSession(auth.NewSessions(store, clk.Now, log), log),
+		Applications: httpapi.NewApplications(auth.NewApplications(store, clk.Now, uuid.NewString, log), log),
+		Guard:        httpapi.NewGuard(clk.Now, log),
+	}, httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction)
 	az := httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
 
 	check := func(t *testing.T, flow string, want cost, calls roundtrip.Calls) {
@@ -225,6 +227,8 @@ func TestRoundTrips(t *testing.T) {
 		})
 		check(t, "authorizer", authorizer, calls)
 	})
+
+	applicationRoundTrips(t, h[httpapi.ApplicationsFunction], counter, check) // last: it deletes Demo
 }
 
 // TestCounterCountsWhatIsSent: a call refused by the SDK's own input validation never reaches DynamoDB

@@ -1,0 +1,104 @@
+package auth
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"mfagateway/shared/odata"
+)
+
+// MaxListedApplications is how many applications a list reads: the first this many by creation, in
+// one read of the list index. Filters, sorting and paging apply to them; an application created after
+// them is in no list; the service logs that and reports it in ApplicationPage.Capped.
+const MaxListedApplications = odata.MaxTop
+
+// ApplicationSchema is what a list of applications may filter and sort on. What it may select is the
+// properties of the entity as the API shows it, which the HTTP layer adds.
+var ApplicationSchema = odata.Schema{
+	Filter:  map[string]odata.Kind{"name": odata.String, "url": odata.String, "enableMultiFactorAuthentication": odata.Bool},
+	OrderBy: []string{"name", "createDate"},
+}
+
+// ApplicationPage is one page of a list.
+type ApplicationPage struct {
+	Apps    []Application
+	Matched int  // applications that pass the filter, over every page
+	More    bool // pages remain after this one
+	Capped  bool // there are more applications than a list reads
+}
+
+// ListPage returns the page of applications q asks for: those of the first MaxListedApplications that
+// pass its filter, in its order (then by creation and appId), after skipping q.Skip, at most q.Top.
+func (a *Applications) ListPage(ctx context.Context, who Session, q odata.Query) (ApplicationPage, error) {
+	if err := a.admin(ctx, who, "list"); err != nil {
+		return ApplicationPage{}, err
+	}
+	apps, capped, err := a.store.ApplicationsByCreateDate(ctx, MaxListedApplications)
+	if err != nil {
+		return ApplicationPage{}, a.fail(ctx, who, "list", err)
+	}
+	if capped {
+		a.log.WarnContext(ctx, "list capped", "event", "applications", "action", "list", "limit", MaxListedApplications)
+	}
+	apps = slices.DeleteFunc(apps, func(app Application) bool { return !q.Matches(app.property) })
+	slices.SortStableFunc(apps, func(x, y Application) int { return compareBy(q.OrderBy, x, y) })
+	page := ApplicationPage{Matched: len(apps), Capped: capped}
+	start := min(q.Skip, len(apps))
+	end := min(start+q.Top, len(apps))
+	page.Apps, page.More = apps[start:end], end < len(apps)
+	return page, nil
+}
+
+// property is the value of a filterable property, as $filter compares it.
+func (app Application) property(name string) odata.Value {
+	switch name {
+	case "name":
+		return odata.Value{Kind: odata.String, Str: app.Name}
+	case "url":
+		return odata.Value{Kind: odata.String, Str: app.URL}
+	case "enableMultiFactorAuthentication":
+		return odata.Value{Kind: odata.Bool, Bool: app.MFA}
+	}
+	return odata.Value{}
+}
+
+func compareBy(orders []odata.Order, x, y Application) int {
+	for _, o := range orders {
+		var c int
+		switch o.Property {
+		case "name":
+			c = strings.Compare(x.Name, y.Name)
+		case "createDate":
+			c = x.CreateDate.Compare(y.CreateDate)
+		}
+		if o.Desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0 // stable: the order of creation decides
+}
+
+// Delete removes an application and its url: logins to it fail from then on, and the authorizer
+// refuses its tokens.
+func (a *Applications) Delete(ctx context.Context, who Session, id string) error {
+	if err := a.admin(ctx, who, "delete"); err != nil {
+		return err
+	}
+	tries, err := retryConflicts(ctx, func() error {
+		app, err := a.store.GetApplication(ctx, id)
+		if err != nil {
+			return err
+		}
+		return a.store.DeleteApplication(ctx, app)
+	})
+	if err != nil {
+		return a.fail(ctx, who, "delete", err)
+	}
+	a.log.InfoContext(ctx, "application deleted", "event", "applications", "action", "delete", "outcome", "deleted",
+		"appId", id, "tries", tries, "userId", who.UserID)
+	return nil
+}

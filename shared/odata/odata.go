@@ -1,0 +1,236 @@
+// Package odata parses the OData v4 system query options the gateway's collections accept: $filter
+// (eq and ne joined by and), $orderby, $top, $skip, $count and $select, each held to the properties an
+// entity set declares. Anything else is an *Error naming what was refused.
+package odata
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Page sizes of $top.
+const (
+	DefaultTop = 100
+	MaxTop     = 1000
+)
+
+// maxFilterLen bounds $filter before it is tokenised: no filter of a few properties is longer.
+const maxFilterLen = 4096
+
+// Kind is the type of a declared property, which decides the literals a filter may compare it with.
+type Kind uint8
+
+const (
+	String Kind = iota
+	Bool
+)
+
+// Schema is what an entity set declares: the properties $filter may compare, those $orderby may sort
+// on, and those $select may name.
+type Schema struct {
+	Filter  map[string]Kind
+	OrderBy []string
+	Select  []string
+}
+
+// Op is a comparison of $filter.
+type Op string
+
+const (
+	Eq Op = "eq"
+	Ne Op = "ne"
+)
+
+// Value is a literal of $filter: a string or a boolean, as its Kind says.
+type Value struct {
+	Kind Kind
+	Str  string
+	Bool bool
+}
+
+// Comparison is one term of $filter: Property Op Value.
+type Comparison struct {
+	Property string
+	Op       Op
+	Value    Value
+}
+
+// Order is one term of $orderby.
+type Order struct {
+	Property string
+	Desc     bool
+}
+
+// Query is the parsed options of a request. Filter holds terms joined by and.
+type Query struct {
+	Filter  []Comparison
+	OrderBy []Order
+	Top     int
+	Skip    int
+	Count   bool
+	Select  []string
+}
+
+// Error is a refused query option; its message names the option and what in it was refused.
+type Error struct {
+	Option string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Option + ": " + e.Reason }
+
+func refuse(option, format string, args ...any) *Error {
+	return &Error{Option: option, Reason: fmt.Sprintf(format, args...)}
+}
+
+// ParseRaw parses the options of a raw query string (as API Gateway passes it).
+func ParseRaw(raw string, s Schema) (Query, error) {
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return Query{}, refuse("query", "the query string is not well formed")
+	}
+	return Parse(values, s)
+}
+
+// Parse parses the system query options of values against s. Parameters without "$" are custom
+// options and are left alone. Option names are matched without regard to case, as OData 4.01 services
+// do (4.0 clients send them in lower case, which this accepts too); an option given twice is refused.
+func Parse(values url.Values, s Schema) (Query, error) {
+	q := Query{Top: DefaultTop}
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the first refusal named is the same on every run
+	for _, name := range names {
+		if !strings.HasPrefix(name, "$") {
+			continue
+		}
+		vs := values[name]
+		if len(vs) != 1 {
+			return Query{}, refuse(name, "is given more than once")
+		}
+		v := vs[0]
+		var err *Error
+		switch strings.ToLower(name) {
+		case "$filter":
+			q.Filter, err = parseFilter(v, s.Filter)
+		case "$orderby":
+			q.OrderBy, err = parseOrderBy(v, s.OrderBy)
+		case "$top":
+			q.Top, err = parseInt(name, v, 1, MaxTop)
+		case "$skip":
+			q.Skip, err = parseInt(name, v, 0, maxSkip)
+		case "$count":
+			q.Count, err = parseBool(name, v)
+		case "$select":
+			q.Select, err = parseSelect(v, s.Select)
+		default:
+			err = refuse(name, "is not a supported query option")
+		}
+		if err != nil {
+			return Query{}, err
+		}
+	}
+	return q, nil
+}
+
+// maxSkip keeps $skip an int on every platform; no collection is that long.
+const maxSkip = 1 << 30
+
+func parseInt(option, v string, lowest, highest int) (int, *Error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lowest || n > highest || strings.HasPrefix(v, "+") {
+		return 0, refuse(option, "must be a whole number from %d to %d", lowest, highest)
+	}
+	return n, nil
+}
+
+func parseBool(option, v string) (bool, *Error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, refuse(option, "must be true or false")
+}
+
+func parseSelect(v string, declared []string) ([]string, *Error) {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(declared, p) {
+			return nil, refuse("$select", "%s is not a property that can be selected", quoteName(p))
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func parseOrderBy(v string, declared []string) ([]Order, *Error) {
+	var out []Order
+	for _, term := range strings.Split(v, ",") {
+		fields := strings.Fields(term)
+		if len(fields) == 0 || len(fields) > 2 {
+			return nil, refuse("$orderby", "%s is not a property with an optional asc or desc", quoteName(strings.TrimSpace(term)))
+		}
+		o := Order{Property: fields[0]}
+		if !slices.Contains(declared, o.Property) {
+			return nil, refuse("$orderby", "%s is not a property that can be sorted on", quoteName(o.Property))
+		}
+		if len(fields) == 2 {
+			switch fields[1] {
+			case "asc":
+			case "desc":
+				o.Desc = true
+			default:
+				return nil, refuse("$orderby", "%s must be asc or desc", quoteName(fields[1]))
+			}
+		}
+		if slices.ContainsFunc(out, func(p Order) bool { return p.Property == o.Property }) {
+			return nil, refuse("$orderby", "%s is named twice", quoteName(o.Property))
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// quoteName shows a client's text in a message, cut short and with its control characters escaped.
+func quoteName(s string) string {
+	const limit = 64
+	if len(s) > limit {
+		s = strings.ToValidUTF8(s[:limit], "") + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// Matches reports whether an entity passes every term of the filter; get reads one of its properties.
+func (q Query) Matches(get func(property string) Value) bool {
+	for _, c := range q.Filter {
+		v := get(c.Property)
+		equal := v.Kind == c.Value.Kind && v.Str == c.Value.Str && v.Bool == c.Value.Bool
+		if equal != (c.Op == Eq) {
+			return false
+		}
+	}
+	return true
+}
+
+// NextLink is the URL of the page after the one q answered with n entities: the same path and options
+// with $skip advanced by n. rawQuery is the request's query string.
+func NextLink(path, rawQuery string, q Query, n int) string {
+	values, _ := url.ParseQuery(rawQuery) // parsed once already by ParseRaw
+	for name := range values {
+		if strings.EqualFold(name, "$skip") {
+			delete(values, name)
+		}
+	}
+	values.Set("$skip", strconv.Itoa(q.Skip+n))
+	return path + "?" + values.Encode()
+}
