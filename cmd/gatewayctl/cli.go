@@ -264,7 +264,7 @@ func (c *cli) users(ctx context.Context) (*auth.Users, error) {
 		return nil, err
 	}
 	return auth.NewUsers(auth.UsersDeps{
-		Store: store, Hasher: password.New(password.Default), Mobile: phone.Normalize, NewID: uuid.NewString,
+		Store: store, Hasher: password.New(password.Default), Mobile: phone.Parse, NewID: uuid.NewString,
 	}), nil
 }
 
