@@ -37,12 +37,13 @@ func (a *Applications) admin(ctx context.Context, who Session, action string) er
 
 // Create stores a new application with a fresh appId.
 func (a *Applications) Create(ctx context.Context, who Session, app Application) (Application, error) {
-	if err := a.admin(ctx, who, "create"); err != nil {
-		return Application{}, err
-	}
+	// The properties are checked before the caller, as the handlers check a body: a bad one is 400 for anyone.
 	app, err := CheckApplication(app)
 	if err != nil {
 		return Application{}, a.invalid(ctx, who, "create", err)
+	}
+	if err := a.admin(ctx, who, "create"); err != nil {
+		return Application{}, err
 	}
 	now := a.clock().UTC().Truncate(time.Second)
 	app.ID, app.CreateDate, app.UpdateDate, app.Version = a.newID(), now, now, 0
@@ -159,9 +160,6 @@ func (a *Applications) Replace(ctx context.Context, who Session, id string, next
 
 // invalid logs a refused property (its name, never its value) and returns the refusal.
 func (a *Applications) invalid(ctx context.Context, who Session, action string, err error) error {
-	if aerr := a.admin(ctx, who, action); aerr != nil {
-		return aerr
-	}
 	var perr *PropertyError
 	errors.As(err, &perr)
 	a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", "invalid", "property", perr.Property, "userId", who.UserID)
