@@ -22,19 +22,7 @@ func appCreate(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 		return err
 	}
 	app := auth.Application{Name: strings.TrimSpace(*name), URL: auth.NormalizeURL(*rawURL), UniqueIdentifier: *uniqueID, MFA: *mfa}
-	p := props.patch(fs)
-	if p.CultureInfo != nil {
-		app.CultureInfo = *p.CultureInfo
-	}
-	if p.PhoneCountryCode != nil {
-		app.PhoneCountryCode = *p.PhoneCountryCode
-	}
-	if p.Authenticators != nil { // left out: the defaults
-		app.Authenticators = *p.Authenticators
-	}
-	if p.SMSCountries != nil {
-		app.SMSCountries = *p.SMSCountries
-	}
+	props.patch(fs).Apply(&app) // what is left out takes its default in the service
 	switch {
 	case app.Name == "":
 		return usagef("", "--name is required")

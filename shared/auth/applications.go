@@ -88,32 +88,27 @@ func (a *Applications) Patch(ctx context.Context, who Session, id string, p Appl
 	if err != nil {
 		return Application{}, a.invalid(ctx, who, "patch", err)
 	}
-	return a.change(ctx, who, "patch", id, func(app *Application) {
-		if p.Name != nil {
-			app.Name = *p.Name
-		}
-		if p.URL != nil {
-			app.URL = NormalizeURL(*p.URL)
-		}
-		if p.UniqueIdentifier != nil {
-			app.UniqueIdentifier = *p.UniqueIdentifier
-		}
-		if p.MFA != nil {
-			app.MFA = *p.MFA
-		}
-		if p.CultureInfo != nil {
-			app.CultureInfo = *p.CultureInfo
-		}
-		if p.PhoneCountryCode != nil {
-			app.PhoneCountryCode = *p.PhoneCountryCode
-		}
-		if p.Authenticators != nil {
-			app.Authenticators = *p.Authenticators
-		}
-		if p.SMSCountries != nil {
-			app.SMSCountries = *p.SMSCountries
-		}
-	})
+	return a.change(ctx, who, "patch", id, p.Apply)
+}
+
+// Apply sets on app the fields the patch gives, the url normalised.
+func (p ApplicationPatch) Apply(app *Application) {
+	set(&app.Name, p.Name)
+	if p.URL != nil {
+		app.URL = NormalizeURL(*p.URL)
+	}
+	set(&app.UniqueIdentifier, p.UniqueIdentifier)
+	set(&app.MFA, p.MFA)
+	set(&app.CultureInfo, p.CultureInfo)
+	set(&app.PhoneCountryCode, p.PhoneCountryCode)
+	set(&app.Authenticators, p.Authenticators)
+	set(&app.SMSCountries, p.SMSCountries)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // checkPatch holds each property a patch sets to its rule and puts it in its stored form.
