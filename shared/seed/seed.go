@@ -46,9 +46,9 @@ type Application struct {
 	SMSCountries   []string `json:"smsCountries"`
 }
 
-// application is the seeded application as the store keeps it, its properties held to the rules of
-// the applications service.
-func (a Application) application(now time.Time) (auth.Application, error) {
+// Stored is the seeded application as the store keeps it, created and updated at now, its properties
+// held to the rules of the applications service.
+func (a Application) Stored(now time.Time) (auth.Application, error) {
 	app := auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
 		CultureInfo: a.CultureInfo, PhoneCountryCode: a.PhoneCountryCode, SMSCountries: a.SMSCountries,
 		CreateDate: now, UpdateDate: now}
@@ -162,7 +162,7 @@ func (f *File) validate() error {
 			errs = append(errs, fmt.Errorf("%s: url: %s is already the url of %s", at, a.URL, other))
 		}
 		urls[a.URL] = a.AppID
-		if _, err := a.application(time.Time{}); err != nil {
+		if _, err := a.Stored(time.Time{}); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", at, err))
 		}
 	}
@@ -227,13 +227,26 @@ type Hasher interface {
 	Hash(password string) (string, error)
 }
 
+// MobileCountry is the country of the user's mobile number as the numbering plan places it, stored
+// with the number as the users service does, for the login's SMS countries; empty without one.
+func (u User) MobileCountry() string {
+	if u.Mobile == "" {
+		return ""
+	}
+	_, country, err := phone.Parse(u.Mobile)
+	if err != nil { // Parse refused it already: a File of Parse has none such
+		return ""
+	}
+	return country
+}
+
 // userNamespace derives stable user IDs from emails, so a reseeded local run keeps its IDs.
 var userNamespace = uuid.MustParse("0b7c3f7e-2d55-4b8f-9d0e-6a4f1c2b9e31")
 
 // Load writes the seed's applications and users.
 func (f File) Load(ctx context.Context, store Store, hasher Hasher, now time.Time) error {
 	for _, a := range f.Applications {
-		app, err := a.application(now)
+		app, err := a.Stored(now)
 		if err != nil {
 			return fmt.Errorf("application %s: %w", a.AppID, err)
 		}
@@ -253,17 +266,8 @@ func (f File) Load(ctx context.Context, store Store, hasher Hasher, now time.Tim
 		if id == "" {
 			id = uuid.NewSHA1(userNamespace, []byte(u.Email)).String()
 		}
-		country := ""
-		if u.Mobile != "" {
-			// The number's country is stored with it, as the users service does, for the login's SMS countries.
-			m, c, err := phone.Parse(u.Mobile)
-			if err != nil {
-				return fmt.Errorf("user %s: mobile: %w", u.Email, err)
-			}
-			u.Mobile, country = m, c
-		}
 		user := auth.User{ID: id, Email: u.Email, Name: u.Name, PasswordHash: phc, Mobile: u.Mobile,
-			MobileCountry: country, Admin: u.Admin, Applications: u.Applications}
+			MobileCountry: u.MobileCountry(), Admin: u.Admin, Applications: u.Applications}
 		if err := store.PutUser(ctx, user); err != nil {
 			return fmt.Errorf("user %s: %w", u.Email, err)
 		}
