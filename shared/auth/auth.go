@@ -110,7 +110,8 @@ type Challenge struct {
 	Destination   string // masked address, safe to show
 	// Mobile is the user's mobile number at login, in full, beside Email, so that a resend can switch
 	// the challenge to SMS without reading the user; never logged or returned. Empty when the user had
-	// none, and in challenges stored before it was kept.
+	// none, when the application did not let the login text it, and in challenges stored before it
+	// was kept.
 	Mobile string
 	// NoEmail is set when the application did not allow email codes at login. With Mobile, kept only
 	// when SMS was allowed, it is what a resend needs to switch only among the channels the login

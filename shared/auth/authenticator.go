@@ -162,9 +162,10 @@ func address(ch *Challenge, a Authenticator, u User) {
 }
 
 // switchTo points the challenge at its user on channel, when channel is one the login had (ChannelsFor
-// of the challenge's user and application) and the user has an address on it; false, and the challenge untouched, otherwise. The user is the one
-// the challenge knows, its email and mobile number as at login, so a switch costs no read; a challenge
-// stored without the mobile number cannot switch to SMS.
+// of the challenge's user and application) and the user has an address on it; false, and the
+// challenge untouched, otherwise. The user is the one the challenge knows, its email and mobile number
+// as at login, so a switch costs no read; a challenge stored without the mobile number (the login
+// could not text it, or it was stored before the number was kept) cannot switch to SMS.
 func (s *Service) switchTo(ch *Challenge, channel Channel) bool {
 	u := ch.user()
 	if !slices.Contains(ChannelsFor(u, ch.app()), channel) {
