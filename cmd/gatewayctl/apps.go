@@ -17,10 +17,12 @@ func appCreate(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 		"a leading http:// or https://, letter case and one trailing / are ignored)")
 	uniqueID := fs.String("unique-identifier", "", "the application's uniqueIdentifier")
 	mfa := fs.Bool("mfa", false, "require a second factor at login (enableMultiFactorAuthentication)")
+	props := newAppFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	app := auth.Application{Name: strings.TrimSpace(*name), URL: auth.NormalizeURL(*rawURL), UniqueIdentifier: *uniqueID, MFA: *mfa}
+	props.patch(fs).Apply(&app) // what is left out takes its default in the service
 	switch {
 	case app.Name == "":
 		return usagef("", "--name is required")
@@ -38,7 +40,7 @@ func appCreate(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 		return fmt.Errorf("url %s already belongs to another application", app.URL)
 	}
 	if err != nil {
-		return err
+		return propertyUsage(err)
 	}
 	fmt.Fprintln(c.stdout, created.ID)
 	return nil
@@ -90,5 +92,125 @@ func appMFA(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 		return err
 	}
 	fmt.Fprintf(c.stdout, "application %s: MFA %s\n", id, onOff(on))
+	return nil
+}
+
+// appFlags are the flags of an application's second-factor and locale properties, shared by
+// app create and app set.
+type appFlags struct {
+	cultureInfo, phoneCountryCode, authenticators, smsCountries *string
+}
+
+// The flag of each application property, for messages.
+var propertyFlags = map[string]string{
+	"cultureInfo":               "--culture-info",
+	"phoneCountryCode":          "--phone-country-code",
+	"multiFactorAuthenticators": "--authenticators",
+	"smsCountries":              "--sms-countries",
+}
+
+func newAppFlags(fs *flag.FlagSet) appFlags {
+	return appFlags{
+		cultureInfo:      fs.String("culture-info", "", "the application's cultureInfo, a BCP 47 language tag such as nl-NL (none for no tag)"),
+		phoneCountryCode: fs.String("phone-country-code", "", "the application's phoneCountryCode (none for no code)"),
+		authenticators: fs.String("authenticators", "", "the second factors allowed, comma-separated from "+auth.AuthenticatorNames()+
+			"\n(default all three; without Email, codes never go by email)"),
+		smsCountries: fs.String("sms-countries", "", "the countries whose numbers get codes by SMS, comma-separated ISO 3166-1\n"+
+			"alpha-2 codes such as NL,BE; others get email (all for every country, the default)"),
+	}
+}
+
+// patch is the properties whose flags were given, read as the applications service takes them; the
+// service holds them to their rules.
+func (f appFlags) patch(fs *flag.FlagSet) auth.ApplicationPatch {
+	var p auth.ApplicationPatch
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "culture-info":
+			v := none(*f.cultureInfo)
+			p.CultureInfo = &v
+		case "phone-country-code":
+			v := none(*f.phoneCountryCode)
+			p.PhoneCountryCode = &v
+		case "authenticators":
+			list := []auth.Channel{} // given, even empty: the service refuses an empty list
+			for _, name := range commaList(*f.authenticators) {
+				list = append(list, auth.Channel(name))
+			}
+			p.Authenticators = &list
+		case "sms-countries":
+			list := commaList(*f.smsCountries)
+			if len(list) == 1 && strings.EqualFold(list[0], "all") {
+				list = nil
+			}
+			p.SMSCountries = &list
+		}
+	})
+	return p
+}
+
+// none reads a flag where the word none clears the property.
+func none(v string) string {
+	if strings.EqualFold(strings.TrimSpace(v), "none") {
+		return ""
+	}
+	return v
+}
+
+// commaList splits a flag's comma-separated list; an empty flag is an empty list.
+func commaList(v string) []string {
+	var list []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			list = append(list, item)
+		}
+	}
+	return list
+}
+
+// propertyUsage words a property the service refused as a usage error naming its flag.
+func propertyUsage(err error) error {
+	var perr *auth.PropertyError
+	if errors.As(err, &perr) {
+		return usagef("", "%s: %s", propertyFlags[perr.Property], perr.Reason)
+	}
+	return err
+}
+
+func appSet(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
+	props := newAppFlags(fs)
+	pos, err := parse(fs, args, "APP_ID")
+	if err != nil {
+		return err
+	}
+	id, err := checkAppID(pos[0])
+	if err != nil {
+		return err
+	}
+	p := props.patch(fs)
+	if p == (auth.ApplicationPatch{}) {
+		return usagef("", "give at least one of --culture-info, --phone-country-code, --authenticators and --sms-countries")
+	}
+	apps, err := c.applications(ctx)
+	if err != nil {
+		return err
+	}
+	app, err := apps.Patch(ctx, operator, id, p)
+	if errors.Is(err, auth.ErrNotFound) {
+		return fmt.Errorf("no application has appId %s", id)
+	}
+	if err != nil {
+		return propertyUsage(err)
+	}
+	countries := strings.Join(app.SMSCountries, ",")
+	if countries == "" { // an empty list sends SMS to every country
+		countries = "all"
+	}
+	names := make([]string, len(app.Authenticators))
+	for i, a := range app.Authenticators {
+		names[i] = string(a)
+	}
+	fmt.Fprintf(c.stdout, "application %s: cultureInfo %s, phoneCountryCode %s, authenticators %s, SMS countries %s\n",
+		id, orNone(app.CultureInfo), orNone(app.PhoneCountryCode), strings.Join(names, ","), countries)
 	return nil
 }

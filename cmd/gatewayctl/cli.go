@@ -38,9 +38,12 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"app create", "--name NAME --url URL [--unique-identifier ID] [--mfa]",
+		{"app create", "--name NAME --url URL [--unique-identifier ID] [--mfa] [--culture-info TAG] [--phone-country-code CODE]\n" +
+			"      [--authenticators OTP,SMS,Email] [--sms-countries NL,BE|all]",
 			"Create an application and print its new appId. The url must not be another application's.", appCreate},
 		{"app list", "", "List every application: appId, name, url and whether MFA is on.", appList},
+		{"app set", "APP_ID [--culture-info TAG|none] [--phone-country-code CODE|none] [--authenticators OTP,SMS,Email] [--sms-countries NL,BE|all]",
+			"Change an application's locale and second-factor properties for its next logins; what is not given stays.", appSet},
 		{"app mfa", "APP_ID on|off", "Turn multi-factor authentication on or off for an application's next logins.", appMFA},
 		{"user create", "--email EMAIL --name NAME [--mobile +31612345678] [--admin] [--app APP_ID]...",
 			"Create a user and print the new userId. The password is read from stdin (one line), never from the command line.", userCreate},
@@ -264,7 +267,7 @@ func (c *cli) users(ctx context.Context) (*auth.Users, error) {
 		return nil, err
 	}
 	return auth.NewUsers(auth.UsersDeps{
-		Store: store, Hasher: password.New(password.Default), Mobile: phone.Normalize, NewID: uuid.NewString,
+		Store: store, Hasher: password.New(password.Default), Mobile: phone.Parse, NewID: uuid.NewString,
 	}), nil
 }
 

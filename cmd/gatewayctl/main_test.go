@@ -400,7 +400,7 @@ func changesEnv(t *testing.T, before func(u *auth.User)) (env, auth.User, auth.U
 // TestUserChanges runs each change on its own table, from the state the change starts from.
 func TestUserChanges(t *testing.T) {
 	t.Parallel()
-	withMobile := func(u *auth.User) { u.Mobile = "+31612345678" }
+	withMobile := func(u *auth.User) { u.Mobile, u.MobileCountry = "+31612345678", "NL" }
 	withBoth := func(u *auth.User) { u.Applications = []string{changeApp1, changeApp2} }
 	withSecond := func(u *auth.User) { u.Applications = []string{changeApp2} }
 	asAdmin := func(u *auth.User) { u.Admin = true }
@@ -418,7 +418,7 @@ func TestUserChanges(t *testing.T) {
 		{"set bad mobile", nil, []string{"user", "set-mobile", "ada@example.com", "12345"}, exitUsage, "", "invalid mobile number", nil},
 		{"set fixed-line mobile", nil, []string{"user", "set-mobile", "ada@example.com", "+31201234567"}, exitUsage, "", "not a mobile number", nil},
 		{"clear mobile", withMobile, []string{"user", "set-mobile", "ada@example.com", "none"}, exitOK, "mobile none", "",
-			func(u *auth.User) { u.Mobile = "" }},
+			func(u *auth.User) { u.Mobile, u.MobileCountry = "", "" }},
 		{"add app", nil, []string{"user", "add-app", "ada@example.com", changeApp2}, exitOK, "added to application " + changeApp2, "", withBoth},
 		{"add app again", withBoth, []string{"user", "add-app", "ada@example.com", changeApp2}, exitOK, "nothing changed", "", nil},
 		{"add unknown app", nil, []string{"user", "add-app", "ada@example.com", uuid.NewString()}, exitFailure, "", "no application has appId", nil},

@@ -160,21 +160,29 @@ func printUsers(w io.Writer, name string, data seed.File) {
 	apps := map[string]auth.Application{}
 	for _, a := range data.Applications {
 		fmt.Fprintf(w, "  application %-20s appId %s  url %s  MFA %v\n", a.Name, a.AppID, a.URL, a.MFA)
-		apps[a.AppID] = auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA}
+		app, err := a.Stored(time.Time{})
+		if err != nil { // the seed was parsed, so its applications keep their rules; shown without the properties otherwise
+			app = auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA}
+		}
+		apps[a.AppID] = app
 	}
 	for _, u := range data.Users {
 		who, pw := mask.Email(u.Email), "(password not shown)"
 		if name == "demo seed" { // public demo accounts: shown in full so they can be typed
 			who, pw = u.Email, "password "+u.Password
 		}
-		user := auth.User{Email: u.Email, Mobile: u.Mobile, Admin: u.Admin, Applications: u.Applications}
+		user := auth.User{Email: u.Email, Mobile: u.Mobile, MobileCountry: u.MobileCountry(), Admin: u.Admin, Applications: u.Applications}
 		ids := u.Applications
 		if len(ids) == 0 {
 			ids = []string{""} // a user of no application still has a channel: the one for none in particular
 		}
 		var channels []string
 		for _, id := range ids {
-			if c := string(auth.ChannelsFor(user, apps[id])[0]); !slices.Contains(channels, c) {
+			c := "no channel" // the application allows none this user can be reached on
+			if chain := auth.ChannelsFor(user, apps[id]); len(chain) > 0 {
+				c = string(chain[0])
+			}
+			if !slices.Contains(channels, c) {
 				channels = append(channels, c)
 			}
 		}

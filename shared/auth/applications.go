@@ -37,6 +37,11 @@ func (a *Applications) admin(ctx context.Context, who Session, action string) er
 
 // Create stores a new application with a fresh appId.
 func (a *Applications) Create(ctx context.Context, who Session, app Application) (Application, error) {
+	// The properties are checked before the caller, as the handlers check a body: a bad one is 400 for anyone.
+	app, err := CheckApplication(app)
+	if err != nil {
+		return Application{}, a.invalid(ctx, who, "create", err)
+	}
 	if err := a.admin(ctx, who, "create"); err != nil {
 		return Application{}, err
 	}
@@ -79,27 +84,81 @@ func (a *Applications) ByURL(ctx context.Context, url string) (Application, erro
 
 // Patch changes the given fields and returns the application as stored.
 func (a *Applications) Patch(ctx context.Context, who Session, id string, p ApplicationPatch) (Application, error) {
-	return a.change(ctx, who, "patch", id, func(app *Application) {
-		if p.Name != nil {
-			app.Name = *p.Name
-		}
-		if p.URL != nil {
-			app.URL = NormalizeURL(*p.URL)
-		}
-		if p.UniqueIdentifier != nil {
-			app.UniqueIdentifier = *p.UniqueIdentifier
-		}
-		if p.MFA != nil {
-			app.MFA = *p.MFA
-		}
+	p, err := checkPatch(p)
+	if err != nil {
+		return Application{}, a.invalid(ctx, who, "patch", err)
+	}
+	return a.change(ctx, who, "patch", id, p.Apply)
+}
+
+// Apply sets on app the fields the patch gives, the url normalised.
+func (p ApplicationPatch) Apply(app *Application) {
+	set(&app.Name, p.Name)
+	if p.URL != nil {
+		app.URL = NormalizeURL(*p.URL)
+	}
+	set(&app.UniqueIdentifier, p.UniqueIdentifier)
+	set(&app.MFA, p.MFA)
+	set(&app.CultureInfo, p.CultureInfo)
+	set(&app.PhoneCountryCode, p.PhoneCountryCode)
+	set(&app.Authenticators, p.Authenticators)
+	set(&app.SMSCountries, p.SMSCountries)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// checkPatch holds each property a patch sets to its rule and puts it in its stored form.
+func checkPatch(p ApplicationPatch) (ApplicationPatch, error) {
+	var err error
+	if p.CultureInfo, err = checkSet(p.CultureInfo, CheckCultureInfo); err != nil {
+		return p, err
+	}
+	if p.PhoneCountryCode, err = checkSet(p.PhoneCountryCode, CheckPhoneCountryCode); err != nil {
+		return p, err
+	}
+	if p.Authenticators, err = checkSet(p.Authenticators, CheckAuthenticators); err != nil {
+		return p, err
+	}
+	p.SMSCountries, err = checkSet(p.SMSCountries, CheckSMSCountries)
+	return p, err
+}
+
+// checkSet applies check to a patch's value when the patch sets it, leaving the caller's value as it was.
+func checkSet[T any](v *T, check func(T) (T, error)) (*T, error) {
+	if v == nil {
+		return nil, nil
+	}
+	out, err := check(*v)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Replace sets every field, what next leaves empty to its default (nil Authenticators to all), and
+// returns the application as stored.
+func (a *Applications) Replace(ctx context.Context, who Session, id string, next Application) (Application, error) {
+	next, err := CheckApplication(next)
+	if err != nil {
+		return Application{}, a.invalid(ctx, who, "put", err)
+	}
+	return a.change(ctx, who, "put", id, func(app *Application) {
+		app.Name, app.URL, app.UniqueIdentifier, app.MFA = next.Name, NormalizeURL(next.URL), next.UniqueIdentifier, next.MFA
+		app.CultureInfo, app.PhoneCountryCode = next.CultureInfo, next.PhoneCountryCode
+		app.Authenticators, app.SMSCountries = next.Authenticators, next.SMSCountries
 	})
 }
 
-// Replace sets every field, what next leaves empty to its default, and returns the application as stored.
-func (a *Applications) Replace(ctx context.Context, who Session, id string, next Application) (Application, error) {
-	return a.change(ctx, who, "put", id, func(app *Application) {
-		app.Name, app.URL, app.UniqueIdentifier, app.MFA = next.Name, NormalizeURL(next.URL), next.UniqueIdentifier, next.MFA
-	})
+// invalid logs a refused property (its name, never its value) and returns the refusal.
+func (a *Applications) invalid(ctx context.Context, who Session, action string, err error) error {
+	var perr *PropertyError
+	errors.As(err, &perr)
+	a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", "invalid", "property", perr.Property, "userId", who.UserID)
+	return err
 }
 
 // change reads, edits and writes back an application under its version; a concurrent change is

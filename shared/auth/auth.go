@@ -28,8 +28,12 @@ type User struct {
 	Name         string
 	PasswordHash string // argon2id PHC string
 	Mobile       string // E.164, empty when none is saved
-	Admin        bool
-	Applications []string // appIds the user may log in to
+	// MobileCountry is the ISO 3166-1 alpha-2 country of Mobile, found when the number was saved, so
+	// that a login can hold SMS to an application's countries without the numbering plan. Empty when
+	// there is no number, or it was saved before countries were kept.
+	MobileCountry string
+	Admin         bool
+	Applications  []string // appIds the user may log in to
 }
 
 // MemberOf reports whether the user may log in to the application.
@@ -48,10 +52,16 @@ type Application struct {
 	Name             string
 	URL              string // normalised with NormalizeURL
 	UniqueIdentifier string
-	MFA              bool // enableMultiFactorAuthentication
-	CreateDate       time.Time
-	UpdateDate       time.Time
-	Version          int // bumped by every change; guards concurrent replaces
+	MFA              bool   // enableMultiFactorAuthentication
+	CultureInfo      string // BCP 47 tag, canonical; empty for none
+	PhoneCountryCode string
+	// Authenticators are the second factors allowed (multiFactorAuthenticators); nil, in an
+	// application not yet through CheckApplication, is the defaults.
+	Authenticators []Channel
+	SMSCountries   []string // ISO 3166-1 alpha-2; SMS goes only to numbers of these; empty is all
+	CreateDate     time.Time
+	UpdateDate     time.Time
+	Version        int // bumped by every change; guards concurrent replaces
 }
 
 // AppRef names the application of a login: by ID (the appId header) or by URL.
@@ -100,8 +110,13 @@ type Challenge struct {
 	Destination   string // masked address, safe to show
 	// Mobile is the user's mobile number at login, in full, beside Email, so that a resend can switch
 	// the challenge to SMS without reading the user; never logged or returned. Empty when the user had
-	// none, and in challenges stored before it was kept.
-	Mobile        string
+	// none, when the application did not let the login text it, and in challenges stored before it
+	// was kept.
+	Mobile string
+	// NoEmail is set when the application did not allow email codes at login. With Mobile, kept only
+	// when SMS was allowed, it is what a resend needs to switch only among the channels the login
+	// had, without reading the application.
+	NoEmail       bool
 	CodeHash      string
 	CodeExpiresAt time.Time
 	ExpiresAt     time.Time // of the MFA token, resends included
@@ -114,6 +129,16 @@ type Challenge struct {
 // user is the challenge's user as the challenge knows it: enough to address a code and issue a token.
 func (c Challenge) user() User {
 	return User{ID: c.UserID, Email: c.Email, Name: c.Name, Mobile: c.Mobile, Admin: c.Admin}
+}
+
+// app is the challenge's application as far as ChannelsFor needs it: its SMS countries were already
+// applied when Mobile was kept, so only whether it allows email is left.
+func (c Challenge) app() Application {
+	app := Application{ID: c.AppID}
+	if c.NoEmail {
+		app.Authenticators = []Channel{ChannelSMS}
+	}
+	return app
 }
 
 // Usable is the rule of whether a challenge may be used now, for a code attempt, a resend or being
@@ -285,6 +310,10 @@ type ApplicationPatch struct {
 	URL              *string
 	UniqueIdentifier *string
 	MFA              *bool
+	CultureInfo      *string
+	PhoneCountryCode *string
+	Authenticators   *[]Channel // a list, even empty, replaces the one stored
+	SMSCountries     *[]string
 }
 
 // Errors of the protected routes.

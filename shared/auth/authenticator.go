@@ -161,13 +161,14 @@ func address(ch *Challenge, a Authenticator, u User) {
 	ch.To, ch.Destination = a.Address(u)
 }
 
-// switchTo points the challenge at its user on channel, when channel is one of the user's (ChannelsFor)
-// and the user has an address on it; false, and the challenge untouched, otherwise. The user is the one
-// the challenge knows, its email and mobile number as at login, so a switch costs no read; a challenge
-// stored without the mobile number cannot switch to SMS.
+// switchTo points the challenge at its user on channel, when channel is one the login had (ChannelsFor
+// of the challenge's user and application) and the user has an address on it; false, and the
+// challenge untouched, otherwise. The user is the one the challenge knows, its email and mobile number
+// as at login, so a switch costs no read; a challenge stored without the mobile number (the login
+// could not text it, or it was stored before the number was kept) cannot switch to SMS.
 func (s *Service) switchTo(ch *Challenge, channel Channel) bool {
 	u := ch.user()
-	if !slices.Contains(ChannelsFor(u, Application{ID: ch.AppID}), channel) {
+	if !slices.Contains(ChannelsFor(u, ch.app()), channel) {
 		return false
 	}
 	a, err := s.authenticator(channel)
@@ -184,14 +185,22 @@ func (s *Service) switchTo(ch *Challenge, channel Channel) bool {
 }
 
 // ChannelsFor is the one decision of how a user's codes travel for an application: the channels to
-// try in order, the first that delivers wins, so the first is the one the codes go by. A mobile number
-// means SMS, with email behind it should the SMS fail; without one, email. The login asks it through
-// channelFor; anything that shows a user's channel (the local server's list of users) asks it too.
-func ChannelsFor(u User, _ Application) []Channel {
-	if u.Mobile != "" {
-		return []Channel{ChannelSMS, ChannelEmail}
+// try in order, the first that delivers wins, so the first is the one the codes go by. SMS comes
+// first when the application allows it, the user has a mobile number and the number's country is
+// one the application sends SMS to; email follows when the application allows it, as the fallback
+// should the SMS fail or the only channel otherwise. None (an application that allows only OTP, which
+// no authenticator runs yet, or only SMS for a user it cannot text) leaves the login undeliverable.
+// The login asks it through channelFor; anything that shows a user's channel (the local server's list
+// of users) asks it too.
+func ChannelsFor(u User, app Application) []Channel {
+	var chain []Channel
+	if u.Mobile != "" && app.Allows(ChannelSMS) && app.SMSTo(u.MobileCountry) {
+		chain = append(chain, ChannelSMS)
 	}
-	return []Channel{ChannelEmail}
+	if app.Allows(ChannelEmail) {
+		chain = append(chain, ChannelEmail)
+	}
+	return chain
 }
 
 // channelFor is ChannelsFor as the authenticators that run those channels.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"slices"
 	"time"
 
 	"mfagateway/shared/fault"
@@ -255,12 +256,20 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	if err != nil {
 		return ChallengeResult{}, err
 	}
+	chain := s.channelFor(user, app)
+	if len(chain) == 0 {
+		// The application allows no channel this user can be reached on: no challenge is made.
+		log.WarnContext(ctx, "login failed", "outcome", "delivery_failed", "userId", user.ID, "reason", "no_channel")
+		return ChallengeResult{}, ErrDeliveryFailed
+	}
 	ch := Challenge{
-		ID: id, UserID: user.ID, Email: user.Email, Name: user.Name, Mobile: user.Mobile, AppID: app.ID, Admin: user.Admin,
-		Sends: 1, LastSentAt: now,
+		ID: id, UserID: user.ID, Email: user.Email, Name: user.Name, AppID: app.ID, Admin: user.Admin,
+		NoEmail: !app.Allows(ChannelEmail), Sends: 1, LastSentAt: now,
 		CodeExpiresAt: now.Add(s.Policy.CodeTTL), ExpiresAt: now.Add(s.Policy.MFATokenTTL),
 	}
-	chain := s.channelFor(user, app)
+	if slices.Contains(ChannelsFor(user, app), ChannelSMS) {
+		ch.Mobile = user.Mobile // kept only when SMS is allowed, so that a resend cannot switch to it otherwise
+	}
 	address(&ch, chain[0], user)
 	ch.CodeHash = s.codes.hash(ch.ID, ch.Sends, code)
 	log = log.With("userId", user.ID, "challenge", shortID(id))

@@ -75,10 +75,12 @@ type PasswordHasher interface {
 type UsersDeps struct {
 	Store  UserStore
 	Hasher PasswordHasher
-	// Mobile validates a mobile number and returns it in E.164. The numbering plan is left to the
-	// caller (shared/phone in the operator tools) so that the functions, which link this package, do
-	// not carry its tables. Nil accepts only numbers already in E.164 form.
-	Mobile func(raw string) (string, error)
+	// Mobile validates a mobile number and returns it in E.164 with its country (ISO 3166-1 alpha-2),
+	// which is stored with it so that a login can hold SMS to an application's countries. The
+	// numbering plan is left to the caller (shared/phone in the operator tools) so that the functions,
+	// which link this package, do not carry its tables. Nil accepts only numbers already in E.164
+	// form, of no known country.
+	Mobile func(raw string) (e164, country string, err error)
 	NewID  func() string // user IDs (UUIDs)
 	Log    *slog.Logger
 }
@@ -99,12 +101,14 @@ func NewUsers(d UsersDeps) *Users {
 
 // NewUser is a user to create, as given; Create normalises and checks every field.
 type NewUser struct {
-	Email        string
-	Name         string
-	Mobile       string // empty for none
-	Admin        bool
-	Applications []string
-	Password     string
+	Email  string
+	Name   string
+	Mobile string // empty for none
+	// MobileCountry is what the validator found for Mobile; Create sets it, whatever is given.
+	MobileCountry string
+	Admin         bool
+	Applications  []string
+	Password      string
 }
 
 // UserDetails is a user as an operator sees it: never the password hash.
@@ -163,22 +167,23 @@ func CheckPassword(pw string) error {
 	return nil
 }
 
-// NormalizeMobile validates a mobile number with the injected validator; empty stays empty (none).
-func (s *Users) NormalizeMobile(raw string) (string, error) {
+// NormalizeMobile validates a mobile number with the injected validator and returns it with its
+// country; empty stays empty (none).
+func (s *Users) NormalizeMobile(raw string) (e164, country string, err error) {
 	if strings.TrimSpace(raw) == "" {
-		return "", nil
+		return "", "", nil
 	}
 	if s.d.Mobile == nil {
 		if !isE164(raw) {
-			return "", fmt.Errorf("%w: not in E.164 form (+ and up to 15 digits)", ErrInvalidMobile)
+			return "", "", fmt.Errorf("%w: not in E.164 form (+ and up to 15 digits)", ErrInvalidMobile)
 		}
-		return raw, nil
+		return raw, "", nil
 	}
-	m, err := s.d.Mobile(raw)
+	m, c, err := s.d.Mobile(raw)
 	if err != nil {
-		return "", mobileError{err}
+		return "", "", mobileError{err}
 	}
-	return m, nil
+	return m, c, nil
 }
 
 func isE164(s string) bool {
@@ -211,7 +216,7 @@ func (s *Users) normalize(n NewUser) (NewUser, error) {
 	if n.Name, err = CheckName(n.Name); err != nil {
 		return n, err
 	}
-	if n.Mobile, err = s.NormalizeMobile(n.Mobile); err != nil {
+	if n.Mobile, n.MobileCountry, err = s.NormalizeMobile(n.Mobile); err != nil {
 		return n, err
 	}
 	n.Applications = appSet(nil, n.Applications)
@@ -262,7 +267,7 @@ func (s *Users) Create(ctx context.Context, who Session, n NewUser) (User, error
 		return User{}, fmt.Errorf("create user: hash password: %w", err)
 	}
 	u := User{ID: s.d.NewID(), Email: n.Email, Name: n.Name, PasswordHash: phc, Mobile: n.Mobile,
-		Admin: n.Admin, Applications: n.Applications}
+		MobileCountry: n.MobileCountry, Admin: n.Admin, Applications: n.Applications}
 	if err := s.d.Store.CreateUser(ctx, u); err != nil {
 		return User{}, s.fail(ctx, who, "create", n.Email, err)
 	}
@@ -346,13 +351,14 @@ func (s *Users) SetMobile(ctx context.Context, who Session, email, mobile string
 	if err := s.admin(ctx, who, "set-mobile", email); err != nil {
 		return false, err
 	}
-	m, err := s.NormalizeMobile(mobile)
+	m, country, err := s.NormalizeMobile(mobile)
 	if err != nil {
 		return false, s.fail(ctx, who, "set-mobile", email, err)
 	}
 	return s.update(ctx, who, "set-mobile", email, func(u *User) bool {
-		changed := u.Mobile != m
-		u.Mobile = m
+		// Saving the same number again records its country, should it have been saved without.
+		changed := u.Mobile != m || u.MobileCountry != country
+		u.Mobile, u.MobileCountry = m, country
 		return changed
 	}, "mobile", m != "")
 }

@@ -40,12 +40,12 @@ type usersFixture struct {
 func newUsersFixture(t *testing.T) *usersFixture {
 	t.Helper()
 	f := &usersFixture{fixture: newFixture(t), hasher: password.New(testenv.CheapPassword), log: &testenv.LogBuffer{}}
-	f.users = f.usersOver(f.store, phone.Normalize)
+	f.users = f.usersOver(f.store, phone.Parse)
 	return f
 }
 
 // usersOver is a users service over store, with mobile as the validator and f's log.
-func (f *usersFixture) usersOver(store auth.UserStore, mobile func(string) (string, error)) *auth.Users {
+func (f *usersFixture) usersOver(store auth.UserStore, mobile func(string) (string, string, error)) *auth.Users {
 	return auth.NewUsers(auth.UsersDeps{Store: store, Hasher: f.hasher, Mobile: mobile, NewID: uuid.NewString, Log: jsonLog(f.log)})
 }
 
@@ -533,7 +533,7 @@ func TestUsersConflictRetried(t *testing.T) {
 			f := newUsersFixture(t)
 			var renames atomic.Int32
 			store := &interferingUsers{UserStore: f.store, times: 1, change: renameAda(f, &renames)}
-			if err := tt.run(f, f.usersOver(store, phone.Normalize)); err != nil {
+			if err := tt.run(f, f.usersOver(store, phone.Parse)); err != nil {
 				t.Fatalf("%s with one concurrent change: %v", tt.name, err)
 			}
 			if got := store.writes.Load(); got != 2 {
@@ -547,7 +547,7 @@ func TestUsersConflictRetried(t *testing.T) {
 		f := newUsersFixture(t)
 		var renames atomic.Int32
 		store := &interferingUsers{UserStore: f.store, times: 1000, change: renameAda(f, &renames)}
-		_, err := f.usersOver(store, phone.Normalize).SetAdmin(f.ctx, admin, adaEmail, false)
+		_, err := f.usersOver(store, phone.Parse).SetAdmin(f.ctx, admin, adaEmail, false)
 		wantErr(t, "SetAdmin under endless changes", err, auth.ErrConflict)
 		if got := store.writes.Load(); got != 4 {
 			t.Errorf("%d writes, want 4 before giving up", got)

@@ -43,7 +43,7 @@ func TestUsersDeletedMeanwhile(t *testing.T) {
 				return f.store.DeleteUser(ctx, u)
 			}
 			store := &interferingUsers{UserStore: f.store, times: 1, change: deleteAda}
-			err := tt.run(f, f.usersOver(store, phone.Normalize))
+			err := tt.run(f, f.usersOver(store, phone.Parse))
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("%s of a user deleted meanwhile: %v, want success", tt.name, err)

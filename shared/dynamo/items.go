@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -49,27 +50,30 @@ const (
 )
 
 type userItem struct {
-	PK           string   `dynamodbav:"pk"`
-	UserID       string   `dynamodbav:"userId"`
-	Email        string   `dynamodbav:"email"`
-	Name         string   `dynamodbav:"name"`
-	PasswordHash string   `dynamodbav:"passwordHash"`
-	Mobile       string   `dynamodbav:"mobile,omitempty"`
-	Admin        bool     `dynamodbav:"admin"`
-	Applications []string `dynamodbav:"applications,stringset,omitempty"`
+	PK           string `dynamodbav:"pk"`
+	UserID       string `dynamodbav:"userId"`
+	Email        string `dynamodbav:"email"`
+	Name         string `dynamodbav:"name"`
+	PasswordHash string `dynamodbav:"passwordHash"`
+	Mobile       string `dynamodbav:"mobile,omitempty"`
+	// MobileCountry is the number's ISO 3166-1 alpha-2 country, kept so a login can hold SMS to an
+	// application's countries without the numbering plan.
+	MobileCountry string   `dynamodbav:"mobileCountry,omitempty"`
+	Admin         bool     `dynamodbav:"admin"`
+	Applications  []string `dynamodbav:"applications,stringset,omitempty"`
 }
 
 func newUserItem(u auth.User) userItem {
 	return userItem{
 		PK: prefixUser + u.Email, UserID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash,
-		Mobile: u.Mobile, Admin: u.Admin, Applications: u.Applications,
+		Mobile: u.Mobile, MobileCountry: u.MobileCountry, Admin: u.Admin, Applications: u.Applications,
 	}
 }
 
 func (i userItem) user() auth.User {
 	return auth.User{
 		ID: i.UserID, Email: i.Email, Name: i.Name, PasswordHash: i.PasswordHash,
-		Mobile: i.Mobile, Admin: i.Admin, Applications: i.Applications,
+		Mobile: i.Mobile, MobileCountry: i.MobileCountry, Admin: i.Admin, Applications: i.Applications,
 	}
 }
 
@@ -80,9 +84,14 @@ type appItem struct {
 	URL              string `dynamodbav:"url"`
 	UniqueIdentifier string `dynamodbav:"uniqueIdentifier"`
 	MFA              bool   `dynamodbav:"enableMultiFactorAuthentication"`
-	CreateDate       string `dynamodbav:"createDate"`
-	UpdateDate       string `dynamodbav:"updateDate"`
-	Version          int    `dynamodbav:"version"`
+	CultureInfo      string `dynamodbav:"cultureInfo,omitempty"`
+	PhoneCountryCode string `dynamodbav:"phoneCountryCode,omitempty"`
+	// Authenticators are absent in items written before they were kept: read as the defaults.
+	Authenticators []string `dynamodbav:"multiFactorAuthenticators,omitempty"`
+	SMSCountries   []string `dynamodbav:"smsCountries,omitempty"`
+	CreateDate     string   `dynamodbav:"createDate"`
+	UpdateDate     string   `dynamodbav:"updateDate"`
+	Version        int      `dynamodbav:"version"`
 	// The list index's key, on the item by appId only (a url copy is not a second application).
 	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
@@ -91,6 +100,8 @@ type appItem struct {
 func newAppItem(pk string, a auth.Application) appItem {
 	i := appItem{
 		PK: pk, AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
+		CultureInfo: a.CultureInfo, PhoneCountryCode: a.PhoneCountryCode,
+		Authenticators: channelNames(a.Authenticators), SMSCountries: a.SMSCountries,
 		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
 		Version: a.Version,
 	}
@@ -103,10 +114,38 @@ func newAppItem(pk string, a auth.Application) appItem {
 func (i appItem) application() auth.Application {
 	created, _ := time.Parse(time.RFC3339, i.CreateDate)
 	updated, _ := time.Parse(time.RFC3339, i.UpdateDate)
-	return auth.Application{
+	a := auth.Application{
 		ID: i.AppID, Name: i.Name, URL: i.URL, UniqueIdentifier: i.UniqueIdentifier, MFA: i.MFA,
+		CultureInfo: i.CultureInfo, PhoneCountryCode: i.PhoneCountryCode, SMSCountries: i.SMSCountries,
 		CreateDate: created, UpdateDate: updated, Version: i.Version,
 	}
+	a.Authenticators = slices.Clone(auth.DefaultAuthenticators)
+	if i.Authenticators != nil {
+		a.Authenticators = channels(i.Authenticators)
+	}
+	return a
+}
+
+func channelNames(cs []auth.Channel) []string {
+	if cs == nil {
+		return nil
+	}
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = string(c)
+	}
+	return names
+}
+
+func channels(names []string) []auth.Channel {
+	if names == nil {
+		return nil
+	}
+	cs := make([]auth.Channel, len(names))
+	for i, n := range names {
+		cs[i] = auth.Channel(n)
+	}
+	return cs
 }
 
 type loginItem struct {
@@ -135,7 +174,8 @@ type challengeItem struct {
 	Authenticator string `dynamodbav:"authenticator"`
 	To            string `dynamodbav:"to"`
 	Destination   string `dynamodbav:"destination"`
-	Mobile        string `dynamodbav:"mobile,omitempty"` // the user's, for a resend's switch to SMS
+	Mobile        string `dynamodbav:"mobile,omitempty"`  // the user's, for a resend's switch to SMS
+	NoEmail       bool   `dynamodbav:"noEmail,omitempty"` // the application allowed no email codes
 	CodeHash      string `dynamodbav:"codeHash"`
 	CodeExpiresAt int64  `dynamodbav:"codeExpiresAt"` // unix ms, compared in conditions
 	ExpiresAt     int64  `dynamodbav:"expiresAt"`     // unix ms
@@ -151,7 +191,7 @@ func newChallengeItem(c auth.Challenge) challengeItem {
 	return challengeItem{
 		PK: prefixChallenge + c.ID, UserID: c.UserID, Email: c.Email, Name: c.Name, AppID: c.AppID, Admin: c.Admin,
 		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination, Mobile: c.Mobile,
-		CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
+		NoEmail: c.NoEmail, CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
 		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used,
 		TTL: c.ExpiresAt.Add(time.Hour).Unix(),
 	}
@@ -161,7 +201,7 @@ func (i challengeItem) challenge() auth.Challenge {
 	return auth.Challenge{
 		ID: i.PK[len(prefixChallenge):], UserID: i.UserID, Email: i.Email, Name: i.Name, AppID: i.AppID, Admin: i.Admin,
 		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination, Mobile: i.Mobile,
-		CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
+		NoEmail: i.NoEmail, CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
 		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used,
 	}
 }

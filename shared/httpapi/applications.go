@@ -33,10 +33,14 @@ func NewApplications(apps *auth.Applications, log *slog.Logger) *Applications {
 
 // applicationBody is the JSON of an application. Pointers tell a missing property from an empty one.
 type applicationBody struct {
-	Name             *string      `json:"name"`
-	URL              *string      `json:"url"`
-	UniqueIdentifier *string      `json:"uniqueIdentifier"`
-	MFA              optionalBool `json:"enableMultiFactorAuthentication"`
+	Name             *string            `json:"name"`
+	URL              *string            `json:"url"`
+	UniqueIdentifier *string            `json:"uniqueIdentifier"`
+	MFA              optionalBool       `json:"enableMultiFactorAuthentication"`
+	CultureInfo      optional[string]   `json:"cultureInfo"`
+	PhoneCountryCode optional[string]   `json:"phoneCountryCode"`
+	Authenticators   optional[[]string] `json:"multiFactorAuthenticators"`
+	SMSCountries     optional[[]string] `json:"smsCountries"`
 	// The read-only properties are accepted with any value and ignored, so that an entity read with
 	// GET can be sent back as it is: the path names the application, the server keeps the dates.
 	ID         json.RawMessage `json:"id"`
@@ -46,20 +50,28 @@ type applicationBody struct {
 }
 
 type applicationResponse struct {
-	ID               string `json:"id"` // OData's entity id: the appId
-	AppID            string `json:"appId"`
-	Name             string `json:"name"`
-	URL              string `json:"url"`
-	UniqueIdentifier string `json:"uniqueIdentifier"`
-	MFA              bool   `json:"enableMultiFactorAuthentication"`
-	CreateDate       string `json:"createDate"`
-	UpdateDate       string `json:"updateDate"`
+	ID               string   `json:"id"` // OData's entity id: the appId
+	AppID            string   `json:"appId"`
+	Name             string   `json:"name"`
+	URL              string   `json:"url"`
+	UniqueIdentifier string   `json:"uniqueIdentifier"`
+	MFA              bool     `json:"enableMultiFactorAuthentication"`
+	CultureInfo      string   `json:"cultureInfo"`
+	PhoneCountryCode string   `json:"phoneCountryCode"`
+	Authenticators   []string `json:"multiFactorAuthenticators"`
+	SMSCountries     []string `json:"smsCountries"`
+	CreateDate       string   `json:"createDate"`
+	UpdateDate       string   `json:"updateDate"`
 }
 
 func newApplicationResponse(a auth.Application) applicationResponse {
 	return applicationResponse{
 		ID: a.ID, AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
-		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
+		CultureInfo: a.CultureInfo, PhoneCountryCode: a.PhoneCountryCode,
+		// Lists are never null in an answer: an application with no countries shows [].
+		Authenticators: append([]string{}, channelStrings(a.Authenticators)...),
+		SMSCountries:   append([]string{}, a.SMSCountries...),
+		CreateDate:     a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
 	}
 }
 
@@ -129,6 +141,19 @@ func (h *Applications) patch(ctx context.Context, req Request, who auth.Session,
 	p := auth.ApplicationPatch{Name: body.Name, URL: body.URL, UniqueIdentifier: body.UniqueIdentifier}
 	if body.MFA.set {
 		p.MFA = &body.MFA.value
+	}
+	if body.CultureInfo.set {
+		p.CultureInfo = &body.CultureInfo.value
+	}
+	if body.PhoneCountryCode.set {
+		p.PhoneCountryCode = &body.PhoneCountryCode.value
+	}
+	if body.Authenticators.set {
+		list := toChannels(body.Authenticators.value)
+		p.Authenticators = &list
+	}
+	if body.SMSCountries.set {
+		p.SMSCountries = &body.SMSCountries.value
 	}
 	app, err := h.apps.Patch(ctx, who, id, p)
 	if err != nil {
@@ -235,7 +260,45 @@ func toApplication(b applicationBody) auth.Application {
 	}
 	a := auth.Application{Name: deref(b.Name), URL: deref(b.URL), UniqueIdentifier: deref(b.UniqueIdentifier)}
 	a.MFA = b.MFA.value
+	a.CultureInfo, a.PhoneCountryCode = b.CultureInfo.value, b.PhoneCountryCode.value
+	if b.Authenticators.set { // left out is nil: the defaults
+		a.Authenticators = toChannels(b.Authenticators.value)
+	}
+	a.SMSCountries = b.SMSCountries.value
 	return a
+}
+
+// toChannels keeps a given list, even empty, non-nil: an empty list is refused, a missing one is the defaults.
+func toChannels(names []string) []auth.Channel {
+	cs := make([]auth.Channel, len(names))
+	for i, n := range names {
+		cs[i] = auth.Channel(n)
+	}
+	return cs
+}
+
+func channelStrings(cs []auth.Channel) []string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = string(c)
+	}
+	return names
+}
+
+// optional is a JSON value that may be left out but not null, like optionalBool: a null list or tag
+// is not one, and taking it for "left out" would let a PUT reset a property by accident.
+type optional[T any] struct {
+	set   bool
+	value T
+}
+
+func (o *optional[T]) UnmarshalJSON(data []byte) error {
+	var v *T
+	if err := json.Unmarshal(data, &v); err != nil || v == nil {
+		return &json.UnmarshalTypeError{Value: string(data), Type: reflect.TypeFor[T]()}
+	}
+	*o = optional[T]{set: true, value: *v}
+	return nil
 }
 
 // plausibleID screens path ids before they become keys: appIds are UUIDs, far below this length.

@@ -53,10 +53,13 @@ func errorFor(err error) *Error {
 		apiErr  *Error
 		rate    *auth.RateLimitError
 		codeErr *auth.CodeError
+		propErr *auth.PropertyError
 	)
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
+	case errors.As(err, &propErr):
+		return invalid("%s", propErr.Error())
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidCredentials, Message: "The email, password or application is not valid."}
 	case errors.As(err, &rate):
@@ -209,6 +212,9 @@ func jsonError(err error) *Error {
 		kind := typeErr.Type.Kind().String()
 		if typeErr.Type.Kind() == reflect.Pointer {
 			kind = typeErr.Type.Elem().Kind().String()
+		}
+		if kind == "slice" { // every list of the bodies is a list of strings
+			kind = "list of strings"
 		}
 		return invalid("%s must be a %s.", typeErr.Field, strings.Replace(kind, "bool", "boolean", 1))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

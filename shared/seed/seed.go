@@ -39,6 +39,31 @@ type Application struct {
 	URL              string `json:"url"`
 	UniqueIdentifier string `json:"uniqueIdentifier"`
 	MFA              bool   `json:"enableMultiFactorAuthentication"`
+	CultureInfo      string `json:"cultureInfo"`
+	PhoneCountryCode string `json:"phoneCountryCode"`
+	// Authenticators left out are the defaults; an empty list is refused, as by the API.
+	Authenticators []string `json:"multiFactorAuthenticators"`
+	SMSCountries   []string `json:"smsCountries"`
+}
+
+// Stored is the seeded application as the store keeps it, created and updated at now, its properties
+// held to the rules of the applications service.
+func (a Application) Stored(now time.Time) (auth.Application, error) {
+	app := auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
+		CultureInfo: a.CultureInfo, PhoneCountryCode: a.PhoneCountryCode, SMSCountries: a.SMSCountries,
+		CreateDate: now, UpdateDate: now}
+	if a.Authenticators != nil {
+		app.Authenticators = make([]auth.Channel, len(a.Authenticators))
+		for i, name := range a.Authenticators {
+			app.Authenticators[i] = auth.Channel(name)
+		}
+	}
+	app, err := auth.CheckApplication(app)
+	var perr *auth.PropertyError
+	if errors.As(err, &perr) {
+		return app, fmt.Errorf("%s: %s", perr.Property, perr.Reason)
+	}
+	return app, err
 }
 
 // User is one seeded user. Password is plain text (hashed on load); PasswordHash is an argon2id PHC string.
@@ -137,6 +162,9 @@ func (f *File) validate() error {
 			errs = append(errs, fmt.Errorf("%s: url: %s is already the url of %s", at, a.URL, other))
 		}
 		urls[a.URL] = a.AppID
+		if _, err := a.Stored(time.Time{}); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at, err))
+		}
 	}
 	emails := map[string]bool{}
 	for i := range f.Users {
@@ -199,14 +227,29 @@ type Hasher interface {
 	Hash(password string) (string, error)
 }
 
+// MobileCountry is the country of the user's mobile number as the numbering plan places it, stored
+// with the number as the users service does, for the login's SMS countries; empty without one.
+func (u User) MobileCountry() string {
+	if u.Mobile == "" {
+		return ""
+	}
+	_, country, err := phone.Parse(u.Mobile)
+	if err != nil { // Parse refused it already: a File of Parse has none such
+		return ""
+	}
+	return country
+}
+
 // userNamespace derives stable user IDs from emails, so a reseeded local run keeps its IDs.
 var userNamespace = uuid.MustParse("0b7c3f7e-2d55-4b8f-9d0e-6a4f1c2b9e31")
 
 // Load writes the seed's applications and users.
 func (f File) Load(ctx context.Context, store Store, hasher Hasher, now time.Time) error {
 	for _, a := range f.Applications {
-		app := auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier,
-			MFA: a.MFA, CreateDate: now, UpdateDate: now}
+		app, err := a.Stored(now)
+		if err != nil {
+			return fmt.Errorf("application %s: %w", a.AppID, err)
+		}
 		if err := store.PutApplication(ctx, app); err != nil {
 			return fmt.Errorf("application %s: %w", a.AppID, err)
 		}
@@ -224,7 +267,7 @@ func (f File) Load(ctx context.Context, store Store, hasher Hasher, now time.Tim
 			id = uuid.NewSHA1(userNamespace, []byte(u.Email)).String()
 		}
 		user := auth.User{ID: id, Email: u.Email, Name: u.Name, PasswordHash: phc, Mobile: u.Mobile,
-			Admin: u.Admin, Applications: u.Applications}
+			MobileCountry: u.MobileCountry(), Admin: u.Admin, Applications: u.Applications}
 		if err := store.PutUser(ctx, user); err != nil {
 			return fmt.Errorf("user %s: %w", u.Email, err)
 		}
