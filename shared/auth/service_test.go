@@ -494,8 +494,9 @@ func TestLoginWithDefaultPasswordParams(t *testing.T) {
 	if err := f.Store.PutUser(f.Ctx, auth.User{ID: "u-linus", Email: "linus@example.com", Name: "Linus", PasswordHash: phc, Applications: []string{appPlain}}); err != nil {
 		t.Fatal(err)
 	}
-	svc := auth.NewService(auth.Deps{Store: f.Store, Hasher: hasher, Clock: f.Clock.Now, Random: f.random,
-		Secret: []byte("0123456789abcdef0123456789abcdef"), Policy: auth.DefaultPolicy})
+	d := f.Deps
+	d.Hasher = hasher
+	svc := auth.NewService(d)
 	tests := []struct {
 		name, email, pw string
 		wantErr         error
