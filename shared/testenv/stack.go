@@ -38,9 +38,7 @@ type Stack struct {
 	// Ctx is for the calls of the test and of its cleanups: not tb.Context(), which ends before the
 	// cleanups run.
 	Ctx context.Context
-	// URL is the engine's endpoint; Engine is the embedded engine, nil on moto.
-	URL    string
-	Engine *localdynamo.Engine
+	URL string // the engine's endpoint
 	// Raw goes straight to the engine, whatever the test did to Client: for seeding and for looking at
 	// the items behind the store's back.
 	Raw *dynamodb.Client
@@ -54,17 +52,18 @@ type Stack struct {
 	Logs       *LogBuffer   // what Log wrote
 	Log        *slog.Logger // the gateway's JSON logger at DEBUG, into Logs
 	Outbox     *notify.Outbox
-	Hasher     *password.Hasher
-	Secret     []byte
+	Hasher     *password.Hasher // Seed's, and the login and users services'
 	// Deps are the login service's dependencies: Store, Hasher, the outbox's senders, Clock, Secret,
 	// Log and auth.DefaultPolicy, then what the options changed. Random is nil (crypto/rand) unless
 	// WithRandom set it.
 	Deps auth.Deps
+
+	engine *localdynamo.Engine // nil on moto
 }
 
-// Epoch is where a Stack's clock starts unless WithClock says otherwise: on a whole hour, so an hourly
+// epoch is where a Stack's clock starts unless WithClock says otherwise: on a whole hour, so an hourly
 // send window starts with it.
-var Epoch = time.Date(2031, 5, 6, 9, 0, 0, 0, time.UTC)
+var epoch = time.Date(2031, 5, 6, 9, 0, 0, 0, time.UTC)
 
 // stackSecret is the HMAC key of a Stack's login service.
 const stackSecret = "an HMAC key of at least 32 bytes, for tests"
@@ -90,7 +89,7 @@ func OnMoto(m *Moto) Option { return func(c *stackConfig) { c.moto = m } }
 // WithTable names the table. Without it the name is "gateway-" and a UUID, unique on a shared moto.
 func WithTable(name string) Option { return func(c *stackConfig) { c.table = name } }
 
-// WithClock starts the clock at t instead of Epoch.
+// WithClock starts the clock at t instead of 2031-05-06 09:00 UTC.
 func WithClock(t time.Time) Option { return func(c *stackConfig) { c.start = t } }
 
 // WithPassword sets the hasher's cost instead of CheapPassword (password.Default where the cost is the point).
@@ -129,11 +128,11 @@ func WithRandom(r io.Reader) Option { return WithDeps(func(d *auth.Deps) { d.Ran
 // the engine (or deletes the table on moto).
 func NewStack(tb testing.TB, opts ...Option) *Stack {
 	tb.Helper()
-	c := stackConfig{start: Epoch, params: CheapPassword}
+	c := stackConfig{start: epoch, params: CheapPassword}
 	for _, o := range opts {
 		o(&c)
 	}
-	s := &Stack{Ctx: context.Background(), Table: c.table, Logs: &LogBuffer{}, Secret: []byte(stackSecret)}
+	s := &Stack{Ctx: context.Background(), Table: c.table, Logs: &LogBuffer{}}
 	if s.Table == "" {
 		s.Table = "gateway-" + uuid.NewString()
 	}
@@ -150,7 +149,7 @@ func NewStack(tb testing.TB, opts ...Option) *Stack {
 		if err != nil {
 			tb.Fatalf("start embedded engine: %v", err)
 		}
-		s.Engine, s.URL = engine, engine.URL
+		s.engine, s.URL = engine, engine.URL
 	}
 	s.HTTPClient = &http.Client{Transport: tr}
 	options := dynamodb.Options{
@@ -159,12 +158,12 @@ func NewStack(tb testing.TB, opts ...Option) *Stack {
 	}
 	s.Raw = dynamodb.New(options)
 	tb.Cleanup(func() {
-		if s.Engine == nil {
+		if s.engine == nil { // on moto the table goes; the server stays for the other tests
 			_, _ = s.Raw.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &s.Table})
 		}
 		tr.CloseIdleConnections()
-		if s.Engine != nil {
-			_ = s.Engine.Close()
+		if s.engine != nil {
+			_ = s.engine.Close()
 		}
 	})
 	if c.moto != nil {
@@ -193,7 +192,7 @@ func NewStack(tb testing.TB, opts ...Option) *Stack {
 	s.Hasher = password.New(c.params)
 	s.Deps = auth.Deps{
 		Store: s.Store, Hasher: s.Hasher, SMS: s.Outbox.SMS(), Email: s.Outbox.Email(),
-		Clock: s.Clock.Now, Secret: s.Secret, Policy: auth.DefaultPolicy, Log: s.Log,
+		Clock: s.Clock.Now, Secret: []byte(stackSecret), Policy: auth.DefaultPolicy, Log: s.Log,
 	}
 	for _, change := range c.deps {
 		change(&s.Deps)
