@@ -36,9 +36,8 @@ func spellings() map[string]httpapi.Route {
 	return rows
 }
 
-// TestOpenAPIMatchesRoutes fails when a row of httpapi's route table is not documented in
-// docs/openapi.yaml (under its first spelling at least), or the document lists an operation that is no
-// spelling of any row.
+// TestOpenAPIMatchesRoutes fails when a spelling of a row of httpapi's route table is not documented in
+// docs/openapi.yaml, or the document lists an operation that is no spelling of any row.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	rows := spellings()
 	inDoc := map[string]bool{}
@@ -50,8 +49,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	for _, r := range httpapi.Routes() {
-		if !inDoc[r.Key()] {
-			undocumented = append(undocumented, fmt.Sprintf("%s (%s)", r.Key(), r.Function))
+		for _, key := range r.Keys() {
+			if !inDoc[key] {
+				undocumented = append(undocumented, fmt.Sprintf("%s (%s)", key, r.Function))
+			}
 		}
 	}
 	sort.Strings(onlyDoc)
@@ -75,11 +76,18 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Logf("%d rows in the table, %d operations in the document", len(httpapi.Routes()), len(inDoc))
 }
 
-// TestOpenAPIOperations checks each operation documents a client error, and that the document's
-// security matches the table: public routes say `security: []`, protected ones do not.
+// TestOpenAPIOperations checks each operation documents a client error and has an operationId of its
+// own, and that the document's security matches the table: public routes say `security: []`, protected
+// ones do not.
 func TestOpenAPIOperations(t *testing.T) {
 	rows := spellings()
+	ids := map[string]string{} // operationId -> route key
 	for _, op := range openAPIOperations(t) {
+		id := scalar(mapValue(op.node, "operationId"))
+		if other, dup := ids[id]; dup || id == "" {
+			t.Errorf("%s: %s has operationId %q, which is empty or %s's already", openAPIPath, op.key, id, other)
+		}
+		ids[id] = op.key
 		if !has4xx(mapValue(op.node, "responses")) {
 			t.Errorf("%s: %s documents no 4xx response", openAPIPath, op.key)
 		}
@@ -159,14 +167,20 @@ func load(t *testing.T, path string) *yaml.Node {
 	return doc.Content[0]
 }
 
-// mapValue returns the value of key in a mapping node, or nil (also for a nil or non-mapping node).
+// mapValue returns the value of key in a mapping node, or nil (also for a nil or non-mapping node). A
+// value that is a YAML alias (`*name`) is the node it names: the other spellings of a route share their
+// bodies and answers with the first's that way.
 func mapValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return n.Content[i+1]
+			v := n.Content[i+1]
+			if v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			return v
 		}
 	}
 	return nil

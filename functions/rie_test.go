@@ -351,14 +351,24 @@ func routeOf(t *testing.T, event []byte) (route, bool) {
 	return route{}, false
 }
 
-// invoke sends an API event to the function of its route, as API Gateway does.
+// invoke sends an API event to the function of its route, as API Gateway does. An error of an /odata
+// route must be in OData's format, {"error": {...}}; its Body is then the object inside, so that
+// every error is checked alike.
 func (g *gateway) invoke(t *testing.T, event []byte) response {
 	t.Helper()
 	r, authorizerRequest := routeOf(t, event)
 	if authorizerRequest {
 		t.Fatalf("%s: an authorizer request, not an API event", r.Key())
 	}
-	return g.functions[r.Function].invoke(t, event)
+	resp := g.functions[r.Function].invoke(t, event)
+	if resp.Status >= 400 && strings.HasPrefix(r.Path, "/odata/") {
+		inner, ok := resp.Body["error"].(map[string]any)
+		if !ok || len(resp.Body) != 1 {
+			t.Fatalf("%s: %d %s, want OData's {\"error\": {...}}", r.Key(), resp.Status, resp.Raw)
+		}
+		resp.Body = inner
+	}
+	return resp
 }
 
 // authorize sends an authorizer request to the function behind its route's authorizer.

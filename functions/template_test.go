@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 	"github.com/awslabs/goformation/v7/intrinsics"
 
+	"mfagateway/shared/config"
 	"mfagateway/shared/httpapi"
 	"mfagateway/shared/testenv"
 )
@@ -117,20 +119,20 @@ var functions = []function{
 	},
 }
 
-// commonEnv is what every function reads (shared/config), each from the template Parameter that
-// lets a deployment change it.
-var commonEnv = map[string]string{
-	"TABLE_NAME":         cloudformation.Ref("Table"),
-	"BINDING_CODE_TTL":   cloudformation.Ref("BindingCodeTtl"),
-	"MFA_TOKEN_TTL":      cloudformation.Ref("MfaTokenTtl"),
-	"MFA_MAX_ATTEMPTS":   cloudformation.Ref("MfaMaxAttempts"),
-	"RESEND_COOLDOWN":    cloudformation.Ref("ResendCooldown"),
-	"MFA_MAX_SENDS":      cloudformation.Ref("MfaMaxSends"),
-	"MFA_SENDS_PER_HOUR": cloudformation.Ref("MfaSendsPerHour"),
-	"LOGIN_MAX_FAILURES": cloudformation.Ref("LoginMaxFailures"),
-	"AUTH_TOKEN_TTL":     cloudformation.Ref("AuthTokenTtl"),
-	"LOG_LEVEL":          cloudformation.Ref("LogLevel"),
-}
+// commonEnv is what every function reads (shared/config): the table, the log level, and each security
+// setting of config.Settings from the template Parameter that lets a deployment change it.
+var commonEnv = func() map[string]string {
+	env := map[string]string{
+		"TABLE_NAME": cloudformation.Ref("Table"),
+		"LOG_LEVEL":  cloudformation.Ref("LogLevel"),
+	}
+	for _, s := range config.Settings() {
+		if s.Parameter != "" {
+			env[s.Env] = cloudformation.Ref(s.Parameter)
+		}
+	}
+	return env
+}()
 
 // openTemplate parses template.yaml with its intrinsics kept visible: Ref, GetAtt, Sub... stay as
 // goformation's encoded strings (compare them with cloudformation.Ref and friends). Conditions are
@@ -398,7 +400,46 @@ func TestTemplateFunctions(t *testing.T) {
 					t.Errorf("environment %s = %s, want %s", name, show(got), show(wantEnv[name]))
 				}
 			}
+			for _, name := range slices.Sorted(maps.Keys(props.env)) {
+				if _, ok := wantEnv[name]; !ok {
+					t.Errorf("environment sets %s = %s, which neither config.Settings nor the functions table gives it", name, show(props.env[name]))
+				}
+			}
 			checkGrants(t, fn, want.Grants)
+		})
+	}
+}
+
+// TestTemplateSettings holds template.yaml's Parameters to config.Settings: each security setting the
+// template exposes has its Parameter, a string whose default is the setting's default, whose pattern
+// admits that default and whose description names the variable.
+func TestTemplateSettings(t *testing.T) {
+	tpl := openTemplate(t, nil)
+	for _, s := range config.Settings() {
+		t.Run(s.Env, func(t *testing.T) {
+			if s.Parameter == "" {
+				return // TestTemplateFunctions refuses it in any function's environment: the default holds
+			}
+			p, ok := tpl.Parameters[s.Parameter]
+			if !ok {
+				t.Fatalf("template.yaml has no Parameter %s", s.Parameter)
+			}
+			if p.Type != "String" {
+				t.Errorf("%s: Type %s, want String (the function reads the variable as text)", s.Parameter, p.Type)
+			}
+			if def := fmt.Sprint(p.Default); def != s.Default() {
+				t.Errorf("%s: Default %q, want %q (auth.DefaultPolicy)", s.Parameter, def, s.Default())
+			}
+			if p.AllowedPattern != nil {
+				if re, err := regexp.Compile(*p.AllowedPattern); err != nil {
+					t.Errorf("%s: AllowedPattern: %v", s.Parameter, err)
+				} else if !re.MatchString(s.Default()) {
+					t.Errorf("%s: AllowedPattern %s refuses the default %q", s.Parameter, *p.AllowedPattern, s.Default())
+				}
+			}
+			if d := deref(p.Description); !strings.Contains(d, "Env "+s.Env+".") {
+				t.Errorf("%s: Description %q does not name its variable (\"Env %s.\")", s.Parameter, d, s.Env)
+			}
 		})
 	}
 }

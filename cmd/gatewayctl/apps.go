@@ -82,7 +82,7 @@ func appMFA(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 		return err
 	}
 	// Patch reads, changes and writes back under the application's version, retrying a concurrent change.
-	err = apps.Patch(ctx, operator, id, auth.ApplicationPatch{MFA: &on})
+	_, err = apps.Patch(ctx, operator, id, auth.ApplicationPatch{MFA: &on})
 	if errors.Is(err, auth.ErrNotFound) {
 		return fmt.Errorf("no application has appId %s", id)
 	}

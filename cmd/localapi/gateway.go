@@ -42,12 +42,12 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m, ok := httpapi.Lookup(r.Method, r.URL.Path)
 	fn := g.functions[m.Route.Function]
 	if !ok || fn == nil {
-		writeResponse(w, httpapi.NotFound())
+		writeResponse(w, httpapi.NotFoundAt(r.URL.Path))
 		return
 	}
 	ev, err := toEvent(r, m.Key)
 	if err != nil {
-		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: "The request body could not be read."}))
+		writeResponse(w, m.Route.ErrorResponse(&httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: "The request body could not be read."}))
 		return
 	}
 	if len(m.Params) > 0 {
@@ -60,7 +60,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := fn.Serve(ctx, ev)
 	if err != nil { // what API Gateway does when a function fails
 		g.log.ErrorContext(ctx, "function error", "route", m.Key, "error", err.Error())
-		writeResponse(w, httpapi.ErrorResponse(&httpapi.Error{Status: http.StatusInternalServerError, Code: httpapi.CodeInternal, Message: "Internal Server Error"}))
+		writeResponse(w, m.Route.ErrorResponse(&httpapi.Error{Status: http.StatusInternalServerError, Code: httpapi.CodeInternal, Message: "Internal Server Error"}))
 		return
 	}
 	writeResponse(w, resp)

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -135,11 +137,12 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 // functions builds the router of every function of the route table over the handlers the functions'
 // mains wire, so the gateway serves every row of the table.
 func functions(svc *auth.Service, store *dynamo.Store, log *slog.Logger) map[string]*httpapi.Router {
+	sessions := auth.NewSessions(store, nil, log)
 	return httpapi.Routers(httpapi.Handlers{
 		Auth:         httpapi.New(svc, log),
-		Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+		Session:      httpapi.NewSession(sessions, log),
 		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
-		Guard:        httpapi.NewGuard(nil, log),
+		Guard:        httpapi.NewGuard(nil, log).Rechecking(sessions),
 	})
 }
 
@@ -150,21 +153,32 @@ func (a *app) close() {
 }
 
 // printUsers lists who can log in; the demo seed's passwords are printed because they are public.
+// The channel of a user's codes is the domain's answer for each of the user's applications, each
+// channel named once.
 func printUsers(w io.Writer, name string, data seed.File) {
 	fmt.Fprintf(w, "Loaded %d applications and %d users from the %s\n", len(data.Applications), len(data.Users), name)
+	apps := map[string]auth.Application{}
 	for _, a := range data.Applications {
 		fmt.Fprintf(w, "  application %-20s appId %s  url %s  MFA %v\n", a.Name, a.AppID, a.URL, a.MFA)
+		apps[a.AppID] = auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA}
 	}
 	for _, u := range data.Users {
 		who, pw := mask.Email(u.Email), "(password not shown)"
 		if name == "demo seed" { // public demo accounts: shown in full so they can be typed
 			who, pw = u.Email, "password "+u.Password
 		}
-		channel := "Email"
-		if u.Mobile != "" {
-			channel = "SMS"
+		user := auth.User{Email: u.Email, Mobile: u.Mobile, Admin: u.Admin, Applications: u.Applications}
+		ids := u.Applications
+		if len(ids) == 0 {
+			ids = []string{""} // a user of no application still has a channel: the one for none in particular
 		}
-		fmt.Fprintf(w, "  user %-20s %s  codes by %s  admin %v\n", who, pw, channel, u.Admin)
+		var channels []string
+		for _, id := range ids {
+			if c := string(auth.ChannelsFor(user, apps[id])[0]); !slices.Contains(channels, c) {
+				channels = append(channels, c)
+			}
+		}
+		fmt.Fprintf(w, "  user %-20s %s  codes by %s  admin %v\n", who, pw, strings.Join(channels, " or "), u.Admin)
 	}
 }
 

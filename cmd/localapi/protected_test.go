@@ -94,18 +94,18 @@ func TestLocalProtectedFlow(t *testing.T) {
 	}
 	plain := body["token"].(string)
 	if status, body := s.call(t, http.MethodPatch, "/odata/Applications/"+demoPlain, plain, demoPlain,
-		`{"enableMultiFactorAuthentication": true}`); status != http.StatusForbidden || body["code"] != "forbidden" {
+		`{"enableMultiFactorAuthentication": true}`); status != http.StatusForbidden || odataCode(body) != "forbidden" {
 		t.Errorf("plain user PATCH: %d %v, want 403 forbidden", status, body)
 	}
 	if status, body := s.call(t, http.MethodPost, "/odata/Applications", admin, demoPlain,
-		`{"name": "Plant 7", "url": "https://Plant7.example.com/", "enableMultiFactorAuthentication": "yes"}`); status != http.StatusBadRequest || body["code"] != "invalid_request" {
+		`{"name": "Plant 7", "url": "https://Plant7.example.com/", "enableMultiFactorAuthentication": "yes"}`); status != http.StatusBadRequest || odataCode(body) != "invalid_request" {
 		t.Errorf("non-boolean flag: %d %v, want 400 invalid_request", status, body)
 	}
 	status, created := s.call(t, http.MethodPost, "/odata/Applications", admin, demoPlain, `{"name": "Plant 7", "url": "https://Plant7.example.com/"}`)
 	if status != http.StatusCreated || created["url"] != "plant7.example.com" || created["appId"] == "" {
 		t.Errorf("create: %d %v", status, created)
 	}
-	if status, body := s.call(t, http.MethodPost, "/odata/Applications", admin, demoPlain, `{"name": "Copy", "url": "plant7.example.com"}`); status != http.StatusConflict || body["code"] != "conflict" {
+	if status, body := s.call(t, http.MethodPost, "/odata/Applications", admin, demoPlain, `{"name": "Copy", "url": "plant7.example.com"}`); status != http.StatusConflict || odataCode(body) != "conflict" {
 		t.Errorf("duplicate url: %d %v, want 409 conflict", status, body)
 	}
 

@@ -20,7 +20,7 @@ func TestLocalServesTheTable(t *testing.T) {
 				status, body := s.call(t, r.Method, path, "", "", "{}")
 				if !r.Protected() {
 					// Every public handler refuses an empty object, before its service.
-					if status != http.StatusBadRequest || body["code"] != "invalid_request" {
+					if code, _ := errorAt(path, body); status != http.StatusBadRequest || code != "invalid_request" {
 						t.Fatalf("public route: %d %v, want its function's 400 invalid_request", status, body)
 					}
 					return
@@ -34,10 +34,11 @@ func TestLocalServesTheTable(t *testing.T) {
 					t.Fatalf("admin login: %d %v", loginStatus, login)
 				}
 				status, body = s.call(t, r.Method, path, login["token"].(string), demoPlain, "{}")
+				code, msg := errorAt(path, body)
 				switch {
-				case status == http.StatusNotFound && body["message"] == "No such route.":
+				case status == http.StatusNotFound && msg == "No such route.":
 					t.Fatalf("with a token: %d %v, the function does not serve the route", status, body)
-				case status == http.StatusUnauthorized, status == http.StatusForbidden && body["code"] == nil:
+				case status == http.StatusUnauthorized, status == http.StatusForbidden && code == "":
 					t.Fatalf("with a token: %d %v, refused before the function", status, body)
 				case status >= 500:
 					t.Fatalf("with a token: %d %v", status, body)

@@ -15,9 +15,10 @@ import (
 
 func main() {
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true})
-	apps := auth.NewApplications(dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil, uuid.NewString, log)
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	apps := auth.NewApplications(store, nil, uuid.NewString, log)
 	lambda.Start(httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
 		Applications: httpapi.NewApplications(apps, log),
-		Guard:        httpapi.NewGuard(nil, log),
+		Guard:        httpapi.NewGuard(nil, log).Rechecking(auth.NewSessions(store, nil, log)),
 	}).Serve)
 }

@@ -1,5 +1,5 @@
 // Command login is the Lambda behind POST /api/auth/login and POST /api/auth/resendMultifactorBindingCode,
-// and, behind the token authorizer, GET /api/auth/me and POST /api/auth/logout.
+// and, behind the token authorizer, GET /api/auth/me, GET /api/auth/validateToken and POST /api/auth/logout.
 package main
 
 import (
@@ -29,9 +29,10 @@ func main() {
 		Policy: cfg.Policy,
 		Log:    log,
 	})
+	sessions := auth.NewSessions(store, nil, log)
 	lambda.Start(httpapi.Function(httpapi.LoginFunction, httpapi.Handlers{
 		Auth:    httpapi.New(svc, log),
-		Session: httpapi.NewSession(auth.NewSessions(store, nil, log), log),
-		Guard:   httpapi.NewGuard(nil, log),
+		Session: httpapi.NewSession(sessions, log),
+		Guard:   httpapi.NewGuard(nil, log).Rechecking(sessions),
 	}).Serve)
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Applications manages applications; every method is for admins only.
+// Applications manages applications; every method but ByURL is for admins only.
 type Applications struct {
 	store ApplicationStore
 	clock func() time.Time
@@ -63,8 +63,22 @@ func (a *Applications) Get(ctx context.Context, who Session, id string) (Applica
 	return app, nil
 }
 
-// Patch changes the given fields.
-func (a *Applications) Patch(ctx context.Context, who Session, id string, p ApplicationPatch) error {
+// ByURL reads the application at an address, normalised as a login's. It needs no session: a login
+// page asks it which application it signs in to before anyone has signed in.
+func (a *Applications) ByURL(ctx context.Context, url string) (Application, error) {
+	app, err := a.store.ApplicationByURL(ctx, NormalizeURL(url))
+	if errors.Is(err, ErrNotFound) {
+		a.log.InfoContext(ctx, "refused", "event", "applications", "action", "url", "outcome", err.Error())
+		return Application{}, err
+	}
+	if err != nil {
+		return Application{}, fmt.Errorf("url application: %w", err)
+	}
+	return app, nil
+}
+
+// Patch changes the given fields and returns the application as stored.
+func (a *Applications) Patch(ctx context.Context, who Session, id string, p ApplicationPatch) (Application, error) {
 	return a.change(ctx, who, "patch", id, func(app *Application) {
 		if p.Name != nil {
 			app.Name = *p.Name
@@ -81,18 +95,19 @@ func (a *Applications) Patch(ctx context.Context, who Session, id string, p Appl
 	})
 }
 
-// Replace sets every field; what next leaves empty takes its default.
-func (a *Applications) Replace(ctx context.Context, who Session, id string, next Application) error {
+// Replace sets every field, what next leaves empty to its default, and returns the application as stored.
+func (a *Applications) Replace(ctx context.Context, who Session, id string, next Application) (Application, error) {
 	return a.change(ctx, who, "put", id, func(app *Application) {
 		app.Name, app.URL, app.UniqueIdentifier, app.MFA = next.Name, NormalizeURL(next.URL), next.UniqueIdentifier, next.MFA
 	})
 }
 
 // change reads, edits and writes back an application under its version; a concurrent change is
-// retried on a fresh read, so both changes are kept.
-func (a *Applications) change(ctx context.Context, who Session, action, id string, edit func(*Application)) error {
+// retried on a fresh read, so both changes are kept. It returns what the last write stored, so that
+// an answer can show it without reading it again.
+func (a *Applications) change(ctx context.Context, who Session, action, id string, edit func(*Application)) (Application, error) {
 	if err := a.admin(ctx, who, action); err != nil {
-		return err
+		return Application{}, err
 	}
 	var next Application
 	tries, err := retryConflicts(ctx, func() error {
@@ -103,14 +118,18 @@ func (a *Applications) change(ctx context.Context, who Session, action, id strin
 		next = prev
 		edit(&next)
 		next.UpdateDate = a.clock().UTC().Truncate(time.Second)
-		return a.store.ReplaceApplication(ctx, prev, next)
+		if err := a.store.ReplaceApplication(ctx, prev, next); err != nil {
+			return err
+		}
+		next.Version = prev.Version + 1 // as ReplaceApplication stored it
+		return nil
 	})
 	if err != nil {
-		return a.fail(ctx, who, action, err)
+		return Application{}, a.fail(ctx, who, action, err)
 	}
 	a.log.InfoContext(ctx, "application changed", "event", "applications", "action", action, "outcome", "changed",
 		"appId", id, "mfa", next.MFA, "tries", tries, "userId", who.UserID)
-	return nil
+	return next, nil
 }
 
 // ApplicationLister is a store that can list every application. Listing scans the table, which no

@@ -5,6 +5,8 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 
@@ -12,6 +14,11 @@ import (
 
 	"mfagateway/shared/auth"
 )
+
+// jsonLog is a JSON logger writing to w, as the functions log.
+func jsonLog(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 func (f *fixture) applications(store auth.ApplicationStore) *auth.Applications {
 	return auth.NewApplications(store, f.Clock.Now, uuid.NewString, nil)
@@ -33,20 +40,21 @@ func TestApplicationsChangeReachesLoginByURL(t *testing.T) {
 	f := newFixture(t)
 	apps := f.applications(f.Store)
 	on, off := true, false
+	errOf := func(_ auth.Application, err error) error { return err }
 	steps := []struct {
 		name    string
 		change  func() error
 		url     string
 		wantMFA bool
 	}{
-		{"patch MFA on", func() error { return apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on}) }, urlPlain, true},
-		{"patch MFA off", func() error { return apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &off}) }, urlPlain, false},
+		{"patch MFA on", func() error { return errOf(apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})) }, urlPlain, true},
+		{"patch MFA off", func() error { return errOf(apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &off})) }, urlPlain, false},
 		{"replace with MFA on", func() error {
-			return apps.Replace(f.Ctx, admin, appPlain, auth.Application{Name: "Plain", URL: urlPlain, MFA: true})
+			return errOf(apps.Replace(f.Ctx, admin, appPlain, auth.Application{Name: "Plain", URL: urlPlain, MFA: true}))
 		}, urlPlain, true},
 		{"move the url, MFA off", func() error {
 			url := "HTTPS://Moved.Example.com/"
-			return apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{URL: &url, MFA: &off})
+			return errOf(apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{URL: &url, MFA: &off}))
 		}, "moved.example.com", false},
 	}
 	for _, s := range steps {
@@ -95,7 +103,7 @@ func TestApplicationsConflictRetried(t *testing.T) {
 	f := newFixture(t)
 	store := &interferingApps{ApplicationStore: f.Store, times: 1}
 	on := true
-	if err := f.applications(store).Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on}); err != nil {
+	if _, err := f.applications(store).Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on}); err != nil {
 		t.Fatalf("Patch with one concurrent change: %v", err)
 	}
 	if got := store.writes.Load(); got != 2 {
@@ -115,7 +123,7 @@ func TestApplicationsConflictRetried(t *testing.T) {
 	t.Run("gives up", func(t *testing.T) {
 		f := newFixture(t)
 		store := &interferingApps{ApplicationStore: f.Store, times: 1000}
-		err := f.applications(store).Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})
+		_, err := f.applications(store).Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})
 		wantErr(t, "Patch under endless changes", err, auth.ErrConflict)
 		if got := store.writes.Load(); got != 4 {
 			t.Errorf("%d writes, want 4 before giving up", got)

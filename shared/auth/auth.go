@@ -98,6 +98,10 @@ type Challenge struct {
 	Authenticator string
 	To            string // full address; never logged or returned
 	Destination   string // masked address, safe to show
+	// Mobile is the user's mobile number at login, in full, beside Email, so that a resend can switch
+	// the challenge to SMS without reading the user; never logged or returned. Empty when the user had
+	// none, and in challenges stored before it was kept.
+	Mobile        string
 	CodeHash      string
 	CodeExpiresAt time.Time
 	ExpiresAt     time.Time // of the MFA token, resends included
@@ -105,6 +109,11 @@ type Challenge struct {
 	Sends         int       // codes sent for this challenge
 	LastSentAt    time.Time
 	Used          bool
+}
+
+// user is the challenge's user as the challenge knows it: enough to address a code and issue a token.
+func (c Challenge) user() User {
+	return User{ID: c.UserID, Email: c.Email, Name: c.Name, Mobile: c.Mobile, Admin: c.Admin}
 }
 
 // Usable is the rule of whether a challenge may be used now, for a code attempt, a resend or being
@@ -187,8 +196,8 @@ type Store interface {
 	// Consume marks the challenge used and stores the token in one transaction, provided the challenge
 	// is unused and live (ErrChallengeGone otherwise) and still holds the compared code (ErrConflict).
 	Consume(ctx context.Context, c Challenge, t Token, now time.Time) error
-	// RotateCode replaces prev's code by next's, provided nobody changed prev meanwhile (ErrConflict),
-	// and counts the send in the slot (ErrSendLimit).
+	// RotateCode replaces prev's code by next's, and its channel, provider and address by next's, provided
+	// nobody changed prev meanwhile (ErrConflict), and counts the send in the slot (ErrSendLimit).
 	RotateCode(ctx context.Context, prev, next Challenge, slot SendSlot, maxAttempts int) error
 }
 
@@ -255,6 +264,8 @@ var (
 	ErrInvalidMFAToken    = errors.New("invalid MFA token")
 	ErrTooManyAttempts    = errors.New("too many attempts")
 	ErrDeliveryFailed     = errors.New("binding code could not be delivered")
+	// ErrChannelUnavailable is a resend asked for a channel on which the challenge's user has no address.
+	ErrChannelUnavailable = errors.New("the user has no address on the channel asked for")
 )
 
 // Session is what a live auth token stands for.
@@ -295,9 +306,12 @@ type TokenStore interface {
 // ApplicationStore is what managing applications needs.
 type ApplicationStore interface {
 	GetApplication(ctx context.Context, id string) (Application, error)
+	// ApplicationByURL reads the application whose url is the normalised url (ErrNotFound when none).
+	ApplicationByURL(ctx context.Context, url string) (Application, error)
 	// CreateApplication stores a new application (ErrURLTaken when its url is another's).
 	CreateApplication(ctx context.Context, a Application) error
 	// ReplaceApplication swaps prev for next, moving the url index with it, provided prev is still
-	// what is stored (ErrConflict otherwise) and the url is free (ErrURLTaken).
+	// what is stored (ErrConflict otherwise) and the url is free (ErrURLTaken). next is stored with
+	// Version prev.Version+1.
 	ReplaceApplication(ctx context.Context, prev, next Application) error
 }

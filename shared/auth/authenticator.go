@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 // Authenticator is one way of proving the second factor. Every channel is one implementation, so a
-// new one (an OTP app, say) is a new type, a line in wireAuthenticators, a line in channelFor and its
+// new one (an OTP app, say) is a new type, a line in wireAuthenticators, a line in ChannelsFor and its
 // channel constant; the flows, the store and the handlers stay as they are. A challenge is addressed with Address,
 // stored, then started with Start; a verify asks Check, which needs no sender, so the verify function
 // links none.
@@ -48,14 +49,42 @@ func ParseChannel(s string) (Channel, bool) {
 
 // ChannelNames lists the channels for a message to a client: "SMS or Email".
 func ChannelNames() string {
+	return orList(channelNames())
+}
+
+func channelNames() []string {
 	names := make([]string, len(channels))
 	for i, c := range channels {
 		names[i] = string(c)
 	}
+	return names
+}
+
+// orList joins names for a message: "a, b or c".
+func orList(names []string) string {
 	if len(names) < 2 {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// DefaultAuthenticator is the resend's name, in the platform's authenticator enum, for the channel the
+// challenge already has.
+const DefaultAuthenticator = "Default"
+
+// ParseResendChannel reads the authenticator a resend names, the platform's enum (Default or a
+// channel) in any case: "" for Default or nothing named (the challenge's own channel), else the
+// channel; false when the enum has no such value.
+func ParseResendChannel(s string) (Channel, bool) {
+	if s == "" || strings.EqualFold(s, DefaultAuthenticator) {
+		return "", true
+	}
+	return ParseChannel(s)
+}
+
+// ResendChannelNames lists the values ParseResendChannel takes, for a message to a client: "Default, SMS or Email".
+func ResendChannelNames() string {
+	return orList(append([]string{DefaultAuthenticator}, channelNames()...))
 }
 
 // codeKey keeps binding codes as an HMAC bound to their challenge and to the send that carried them,
@@ -132,14 +161,46 @@ func address(ch *Challenge, a Authenticator, u User) {
 	ch.To, ch.Destination = a.Address(u)
 }
 
-// channelFor is the one decision of how a user's codes travel for an application: the authenticators
-// to try in order, the first that delivers wins. A mobile number means SMS, with email behind it
-// should the SMS fail; without one, email.
-func (s *Service) channelFor(u User, _ Application) []Authenticator {
-	if u.Mobile != "" {
-		return []Authenticator{s.authenticators[ChannelSMS], s.authenticators[ChannelEmail]}
+// switchTo points the challenge at its user on channel, when channel is one of the user's (ChannelsFor)
+// and the user has an address on it; false, and the challenge untouched, otherwise. The user is the one
+// the challenge knows, its email and mobile number as at login, so a switch costs no read; a challenge
+// stored without the mobile number cannot switch to SMS.
+func (s *Service) switchTo(ch *Challenge, channel Channel) bool {
+	u := ch.user()
+	if !slices.Contains(ChannelsFor(u, Application{ID: ch.AppID}), channel) {
+		return false
 	}
-	return []Authenticator{s.authenticators[ChannelEmail]}
+	a, err := s.authenticator(channel)
+	if err != nil {
+		return false
+	}
+	next := *ch
+	address(&next, a, u)
+	if next.To == "" {
+		return false
+	}
+	*ch = next
+	return true
+}
+
+// ChannelsFor is the one decision of how a user's codes travel for an application: the channels to
+// try in order, the first that delivers wins, so the first is the one the codes go by. A mobile number
+// means SMS, with email behind it should the SMS fail; without one, email. The login asks it through
+// channelFor; anything that shows a user's channel (the local server's list of users) asks it too.
+func ChannelsFor(u User, _ Application) []Channel {
+	if u.Mobile != "" {
+		return []Channel{ChannelSMS, ChannelEmail}
+	}
+	return []Channel{ChannelEmail}
+}
+
+// channelFor is ChannelsFor as the authenticators that run those channels.
+func (s *Service) channelFor(u User, app Application) []Authenticator {
+	var chain []Authenticator
+	for _, c := range ChannelsFor(u, app) {
+		chain = append(chain, s.authenticators[c])
+	}
+	return chain
 }
 
 // authenticator is the one that runs challenges on channel.

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"time"
 
+	"mfagateway/shared/fault"
 	"mfagateway/shared/mask"
 )
 
@@ -255,7 +256,7 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		return ChallengeResult{}, err
 	}
 	ch := Challenge{
-		ID: id, UserID: user.ID, Email: user.Email, Name: user.Name, AppID: app.ID, Admin: user.Admin,
+		ID: id, UserID: user.ID, Email: user.Email, Name: user.Name, Mobile: user.Mobile, AppID: app.ID, Admin: user.Admin,
 		Sends: 1, LastSentAt: now,
 		CodeExpiresAt: now.Add(s.Policy.CodeTTL), ExpiresAt: now.Add(s.Policy.MFATokenTTL),
 	}
@@ -267,7 +268,9 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		if errors.Is(err, ErrSendLimit) {
 			// The password was right: its counted attempt must not push the user into password backoff.
 			if ferr := s.Store.ForgetAttempts(ctx, user.Email, time.Time{}); ferr != nil {
-				log.WarnContext(ctx, "attempts not forgotten", "error", ferr)
+				// Logged through fault.Text, as every store and sender error here: AWS's messages can
+				// name the table and hold an item's contents or a recipient.
+				log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(ferr))
 			}
 			wait := s.slot(user.ID, now).Window.Add(time.Hour).Sub(now)
 			log.InfoContext(ctx, "login refused", "outcome", "send_limit", "retryAfter", seconds(wait))
@@ -280,7 +283,7 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBudget)
 		defer cancel()
 		if derr := s.Store.DeleteChallenge(cctx, ch.ID); derr != nil {
-			log.ErrorContext(ctx, "undeliverable challenge not deleted", "error", derr)
+			log.ErrorContext(ctx, "undeliverable challenge not deleted", "error", fault.Text(derr))
 		}
 		log.WarnContext(ctx, "login failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
@@ -309,7 +312,7 @@ func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, 
 		if err == nil {
 			return nil
 		}
-		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", err)
+		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", fault.Text(err))
 	}
 	return ErrDeliveryFailed
 }
@@ -338,8 +341,7 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 		log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "attemptsRemaining", remaining)
 		return VerifyResult{}, &CodeError{Remaining: remaining}
 	}
-	user := User{ID: ch.UserID, Email: ch.Email, Name: ch.Name, Admin: ch.Admin}
-	bearer, tok, err := s.newToken(user, ch.AppID, now)
+	bearer, tok, err := s.newToken(ch.user(), ch.AppID, now)
 	if err != nil {
 		return VerifyResult{}, err
 	}
@@ -373,6 +375,15 @@ func (s *Service) refuse(ctx context.Context, log *slog.Logger, err error) error
 
 // Resend sends a new code for a live challenge on the same channel; the previous code stops working.
 func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult, error) {
+	return s.ResendVia(ctx, mfaToken, "")
+}
+
+// ResendVia sends a new code for a live challenge by via, or by the challenge's own channel when via
+// is empty; the previous code stops working. Another channel than the challenge's switches the
+// challenge to it, provided its user has an address there (ErrChannelUnavailable otherwise, before
+// anything is sent or written). A switch is a send like any other: the cooldown and both send caps
+// apply, and it costs the same two round trips, since the challenge carries the user's addresses.
+func (s *Service) ResendVia(ctx context.Context, mfaToken string, via Channel) (ChallengeResult, error) {
 	now := s.Clock()
 	id, ok := secretID(mfaToken)
 	log := s.Log.With("event", "resend", "challenge", shortID(id))
@@ -389,13 +400,18 @@ func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult,
 	if err := ch.Usable(now, s.Policy.MaxAttempts); err != nil {
 		return ChallengeResult{}, s.refuse(ctx, log, err)
 	}
-	authn, err := s.authenticator(ch.Channel)
+	next := ch
+	if via != "" && via != ch.Channel && !s.switchTo(&next, via) {
+		log.InfoContext(ctx, "resend refused", "outcome", "channel_unavailable", "channel", ch.Channel, "asked", via)
+		return ChallengeResult{}, ErrChannelUnavailable
+	}
+	authn, err := s.authenticator(next.Channel)
 	if err != nil {
 		return ChallengeResult{}, err
 	}
 	if !authn.CanResend() {
 		// Answered as a send cap already reached: this challenge gets no more codes, waiting or not.
-		log.InfoContext(ctx, "resend refused", "outcome", "channel_sends_no_codes", "channel", ch.Channel)
+		log.InfoContext(ctx, "resend refused", "outcome", "channel_sends_no_codes", "channel", next.Channel)
 		return ChallengeResult{}, &RateLimitError{Reason: "channel sends no codes"}
 	}
 	if ch.Sends >= s.Policy.MaxSends {
@@ -410,7 +426,6 @@ func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult,
 	if err != nil {
 		return ChallengeResult{}, err
 	}
-	next := ch
 	next.Sends++
 	next.Attempts = 0
 	next.LastSentAt = now
@@ -434,7 +449,8 @@ func (s *Service) Resend(ctx context.Context, mfaToken string) (ChallengeResult,
 		log.WarnContext(ctx, "resend failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
 	}
-	log.InfoContext(ctx, "code resent", "outcome", "code_sent", "channel", next.Channel, "destination", next.Destination, "sends", next.Sends)
+	log.InfoContext(ctx, "code resent", "outcome", "code_sent", "channel", next.Channel, "destination", next.Destination,
+		"sends", next.Sends, "switched", next.Channel != ch.Channel)
 	return s.challengeResult(mfaToken, next, now), nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"unicode"
 
 	"mfagateway/shared/mask"
 )
@@ -119,10 +120,24 @@ type Membership struct {
 	App *Application // nil when no application has the ID any more
 }
 
+// MaxEmailBytes is the longest email accepted anywhere (RFC 5321's path limit), at login as when a user
+// is created, so that no user can be made who could never log in.
+const MaxEmailBytes = 254
+
+// IsEmail accepts a bare address (no display name) of at most MaxEmailBytes, without control
+// characters, that net/mail parses back to itself. Login and user changes share this one rule.
+func IsEmail(s string) bool {
+	if len(s) > MaxEmailBytes || strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsAny(s, " <>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && strings.EqualFold(a.Address, s)
+}
+
 // ParseEmail puts an email in its stored form and checks that it is a bare address.
 func ParseEmail(raw string) (string, error) {
 	email := NormalizeEmail(raw)
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+	if !IsEmail(email) {
 		return "", ErrInvalidEmail
 	}
 	return email, nil
@@ -316,7 +331,7 @@ func (s *Users) ChangeEmail(ctx context.Context, who Session, email, newEmail st
 		if u, err = s.read(ctx, from); err != nil {
 			return err
 		}
-		return s.d.Store.ChangeEmail(ctx, u, to)
+		return vanished(s.d.Store.ChangeEmail(ctx, u, to))
 	})
 	if err != nil {
 		return s.fail(ctx, who, "change-email", from, err)
@@ -413,7 +428,13 @@ func (s *Users) Delete(ctx context.Context, who Session, email string) error {
 		if u, err = s.read(ctx, email); err != nil {
 			return err
 		}
-		return s.d.Store.DeleteUser(ctx, u)
+		err = s.d.Store.DeleteUser(ctx, u)
+		if errors.Is(err, ErrNotFound) {
+			// Gone between the read and the write, or this very delete's answer was lost and the SDK
+			// sent it again: either way the user no longer exists, which is what was asked.
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return s.fail(ctx, who, "delete", email, err)
@@ -440,7 +461,7 @@ func (s *Users) update(ctx context.Context, who Session, action, email string, e
 		if changed = edit(&next); !changed {
 			return nil
 		}
-		return s.d.Store.UpdateUser(ctx, prev, next)
+		return vanished(s.d.Store.UpdateUser(ctx, prev, next))
 	})
 	if err != nil {
 		return false, s.fail(ctx, who, action, email, err)
@@ -454,6 +475,17 @@ func (s *Users) update(ctx context.Context, who Session, action, email string, e
 }
 
 // read reads the user of a raw email: ErrInvalidEmail, ErrUserNotFound or the user.
+// vanished turns a write's "no such user", after the round had read the user, into a conflict: the
+// user was deleted (or moved) in between, and the next round's read says so as ErrUserNotFound. A
+// missing application is the request's own fault and stays as it is.
+func vanished(err error) error {
+	var missing *MissingApplicationError
+	if errors.Is(err, ErrNotFound) && !errors.As(err, &missing) {
+		return fmt.Errorf("user changed meanwhile: %w", ErrConflict)
+	}
+	return err
+}
+
 func (s *Users) read(ctx context.Context, raw string) (User, error) {
 	email, err := ParseEmail(raw)
 	if err != nil {

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
-	"time"
 
 	"mfagateway/shared/auth"
 )
@@ -23,7 +21,7 @@ type Config struct {
 	SESSender   string // SES_SENDER: the From address of emailed codes
 	SMSSenderID string // SMS_SENDER_ID: optional alphanumeric sender ID
 	LogLevel    slog.Level
-	Policy      auth.Policy
+	Policy      auth.Policy // the security settings, one per row of Settings
 }
 
 // Need says which settings a caller requires; the rest may be empty.
@@ -66,32 +64,13 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
 
-	p := &c.Policy
-	durations := []struct {
-		name string
-		dst  *time.Duration
-	}{
-		{"BINDING_CODE_TTL", &p.CodeTTL}, {"MFA_TOKEN_TTL", &p.MFATokenTTL},
-		{"RESEND_COOLDOWN", &p.ResendCooldown}, {"AUTH_TOKEN_TTL", &p.AuthTokenTTL},
-	}
-	for _, d := range durations {
-		if err := readDuration(getenv(d.name), d.dst); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
+	for _, s := range settings {
+		if err := s.set(getenv(s.Env), &c.Policy); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Env, err))
 		}
 	}
-	ints := []struct {
-		name string
-		dst  *int
-	}{
-		{"MFA_MAX_ATTEMPTS", &p.MaxAttempts}, {"MFA_MAX_SENDS", &p.MaxSends},
-		{"MFA_SENDS_PER_HOUR", &p.SendsPerHour}, {"LOGIN_MAX_FAILURES", &p.LoginMaxFailures},
-	}
-	for _, n := range ints {
-		if err := readInt(getenv(n.name), n.dst); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", n.name, err))
-		}
-	}
-	if p.CodeTTL > p.MFATokenTTL {
+	// A setting that contradicts another stops the start naming both.
+	if p := c.Policy; p.CodeTTL > p.MFATokenTTL {
 		errs = append(errs, fmt.Errorf("BINDING_CODE_TTL: %s is longer than MFA_TOKEN_TTL %s", p.CodeTTL, p.MFATokenTTL))
 	}
 	return c, errors.Join(errs...)
@@ -113,42 +92,4 @@ func decodeSecret(v string) ([]byte, error) {
 		return b, nil
 	}
 	return []byte(v), nil
-}
-
-// readDuration parses a Go duration (a bare integer means seconds); empty keeps the default.
-func readDuration(v string, dst *time.Duration) error {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		n, nerr := strconv.Atoi(v)
-		if nerr != nil {
-			return fmt.Errorf("%q is not a duration such as 30s, 5m or 10h", v)
-		}
-		d = time.Duration(n) * time.Second
-	}
-	if d < time.Second {
-		return fmt.Errorf("%q is shorter than 1s", v)
-	}
-	if d > 30*24*time.Hour {
-		return fmt.Errorf("%q is longer than 30 days", v)
-	}
-	*dst = d
-	return nil
-}
-
-// readInt parses a positive integer; empty keeps the default.
-func readInt(v string, dst *int) error {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1_000_000 {
-		return fmt.Errorf("%q is not a whole number from 1 to 1000000", v)
-	}
-	*dst = n
-	return nil
 }

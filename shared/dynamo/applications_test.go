@@ -18,6 +18,7 @@ func applicationStoreCases() []contractCase {
 		{"ReplaceApplication updates the url copy", testReplaceApplicationURLCopy},
 		{"ReplaceApplication moves the url", testReplaceApplicationMovesURL},
 		{"ReplaceApplication refusals", testReplaceApplicationRefusals},
+		{"ApplicationByURL", testApplicationByURL},
 	}
 }
 

@@ -76,6 +76,8 @@ func contractCases() []contractCase {
 		{"Consume after its own lost answer", contractConsumeOwnRetry},
 		{"RotateCode after its own lost answer", contractRotateCodeOwnRetry},
 		{"RotateCode compares the send count read", contractRotateCodeSendCount},
+		{"RotateCode switches channel", contractRotateCodeSwitchesChannel},
+		{"RotateCode switching channel after its own lost answer", contractRotateCodeSwitchOwnRetry},
 	}
 }
 

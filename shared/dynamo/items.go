@@ -118,6 +118,7 @@ type challengeItem struct {
 	Authenticator string `dynamodbav:"authenticator"`
 	To            string `dynamodbav:"to"`
 	Destination   string `dynamodbav:"destination"`
+	Mobile        string `dynamodbav:"mobile,omitempty"` // the user's, for a resend's switch to SMS
 	CodeHash      string `dynamodbav:"codeHash"`
 	CodeExpiresAt int64  `dynamodbav:"codeExpiresAt"` // unix ms, compared in conditions
 	ExpiresAt     int64  `dynamodbav:"expiresAt"`     // unix ms
@@ -132,7 +133,7 @@ type challengeItem struct {
 func newChallengeItem(c auth.Challenge) challengeItem {
 	return challengeItem{
 		PK: prefixChallenge + c.ID, UserID: c.UserID, Email: c.Email, Name: c.Name, AppID: c.AppID, Admin: c.Admin,
-		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination,
+		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination, Mobile: c.Mobile,
 		CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
 		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used,
 		TTL: c.ExpiresAt.Add(time.Hour).Unix(),
@@ -142,7 +143,7 @@ func newChallengeItem(c auth.Challenge) challengeItem {
 func (i challengeItem) challenge() auth.Challenge {
 	return auth.Challenge{
 		ID: i.PK[len(prefixChallenge):], UserID: i.UserID, Email: i.Email, Name: i.Name, AppID: i.AppID, Admin: i.Admin,
-		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination,
+		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination, Mobile: i.Mobile,
 		CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
 		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used,
 	}

@@ -57,8 +57,22 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 
 // GetApplication reads an application by appId.
 func (s *Store) GetApplication(ctx context.Context, id string) (auth.Application, error) {
+	return s.getApplication(ctx, prefixApp+id)
+}
+
+// ApplicationByURL reads an application by its normalised url: one GetItem on the url copy, which
+// every write of the application keeps whole.
+func (s *Store) ApplicationByURL(ctx context.Context, url string) (auth.Application, error) {
+	if url == "" {
+		return auth.Application{}, auth.ErrNotFound // an application without a url has no url copy
+	}
+	return s.getApplication(ctx, prefixAppURL+url)
+}
+
+// getApplication reads one application item, consistently: a change applies to the next request.
+func (s *Store) getApplication(ctx context.Context, pk string) (auth.Application, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(prefixApp + id), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: key(pk), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return auth.Application{}, fmt.Errorf("get application: %w", err)

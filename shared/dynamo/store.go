@@ -276,14 +276,19 @@ func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth
 	return nil
 }
 
+// channelUpdate sets the channel, provider and address of c.
+func channelUpdate(c auth.Challenge) expression.UpdateBuilder {
+	return expression.Set(expression.Name(attrChannel), expression.Value(string(c.Channel))).
+		Set(expression.Name(attrAuthenticator), expression.Value(c.Authenticator)).
+		Set(expression.Name(attrTo), expression.Value(c.To)).
+		Set(expression.Name(attrDestination), expression.Value(c.Destination))
+}
+
 // SetChannel records the channel, provider and address a fallback used.
 func (s *Store) SetChannel(ctx context.Context, c auth.Challenge) error {
 	expr, err := expression.NewBuilder().
 		WithCondition(expression.AttributeExists(expression.Name(attrPK))).
-		WithUpdate(expression.Set(expression.Name(attrChannel), expression.Value(string(c.Channel))).
-			Set(expression.Name(attrAuthenticator), expression.Value(c.Authenticator)).
-			Set(expression.Name(attrTo), expression.Value(c.To)).
-			Set(expression.Name(attrDestination), expression.Value(c.Destination))).
+		WithUpdate(channelUpdate(c)).
 		Build()
 	if err != nil {
 		return err
@@ -445,15 +450,18 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 	return nil
 }
 
-// RotateCode replaces the challenge's code and counts the send, in one transaction. The challenge must
-// be exactly as read (same send count and code), live, and with attempts left.
+// RotateCode replaces the challenge's code, and its channel, provider and address with it (a resend
+// may switch channel), and counts the send, in one transaction: a code never goes out on a channel
+// the challenge does not name. The challenge must be exactly as read (same send count and code), live,
+// and with attempts left.
 func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot auth.SendSlot, maxAttempts int) error {
 	now := next.LastSentAt
 	expr, err := expression.NewBuilder().
 		WithCondition(usableChallenge(now, maxAttempts).
 			And(expression.Name(attrSends).Equal(expression.Value(prev.Sends))).
 			And(expression.Name(attrCodeHash).Equal(expression.Value(prev.CodeHash)))).
-		WithUpdate(expression.Set(expression.Name(attrCodeHash), expression.Value(next.CodeHash)).
+		WithUpdate(channelUpdate(next).
+			Set(expression.Name(attrCodeHash), expression.Value(next.CodeHash)).
 			Set(expression.Name(attrCodeExpiresAt), expression.Value(ms(next.CodeExpiresAt))).
 			Set(expression.Name(attrAttempts), expression.Value(0)).
 			Set(expression.Name(attrSends), expression.Value(next.Sends)).

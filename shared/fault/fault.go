@@ -6,6 +6,7 @@ package fault
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -47,8 +48,8 @@ var sdkUnanswered = retry.IsErrorRetryables{
 
 // Classify reports whether err is a transient fault, and the AWS error code it carries ("" when AWS
 // did not answer, or err is not from AWS). An error AWS answered is classed by its code and HTTP
-// status alone; one it never answered by the context and the connection. Anything else, our own bugs
-// included, is permanent.
+// status alone; one it never answered, or whose answer broke off, by the context and the connection.
+// Anything else, our own bugs included, is permanent.
 func Classify(err error) (transient bool, awsCode string) {
 	if err == nil {
 		return false, ""
@@ -57,10 +58,17 @@ func Classify(err error) (transient bool, awsCode string) {
 	if errors.As(err, &apiErr) {
 		return answeredTransient(err, apiErr), apiErr.ErrorCode()
 	}
-	if status := httpStatus(err); status != 0 { // an answer the SDK could not read, such as a proxy's HTML page
-		return transientStatus(status), ""
-	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true, "" // out of time, possibly in the middle of reading an answer
+	}
+	switch status := httpStatus(err); {
+	case status >= http.StatusMultipleChoices: // an error answer the SDK could not read, such as a proxy's HTML page
+		return transientStatus(status), ""
+	case status != 0:
+		// A success whose body broke off or could not be read: the connection failed, not the request.
+		return true, ""
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return true, ""
 	}
 	return sdkUnanswered.IsErrorRetryable(err) == aws.TrueTernary, ""

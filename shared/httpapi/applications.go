@@ -17,6 +17,9 @@ const (
 	maxNameLen       = 200
 )
 
+// RouteApplicationByURL is the route key of the public url lookup, for its logs.
+const RouteApplicationByURL = "POST /odata/Applications/url"
+
 // Applications serves /odata/Applications.
 type Applications struct {
 	apps *auth.Applications
@@ -30,16 +33,20 @@ func NewApplications(apps *auth.Applications, log *slog.Logger) *Applications {
 
 // applicationBody is the JSON of an application. Pointers tell a missing property from an empty one.
 type applicationBody struct {
-	AppID            *string      `json:"appId"`
 	Name             *string      `json:"name"`
 	URL              *string      `json:"url"`
 	UniqueIdentifier *string      `json:"uniqueIdentifier"`
 	MFA              optionalBool `json:"enableMultiFactorAuthentication"`
-	CreateDate       *string      `json:"createDate"` // read-only, accepted so a GET body can be sent back
-	UpdateDate       *string      `json:"updateDate"` // read-only
+	// The read-only properties are accepted with any value and ignored, so that an entity read with
+	// GET can be sent back as it is: the path names the application, the server keeps the dates.
+	ID         json.RawMessage `json:"id"`
+	AppID      json.RawMessage `json:"appId"`
+	CreateDate json.RawMessage `json:"createDate"`
+	UpdateDate json.RawMessage `json:"updateDate"`
 }
 
 type applicationResponse struct {
+	ID               string `json:"id"` // OData's entity id: the appId
 	AppID            string `json:"appId"`
 	Name             string `json:"name"`
 	URL              string `json:"url"`
@@ -51,7 +58,7 @@ type applicationResponse struct {
 
 func newApplicationResponse(a auth.Application) applicationResponse {
 	return applicationResponse{
-		AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
+		ID: a.ID, AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
 		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
 	}
 }
@@ -63,7 +70,7 @@ func (h *Applications) Create(ctx context.Context, req Request, who auth.Session
 
 // Get handles GET /odata/Applications/{appId}.
 func (h *Applications) Get(ctx context.Context, req Request, who auth.Session) (Response, error) {
-	return h.get(ctx, who, appID(req)), nil
+	return h.get(ctx, req, who, appID(req)), nil
 }
 
 // Patch handles PATCH /odata/Applications/{appId} and its alias PATCH /odata/Applications/Patch/{appId}.
@@ -82,7 +89,7 @@ func appID(req Request) string {
 }
 
 func (h *Applications) create(ctx context.Context, req Request, who auth.Session) Response {
-	// An appId in the body is ignored: the server assigns it, and the answer carries it.
+	// An id or appId in the body is ignored: the server assigns it, and the answer carries it.
 	body, apiErr := decodeApplication(req)
 	if apiErr == nil && (body.Name == nil || strings.TrimSpace(*body.Name) == "") {
 		apiErr = invalid("name is required.")
@@ -94,18 +101,19 @@ func (h *Applications) create(ctx context.Context, req Request, who auth.Session
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	resp := respond(http.StatusCreated, newApplicationResponse(app))
+	// The entity comes back whether or not the client asked for it (OData's default for a create).
+	resp := written(req, http.StatusCreated, app)
 	resp.Headers["Location"] = applicationsPath + "/" + app.ID
 	return resp
 }
 
-func (h *Applications) get(ctx context.Context, who auth.Session, id string) Response {
+func (h *Applications) get(ctx context.Context, req Request, who auth.Session, id string) Response {
 	if !plausibleID(id) {
-		return h.fail(ctx, Request{}, auth.ErrNotFound)
+		return h.fail(ctx, req, auth.ErrNotFound)
 	}
 	app, err := h.apps.Get(ctx, who, id)
 	if err != nil {
-		return h.fail(ctx, Request{}, err)
+		return h.fail(ctx, req, err)
 	}
 	return respond(http.StatusOK, newApplicationResponse(app))
 }
@@ -122,10 +130,11 @@ func (h *Applications) patch(ctx context.Context, req Request, who auth.Session,
 	if body.MFA.set {
 		p.MFA = &body.MFA.value
 	}
-	if err := h.apps.Patch(ctx, who, id, p); err != nil {
+	app, err := h.apps.Patch(ctx, who, id, p)
+	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}
+	return changed(req, app)
 }
 
 func (h *Applications) put(ctx context.Context, req Request, who auth.Session, id string) Response {
@@ -136,43 +145,70 @@ func (h *Applications) put(ctx context.Context, req Request, who auth.Session, i
 	if apiErr != nil {
 		return h.fail(ctx, req, apiErr)
 	}
-	if err := h.apps.Replace(ctx, who, id, toApplication(body)); err != nil {
+	app, err := h.apps.Replace(ctx, who, id, toApplication(body))
+	if err != nil {
 		return h.fail(ctx, req, err)
+	}
+	return changed(req, app)
+}
+
+// changed answers a PATCH or PUT: 204, or 200 with the application as stored when the client prefers
+// return=representation.
+func changed(req Request, app auth.Application) Response {
+	if prefersRepresentation(req) {
+		return written(req, http.StatusOK, app)
 	}
 	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}
 }
 
-// decodeChange decodes a PATCH or PUT body for the application id; an appId in it must be that id.
+// written answers a write with the application, saying so in Preference-Applied when the client asked for it.
+func written(req Request, status int, app auth.Application) Response {
+	resp := respond(status, newApplicationResponse(app))
+	if prefersRepresentation(req) {
+		resp.Headers["Preference-Applied"] = preferenceApplied
+	}
+	return resp
+}
+
+// decodeChange decodes a PATCH or PUT body for the application id, which only the path names.
 func decodeChange(req Request, id string) (applicationBody, *Error) {
 	if !plausibleID(id) {
 		return applicationBody{}, errorFor(auth.ErrNotFound)
 	}
-	body, apiErr := decodeApplication(req)
-	if apiErr == nil && body.AppID != nil && *body.AppID != id {
-		apiErr = invalid("appId in the body is not the one in the path.")
-	}
-	return body, apiErr
+	return decodeApplication(req)
 }
 
 // decodeApplication decodes strictly: an unknown property or a wrong type is 400.
 func decodeApplication(req Request) (applicationBody, *Error) {
 	var body applicationBody
-	if apiErr := decodeStrict(req, &body); apiErr != nil {
+	if apiErr := decodeOData(req, &body); apiErr != nil {
 		return body, apiErr
 	}
 	for _, f := range []struct {
 		name string
 		v    *string
 		max  int
-	}{{"name", body.Name, maxNameLen}, {"url", body.URL, maxURLLen}, {"uniqueIdentifier", body.UniqueIdentifier, maxNameLen}} {
+	}{{"name", body.Name, maxNameLen}, {"uniqueIdentifier", body.UniqueIdentifier, maxNameLen}} {
 		if f.v != nil && (len(*f.v) > f.max || hasControl(*f.v)) {
 			return body, invalid("%s must be at most %d characters without control characters.", f.name, f.max)
 		}
 	}
-	if body.URL != nil && strings.ContainsAny(strings.TrimSpace(*body.URL), " \t") {
-		return body, invalid("url must not contain spaces.")
+	if body.URL != nil {
+		return body, checkURL(*body.URL)
 	}
 	return body, nil
+}
+
+// checkURL holds an application address to what an application may have: the rule of writes, and of
+// a lookup (an address that breaks it is no application's).
+func checkURL(url string) *Error {
+	switch {
+	case len(url) > maxURLLen || hasControl(url):
+		return invalid("url must be at most %d characters without control characters.", maxURLLen)
+	case strings.ContainsAny(strings.TrimSpace(url), " \t"):
+		return invalid("url must not contain spaces.")
+	}
+	return nil
 }
 
 // optionalBool is a JSON boolean that may be left out but not null: a null flag is not a boolean, and
@@ -209,4 +245,39 @@ func plausibleID(id string) bool {
 
 func (h *Applications) fail(ctx context.Context, req Request, err error) Response {
 	return fail(ctx, h.log, req.RouteKey, err)
+}
+
+type urlLookupRequest struct {
+	URL *string `json:"url"`
+}
+
+// applicationAtURL is what the public url lookup shows of an application: what a login page needs
+// before anyone has signed in, and nothing more.
+type applicationAtURL struct {
+	AppID string `json:"appId"`
+	Name  string `json:"name"`
+	URL   string `json:"url"`
+	MFA   bool   `json:"enableMultiFactorAuthentication"`
+}
+
+// ByURL handles POST /odata/Applications/url (public): the application with the body's url,
+// normalised as for a login.
+func (h *Applications) ByURL(ctx context.Context, req Request) (Response, error) {
+	var in urlLookupRequest
+	apiErr := decodeOData(req, &in)
+	switch {
+	case apiErr != nil:
+	case in.URL == nil || auth.NormalizeURL(*in.URL) == "":
+		apiErr = invalid("url is required.")
+	default:
+		apiErr = checkURL(*in.URL)
+	}
+	if apiErr != nil {
+		return fail(ctx, h.log, RouteApplicationByURL, apiErr), nil
+	}
+	app, err := h.apps.ByURL(ctx, *in.URL)
+	if err != nil {
+		return fail(ctx, h.log, RouteApplicationByURL, err), nil
+	}
+	return respond(http.StatusOK, applicationAtURL{AppID: app.ID, Name: app.Name, URL: app.URL, MFA: app.MFA}), nil
 }

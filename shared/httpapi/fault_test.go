@@ -56,6 +56,7 @@ func TestAWSFaultAnswers(t *testing.T) {
 					if err := json.Unmarshal([]byte(resp.Body), &a.Body); err != nil {
 						t.Fatalf("body %q: %v", resp.Body, err)
 					}
+					a = odataAnswer(t, a)
 				} else {
 					a = e.serveWith(t, rt.req, true)
 				}

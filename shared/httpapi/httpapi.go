@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +80,8 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyAttempts, Message: "Too many wrong codes; log in again."}
 	case errors.Is(err, auth.ErrChannelMismatch):
 		return invalid("authenticatorCode is not the channel the code was sent by.")
+	case errors.Is(err, auth.ErrChannelUnavailable):
+		return &Error{Status: http.StatusBadRequest, Code: CodeChannelUnavailable, Message: "The user has no address on the channel asked for; ask for another authenticator."}
 	case errors.Is(err, auth.ErrInvalidToken):
 		return invalidToken()
 	case errors.Is(err, auth.ErrForbidden):
@@ -164,24 +165,26 @@ func bodyBytes(req Request) ([]byte, *Error) {
 	return b, nil
 }
 
-// decode reads the body as one JSON object into dst, ignoring unknown properties; errors name the
-// property where they can.
+// decode reads the body as one JSON object into dst, ignoring unknown properties (the rule of the /api
+// routes); errors name the property where they can.
 func decode(req Request, dst any) *Error {
 	return decodeBody(req, dst, false)
 }
 
-// decodeStrict is decode with an unknown property refused.
-func decodeStrict(req Request, dst any) *Error {
-	return decodeBody(req, dst, true)
-}
-
-func decodeBody(req Request, dst any, strict bool) *Error {
+// decodeBody is decode, or with odata the /odata routes' rule: an unknown property is refused, except
+// that OData annotations are ignored (withoutAnnotations). A name given twice is refused either way,
+// looked for in the body as sent.
+func decodeBody(req Request, dst any, odata bool) *Error {
 	b, apiErr := bodyBytes(req)
 	if apiErr != nil {
 		return apiErr
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if strict {
+	in := b
+	if odata {
+		in = withoutAnnotations(b)
+	}
+	dec := json.NewDecoder(bytes.NewReader(in))
+	if odata {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(dst); err != nil {
@@ -237,7 +240,7 @@ func jsonHeaders() map[string]string {
 	return map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 }
 
-// fail answers an error, and logs it: a 5xx of ours at ERROR with its class, AWS code and text (AWS's
+// fail answers an error in the error format of the request's row (formatIn), and logs it: a 5xx of ours at ERROR with its class, AWS code and text (AWS's
 // message withheld); a request refused before reaching the domain (which logs its own decisions) by
 // its code.
 func fail(ctx context.Context, log *slog.Logger, rt string, err error) Response {
@@ -252,23 +255,16 @@ func fail(ctx context.Context, log *slog.Logger, rt string, err error) Response 
 	case errors.As(err, &apiErr):
 		log.InfoContext(ctx, "request refused", "route", rt, "status", e.Status, "code", e.Code)
 	}
-	return ErrorResponse(e)
+	return formatIn(ctx).response(e)
 }
 
-// ErrorResponse renders an Error as the contract's {"code", "message", ...} body.
+// ErrorResponse renders an Error as the {"code", "message", ...} body of the /api routes; see
+// Route.ErrorResponse for a row's own format.
 func ErrorResponse(e *Error) Response {
-	body := map[string]any{"code": e.Code, "message": e.Message}
-	for k, v := range e.Extra {
-		body[k] = v
-	}
-	resp := respond(e.Status, body)
-	if e.RetryAfter > 0 {
-		resp.Headers["Retry-After"] = strconv.Itoa(e.RetryAfter)
-	}
-	return resp
+	return plainErrors.response(e)
 }
 
-// NotFound is the answer for a route this function does not serve.
+// NotFound is the answer for an /api route this function does not serve; see NotFoundAt.
 func NotFound() Response {
-	return ErrorResponse(&Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such route."})
+	return plainErrors.response(noRoute())
 }

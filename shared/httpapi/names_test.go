@@ -120,5 +120,8 @@ func (e *apiEnv) serveApps(t *testing.T, req httpapi.Request) answer {
 			t.Fatalf("body %q: %v", resp.Body, err)
 		}
 	}
+	if a.Status >= 400 {
+		a = odataAnswer(t, a)
+	}
 	return a
 }

@@ -18,8 +18,9 @@ import (
 
 // Routes behind the token authorizer.
 const (
-	RouteMe     = "GET /api/auth/me"
-	RouteLogout = "POST /api/auth/logout"
+	RouteMe            = "GET /api/auth/me"
+	RouteValidateToken = "GET /api/auth/validateToken"
+	RouteLogout        = "POST /api/auth/logout"
 )
 
 // AuthorizerRequest and AuthorizerResponse are the HTTP API Lambda authorizer shapes (payload 2.0, simple responses).
@@ -38,7 +39,14 @@ const (
 	ctxAppID     = "appId"
 	ctxAdmin     = "admin"
 	ctxExpiresAt = "expiresAt"
+	// ctxUnavailable marks a verdict the authorizer could not reach because AWS failed for a moment.
+	ctxUnavailable = "unavailable"
 )
+
+// AuthorizerCacheSeconds is how long API Gateway keeps a verdict (the template's ReauthorizeEvery).
+// A verdict of "unavailable" may be served from the cache that long, which is why a guard that can
+// check tokens itself does so.
+const AuthorizerCacheSeconds = 30
 
 // Authorizer is the token authorizer. It lets every request through with its verdict in the context,
 // and the protected handlers answer 401 for a bad verdict: API Gateway itself can only answer 403 with
@@ -61,6 +69,11 @@ func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (Authori
 	sess, err := a.sessions.Authorize(ctx, bearer, appID)
 	if errors.Is(err, auth.ErrInvalidToken) {
 		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false}}, nil
+	}
+	if transient, _ := fault.Classify(err); err != nil && transient {
+		// Waiting cures it, so the answer must be 503 with Retry-After, which only the function can give:
+		// the verdict says so, and the function's guard checks the token itself.
+		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false, ctxUnavailable: true}}, nil
 	}
 	if err != nil {
 		// API Gateway answers 500: ours to fix, nothing the client did. The error goes to Lambda's
@@ -90,10 +103,12 @@ func headerOf(headers map[string]string, name string) string {
 type ProtectedHandler func(ctx context.Context, req Request, who auth.Session) (Response, error)
 
 // Guard turns the authorizer's verdict into a session, answering 401 invalid_token for a bad or absent
-// one. It also rejects a session past its expiry, which the authorizer cache could otherwise stretch.
+// one, in the error format of the request's row. It also rejects a session past its expiry, which the
+// authorizer cache could otherwise stretch.
 type Guard struct {
-	clock func() time.Time
-	log   *slog.Logger
+	clock    func() time.Time
+	log      *slog.Logger
+	sessions *auth.Sessions // checks the token when the authorizer could not; nil: answer 503
 }
 
 // NewGuard returns the guard; a nil clock means time.Now.
@@ -104,16 +119,49 @@ func NewGuard(clock func() time.Time, log *slog.Logger) *Guard {
 	return &Guard{clock: clock, log: log}
 }
 
+// Rechecking returns the guard, made to check the token itself (one read) when the authorizer's verdict
+// says AWS failed it for a moment; such a verdict can stay in API Gateway's cache for
+// AuthorizerCacheSeconds, and the token should not be refused for that long.
+func (g *Guard) Rechecking(sessions *auth.Sessions) *Guard {
+	g.sessions = sessions
+	return g
+}
+
 // Wrap protects h.
 func (g *Guard) Wrap(route string, h ProtectedHandler) func(context.Context, Request) (Response, error) {
 	return func(ctx context.Context, req Request) (Response, error) {
+		if unavailable(req) {
+			return g.recheck(ctx, route, req, h)
+		}
 		who, ok := sessionOf(req)
 		if !ok || !g.clock().Before(who.ExpiresAt) {
 			g.log.InfoContext(ctx, "request refused", "route", route, "status", http.StatusUnauthorized, "code", CodeInvalidToken)
-			return ErrorResponse(invalidToken()), nil
+			return formatIn(ctx).response(invalidToken()), nil
 		}
 		return h(ctx, req, who)
 	}
+}
+
+// recheck answers a request whose verdict the authorizer could not give: the guard asks the sessions
+// itself, or, when it cannot, answers 503 for as long as the verdict may stay cached.
+func (g *Guard) recheck(ctx context.Context, route string, req Request, h ProtectedHandler) (Response, error) {
+	if g.sessions == nil {
+		g.log.WarnContext(ctx, "request refused", "route", route, "status", http.StatusServiceUnavailable, "code", CodeUnavailable,
+			"reason", "authorizer could not check the token")
+		return formatIn(ctx).response(&Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+			Message: "The service is busy; try again.", RetryAfter: AuthorizerCacheSeconds}), nil
+	}
+	who, err := g.sessions.Authorize(ctx, BearerToken(Header(req, "authorization")), strings.TrimSpace(Header(req, "appid")))
+	if err != nil {
+		return fail(ctx, g.log, route, err), nil
+	}
+	return h(ctx, req, who)
+}
+
+// unavailable reports a verdict of an authorizer that AWS failed for a moment.
+func unavailable(req Request) bool {
+	a := req.RequestContext.Authorizer
+	return a != nil && a.Lambda != nil && boolOf(a.Lambda[ctxUnavailable])
 }
 
 func invalidToken() *Error {
@@ -171,13 +219,13 @@ func int64Of(v any) int64 {
 	return 0
 }
 
-// Session serves GET /api/auth/me and POST /api/auth/logout.
+// Session serves GET /api/auth/me, GET /api/auth/validateToken and POST /api/auth/logout.
 type Session struct {
 	sessions *auth.Sessions
 	log      *slog.Logger
 }
 
-// NewSession returns the me/logout handlers.
+// NewSession returns the me, validateToken and logout handlers.
 func NewSession(sessions *auth.Sessions, log *slog.Logger) *Session {
 	return &Session{sessions: sessions, log: log}
 }
@@ -190,13 +238,31 @@ type meResponse struct {
 	ExpiresAt string `json:"expiresAt"`
 }
 
+type validateTokenResponse struct {
+	Valid     bool   `json:"valid"`
+	UserID    string `json:"userId"`
+	AppID     string `json:"appId"`
+	ExpiresAt string `json:"expiresAt"`
+}
+
 // Me answers who the token belongs to. The email is in full: it is the caller's own (emails of other
 // people are masked in answers).
 func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, error) {
 	return respond(http.StatusOK, meResponse{
-		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID,
-		ExpiresAt: who.ExpiresAt.UTC().Format(time.RFC3339),
+		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID, ExpiresAt: expiresAt(who),
 	}), nil
+}
+
+// ValidateToken answers that the token is good, whose it is and until when. Only a good token gets
+// here: the guard in front answers 401 invalid_token for any other, so the answer is always valid and
+// costs nothing beyond the authorizer's one read.
+func (s *Session) ValidateToken(_ context.Context, _ Request, who auth.Session) (Response, error) {
+	return respond(http.StatusOK, validateTokenResponse{Valid: true, UserID: who.UserID, AppID: who.AppID, ExpiresAt: expiresAt(who)}), nil
+}
+
+// expiresAt is the session's expiry as answers give it: RFC 3339, UTC, whole seconds.
+func expiresAt(who auth.Session) string {
+	return who.ExpiresAt.UTC().Format(time.RFC3339)
 }
 
 // Logout revokes the token.

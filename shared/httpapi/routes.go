@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -21,11 +20,9 @@ const (
 
 // Limits on request fields beyond the body size; each is far above any real value.
 const (
-	maxEmailLen    = 254 // RFC 5321 path limit
-	maxPasswordLen = 1024
-	maxAppIDLen    = 128
-	maxURLLen      = 512
-	codeLen        = 6
+	maxAppIDLen = 128
+	maxURLLen   = 512
+	codeLen     = 6
 )
 
 type loginRequest struct {
@@ -65,7 +62,8 @@ type verifyResponse struct {
 }
 
 type resendRequest struct {
-	Token string `json:"token"`
+	Token         string `json:"token"`
+	Authenticator string `json:"authenticator"` // the platform's enum: Default, SMS or Email
 }
 
 // Login handles POST /api/auth/login.
@@ -93,12 +91,12 @@ func loginInput(req Request, in loginRequest) (auth.LoginInput, *Error) {
 	switch {
 	case email == "":
 		return auth.LoginInput{}, invalid("email is required.")
-	case !isEmail(email):
+	case !auth.IsEmail(email):
 		return auth.LoginInput{}, invalid("email must be an email address.")
 	case in.Password == "":
 		return auth.LoginInput{}, invalid("password is required.")
-	case len(in.Password) > maxPasswordLen:
-		return auth.LoginInput{}, invalid("password is longer than %d bytes.", maxPasswordLen)
+	case len(in.Password) > auth.MaxPasswordBytes:
+		return auth.LoginInput{}, invalid("password is longer than %d bytes.", auth.MaxPasswordBytes)
 	}
 	li := auth.LoginInput{Email: email, Password: in.Password}
 	if id := strings.TrimSpace(Header(req, "appid")); id != "" {
@@ -117,15 +115,6 @@ func loginInput(req Request, in loginRequest) (auth.LoginInput, *Error) {
 
 // unknownApp names no application: appIds are UUIDs.
 const unknownApp = "not-an-application"
-
-// isEmail accepts a bare address (no display name) that net/mail parses back to itself.
-func isEmail(s string) bool {
-	if len(s) > maxEmailLen || hasControl(s) || strings.ContainsAny(s, " <>") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && strings.EqualFold(a.Address, s)
-}
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsControl)
@@ -172,7 +161,11 @@ func (h *Handler) Resend(ctx context.Context, req Request) (Response, error) {
 	if in.Token == "" {
 		return fail(ctx, h.log, RouteResend, invalid("token is required.")), nil
 	}
-	res, err := h.svc.Resend(ctx, in.Token)
+	via, known := auth.ParseResendChannel(strings.TrimSpace(in.Authenticator))
+	if !known {
+		return fail(ctx, h.log, RouteResend, invalid("authenticator must be %s.", auth.ResendChannelNames())), nil
+	}
+	res, err := h.svc.ResendVia(ctx, in.Token, via)
 	if err != nil {
 		return fail(ctx, h.log, RouteResend, err), nil
 	}

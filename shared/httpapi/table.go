@@ -21,7 +21,7 @@ const (
 type Route struct {
 	Method string
 	// Paths are every spelling API Gateway routes to this row, {name} segments being path parameters.
-	// The first names the row in logs and in the API document.
+	// The first names the row in logs and in the API document, and sets its error format (formatOf).
 	Paths    []string
 	Function string  // logical ID of the function that serves the row
 	handler  binding // a method of one of the Handlers; the row is protected when it takes a session
@@ -29,18 +29,25 @@ type Route struct {
 
 // table is every route of the API. The functions' routers and the local gateway serve it; the tests of
 // template.yaml, docs/openapi.yaml and events/ hold those files to it. A new route is one row here.
+//
+// The platform matches paths without regard to case, API Gateway only as spelled, so a row lists each
+// spelling platform clients send: the Planon guide's first (it names the row), the platform's Swagger's
+// (its {id} is the row's {appId}: handlers read the parameter by the row's name), and the all-lower-case
+// one. spellings_test.go derives that set from the vendored Swagger and fails on any other.
 var table = []Route{
 	{http.MethodPost, []string{"/api/auth/login"}, LoginFunction, public((*Handler).Login)},
-	{http.MethodPost, []string{"/api/auth/resendMultifactorBindingCode"}, LoginFunction, public((*Handler).Resend)},
+	{http.MethodPost, []string{"/api/auth/resendMultifactorBindingCode", "/api/auth/resendmultifactorbindingcode"}, LoginFunction, public((*Handler).Resend)},
 	{http.MethodGet, []string{"/api/auth/me"}, LoginFunction, protected((*Session).Me)},
+	{http.MethodGet, []string{"/api/auth/validateToken", "/api/auth/validatetoken"}, LoginFunction, protected((*Session).ValidateToken)},
 	{http.MethodPost, []string{"/api/auth/logout"}, LoginFunction, protected((*Session).Logout)},
-	{http.MethodPost, []string{"/api/auth/verifyMultifactorBindingCode"}, VerifyFunction, public((*Handler).Verify)},
-	{http.MethodPost, []string{"/odata/Applications"}, ApplicationsFunction, protected((*Applications).Create)},
-	{http.MethodGet, []string{"/odata/Applications/{appId}"}, ApplicationsFunction, protected((*Applications).Get)},
-	{http.MethodPatch, []string{"/odata/Applications/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
-	{http.MethodPatch, []string{"/odata/Applications/Patch/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
-	{http.MethodPut, []string{"/odata/Applications/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
-	{http.MethodPut, []string{"/odata/Applications/Put/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
+	{http.MethodPost, []string{"/api/auth/verifyMultifactorBindingCode", "/api/auth/verifymultifactorbindingcode"}, VerifyFunction, public((*Handler).Verify)},
+	{http.MethodPost, []string{"/odata/Applications", "/odata/applications"}, ApplicationsFunction, protected((*Applications).Create)},
+	{http.MethodGet, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Get)},
+	{http.MethodPatch, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
+	{http.MethodPatch, []string{"/odata/Applications/Patch/{appId}", "/odata/applications/patch/{appId}"}, ApplicationsFunction, protected((*Applications).Patch)},
+	{http.MethodPut, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
+	{http.MethodPut, []string{"/odata/Applications/Put/{appId}", "/odata/applications/put/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
+	{http.MethodPost, []string{"/odata/Applications/url", "/odata/applications/url"}, ApplicationsFunction, public((*Applications).ByURL)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -162,6 +169,7 @@ func Function(id string, hs Handlers) *Router {
 		if h == nil {
 			panic(fmt.Sprintf("httpapi.Function(%q): route %s needs Handlers.%s", id, rt.Key(), missing))
 		}
+		h = rt.withFormat(h)
 		for _, key := range rt.Keys() {
 			r.handlers[key] = h
 		}
@@ -202,9 +210,18 @@ func (r Route) bind(hs Handlers) (HandlerFunc, string) {
 	return hs.Guard.Wrap(r.Key(), p), ""
 }
 
+// withFormat is h writing its errors in the row's error format, decided once here from the row's path.
+func (r Route) withFormat(h HandlerFunc) HandlerFunc {
+	f := r.format()
+	return func(ctx context.Context, req Request) (Response, error) {
+		return h(withFormat(ctx, f), req)
+	}
+}
+
 // Serve calls the handler of the request's route, or answers 404. It dispatches by the routeKey API
 // Gateway sets; for the $default route (or none) it matches the method and raw path against the rows and
-// sets the path parameters, as API Gateway would have for the matched route.
+// sets the path parameters, as API Gateway would have for the matched route. The 404 of a path no row
+// matches is in the error format of that path.
 func (r *Router) Serve(ctx context.Context, req Request) (Response, error) {
 	h, ok := r.handlers[req.RouteKey]
 	if req.RouteKey == "" || req.RouteKey == "$default" {
@@ -217,7 +234,7 @@ func (r *Router) Serve(ctx context.Context, req Request) (Response, error) {
 		}
 	}
 	if !ok {
-		return NotFound(), nil
+		return NotFoundAt(req.RawPath), nil
 	}
 	ctx, cancel := withBudget(ctx)
 	defer cancel()
@@ -268,7 +285,9 @@ func newMatcher(rows []Route) matcher {
 }
 
 // match finds the spelling a method and path fit, segment by segment, a {name} segment taking any
-// non-empty value. Where two fit, the one with more literal segments wins, as in API Gateway.
+// non-empty value. Where two fit, the one with more literal segments wins, as in API Gateway. Literal
+// segments compare byte for byte, as API Gateway compares them: a casing that no row spells is no route,
+// here as deployed.
 func (m matcher) match(method, path string) (Match, bool) {
 	segs := segments(path)
 	var best Match

@@ -101,7 +101,7 @@ func (e *apiEnv) serve(t *testing.T, req httpapi.Request) answer {
 func (e *apiEnv) serveWith(t *testing.T, req httpapi.Request, allow5xx bool) answer {
 	t.Helper()
 	fn := e.routers[httpapi.LoginFunction].Serve
-	if req.RouteKey == httpapi.RouteVerify {
+	if strings.EqualFold(req.RouteKey, httpapi.RouteVerify) { // verify's spellings differ only in case
 		fn = e.routers[httpapi.VerifyFunction].Serve
 	}
 	resp, err := fn(e.Ctx, req)

@@ -217,13 +217,15 @@ func (s *Stack) Users() *auth.Users {
 }
 
 // Handlers are every handler the route table calls, wired as the functions' mains wire them, over
-// Service, Sessions and Applications, the guard on the Stack's clock.
+// Service, Sessions and Applications; the guard is on the Stack's clock and rechecks a token whose
+// verdict says AWS failed it.
 func (s *Stack) Handlers() httpapi.Handlers {
+	sessions := s.Sessions()
 	return httpapi.Handlers{
 		Auth:         httpapi.New(s.Service(), s.Log),
-		Session:      httpapi.NewSession(s.Sessions(), s.Log),
+		Session:      httpapi.NewSession(sessions, s.Log),
 		Applications: httpapi.NewApplications(s.Applications(), s.Log),
-		Guard:        httpapi.NewGuard(s.Clock.Now, s.Log),
+		Guard:        httpapi.NewGuard(s.Clock.Now, s.Log).Rechecking(sessions),
 	}
 }
 

@@ -33,9 +33,10 @@ type Fault struct {
 	Namespace string // the namespace of the JSON __type; DynamoDB's when empty
 	Body      string // the whole body, instead of one with __type and Message (the SDK then reads "UnknownError")
 	Members   string // more members of the error object, such as CancellationReasons
-	NoAnswer  string // instead of an answer: "hang" until the client gives up, "drop" the connection, "refuse" it
-	Transact  bool   // the fault reads as itself only on TransactWriteItems (it carries cancellation reasons)
-	Transient bool   // the class: 503 unavailable if true, 500 internal if not
+	NoAnswer  string // instead of an answer: "hang" until the client gives up, "drop" the connection, "refuse" it;
+	// or an answer that breaks off: "cut" the body short, "stall" in the middle of the body until the client gives up
+	Transact  bool // the fault reads as itself only on TransactWriteItems (it carries cancellation reasons)
+	Transient bool // the class: 503 unavailable if true, 500 internal if not
 }
 
 const (
@@ -61,6 +62,8 @@ var DynamoDB = []Fault{
 	{Name: "timeout", NoAnswer: "hang", Transient: true},
 	{Name: "connection dropped", NoAnswer: "drop", Transient: true},
 	{Name: "connection refused", NoAnswer: "refuse", Transient: true},
+	{Name: "200 with its body cut short", Status: 200, NoAnswer: "cut", Transient: true},
+	{Name: "200 with its body stalled", Status: 200, NoAnswer: "stall", Transient: true},
 
 	{Name: "missing table", Status: 400, Code: "ResourceNotFoundException"},
 	{Name: "access denied", Status: 400, Code: "AccessDeniedException", Namespace: coral},
@@ -101,6 +104,23 @@ func Serve(t testing.TB, f Fault) *Server {
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.Header().Set("X-Amzn-Requestid", "faulttest")
+		switch f.NoAnswer {
+		case "cut", "stall":
+			// A success whose body never arrives whole: the status says 200, the body breaks off.
+			partial := `{"Item":{"pk":{"S":"`
+			w.Header().Set("Content-Length", "4096")
+			w.WriteHeader(f.Status)
+			_, _ = w.Write([]byte(partial))
+			_ = http.NewResponseController(w).Flush()
+			if f.NoAnswer == "stall" {
+				<-r.Context().Done()
+				return
+			}
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
 		w.WriteHeader(f.Status)
 		_, _ = w.Write([]byte(f.body()))
 	}))

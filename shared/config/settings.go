@@ -1,0 +1,134 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"mfagateway/shared/auth"
+)
+
+// Kind is how a security setting's value is written.
+type Kind string
+
+const (
+	// Duration is a Go duration (30s, 5m, 10h, 1h30m; a bare whole number means seconds), from 1 s to 30 days.
+	Duration Kind = "duration"
+	// Count is a whole number from 1 to 1,000,000.
+	Count Kind = "count"
+)
+
+// Setting is one security setting: an environment variable that sets one field of auth.Policy. The
+// settings tables of README.md and docs/api.md, template.yaml's Parameters and the functions'
+// environments are tested against these rows, so a setting is added, renamed or given another default
+// in one place.
+type Setting struct {
+	Env       string // the environment variable
+	Kind      Kind
+	Parameter string // the template.yaml Parameter a deployment sets it with; "" when the template has none
+	Meaning   string // one line, as the settings tables say it
+	duration  func(*auth.Policy) *time.Duration
+	count     func(*auth.Policy) *int
+}
+
+// settings is every security setting. The defaults are auth.DefaultPolicy's.
+var settings = []Setting{
+	{Env: "BINDING_CODE_TTL", Kind: Duration, Parameter: "BindingCodeTtl", Meaning: "binding code lifetime",
+		duration: func(p *auth.Policy) *time.Duration { return &p.CodeTTL }},
+	{Env: "MFA_TOKEN_TTL", Kind: Duration, Parameter: "MfaTokenTtl", Meaning: "MFA token lifetime, all resends included",
+		duration: func(p *auth.Policy) *time.Duration { return &p.MFATokenTTL }},
+	{Env: "MFA_MAX_ATTEMPTS", Kind: Count, Parameter: "MfaMaxAttempts", Meaning: "wrong codes allowed per code",
+		count: func(p *auth.Policy) *int { return &p.MaxAttempts }},
+	{Env: "RESEND_COOLDOWN", Kind: Duration, Parameter: "ResendCooldown", Meaning: "time between sends for one challenge",
+		duration: func(p *auth.Policy) *time.Duration { return &p.ResendCooldown }},
+	{Env: "MFA_MAX_SENDS", Kind: Count, Parameter: "MfaMaxSends", Meaning: "sends per challenge, the login's included",
+		count: func(p *auth.Policy) *int { return &p.MaxSends }},
+	{Env: "MFA_SENDS_PER_HOUR", Kind: Count, Parameter: "MfaSendsPerHour", Meaning: "sends per user per clock hour (UTC)",
+		count: func(p *auth.Policy) *int { return &p.SendsPerHour }},
+	{Env: "LOGIN_MAX_FAILURES", Kind: Count, Parameter: "LoginMaxFailures", Meaning: "failed passwords before backoff",
+		count: func(p *auth.Policy) *int { return &p.LoginMaxFailures }},
+	{Env: "AUTH_TOKEN_TTL", Kind: Duration, Parameter: "AuthTokenTtl", Meaning: "auth token lifetime",
+		duration: func(p *auth.Policy) *time.Duration { return &p.AuthTokenTTL }},
+}
+
+// Settings returns the security settings, in the order the settings tables list them.
+func Settings() []Setting { return slices.Clone(settings) }
+
+// Default is the setting's value when its variable is unset or empty, written as the variable would be.
+func (s Setting) Default() string { return s.Value(auth.DefaultPolicy) }
+
+// Value is the setting's value in p, written as the variable would be: 5m, 10h, 30s, 5.
+func (s Setting) Value(p auth.Policy) string {
+	if s.Kind == Duration {
+		return formatDuration(*s.duration(&p))
+	}
+	return strconv.Itoa(*s.count(&p))
+}
+
+// set reads the variable's value v into p; empty keeps what p has.
+func (s Setting) set(v string, p *auth.Policy) error {
+	if s.Kind == Duration {
+		return readDuration(v, s.duration(p))
+	}
+	return readInt(v, s.count(p))
+}
+
+// formatDuration writes d in the largest whole unit of a Go duration, as a person sets it.
+func formatDuration(d time.Duration) string {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if d >= u.unit && d%u.unit == 0 {
+			return fmt.Sprintf("%d%s", d/u.unit, u.name)
+		}
+	}
+	return d.String()
+}
+
+// maxDuration is the longest duration a setting takes.
+const maxDuration = 30 * 24 * time.Hour
+
+// readDuration parses a Go duration (a bare integer means seconds); empty keeps the default.
+func readDuration(v string, dst *time.Duration) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.Atoi(v)
+		if nerr != nil {
+			return fmt.Errorf("%q is not a duration such as 30s, 5m or 10h", v)
+		}
+		// Compared before multiplying: a count of seconds past maxDuration could wrap into range.
+		if n > int(maxDuration/time.Second) {
+			return fmt.Errorf("%q is longer than 30 days", v)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < time.Second {
+		return fmt.Errorf("%q is shorter than 1s", v)
+	}
+	if d > maxDuration {
+		return fmt.Errorf("%q is longer than 30 days", v)
+	}
+	*dst = d
+	return nil
+}
+
+// readInt parses a positive integer; empty keeps the default.
+func readInt(v string, dst *int) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1_000_000 {
+		return fmt.Errorf("%q is not a whole number from 1 to 1000000", v)
+	}
+	*dst = n
+	return nil
+}
