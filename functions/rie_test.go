@@ -27,10 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
-	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/password"
-	"mfagateway/shared/seed"
 	"mfagateway/shared/testenv"
 )
 
@@ -110,28 +107,22 @@ func rieBinary(t *testing.T) string {
 	return testenv.RequireTool(t, "aws-lambda-rie", "run the bootstraps as Lambda does; `make tools` installs it into bin/")
 }
 
-// backend is moto with the gateway's table, the demo seed and a verified SES sender.
+// backend is moto with the gateway's table (the test stack on moto), the demo seed and a verified SES
+// sender.
 type backend struct {
+	*testenv.Stack
 	moto *testenv.Moto
-	db   *dynamodb.Client
 }
 
 func startBackend(t *testing.T) *backend {
 	t.Helper()
 	moto := testenv.StartMoto(t)
 	track(moto.Process.PID(), "moto_server")
-	ctx := context.Background()
-	db := localdynamo.NewClient(moto.URL)
-	if err := dynamo.CreateTable(ctx, db, tableName); err != nil {
-		t.Fatal(err)
-	}
-	demo, err := seed.ParseBytes(seed.Demo)
-	if err != nil {
-		t.Fatalf("demo seed: %v", err)
-	}
-	if err := demo.Load(ctx, dynamo.New(db, tableName), password.New(password.Default), time.Now()); err != nil {
-		t.Fatalf("load demo seed: %v", err)
-	}
+	// The demo users are hashed at the production cost, as a deployment's users are.
+	b := &backend{moto: moto, Stack: testenv.NewStack(t, testenv.OnMoto(moto), testenv.WithTable(tableName),
+		testenv.WithClock(time.Now()), testenv.WithPassword(password.Default))}
+	b.SeedDemo(t)
+	ctx := b.Ctx
 	sesClient := ses.New(ses.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(moto.URL),
@@ -140,7 +131,7 @@ func startBackend(t *testing.T) *backend {
 	if _, err := sesClient.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(sesSender)}); err != nil {
 		t.Fatalf("verify SES sender on moto: %v", err)
 	}
-	return &backend{moto: moto, db: db}
+	return b
 }
 
 // functionEnv is the deployment's environment as the template sets it, pointed at moto.
@@ -625,7 +616,7 @@ func newCode(t *testing.T, now, before []sent, to string) string {
 func (b *backend) backdateLastSend(t *testing.T, mfaToken string) {
 	t.Helper()
 	pk := "MFA#" + auth.TokenID(mfaToken)
-	_, err := b.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+	_, err := b.Raw.UpdateItem(b.Ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(tableName),
 		Key:                 map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
 		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_exists(lastSentAt)"),

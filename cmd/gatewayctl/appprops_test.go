@@ -26,7 +26,7 @@ func TestAppPropertyFlags(t *testing.T) {
 		t.Errorf("created with the flags: %+v", a)
 	}
 	// The url copy, which a login by url reads, carries them too.
-	if byURL, err := e.store.ApplicationByURL(t.Context(), "props.example.com"); err != nil || !slices.Equal(byURL.SMSCountries, []string{"NL", "BE"}) {
+	if byURL, err := e.Store.ApplicationByURL(t.Context(), "props.example.com"); err != nil || !slices.Equal(byURL.SMSCountries, []string{"NL", "BE"}) {
 		t.Errorf("url copy: %+v, %v", byURL, err)
 	}
 

@@ -21,29 +21,18 @@ import (
 	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
-	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/password"
+	"mfagateway/shared/testenv"
 )
 
-// env is one embedded engine with the gateway's table.
+// env is the test stack: an embedded engine with the gateway's table, which the CLI reaches by its URL.
 // Its helpers take the *testing.T of the test or subtest that calls them, so a failure is reported by
 // (and a Fatalf stops) that test, never the parent the env was made for.
-type env struct {
-	url   string
-	table string
-	store *dynamo.Store
-}
+type env struct{ *testenv.Stack }
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	table := "gatewayctl-" + uuid.NewString()
-	eng, err := localdynamo.Start(t.Context(), table)
-	if err != nil {
-		t.Fatalf("start embedded engine: %v", err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
-	return env{url: eng.URL, table: table, store: dynamo.New(eng.Client, table)}
+	return env{testenv.NewStack(t)}
 }
 
 // result is what an operator sees of one invocation.
@@ -55,7 +44,7 @@ type result struct {
 // cli runs the command line against the env's table, with stdin as given.
 func (e env) cli(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	return invoke(t, nil, stdin, append([]string{"--endpoint", e.url, "--table", e.table}, args...)...)
+	return invoke(t, nil, stdin, append([]string{"--endpoint", e.URL, "--table", e.Table}, args...)...)
 }
 
 func invoke(t *testing.T, environ map[string]string, stdin string, args ...string) result {
@@ -85,7 +74,7 @@ func (r result) want(t *testing.T, code int, stderr string) {
 
 func (e env) app(t *testing.T, id string) auth.Application {
 	t.Helper()
-	a, err := e.store.GetApplication(t.Context(), id)
+	a, err := e.Store.GetApplication(t.Context(), id)
 	if err != nil {
 		t.Fatalf("GetApplication %s: %v", id, err)
 	}
@@ -94,7 +83,7 @@ func (e env) app(t *testing.T, id string) auth.Application {
 
 func (e env) apps(t *testing.T) []auth.Application {
 	t.Helper()
-	apps, err := e.store.ListApplications(t.Context())
+	apps, err := e.Store.ListApplications(t.Context())
 	if err != nil {
 		t.Fatalf("ListApplications: %v", err)
 	}
@@ -103,7 +92,7 @@ func (e env) apps(t *testing.T) []auth.Application {
 
 func (e env) user(t *testing.T, email string) auth.User {
 	t.Helper()
-	u, err := e.store.GetUser(t.Context(), email)
+	u, err := e.Store.GetUser(t.Context(), email)
 	if err != nil {
 		t.Fatalf("GetUser %s: %v", email, err)
 	}
@@ -112,7 +101,7 @@ func (e env) user(t *testing.T, email string) auth.User {
 
 func (e env) noUser(t *testing.T, email string) {
 	t.Helper()
-	if u, err := e.store.GetUser(t.Context(), email); !errors.Is(err, auth.ErrNotFound) {
+	if u, err := e.Store.GetUser(t.Context(), email); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("GetUser %s = %+v, %v; want no user", email, u, err)
 	}
 }
@@ -126,7 +115,7 @@ func testUser(email string, apps ...string) auth.User {
 func (e env) seedUser(t *testing.T, email string, apps ...string) auth.User {
 	t.Helper()
 	u := testUser(email, apps...)
-	if err := e.store.CreateUser(t.Context(), u); err != nil {
+	if err := e.Store.CreateUser(t.Context(), u); err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
 	return u
@@ -199,12 +188,12 @@ func TestTableAndEndpoint(t *testing.T) {
 		code    int
 		stderr  string
 	}{
-		{"table from TABLE_NAME", map[string]string{"TABLE_NAME": e.table}, []string{"--endpoint", e.url, "app", "list"}, exitOK, ""},
-		{"flags after the command", nil, []string{"app", "list", "--endpoint", e.url, "--table", e.table}, exitOK, ""},
-		{"--table overrides TABLE_NAME", map[string]string{"TABLE_NAME": "nope"}, []string{"--endpoint", e.url, "--table", e.table, "app", "list"}, exitOK, ""},
-		{"no table", nil, []string{"--endpoint", e.url, "app", "list"}, exitUsage, "no table: set TABLE_NAME or pass --table"},
-		{"endpoint not a URL", nil, []string{"--endpoint", "localhost:8000", "--table", e.table, "app", "list"}, exitUsage, "is not an http(s) URL"},
-		{"table missing from the engine", nil, []string{"--endpoint", e.url, "--table", "nope", "app", "list"}, exitFailure, "list applications"},
+		{"table from TABLE_NAME", map[string]string{"TABLE_NAME": e.Table}, []string{"--endpoint", e.URL, "app", "list"}, exitOK, ""},
+		{"flags after the command", nil, []string{"app", "list", "--endpoint", e.URL, "--table", e.Table}, exitOK, ""},
+		{"--table overrides TABLE_NAME", map[string]string{"TABLE_NAME": "nope"}, []string{"--endpoint", e.URL, "--table", e.Table, "app", "list"}, exitOK, ""},
+		{"no table", nil, []string{"--endpoint", e.URL, "app", "list"}, exitUsage, "no table: set TABLE_NAME or pass --table"},
+		{"endpoint not a URL", nil, []string{"--endpoint", "localhost:8000", "--table", e.Table, "app", "list"}, exitUsage, "is not an http(s) URL"},
+		{"table missing from the engine", nil, []string{"--endpoint", e.URL, "--table", "nope", "app", "list"}, exitFailure, "list applications"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,7 +372,7 @@ func changesEnv(t *testing.T, before func(u *auth.User)) (env, auth.User, auth.U
 	e := newEnv(t)
 	for i, id := range []string{changeApp1, changeApp2} {
 		a := auth.Application{ID: id, Name: fmt.Sprintf("App %d", i+1), URL: fmt.Sprintf("app%d.example.com", i+1), MFA: i == 0}
-		if err := e.store.CreateApplication(t.Context(), a); err != nil {
+		if err := e.Store.CreateApplication(t.Context(), a); err != nil {
 			t.Fatalf("CreateApplication: %v", err)
 		}
 	}
@@ -391,7 +380,7 @@ func changesEnv(t *testing.T, before func(u *auth.User)) (env, auth.User, auth.U
 	if before != nil {
 		before(&ada)
 	}
-	if err := e.store.CreateUser(t.Context(), ada); err != nil {
+	if err := e.Store.CreateUser(t.Context(), ada); err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
 	return e, ada, e.seedUser(t, "bob@example.com")
@@ -497,12 +486,12 @@ func (e env) lock(t *testing.T, email string) time.Time {
 	ctx := t.Context()
 	now := time.Now()
 	for range 5 {
-		if ok, _, err := e.store.Admit(ctx, email, now, 5, now.Add(time.Hour)); err != nil || !ok {
+		if ok, _, err := e.Store.Admit(ctx, email, now, 5, now.Add(time.Hour)); err != nil || !ok {
 			t.Fatalf("Admit: %v, %v", ok, err)
 		}
 	}
 	until := now.Add(10 * time.Minute)
-	if ok, _, err := e.store.AdmitLocking(ctx, email, now, 5, until, now.Add(time.Hour)); err != nil || !ok {
+	if ok, _, err := e.Store.AdmitLocking(ctx, email, now, 5, until, now.Add(time.Hour)); err != nil || !ok {
 		t.Fatalf("AdmitLocking: %v, %v", ok, err)
 	}
 	return until
@@ -557,7 +546,7 @@ func TestUserShowAndUnlock(t *testing.T) {
 			if tt.lock == "" {
 				return
 			}
-			if got, err := e.store.GetLoginAttempts(t.Context(), tt.lock); err != nil || got != (auth.LoginAttempts{}) {
+			if got, err := e.Store.GetLoginAttempts(t.Context(), tt.lock); err != nil || got != (auth.LoginAttempts{}) {
 				t.Errorf("login attempts after unlock = %+v, %v; want none", got, err)
 			}
 			e.seedUser(t, tt.lock)
@@ -574,7 +563,7 @@ func TestUserShowAndUnlock(t *testing.T) {
 		ghost := uuid.NewString()
 		u := testUser("cy@example.com", ghost)
 		// Only a raw write can leave a dangling appId (the store checks applications exist).
-		if err := e.store.PutUser(t.Context(), u); err != nil {
+		if err := e.Store.PutUser(t.Context(), u); err != nil {
 			t.Fatalf("PutUser: %v", err)
 		}
 		if show := e.must(t, "", "user", "show", "cy@example.com"); !slices.Contains(fields(show), "applications "+ghost+" (no such application)") {
@@ -609,7 +598,7 @@ func TestBinary(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = append(os.Environ(), "TABLE_NAME="+e.table)
+		cmd.Env = append(os.Environ(), "TABLE_NAME="+e.Table)
 		cmd.Stdin = strings.NewReader(stdin)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -624,12 +613,12 @@ func TestBinary(t *testing.T) {
 		return result{stdout.String(), stderr.String(), code}
 	}
 
-	r := exe(t, "", "--endpoint", e.url, "app", "create", "--name", "Demo", "--url", "demo.example.com", "--mfa")
+	r := exe(t, "", "--endpoint", e.URL, "app", "create", "--name", "Demo", "--url", "demo.example.com", "--mfa")
 	appID := strings.TrimSpace(r.stdout)
 	if r.code != 0 || !uuidLine.MatchString(appID) {
 		t.Fatalf("app create: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	r = exe(t, "piped secret\n", "--endpoint", e.url, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--app", appID)
+	r = exe(t, "piped secret\n", "--endpoint", e.URL, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--app", appID)
 	if r.code != 0 || !uuidLine.MatchString(strings.TrimSpace(r.stdout)) {
 		t.Fatalf("user create: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
@@ -645,9 +634,9 @@ func TestBinary(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"empty password", "", []string{"--endpoint", e.url, "user", "create", "--email", "bob@example.com", "--name", "Bob"}, 2, "empty password refused"},
-		{"password in argv", "x\n", []string{"--endpoint", e.url, "user", "create", "--email", "bob@example.com", "--name", "Bob", "--password", "x"}, 2, "never from the command line"},
-		{"taken email", "x\n", []string{"--endpoint", e.url, "user", "create", "--email", "ada@example.com", "--name", "Bob"}, 1, "already exists"},
+		{"empty password", "", []string{"--endpoint", e.URL, "user", "create", "--email", "bob@example.com", "--name", "Bob"}, 2, "empty password refused"},
+		{"password in argv", "x\n", []string{"--endpoint", e.URL, "user", "create", "--email", "bob@example.com", "--name", "Bob", "--password", "x"}, 2, "never from the command line"},
+		{"taken email", "x\n", []string{"--endpoint", e.URL, "user", "create", "--email", "ada@example.com", "--name", "Bob"}, 1, "already exists"},
 		{"help", "", []string{"help"}, 0, ""},
 	}
 	for _, tt := range tests {

@@ -23,6 +23,7 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/password"
+	"mfagateway/shared/testenv"
 )
 
 // abuseCountingHasher counts password verifications, real and dummy.
@@ -79,17 +80,17 @@ func abuseFailures(tb testing.TB, w *abuseWorld) []abuseFailure {
 // TestAbuseEnumerationSameAnswer: every credential failure answers the same bytes and costs the same work.
 func TestAbuseEnumerationSameAnswer(t *testing.T) {
 	var hasher *abuseCountingHasher
-	w := abuseNewWorld(t, abuseEmbedded, abuseOptions{hasher: func(h *password.Hasher) auth.Hasher {
-		hasher = &abuseCountingHasher{inner: h}
-		return hasher
-	}})
+	w := abuseNewWorld(t, abuseEmbedded, testenv.WithDeps(func(d *auth.Deps) {
+		hasher = &abuseCountingHasher{inner: d.Hasher.(*password.Hasher)}
+		d.Hasher = hasher
+	}))
 	var first abuseAnswer
 	for i, c := range abuseFailures(t, w) {
-		before := abuseNum(w.item(t, "LOGIN#"+c.email), "failures")
+		before := abuseNum(w.Item(t, "LOGIN#"+c.email), "failures")
 		v0, d0 := hasher.verify.Load(), hasher.dummy.Load()
 		a := c.login()
 		verified, dummies := hasher.verify.Load()-v0, hasher.dummy.Load()-d0
-		after := abuseNum(w.item(t, "LOGIN#"+c.email), "failures")
+		after := abuseNum(w.Item(t, "LOGIN#"+c.email), "failures")
 
 		if a.Err != nil || a.Status != http.StatusUnauthorized || a.Code != "invalid_credentials" {
 			t.Errorf("%s: %s %s, want 401 invalid_credentials", c.name, a.outcome(), a.Raw)
@@ -111,12 +112,10 @@ func TestAbuseEnumerationSameAnswer(t *testing.T) {
 // BenchmarkLoginFailure times each credential failure through the login handler at the real argon2id
 // cost and reports the median and p90 of the per-login durations.
 func BenchmarkLoginFailure(b *testing.B) {
-	w := abuseNewWorld(b, abuseEmbedded, abuseOptions{
-		params: password.Default,
+	w := abuseNewWorld(b, abuseEmbedded, testenv.WithPassword(password.Default), testenv.DiscardLogs(),
 		// Every case repeats one email, so the backoff must never start: the lock would answer 429
 		// without a password check and measure something else.
-		policy: func(p *auth.Policy) { p.LoginMaxFailures = math.MaxInt32 },
-	})
+		testenv.WithPolicy(func(p *auth.Policy) { p.LoginMaxFailures = math.MaxInt32 }))
 	cases := abuseFailures(b, w)
 	one := func(b *testing.B, c abuseFailure) time.Duration {
 		start := time.Now()

@@ -12,12 +12,9 @@ package auth_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -27,18 +24,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/localdynamo"
-	"mfagateway/shared/notify"
-	"mfagateway/shared/password"
 	"mfagateway/shared/seed"
 	"mfagateway/shared/testenv"
 )
@@ -57,129 +47,37 @@ const (
 // abuseT0 is on a whole hour, so the hourly send window of a test starts with it.
 var abuseT0 = time.Date(2031, 5, 6, 10, 0, 0, 0, time.UTC)
 
-// abuseBackend gives a test a DynamoDB client and an empty gateway table of its own.
-type abuseBackend func(tb testing.TB) (*dynamodb.Client, string)
+// abuseBackend is where a world's table lives: a fresh embedded engine (abuseEmbedded, no options) or
+// a table of its own on the calling test's moto_server (abuseMoto).
+type abuseBackend []testenv.Option
 
-// abuseHTTPClient is a client over a transport the test owns, so its idle connections can be closed
-// before the engine shuts down (a graceful shutdown otherwise waits for them).
-func abuseHTTPClient(tb testing.TB, endpoint string) (*dynamodb.Client, *http.Transport) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 128
-	return dynamodb.New(dynamodb.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), HTTPClient: &http.Client{Transport: tr},
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), tr
-}
+var abuseEmbedded abuseBackend
 
-// abuseEmbedded is a fresh embedded engine per test.
-func abuseEmbedded(tb testing.TB) (*dynamodb.Client, string) {
-	tb.Helper()
-	const table = "abuse-gateway"
-	eng, err := localdynamo.Start(tb.Context(), table)
-	if err != nil {
-		tb.Fatalf("start embedded engine: %v", err)
-	}
-	client, tr := abuseHTTPClient(tb, eng.URL)
-	tb.Cleanup(func() {
-		tr.CloseIdleConnections()
-		_ = eng.Close()
-	})
-	return client, table
-}
-
-// abuseMoto starts one moto_server for the calling test and gives each world a fresh table on it.
+// abuseMoto starts one moto_server for the calling test; each world gets a fresh table on it.
 func abuseMoto(t *testing.T) abuseBackend {
 	t.Helper()
-	m := testenv.StartMoto(t)
-	return func(tb testing.TB) (*dynamodb.Client, string) {
-		tb.Helper()
-		client, tr := abuseHTTPClient(tb, m.URL)
-		table := "abuse-" + uuid.NewString()
-		if err := dynamo.CreateTable(tb.Context(), client, table); err != nil {
-			tb.Fatalf("create table on moto: %v", err)
-		}
-		tb.Cleanup(func() {
-			_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
-			tr.CloseIdleConnections()
-		})
-		return client, table
-	}
+	return abuseBackend{testenv.OnMoto(testenv.StartMoto(t))}
 }
 
-// abuseOptions shape a world; the zero value is the contract's defaults with cheap hashing.
-type abuseOptions struct {
-	policy func(*auth.Policy)
-	params password.Params // zero: testenv.CheapPassword
-	log    *slog.Logger    // nil: discard
-	hasher func(*password.Hasher) auth.Hasher
-	store  func(auth.Store) auth.Store // wraps the store the service uses
-}
-
-// abuseWorld is a seeded table, the service over it, its handlers, a clock and an outbox.
+// abuseWorld is the test stack seeded with the demo seed, its login service and the functions' routers.
 type abuseWorld struct {
-	ctx    context.Context
-	client *dynamodb.Client
-	table  string
-	store  *dynamo.Store
-	clock  *testenv.Clock
-	outbox *notify.Outbox
-	policy auth.Policy
-	svc    *auth.Service
-	api    map[string]*httpapi.Router // the functions' routers by logical ID
-	log    *slog.Logger
-	seed   seed.File
+	*testenv.Stack
+	svc  *auth.Service
+	api  map[string]*httpapi.Router // the functions' routers by logical ID
+	seed seed.File
 }
 
-func abuseNewWorld(tb testing.TB, backend abuseBackend, o abuseOptions) *abuseWorld {
+// abuseNewWorld builds a world on backend; opts change the contract's defaults (cheap hashing, the
+// default policy) or wrap the service's dependencies.
+func abuseNewWorld(tb testing.TB, backend abuseBackend, opts ...testenv.Option) *abuseWorld {
 	tb.Helper()
-	client, table := backend(tb)
-	w := &abuseWorld{
-		ctx: tb.Context(), client: client, table: table, store: dynamo.New(client, table),
-		clock: testenv.NewClock(abuseT0), policy: auth.DefaultPolicy, log: o.log,
-	}
-	if o.policy != nil {
-		o.policy(&w.policy)
-	}
-	if w.log == nil {
-		w.log = slog.New(slog.DiscardHandler)
-	}
-	params := o.params
-	if params == (password.Params{}) {
-		params = testenv.CheapPassword
-	}
-	f, err := seed.ParseBytes(seed.Demo)
-	if err != nil {
-		tb.Fatalf("demo seed: %v", err)
-	}
-	w.seed = f
+	w := &abuseWorld{Stack: testenv.NewStack(tb, append(append([]testenv.Option{testenv.WithClock(abuseT0)}, backend...), opts...)...)}
+	w.seed = w.SeedDemo(tb)
 	for _, email := range []string{abuseAda, abuseGrace, abuseLinus} {
 		w.password(tb, email) // fails early if the demo seed no longer has the users these tests name
 	}
-	h := password.New(params)
-	if err := f.Load(w.ctx, w.store, h, w.clock.Now()); err != nil {
-		tb.Fatalf("load demo seed: %v", err)
-	}
-	var hasher auth.Hasher = h
-	if o.hasher != nil {
-		hasher = o.hasher(h)
-	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	w.outbox = notify.NewOutbox(nil, w.clock.Now)
-	var store auth.Store = w.store
-	if o.store != nil {
-		store = o.store(store)
-	}
-	w.svc = auth.NewService(auth.Deps{
-		Store: store, Hasher: hasher, SMS: w.outbox.SMS(), Email: w.outbox.Email(),
-		Clock: w.clock.Now, Secret: secret, Policy: w.policy, Log: w.log,
-	})
-	hs := httpapi.Handlers{
-		Auth:    httpapi.New(w.svc, w.log),
-		Session: httpapi.NewSession(auth.NewSessions(w.store, w.clock.Now, w.log), w.log),
-		Guard:   httpapi.NewGuard(w.clock.Now, w.log),
-	}
-	w.api = httpapi.Routers(hs, httpapi.LoginFunction, httpapi.VerifyFunction)
+	w.svc = w.Service()
+	w.api = w.Routers(httpapi.LoginFunction, httpapi.VerifyFunction)
 	return w
 }
 
@@ -236,7 +134,7 @@ func abuseRequest(route string, headers map[string]string, body any) httpapi.Req
 
 // call runs one event through a function handler. It is safe for concurrent use and never fails the test.
 func (w *abuseWorld) call(fn httpapi.HandlerFunc, route string, headers map[string]string, body any) abuseAnswer {
-	resp, err := fn(w.ctx, abuseRequest(route, headers, body))
+	resp, err := fn(w.Ctx, abuseRequest(route, headers, body))
 	a := abuseAnswer{Status: resp.StatusCode, Raw: resp.Body, RetryAfter: resp.Headers["Retry-After"], Err: err}
 	if err == nil && resp.Body != "" {
 		if jerr := json.Unmarshal([]byte(resp.Body), &a.Body); jerr != nil {
@@ -277,75 +175,13 @@ func (w *abuseWorld) challenge(tb testing.TB, email string) (mfaToken, code stri
 	if a.Status != http.StatusForbidden || a.Token == "" {
 		tb.Fatalf("MFA login of %s: %s %s, want 403 with an MFA token", email, a.outcome(), a.Raw)
 	}
-	return a.Token, w.lastCode(tb)
-}
-
-var abuseCodeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
-// lastCode is the binding code of the newest outbox message.
-func (w *abuseWorld) lastCode(tb testing.TB) string {
-	tb.Helper()
-	entries := w.outbox.Entries()
-	if len(entries) == 0 {
-		tb.Fatal("the outbox is empty")
-	}
-	m := abuseCodeRE.FindStringSubmatch(entries[len(entries)-1].Body)
-	if m == nil {
-		tb.Fatalf("no code in %q", entries[len(entries)-1].Body)
-	}
-	return m[1]
+	return a.Token, w.LastCode(tb)
 }
 
 // abuseOtherCode is a well-formed code that is not code.
 func abuseOtherCode(code string) string {
 	n, _ := strconv.Atoi(code)
 	return fmt.Sprintf("%06d", (n+1)%1_000_000)
-}
-
-// scan reads the whole table.
-func (w *abuseWorld) scan(tb testing.TB) []map[string]types.AttributeValue {
-	tb.Helper()
-	var items []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		out, err := w.client.Scan(w.ctx, &dynamodb.ScanInput{TableName: &w.table, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			tb.Fatalf("scan: %v", err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items
-		}
-		start = out.LastEvaluatedKey
-	}
-}
-
-// items are the table's items whose key starts with prefix.
-func (w *abuseWorld) items(tb testing.TB, prefix string) []map[string]types.AttributeValue {
-	tb.Helper()
-	var out []map[string]types.AttributeValue
-	for _, it := range w.scan(tb) {
-		if strings.HasPrefix(abusePK(it), prefix) {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
-// item reads one item by key (nil when absent).
-func (w *abuseWorld) item(tb testing.TB, pk string) map[string]types.AttributeValue {
-	tb.Helper()
-	out, err := w.client.GetItem(w.ctx, &dynamodb.GetItemInput{
-		TableName: &w.table, ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
-	})
-	if err != nil {
-		tb.Fatalf("get %s: %v", pk, err)
-	}
-	if len(out.Item) == 0 {
-		return nil
-	}
-	return out.Item
 }
 
 func abusePK(item map[string]types.AttributeValue) string {
@@ -496,7 +332,7 @@ func abuseRaces(t *testing.T, e abuseEngine) {
 func abuseRaceVerifyRight(c *abuseCheck) {
 	const n = 100
 	t := c.t
-	w := abuseNewWorld(t, c.engine.backend, abuseOptions{})
+	w := abuseNewWorld(t, c.engine.backend)
 	mfa, code := w.challenge(t, abuseAda)
 	answers := abuseRace(n, func(int) abuseAnswer { return w.verify(mfa, "SMS", code) })
 	tally := abuseTallyOf(answers)
@@ -515,7 +351,7 @@ func abuseRaceVerifyRight(c *abuseCheck) {
 			c.unexpected("losing verify", a)
 		}
 	}
-	tokens := w.items(t, "TOKEN#")
+	tokens := w.Items(t, "TOKEN#")
 	if len(winners) != 1 {
 		c.invariant("%d verifies answered 200, want exactly 1", len(winners))
 	}
@@ -526,7 +362,7 @@ func abuseRaceVerifyRight(c *abuseCheck) {
 			c.invariant("the stored token %s is not the one answered (%s)", got, want)
 		}
 	}
-	if ch := w.item(t, "MFA#"+auth.TokenID(mfa)); ch == nil || !abuseBool(ch, "used") {
+	if ch := w.Item(t, "MFA#"+auth.TokenID(mfa)); ch == nil || !abuseBool(ch, "used") {
 		c.invariant("the challenge is not marked used: %v", ch)
 	}
 	if a := w.verify(mfa, "SMS", code); a.Status == http.StatusOK {
@@ -539,13 +375,13 @@ func abuseRaceVerifyRight(c *abuseCheck) {
 func abuseRaceVerifyWrong(c *abuseCheck) {
 	const n = 100
 	t := c.t
-	w := abuseNewWorld(t, c.engine.backend, abuseOptions{})
-	maxAttempts := w.policy.MaxAttempts
+	w := abuseNewWorld(t, c.engine.backend)
+	maxAttempts := w.Deps.Policy.MaxAttempts
 	mfa, code := w.challenge(t, abuseAda)
 	wrong := abuseOtherCode(code)
 	answers := abuseRace(n, func(int) abuseAnswer { return w.verify(mfa, "SMS", wrong) })
 	tally := abuseTallyOf(answers)
-	attempts := abuseNum(w.item(t, "MFA#"+auth.TokenID(mfa)), "attempts")
+	attempts := abuseNum(w.Item(t, "MFA#"+auth.TokenID(mfa)), "attempts")
 
 	var remaining []int
 	for _, a := range answers {
@@ -584,11 +420,11 @@ func abuseRaceVerifyWrong(c *abuseCheck) {
 	if a := w.verify(mfa, "SMS", code); a.Status != http.StatusTooManyRequests || a.Code != "too_many_attempts" {
 		c.invariant("right code after the race: %s, want 429 too_many_attempts", a.outcome())
 	}
-	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	w.Clock.Advance(w.Deps.Policy.ResendCooldown + time.Second)
 	if a := w.resend(mfa); a.Status != http.StatusTooManyRequests || a.Code != "too_many_attempts" {
 		c.invariant("resend after the race: %s, want 429 too_many_attempts", a.outcome())
 	}
-	tokens := len(w.items(t, "TOKEN#"))
+	tokens := len(w.Items(t, "TOKEN#"))
 	if tokens != 0 {
 		c.invariant("%d TOKEN# items, want none", tokens)
 	}
@@ -601,13 +437,13 @@ func abuseRaceVerifyWrong(c *abuseCheck) {
 func abuseRaceResendVerify(c *abuseCheck) {
 	const rounds = 20
 	t := c.t
-	w := abuseNewWorld(t, c.engine.backend, abuseOptions{policy: func(p *auth.Policy) { p.SendsPerHour = 1000 }})
+	w := abuseNewWorld(t, c.engine.backend, testenv.WithPolicy(func(p *auth.Policy) { p.SendsPerHour = 1000 }))
 	outcomes := abuseTally{}
 	tokensIssued := 0
 	for round := range rounds {
 		mfa, oldCode := w.challenge(t, abuseAda)
-		w.clock.Advance(w.policy.ResendCooldown + time.Second)
-		sent := len(w.outbox.Entries())
+		w.Clock.Advance(w.Deps.Policy.ResendCooldown + time.Second)
+		sent := len(w.Outbox.Entries())
 		res := abuseRace(2, func(i int) abuseAnswer {
 			if i == 0 {
 				return w.verify(mfa, "SMS", oldCode)
@@ -615,7 +451,7 @@ func abuseRaceResendVerify(c *abuseCheck) {
 			return w.resend(mfa)
 		})
 		v, r := res[0], res[1]
-		newMessages := len(w.outbox.Entries()) - sent
+		newMessages := len(w.Outbox.Entries()) - sent
 		switch v.outcome() {
 		case "200", "401 invalid_code", "401 invalid_mfa_token":
 		default:
@@ -652,7 +488,7 @@ func abuseRaceResendVerify(c *abuseCheck) {
 				c.invariant("round %d: the resend won but %d codes went out", round, newMessages)
 				continue
 			}
-			newCode := w.lastCode(t)
+			newCode := w.LastCode(t)
 			if newCode != oldCode {
 				if a := w.verify(mfa, "SMS", oldCode); a.outcome() != "401 invalid_code" {
 					c.invariant("round %d: the old code after the resend: %s, want 401 invalid_code", round, a.outcome())
@@ -668,7 +504,7 @@ func abuseRaceResendVerify(c *abuseCheck) {
 			c.invariant("round %d: verify answered %s and resend %s: want exactly one of them to win", round, v.outcome(), r.outcome())
 		}
 	}
-	tokens := len(w.items(t, "TOKEN#"))
+	tokens := len(w.Items(t, "TOKEN#"))
 	if tokens != tokensIssued {
 		c.invariant("%d TOKEN# items, want %d (one per verify answered 200)", tokens, tokensIssued)
 	}
@@ -679,9 +515,9 @@ func abuseRaceResendVerify(c *abuseCheck) {
 func abuseRaceResendResend(c *abuseCheck) {
 	const n = 20
 	t := c.t
-	w := abuseNewWorld(t, c.engine.backend, abuseOptions{})
+	w := abuseNewWorld(t, c.engine.backend)
 	mfa, _ := w.challenge(t, abuseAda)
-	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	w.Clock.Advance(w.Deps.Policy.ResendCooldown + time.Second)
 	answers := abuseRace(n, func(int) abuseAnswer { return w.resend(mfa) })
 	tally := abuseTallyOf(answers)
 	retry := abuseTally{}
@@ -702,12 +538,12 @@ func abuseRaceResendResend(c *abuseCheck) {
 			c.unexpected("resend", a)
 		}
 	}
-	item := w.item(t, "MFA#"+auth.TokenID(mfa))
+	item := w.Item(t, "MFA#"+auth.TokenID(mfa))
 	var counted int64
-	for _, s := range w.items(t, "SENDS#") {
+	for _, s := range w.Items(t, "SENDS#") {
 		counted += abuseNum(s, "n")
 	}
-	sent := len(w.outbox.Entries())
+	sent := len(w.Outbox.Entries())
 	if got := tally["200"]; got != 1 {
 		c.invariant("%d resends answered 200, want exactly 1", got)
 	}
@@ -720,7 +556,7 @@ func abuseRaceResendResend(c *abuseCheck) {
 	if sent != 2 {
 		c.invariant("%d messages went out, want 2", sent)
 	}
-	if a := w.verify(mfa, "SMS", w.lastCode(t)); a.Status != http.StatusOK {
+	if a := w.verify(mfa, "SMS", w.LastCode(t)); a.Status != http.StatusOK {
 		c.invariant("the newest code: %s, want 200", a.outcome())
 	}
 	c.report("resend vs resend", n, fmt.Sprintf("%s (%s); item sends=%d, hourly count=%d, messages=%d",
@@ -731,15 +567,15 @@ func abuseRaceResendResend(c *abuseCheck) {
 func abuseRaceLastSlot(c *abuseCheck) {
 	const n = 10
 	t := c.t
-	w := abuseNewWorld(t, c.engine.backend, abuseOptions{policy: func(p *auth.Policy) {
+	w := abuseNewWorld(t, c.engine.backend, testenv.WithPolicy(func(p *auth.Policy) {
 		p.SendsPerHour = 1
 		p.LoginMaxFailures = 100 // the password backoff must not be what refuses these logins
-	}})
+	}))
 	pw := w.password(t, abuseAda)
 	answers := abuseRace(n, func(int) abuseAnswer { return w.login(abuseAda, pw, abuseAppMFA) })
 	tally := abuseTallyOf(answers)
 	retry := abuseTally{}
-	wantWait := strconv.Itoa(int(abuseT0.Add(time.Hour).Sub(w.clock.Now()) / time.Second))
+	wantWait := strconv.Itoa(int(abuseT0.Add(time.Hour).Sub(w.Clock.Now()) / time.Second))
 	for _, a := range answers {
 		switch {
 		case a.Err != nil:
@@ -756,12 +592,12 @@ func abuseRaceLastSlot(c *abuseCheck) {
 			c.unexpected("login", a)
 		}
 	}
-	challenges := len(w.items(t, "MFA#"))
+	challenges := len(w.Items(t, "MFA#"))
 	var counted int64
-	for _, s := range w.items(t, "SENDS#") {
+	for _, s := range w.Items(t, "SENDS#") {
 		counted += abuseNum(s, "n")
 	}
-	sent := len(w.outbox.Entries())
+	sent := len(w.Outbox.Entries())
 	if got := tally["403"]; got != 1 {
 		c.invariant("%d logins started a challenge, want exactly 1", got)
 	}
@@ -781,12 +617,12 @@ func abuseRaceLastSlot(c *abuseCheck) {
 func abuseRaceFailedPasswords(c *abuseCheck, limit int) {
 	const n = 20
 	t := c.t
-	w := abuseNewWorld(t, c.engine.backend, abuseOptions{policy: func(p *auth.Policy) {
+	w := abuseNewWorld(t, c.engine.backend, testenv.WithPolicy(func(p *auth.Policy) {
 		if limit > 0 {
 			p.LoginMaxFailures = limit
 		}
-	}})
-	maxFailures := w.policy.LoginMaxFailures
+	}))
+	maxFailures := w.Deps.Policy.LoginMaxFailures
 	answers := abuseRace(n, func(i int) abuseAnswer {
 		return w.login(abuseAda, fmt.Sprintf("not-the-password-%d", i), abuseAppPlain)
 	})
@@ -806,9 +642,9 @@ func abuseRaceFailedPasswords(c *abuseCheck, limit int) {
 			c.unexpected("wrong password", a)
 		}
 	}
-	rec := w.item(t, "LOGIN#"+abuseAda)
+	rec := w.Item(t, "LOGIN#"+abuseAda)
 	failures, locked := abuseNum(rec, "failures"), abuseNum(rec, "lockedUntil")
-	now := w.clock.Now()
+	now := w.Clock.Now()
 
 	checked := min(n, maxFailures)
 	if got := tally["401 invalid_credentials"]; got != checked {
@@ -855,12 +691,12 @@ func (s *abuseHookStore) Consume(ctx context.Context, c auth.Challenge, t auth.T
 // certain.
 func TestAbuseVerifyLosingToResend(t *testing.T) {
 	hook := &abuseHookStore{}
-	w := abuseNewWorld(t, abuseEmbedded, abuseOptions{store: func(s auth.Store) auth.Store {
-		hook.Store = s
-		return hook
-	}})
+	w := abuseNewWorld(t, abuseEmbedded, testenv.WithDeps(func(d *auth.Deps) {
+		hook.Store = d.Store
+		d.Store = hook
+	}))
 	mfa, oldCode := w.challenge(t, abuseAda)
-	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	w.Clock.Advance(w.Deps.Policy.ResendCooldown + time.Second)
 	var resent abuseAnswer
 	hook.beforeConsume = func() { resent = w.resend(mfa) }
 
@@ -871,10 +707,10 @@ func TestAbuseVerifyLosingToResend(t *testing.T) {
 	if v.outcome() != "401 invalid_code" {
 		t.Errorf("the verify of the replaced code: %s %s, want 401 invalid_code", v.outcome(), v.Raw)
 	}
-	if after := w.verify(mfa, "SMS", w.lastCode(t)); after.Status != http.StatusOK {
+	if after := w.verify(mfa, "SMS", w.LastCode(t)); after.Status != http.StatusOK {
 		t.Errorf("the new code after the race: %s %s, want 200 (the MFA token is alive)", after.outcome(), after.Raw)
 	}
-	if n := len(w.items(t, "TOKEN#")); n != 1 {
+	if n := len(w.Items(t, "TOKEN#")); n != 1 {
 		t.Errorf("%d TOKEN# items, want 1", n)
 	}
 }

@@ -6,11 +6,9 @@ package auth_test
 // whole table is scanned for raw codes and tokens and for passwords in any form but argon2id PHC strings.
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -21,8 +19,8 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/logging"
 	"mfagateway/shared/mask"
+	"mfagateway/shared/testenv"
 )
 
 // abuseSecrets is everything the flows saw that must never reach a log.
@@ -85,14 +83,10 @@ func (w *abuseWorld) abuseCodes(tb testing.TB) []string {
 	tb.Helper()
 	seen := map[string]bool{}
 	var codes []string
-	for _, e := range w.outbox.Entries() {
-		m := abuseCodeRE.FindStringSubmatch(e.Body)
-		if m == nil {
-			tb.Fatalf("outbox message without a code: %q", e.Body)
-		}
-		if !seen[m[1]] {
-			seen[m[1]] = true
-			codes = append(codes, m[1])
+	for _, e := range w.Outbox.Entries() {
+		if code := testenv.CodeIn(tb, e.Body); !seen[code] {
+			seen[code] = true
+			codes = append(codes, code)
 		}
 	}
 	return codes
@@ -109,10 +103,9 @@ func abuseWant(tb testing.TB, what string, a abuseAnswer, status int, code strin
 
 // TestAbuseSecretsStayOutOfLogsAndTable runs every flow, then searches the DEBUG log and the table.
 func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
-	var buf bytes.Buffer
-	log := logging.New(&buf, slog.LevelDebug)
-	w := abuseNewWorld(t, abuseEmbedded, abuseOptions{log: log})
-	ctx := w.ctx
+	w := abuseNewWorld(t, abuseEmbedded)
+	log := w.Log
+	ctx := w.Ctx
 	var sec abuseSecrets
 	for _, u := range w.seed.Users {
 		sec.passwords = append(sec.passwords, u.Password)
@@ -129,14 +122,14 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	if got := a.Body["destination"]; got != mask.Phone(abuseAdaMobile) {
 		t.Errorf("destination %v, want %s", got, mask.Phone(abuseAdaMobile))
 	}
-	code1 := w.lastCode(t)
+	code1 := w.LastCode(t)
 	abuseWant(t, "ada wrong code", w.verify(adaMFA, "SMS", abuseOtherCode(code1)), http.StatusUnauthorized, "invalid_code")
 	abuseWant(t, "ada wrong channel", w.verify(adaMFA, "Email", code1), http.StatusBadRequest, "invalid_request")
 	abuseWant(t, "ada malformed code", w.verify(adaMFA, "SMS", code1[:5]+"x"), http.StatusBadRequest, "invalid_request")
 	abuseWant(t, "ada early resend", w.resend(adaMFA), http.StatusTooManyRequests, "too_many_requests")
-	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	w.Clock.Advance(w.Deps.Policy.ResendCooldown + time.Second)
 	abuseWant(t, "ada resend", w.resend(adaMFA), http.StatusOK, "")
-	code2 := w.lastCode(t)
+	code2 := w.LastCode(t)
 	if code2 != code1 {
 		abuseWant(t, "ada old code", w.verify(adaMFA, "SMS", code1), http.StatusUnauthorized, "invalid_code")
 	}
@@ -152,7 +145,7 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	if got := a.Body["destination"]; got != mask.Email(abuseGrace) {
 		t.Errorf("destination %v, want %s", got, mask.Email(abuseGrace))
 	}
-	a = abuseWant(t, "grace right code", w.verify(a.Token, "Email", w.lastCode(t)), http.StatusOK, "")
+	a = abuseWant(t, "grace right code", w.verify(a.Token, "Email", w.LastCode(t)), http.StatusOK, "")
 	graceToken := a.Token
 	sec.authTokens = append(sec.authTokens, graceToken)
 
@@ -160,23 +153,23 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	a = abuseWant(t, "grace MFA login", w.login(abuseGrace, gracePW, abuseAppMFA), http.StatusForbidden, "")
 	graceMFA := a.Token
 	sec.mfaTokens = append(sec.mfaTokens, graceMFA)
-	wrong := abuseOtherCode(w.lastCode(t))
-	for i := range w.policy.MaxAttempts {
+	wrong := abuseOtherCode(w.LastCode(t))
+	for i := range w.Deps.Policy.MaxAttempts {
 		abuseWant(t, fmt.Sprintf("grace wrong code %d", i+1), w.verify(graceMFA, "", wrong), http.StatusUnauthorized, "invalid_code")
 	}
 	abuseWant(t, "grace code past the attempts", w.verify(graceMFA, "", wrong), http.StatusTooManyRequests, "too_many_attempts")
-	w.clock.Advance(w.policy.ResendCooldown + time.Second)
+	w.Clock.Advance(w.Deps.Policy.ResendCooldown + time.Second)
 	abuseWant(t, "grace resend of a dead challenge", w.resend(graceMFA), http.StatusTooManyRequests, "too_many_attempts")
 
 	// 4. Ada: an expired code, a resend, the new code.
 	a = abuseWant(t, "ada MFA login (expiry)", w.login(abuseAda, adaPW, abuseAppMFA), http.StatusForbidden, "")
 	expMFA := a.Token
 	sec.mfaTokens = append(sec.mfaTokens, expMFA)
-	old := w.lastCode(t)
-	w.clock.Advance(w.policy.CodeTTL + time.Second)
+	old := w.LastCode(t)
+	w.Clock.Advance(w.Deps.Policy.CodeTTL + time.Second)
 	abuseWant(t, "ada expired code", w.verify(expMFA, "SMS", old), http.StatusUnauthorized, "code_expired")
 	abuseWant(t, "ada resend after expiry", w.resend(expMFA), http.StatusOK, "")
-	a = abuseWant(t, "ada code after expiry", w.verify(expMFA, "SMS", w.lastCode(t)), http.StatusOK, "")
+	a = abuseWant(t, "ada code after expiry", w.verify(expMFA, "SMS", w.LastCode(t)), http.StatusOK, "")
 	sec.authTokens = append(sec.authTokens, a.Token)
 
 	// 5. MFA off: the auth token at once.
@@ -198,14 +191,14 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	// Linus's not-a-member failure counted; a success forgets it before his run into the lock.
 	a = abuseWant(t, "linus MFA-off login", w.login(abuseLinus, linusPW, abuseAppPlain), http.StatusOK, "")
 	sec.authTokens = append(sec.authTokens, a.Token)
-	for i := range w.policy.LoginMaxFailures {
+	for i := range w.Deps.Policy.LoginMaxFailures {
 		abuseWant(t, fmt.Sprintf("linus wrong password %d", i+1), w.login(abuseLinus, wrongPasswords[i%len(wrongPasswords)], abuseAppPlain),
 			http.StatusUnauthorized, "invalid_credentials")
 	}
 	abuseWant(t, "linus locked", w.login(abuseLinus, linusPW, abuseAppPlain), http.StatusTooManyRequests, "too_many_requests")
 
 	// 7. The authorizer, directly and through its handler; logout; a revoked and an expired token.
-	sessions := auth.NewSessions(w.store, w.clock.Now, log)
+	sessions := w.Sessions()
 	sess, err := sessions.Authorize(ctx, adaPlainToken, abuseAppPlain)
 	if err != nil {
 		t.Fatalf("Authorize: %v", err)
@@ -230,7 +223,7 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	if err != nil || verdict.Context["valid"] != true {
 		t.Errorf("authorizer handler: %v %v, want a valid verdict", verdict.Context, err)
 	}
-	guard := httpapi.NewGuard(w.clock.Now, log)
+	guard := httpapi.NewGuard(w.Clock.Now, log)
 	me := guard.Wrap(httpapi.RouteMe, httpapi.NewSession(sessions, log).Me)
 	if resp, _ := me(ctx, abuseRequest(httpapi.RouteMe, map[string]string{"authorization": "Bearer " + adaPlainToken}, nil)); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("me without a verdict: %d, want 401", resp.StatusCode)
@@ -241,7 +234,7 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	if _, err := sessions.Authorize(ctx, adaPlainToken, abuseAppPlain); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("Authorize after logout: %v, want ErrInvalidToken", err)
 	}
-	w.clock.Advance(w.policy.AuthTokenTTL + time.Minute)
+	w.Clock.Advance(w.Deps.Policy.AuthTokenTTL + time.Minute)
 	if _, err := sessions.Authorize(ctx, graceToken, abuseAppMFA); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("Authorize after expiry: %v, want ErrInvalidToken", err)
 	}
@@ -250,7 +243,7 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 	if len(codes) < 6 {
 		t.Fatalf("only %d codes were sent; the flows did not run", len(codes))
 	}
-	logs := buf.String()
+	logs := w.Logs.String()
 	t.Logf("checked %d log lines (%d bytes) for %d passwords, %d codes, %d MFA tokens, %d auth tokens",
 		strings.Count(logs, "\n"), len(logs), len(sec.passwords), len(codes), len(sec.mfaTokens), len(sec.authTokens))
 	abuseCheckLog(t, w, logs, sec, codes, unknownEmail)
@@ -368,7 +361,7 @@ func abuseValues(v types.AttributeValue) []string {
 // abuseCheckTable scans the table: no raw code or token anywhere, passwords only as argon2id PHC strings.
 func abuseCheckTable(t *testing.T, w *abuseWorld, sec abuseSecrets, codes []string) {
 	t.Helper()
-	items := w.scan(t)
+	items := w.Items(t, "")
 	byPK := map[string]map[string]types.AttributeValue{}
 	users := 0
 	for _, it := range items {

@@ -21,13 +21,13 @@ func jsonLog(w io.Writer) *slog.Logger {
 }
 
 func (f *fixture) applications(store auth.ApplicationStore) *auth.Applications {
-	return auth.NewApplications(store, f.clock.Now, uuid.NewString, nil)
+	return auth.NewApplications(store, f.Clock.Now, uuid.NewString, nil)
 }
 
 // loginByURL logs ada in naming the application by url and reports whether a challenge started.
 func (f *fixture) loginByURL(t *testing.T, url string) (mfa bool, err error) {
 	t.Helper()
-	res, err := f.svc.Login(f.ctx, auth.LoginInput{Email: adaEmail, Password: adaPassword, App: auth.AppRef{URL: url}})
+	res, err := f.svc.Login(f.Ctx, auth.LoginInput{Email: adaEmail, Password: adaPassword, App: auth.AppRef{URL: url}})
 	if err != nil {
 		return false, err
 	}
@@ -38,7 +38,7 @@ func (f *fixture) loginByURL(t *testing.T, url string) (mfa bool, err error) {
 // with it, whichever way the change came.
 func TestApplicationsChangeReachesLoginByURL(t *testing.T) {
 	f := newFixture(t)
-	apps := f.applications(f.store)
+	apps := f.applications(f.Store)
 	on, off := true, false
 	errOf := func(_ auth.Application, err error) error { return err }
 	steps := []struct {
@@ -47,14 +47,14 @@ func TestApplicationsChangeReachesLoginByURL(t *testing.T) {
 		url     string
 		wantMFA bool
 	}{
-		{"patch MFA on", func() error { return errOf(apps.Patch(f.ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})) }, urlPlain, true},
-		{"patch MFA off", func() error { return errOf(apps.Patch(f.ctx, admin, appPlain, auth.ApplicationPatch{MFA: &off})) }, urlPlain, false},
+		{"patch MFA on", func() error { return errOf(apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})) }, urlPlain, true},
+		{"patch MFA off", func() error { return errOf(apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &off})) }, urlPlain, false},
 		{"replace with MFA on", func() error {
-			return errOf(apps.Replace(f.ctx, admin, appPlain, auth.Application{Name: "Plain", URL: urlPlain, MFA: true}))
+			return errOf(apps.Replace(f.Ctx, admin, appPlain, auth.Application{Name: "Plain", URL: urlPlain, MFA: true}))
 		}, urlPlain, true},
 		{"move the url, MFA off", func() error {
 			url := "HTTPS://Moved.Example.com/"
-			return errOf(apps.Patch(f.ctx, admin, appPlain, auth.ApplicationPatch{URL: &url, MFA: &off}))
+			return errOf(apps.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{URL: &url, MFA: &off}))
 		}, "moved.example.com", false},
 	}
 	for _, s := range steps {
@@ -70,7 +70,7 @@ func TestApplicationsChangeReachesLoginByURL(t *testing.T) {
 	if _, err := f.loginByURL(t, urlPlain); !errors.Is(err, auth.ErrInvalidCredentials) {
 		t.Errorf("login by the old url = %v, want %v", err, auth.ErrInvalidCredentials)
 	}
-	if _, err := apps.Create(f.ctx, admin, auth.Application{Name: "New", URL: urlPlain}); err != nil {
+	if _, err := apps.Create(f.Ctx, admin, auth.Application{Name: "New", URL: urlPlain}); err != nil {
 		t.Errorf("Create with the freed url: %v", err)
 	}
 }
@@ -101,15 +101,15 @@ func (s *interferingApps) ReplaceApplication(ctx context.Context, prev, next aut
 // A patch that meets a concurrent change is retried on a fresh read: both changes are kept.
 func TestApplicationsConflictRetried(t *testing.T) {
 	f := newFixture(t)
-	store := &interferingApps{ApplicationStore: f.store, times: 1}
+	store := &interferingApps{ApplicationStore: f.Store, times: 1}
 	on := true
-	if _, err := f.applications(store).Patch(f.ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on}); err != nil {
+	if _, err := f.applications(store).Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on}); err != nil {
 		t.Fatalf("Patch with one concurrent change: %v", err)
 	}
 	if got := store.writes.Load(); got != 2 {
 		t.Errorf("%d writes, want 2: the conflict, then the retry", got)
 	}
-	got, err := f.store.GetApplication(f.ctx, appPlain)
+	got, err := f.Store.GetApplication(f.Ctx, appPlain)
 	if err != nil {
 		t.Fatalf("GetApplication: %v", err)
 	}
@@ -122,13 +122,13 @@ func TestApplicationsConflictRetried(t *testing.T) {
 
 	t.Run("gives up", func(t *testing.T) {
 		f := newFixture(t)
-		store := &interferingApps{ApplicationStore: f.store, times: 1000}
-		_, err := f.applications(store).Patch(f.ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})
+		store := &interferingApps{ApplicationStore: f.Store, times: 1000}
+		_, err := f.applications(store).Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})
 		wantErr(t, "Patch under endless changes", err, auth.ErrConflict)
 		if got := store.writes.Load(); got != 4 {
 			t.Errorf("%d writes, want 4 before giving up", got)
 		}
-		if got, _ := f.store.GetApplication(f.ctx, appPlain); got.MFA {
+		if got, _ := f.Store.GetApplication(f.Ctx, appPlain); got.MFA {
 			t.Error("a patch that gave up was written")
 		}
 	})
@@ -139,13 +139,13 @@ type noLister struct{ auth.ApplicationStore }
 
 func TestApplicationsList(t *testing.T) {
 	f := newFixture(t)
-	apps, err := f.applications(f.store).List(f.ctx, admin)
+	apps, err := f.applications(f.Store).List(f.Ctx, admin)
 	if err != nil || len(apps) != 3 || apps[0].ID != appMFA || apps[1].ID != appOther || apps[2].ID != appPlain {
 		t.Errorf("List = %+v, %v; want MFA, Other, Plain by name", apps, err)
 	}
-	_, err = f.applications(f.store).List(f.ctx, nobody)
+	_, err = f.applications(f.Store).List(f.Ctx, nobody)
 	wantErr(t, "List by a non-admin", err, auth.ErrForbidden)
-	if _, err := f.applications(noLister{f.store}).List(f.ctx, admin); err == nil {
+	if _, err := f.applications(noLister{f.Store}).List(f.Ctx, admin); err == nil {
 		t.Error("List over a store that cannot list succeeded")
 	}
 }

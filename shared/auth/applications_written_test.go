@@ -24,30 +24,30 @@ func TestChangesReturnWhatIsStored(t *testing.T) {
 		change      func(*auth.Applications, *fixture) (auth.Application, error)
 	}{
 		{"patch", 0, func(a *auth.Applications, f *fixture) (auth.Application, error) {
-			return a.Patch(f.ctx, admin, appPlain, auth.ApplicationPatch{Name: &name, MFA: &on})
+			return a.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{Name: &name, MFA: &on})
 		}},
 		{"replace", 0, func(a *auth.Applications, f *fixture) (auth.Application, error) {
-			return a.Replace(f.ctx, admin, appPlain, auth.Application{Name: "Replaced", URL: "HTTPS://Replaced.Example.com/"})
+			return a.Replace(f.Ctx, admin, appPlain, auth.Application{Name: "Replaced", URL: "HTTPS://Replaced.Example.com/"})
 		}},
 		{"patch retried after a concurrent change", 1, func(a *auth.Applications, f *fixture) (auth.Application, error) {
-			return a.Patch(f.ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})
+			return a.Patch(f.Ctx, admin, appPlain, auth.ApplicationPatch{MFA: &on})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.clock.Advance(time.Hour)
-			got, err := tc.change(f.applications(&interferingApps{ApplicationStore: f.store, times: tc.interfering}), f)
+			f.Clock.Advance(time.Hour)
+			got, err := tc.change(f.applications(&interferingApps{ApplicationStore: f.Store, times: tc.interfering}), f)
 			if err != nil {
 				t.Fatalf("change: %v", err)
 			}
-			stored, err := f.store.GetApplication(f.ctx, appPlain)
+			stored, err := f.Store.GetApplication(f.Ctx, appPlain)
 			if err != nil {
 				t.Fatalf("GetApplication: %v", err)
 			}
 			if !sameApplication(got, stored) {
 				t.Errorf("returned\n %+v\nstored\n %+v", got, stored)
 			}
-			if !got.UpdateDate.Equal(f.clock.Now().UTC().Truncate(time.Second)) || got.Version != 1+int(tc.interfering) {
+			if !got.UpdateDate.Equal(f.Clock.Now().UTC().Truncate(time.Second)) || got.Version != 1+int(tc.interfering) {
 				t.Errorf("returned %+v, want updateDate now and version %d", got, 1+tc.interfering)
 			}
 		})
@@ -63,15 +63,15 @@ func sameApplication(a, b auth.Application) bool {
 // is ErrNotFound.
 func TestApplicationByURL(t *testing.T) {
 	f := newFixture(t)
-	apps := f.applications(f.store)
+	apps := f.applications(f.Store)
 	for _, url := range []string{urlMFA, "https://MFA.example.com/sub/", " http://mfa.example.com/SUB "} {
-		app, err := apps.ByURL(f.ctx, url)
+		app, err := apps.ByURL(f.Ctx, url)
 		if err != nil || app.ID != appMFA || app.URL != urlMFA || !app.MFA {
 			t.Errorf("ByURL(%q) = %+v, %v; want the MFA application", url, app, err)
 		}
 	}
 	for _, url := range []string{"nobody.example.com", "mfa.example.com", "", "https://"} {
-		if _, err := apps.ByURL(f.ctx, url); !errors.Is(err, auth.ErrNotFound) {
+		if _, err := apps.ByURL(f.Ctx, url); !errors.Is(err, auth.ErrNotFound) {
 			t.Errorf("ByURL(%q) error %v, want ErrNotFound", url, err)
 		}
 	}
@@ -81,8 +81,8 @@ func TestApplicationByURL(t *testing.T) {
 func TestApplicationByURLLogs(t *testing.T) {
 	f := newFixture(t)
 	var logs strings.Builder
-	apps := auth.NewApplications(f.store, f.clock.Now, nil, jsonLog(&logs))
-	if _, err := apps.ByURL(f.ctx, "nobody.example.com"); !errors.Is(err, auth.ErrNotFound) {
+	apps := auth.NewApplications(f.Store, f.Clock.Now, nil, jsonLog(&logs))
+	if _, err := apps.ByURL(f.Ctx, "nobody.example.com"); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("ByURL: %v, want ErrNotFound", err)
 	}
 	if line := logs.String(); !strings.Contains(line, `"level":"INFO"`) || !strings.Contains(line, `"action":"url"`) ||

@@ -31,8 +31,8 @@ func (s *renamingApps) DeleteApplication(ctx context.Context, a auth.Application
 func TestApplicationsDelete(t *testing.T) {
 	t.Run("a concurrent change is retried, then logins fail", func(t *testing.T) {
 		f := newFixture(t)
-		store := &renamingApps{ApplicationStore: f.store, times: 1}
-		if err := f.applications(store).Delete(f.ctx, admin, appPlain); err != nil {
+		store := &renamingApps{ApplicationStore: f.Store, times: 1}
+		if err := f.applications(store).Delete(f.Ctx, admin, appPlain); err != nil {
 			t.Fatalf("Delete with one concurrent change: %v", err)
 		}
 		if got := store.deletes.Load(); got != 2 {
@@ -41,17 +41,17 @@ func TestApplicationsDelete(t *testing.T) {
 		if _, err := f.loginByURL(t, urlPlain); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Errorf("login by url after the delete = %v, want %v", err, auth.ErrInvalidCredentials)
 		}
-		_, err := f.svc.Login(f.ctx, auth.LoginInput{Email: adaEmail, Password: adaPassword, App: auth.AppRef{ID: appPlain}})
+		_, err := f.svc.Login(f.Ctx, auth.LoginInput{Email: adaEmail, Password: adaPassword, App: auth.AppRef{ID: appPlain}})
 		wantErr(t, "login by appId after the delete", err, auth.ErrInvalidCredentials)
-		wantErr(t, "Delete again", f.applications(f.store).Delete(f.ctx, admin, appPlain), auth.ErrNotFound)
+		wantErr(t, "Delete again", f.applications(f.Store).Delete(f.Ctx, admin, appPlain), auth.ErrNotFound)
 	})
 	t.Run("only admins", func(t *testing.T) {
 		f := newFixture(t)
-		wantErr(t, "Delete by a non-admin", f.applications(f.store).Delete(f.ctx, nobody, appPlain), auth.ErrForbidden)
-		if _, err := f.store.GetApplication(f.ctx, appPlain); err != nil {
+		wantErr(t, "Delete by a non-admin", f.applications(f.Store).Delete(f.Ctx, nobody, appPlain), auth.ErrForbidden)
+		if _, err := f.Store.GetApplication(f.Ctx, appPlain); err != nil {
 			t.Errorf("a refused delete removed the application: %v", err)
 		}
-		_, err := f.applications(f.store).ListPage(f.ctx, nobody, odata.Query{Top: odata.DefaultTop})
+		_, err := f.applications(f.Store).ListPage(f.Ctx, nobody, odata.Query{Top: odata.DefaultTop})
 		wantErr(t, "ListPage by a non-admin", err, auth.ErrForbidden)
 	})
 }
@@ -66,11 +66,11 @@ func (s cappedApps) ApplicationsByCreateDate(ctx context.Context, limit int) ([]
 
 func TestApplicationsListPage(t *testing.T) {
 	f := newFixture(t)
-	page, err := f.applications(f.store).ListPage(f.ctx, admin, odata.Query{Top: 1, Count: true})
+	page, err := f.applications(f.Store).ListPage(f.Ctx, admin, odata.Query{Top: 1, Count: true})
 	if err != nil || len(page.Apps) != 1 || page.Matched < 2 || !page.More || page.Capped {
 		t.Fatalf("ListPage top 1 = %+v, %v; want one of several, more, not capped", page, err)
 	}
-	page, err = f.applications(cappedApps{f.store}).ListPage(f.ctx, admin, odata.Query{Top: odata.MaxTop})
+	page, err = f.applications(cappedApps{f.Store}).ListPage(f.Ctx, admin, odata.Query{Top: odata.MaxTop})
 	if err != nil || !page.Capped || page.More {
 		t.Errorf("ListPage over a store with more than it reads = %+v, %v; want capped, no further page", page, err)
 	}

@@ -33,10 +33,10 @@ type propsFixture struct {
 func newPropsFixture(t *testing.T, app auth.Application) *propsFixture {
 	t.Helper()
 	f := &propsFixture{usersFixture: newUsersFixture(t)}
-	f.apps = f.applications(f.store)
+	f.apps = f.applications(f.Store)
 	app.Name, app.URL, app.MFA = "Props", propsURL, true
 	var err error
-	if f.app, err = f.apps.Create(f.ctx, admin, app); err != nil {
+	if f.app, err = f.apps.Create(f.Ctx, admin, app); err != nil {
 		t.Fatalf("create application: %v", err)
 	}
 	for _, u := range []auth.NewUser{
@@ -45,7 +45,7 @@ func newPropsFixture(t *testing.T, app auth.Application) *propsFixture {
 		{Email: propsNoEmail, Name: "None"},
 	} {
 		u.Password, u.Applications = propsPass, []string{f.app.ID}
-		if _, err := f.users.Create(f.ctx, admin, u); err != nil {
+		if _, err := f.users.Create(f.Ctx, admin, u); err != nil {
 			t.Fatalf("create user %s: %v", u.Email, err)
 		}
 	}
@@ -53,7 +53,7 @@ func newPropsFixture(t *testing.T, app auth.Application) *propsFixture {
 }
 
 func (f *propsFixture) loginTo(email string, ref auth.AppRef) (auth.LoginResult, error) {
-	return f.svc.Login(f.ctx, auth.LoginInput{Email: email, Password: propsPass, App: ref})
+	return f.svc.Login(f.Ctx, auth.LoginInput{Email: email, Password: propsPass, App: ref})
 }
 
 // The users service stores each number's country beside it, and clears it with the number.
@@ -64,13 +64,13 @@ func TestUsersStoreMobileCountry(t *testing.T) {
 			t.Errorf("%s: MobileCountry %q, want %q", email, got, want)
 		}
 	}
-	if _, err := f.users.SetMobile(f.ctx, admin, propsNoEmail, beMobile); err != nil {
+	if _, err := f.users.SetMobile(f.Ctx, admin, propsNoEmail, beMobile); err != nil {
 		t.Fatal(err)
 	}
 	if u := f.stored(t, propsNoEmail); u.Mobile != beMobile || u.MobileCountry != "BE" {
 		t.Errorf("after set-mobile: %s %q, want %s BE", u.Mobile, u.MobileCountry, beMobile)
 	}
-	if _, err := f.users.SetMobile(f.ctx, admin, propsNoEmail, ""); err != nil {
+	if _, err := f.users.SetMobile(f.Ctx, admin, propsNoEmail, ""); err != nil {
 		t.Fatal(err)
 	}
 	if u := f.stored(t, propsNoEmail); u.Mobile != "" || u.MobileCountry != "" {
@@ -85,7 +85,7 @@ func TestLoginSMSCountries(t *testing.T) {
 	if !slices.Equal(f.app.SMSCountries, []string{"BE"}) {
 		t.Fatalf("stored smsCountries %v, want [BE]", f.app.SMSCountries)
 	}
-	item := f.getItem(t, "APPURL#"+propsURL)
+	item := f.Item(t, "APPURL#"+propsURL)
 	if ss, ok := item["smsCountries"].(*types.AttributeValueMemberL); !ok || len(ss.Value) != 1 {
 		t.Fatalf("url copy smsCountries = %#v, want [BE]", item["smsCountries"])
 	}
@@ -113,7 +113,7 @@ func TestLoginSMSCountries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.ResendVia(f.ctx, res.MFA.Token, auth.ChannelSMS); !errors.Is(err, auth.ErrChannelUnavailable) {
+	if _, err := f.svc.ResendVia(f.Ctx, res.MFA.Token, auth.ChannelSMS); !errors.Is(err, auth.ErrChannelUnavailable) {
 		t.Errorf("resend via SMS = %v, want ErrChannelUnavailable", err)
 	}
 }
@@ -128,7 +128,7 @@ func TestLoginAuthenticators(t *testing.T) {
 		if err != nil || res.MFA == nil || res.MFA.Channel != auth.ChannelEmail {
 			t.Fatalf("login = %+v, %v; want a challenge by Email", res.MFA, err)
 		}
-		if _, err := f.svc.ResendVia(f.ctx, res.MFA.Token, auth.ChannelSMS); !errors.Is(err, auth.ErrChannelUnavailable) {
+		if _, err := f.svc.ResendVia(f.Ctx, res.MFA.Token, auth.ChannelSMS); !errors.Is(err, auth.ErrChannelUnavailable) {
 			t.Errorf("resend via SMS = %v, want ErrChannelUnavailable", err)
 		}
 	})
@@ -138,11 +138,11 @@ func TestLoginAuthenticators(t *testing.T) {
 		if err != nil || res.MFA == nil || res.MFA.Channel != auth.ChannelSMS {
 			t.Fatalf("login = %+v, %v; want a challenge by SMS", res.MFA, err)
 		}
-		if _, err := f.svc.ResendVia(f.ctx, res.MFA.Token, auth.ChannelEmail); !errors.Is(err, auth.ErrChannelUnavailable) {
+		if _, err := f.svc.ResendVia(f.Ctx, res.MFA.Token, auth.ChannelEmail); !errors.Is(err, auth.ErrChannelUnavailable) {
 			t.Errorf("resend via Email = %v, want ErrChannelUnavailable", err)
 		}
-		f.clock.Advance(time.Minute) // past the resend cooldown
-		if _, err := f.svc.ResendVia(f.ctx, res.MFA.Token, auth.ChannelSMS); err != nil {
+		f.Clock.Advance(time.Minute) // past the resend cooldown
+		if _, err := f.svc.ResendVia(f.Ctx, res.MFA.Token, auth.ChannelSMS); err != nil {
 			t.Errorf("resend via SMS = %v, want a new code", err)
 		}
 	})
@@ -157,14 +157,14 @@ func TestLoginAuthenticators(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newPropsFixture(t, tt.app)
-			sent := len(f.outbox.Entries())
+			sent := len(f.Outbox.Entries())
 			if _, err := f.loginTo(tt.email, auth.AppRef{ID: f.app.ID}); !errors.Is(err, auth.ErrDeliveryFailed) {
 				t.Fatalf("login = %v, want ErrDeliveryFailed", err)
 			}
-			if left := f.items(t, "MFA#"); len(left) != 0 {
+			if left := f.Items(t, "MFA#"); len(left) != 0 {
 				t.Errorf("%d challenges left, want none", len(left))
 			}
-			if got := len(f.outbox.Entries()); got != sent {
+			if got := len(f.Outbox.Entries()); got != sent {
 				t.Errorf("%d messages sent, want none", got-sent)
 			}
 		})
@@ -177,7 +177,7 @@ func TestApplicationsPropertiesReplaceAndPatch(t *testing.T) {
 	f := newPropsFixture(t, auth.Application{CultureInfo: "nl-NL", PhoneCountryCode: "+31",
 		Authenticators: []auth.Channel{auth.ChannelSMS}, SMSCountries: []string{"NL"}})
 	de := "de-de"
-	got, err := f.apps.Patch(f.ctx, admin, f.app.ID, auth.ApplicationPatch{CultureInfo: &de})
+	got, err := f.apps.Patch(f.Ctx, admin, f.app.ID, auth.ApplicationPatch{CultureInfo: &de})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,16 +187,16 @@ func TestApplicationsPropertiesReplaceAndPatch(t *testing.T) {
 	}
 	bad := []string{"XX"}
 	var perr *auth.PropertyError
-	if _, err := f.apps.Patch(f.ctx, admin, f.app.ID, auth.ApplicationPatch{SMSCountries: &bad}); !errors.As(err, &perr) || perr.Property != "smsCountries" {
+	if _, err := f.apps.Patch(f.Ctx, admin, f.app.ID, auth.ApplicationPatch{SMSCountries: &bad}); !errors.As(err, &perr) || perr.Property != "smsCountries" {
 		t.Errorf("patch with XX = %v, want a PropertyError on smsCountries", err)
 	}
-	if _, err := f.apps.Replace(f.ctx, admin, f.app.ID, auth.Application{Name: "Props", URL: propsURL, CultureInfo: "no tag!"}); !errors.As(err, &perr) || perr.Property != "cultureInfo" {
+	if _, err := f.apps.Replace(f.Ctx, admin, f.app.ID, auth.Application{Name: "Props", URL: propsURL, CultureInfo: "no tag!"}); !errors.As(err, &perr) || perr.Property != "cultureInfo" {
 		t.Errorf("replace with a bad tag = %v, want a PropertyError on cultureInfo", err)
 	}
-	if _, err := f.apps.Replace(f.ctx, admin, f.app.ID, auth.Application{Name: "Props", URL: propsURL, MFA: true}); err != nil {
+	if _, err := f.apps.Replace(f.Ctx, admin, f.app.ID, auth.Application{Name: "Props", URL: propsURL, MFA: true}); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := f.apps.Get(f.ctx, admin, f.app.ID)
+	stored, err := f.apps.Get(f.Ctx, admin, f.app.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestApplicationsPropertiesReplaceAndPatch(t *testing.T) {
 		!slices.Equal(stored.Authenticators, auth.DefaultAuthenticators) {
 		t.Errorf("after replace: %+v, want the defaults", stored)
 	}
-	byURL, err := f.apps.ByURL(f.ctx, propsURL)
+	byURL, err := f.apps.ByURL(f.Ctx, propsURL)
 	if err != nil || !slices.Equal(byURL.Authenticators, auth.DefaultAuthenticators) || len(byURL.SMSCountries) != 0 {
 		t.Errorf("url copy after replace: %+v, %v", byURL, err)
 	}

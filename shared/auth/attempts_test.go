@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/testenv"
 )
 
 // A count of failed passwords past its memory (24 h) is forgotten by the code on the next attempt, not
 // whenever TTL sweeps it: the next wrong password starts again at one.
 func TestStaleAttemptsAreForgotten(t *testing.T) {
-	f := newFixture(t, withPolicy(func(p *auth.Policy) { p.LoginMaxFailures = 2 }))
+	f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.LoginMaxFailures = 2 }))
 	for range 2 {
 		if _, err := f.login(adaEmail, "wrong", appPlain); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Fatalf("wrong password: %v", err)
@@ -21,11 +22,11 @@ func TestStaleAttemptsAreForgotten(t *testing.T) {
 	if _, err := f.login(adaEmail, "wrong", appPlain); !isRateLimit(err) {
 		t.Fatalf("third wrong password inside the lock: %v, want a rate limit", err)
 	}
-	f.clock.Advance(25 * time.Hour)
+	f.Clock.Advance(25 * time.Hour)
 	if _, err := f.login(adaEmail, "wrong", appPlain); !errors.Is(err, auth.ErrInvalidCredentials) {
 		t.Fatalf("wrong password a day later: %v, want invalid credentials (count forgotten)", err)
 	}
-	if got := numberAttr(t, f.getItem(t, "LOGIN#"+adaEmail), "failures"); got != "1" {
+	if got := numberAttr(t, f.Item(t, "LOGIN#"+adaEmail), "failures"); got != "1" {
 		t.Errorf("failures after the stale count = %s, want 1", got)
 	}
 	if _, err := f.login(adaEmail, adaPassword, appPlain); err != nil {
@@ -35,7 +36,7 @@ func TestStaleAttemptsAreForgotten(t *testing.T) {
 
 // A right password refused only by the hourly send cap must not count towards password backoff.
 func TestSendLimitForgetsTheAttempt(t *testing.T) {
-	f := newFixture(t, withPolicy(func(p *auth.Policy) { p.SendsPerHour = 1; p.LoginMaxFailures = 2 }))
+	f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.SendsPerHour = 1; p.LoginMaxFailures = 2 }))
 	if _, err := f.login(adaEmail, adaPassword, appMFA); err != nil {
 		t.Fatalf("first MFA login: %v", err)
 	}
@@ -46,7 +47,7 @@ func TestSendLimitForgetsTheAttempt(t *testing.T) {
 			t.Fatalf("login %d past the send cap: %v, want the send-limit refusal, never password backoff", i+2, err)
 		}
 	}
-	if item := f.getItem(t, "LOGIN#"+adaEmail); item != nil {
+	if item := f.Item(t, "LOGIN#"+adaEmail); item != nil {
 		t.Errorf("LOGIN# item left after send-limit refusals: %v", item)
 	}
 }
@@ -62,9 +63,9 @@ func TestCodeMessageStatesItsLifetime(t *testing.T) {
 		{90 * time.Second, "expires in 90 seconds."},
 	} {
 		t.Run(tc.ttl.String(), func(t *testing.T) {
-			f := newFixture(t, withPolicy(func(p *auth.Policy) { p.CodeTTL = tc.ttl }))
+			f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.CodeTTL = tc.ttl }))
 			f.challenge(t, graceEmail, gracePass)
-			entries := f.outbox.Entries()
+			entries := f.Outbox.Entries()
 			if body := entries[len(entries)-1].Body; !strings.Contains(body, tc.want) {
 				t.Errorf("message %q does not say %q", body, tc.want)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/testenv"
 )
 
 func TestParseChannel(t *testing.T) {
@@ -40,11 +41,10 @@ func TestParseChannel(t *testing.T) {
 
 // fixtureDeps returns a fixture and the Deps its service was built from, for building other services over
 // the same table, clock and secret.
-func fixtureDeps(t *testing.T, opts ...option) (*fixture, auth.Deps) {
+func fixtureDeps(t *testing.T, opts ...testenv.Option) (*fixture, auth.Deps) {
 	t.Helper()
-	var d auth.Deps
-	f := newFixture(t, append(opts, func(got *auth.Deps) { d = *got })...)
-	return f, d
+	f := newFixture(t, opts...)
+	return f, f.Deps
 }
 
 // TestVerifyNeedsNoSender: the verify function is built without senders and without a password
@@ -62,9 +62,9 @@ func TestVerifyNeedsNoSender(t *testing.T) {
 			d.SMS, d.Email, d.Hasher = nil, nil, nil
 			verifier := auth.NewService(d)
 			mfa, code := f.challenge(t, tc.email, tc.pw)
-			_, err := verifier.Verify(f.ctx, mfa, tc.channel, otherCode(code))
+			_, err := verifier.Verify(f.Ctx, mfa, tc.channel, otherCode(code))
 			wantCodeError(t, err, auth.DefaultPolicy.MaxAttempts-1)
-			v, err := verifier.Verify(f.ctx, mfa, tc.channel, code)
+			v, err := verifier.Verify(f.Ctx, mfa, tc.channel, code)
 			if err != nil {
 				t.Fatalf("Verify without senders: %v", err)
 			}
@@ -90,15 +90,15 @@ func TestCodeHashIsUnchanged(t *testing.T) {
 	if ch.CodeHash != want(auth.TokenID(mfa), 1, code) {
 		t.Errorf("first send: stored hash %s, want %s", ch.CodeHash, want(auth.TokenID(mfa), 1, code))
 	}
-	f.clock.Advance(time.Minute)
-	if _, err := f.svc.Resend(f.ctx, mfa); err != nil {
+	f.Clock.Advance(time.Minute)
+	if _, err := f.svc.Resend(f.Ctx, mfa); err != nil {
 		t.Fatalf("Resend: %v", err)
 	}
-	code = f.lastCode(t)
+	code = f.LastCode(t)
 	if ch := f.getChallenge(t, mfa); ch.Sends != 2 || ch.CodeHash != want(ch.ID, 2, code) {
 		t.Errorf("second send: stored sends %d hash %s, want 2 and %s", ch.Sends, ch.CodeHash, want(ch.ID, 2, code))
 	}
-	if _, err := f.svc.Verify(f.ctx, mfa, "", code); err != nil {
+	if _, err := f.svc.Verify(f.Ctx, mfa, "", code); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 }

@@ -1,8 +1,6 @@
 package auth_test
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -24,11 +21,8 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/awsclient"
-	"mfagateway/shared/dynamo"
-	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/mask"
 	"mfagateway/shared/notify"
-	"mfagateway/shared/password"
 	"mfagateway/shared/testenv"
 )
 
@@ -45,7 +39,7 @@ func TestMotoDelivery(t *testing.T) {
 		if !errors.Is(err, auth.ErrDeliveryFailed) {
 			t.Fatalf("Login: %v, want ErrDeliveryFailed", err)
 		}
-		if got := w.challenges(t); len(got) != 0 {
+		if got := w.Items(t, "MFA#"); len(got) != 0 {
 			t.Errorf("%d challenges left in the table: %v", len(got), got)
 		}
 		if got := m.emailsTo(t, w.user.Email); len(got) != 0 {
@@ -115,18 +109,16 @@ func TestMotoDelivery(t *testing.T) {
 	})
 }
 
-// motoEnv is the one moto_server of the test, with clients for its three services.
+// motoEnv is the one moto_server of the test, with an SES client for it.
 type motoEnv struct {
-	url string
-	db  *dynamodb.Client
-	ses *ses.Client
+	moto *testenv.Moto
+	ses  *ses.Client
 }
 
 func motoStart(t *testing.T) *motoEnv {
 	moto := testenv.StartMoto(t)
 	return &motoEnv{
-		url: moto.URL,
-		db:  localdynamo.NewClient(moto.URL),
+		moto: moto,
 		ses: ses.New(ses.Options{
 			Region: "us-east-1", BaseEndpoint: aws.String(moto.URL), RetryMaxAttempts: 1,
 			Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
@@ -149,12 +141,12 @@ type motoWorldOptions struct {
 	smsEndpoint string // SNS endpoint; moto's when empty
 }
 
-// motoWorld is one table, one MFA application, one member user and a service over them. Addresses are
-// unique per world, so the worlds can share moto's record of sent messages.
+// motoWorld is a test stack on moto (one table, one MFA application, one member user) with a service
+// sending through moto's SNS and SES. Addresses are unique per world, so the worlds can share moto's
+// record of sent messages.
 type motoWorld struct {
+	*testenv.Stack
 	svc      *auth.Service
-	db       *dynamodb.Client
-	table    string
 	app      auth.Application
 	user     auth.User
 	password string
@@ -163,56 +155,39 @@ type motoWorld struct {
 
 func (m *motoEnv) world(t *testing.T, o motoWorldOptions) *motoWorld {
 	t.Helper()
-	ctx := t.Context()
 	tag := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
-	w := &motoWorld{db: m.db, table: "delivery-" + tag, password: "correct horse " + tag, from: "noreply-" + tag + "@example.com"}
-	if err := dynamo.CreateTable(ctx, m.db, w.table); err != nil {
-		t.Fatalf("create table: %v", err)
+	w := &motoWorld{password: "correct horse " + tag, from: "noreply-" + tag + "@example.com"}
+	smsEndpoint := o.smsEndpoint
+	if smsEndpoint == "" {
+		smsEndpoint = m.moto.URL
 	}
-	t.Cleanup(func() { _, _ = m.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &w.table}) })
+	w.Stack = testenv.NewStack(t, testenv.OnMoto(m.moto), testenv.WithTable("delivery-"+tag), testenv.WithClock(time.Now()),
+		testenv.WithDeps(func(d *auth.Deps) {
+			d.SMS, d.Email = notify.NewSMS(motoSNS(smsEndpoint), ""), notify.NewEmail(m.ses, w.from)
+		}))
 	if o.verified {
-		if _, err := m.ses.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: &w.from}); err != nil {
+		if _, err := m.ses.VerifyEmailIdentity(w.Ctx, &ses.VerifyEmailIdentityInput{EmailAddress: &w.from}); err != nil {
 			t.Fatalf("VerifyEmailIdentity: %v", err)
 		}
 	}
 
-	hasher := password.New(testenv.CheapPassword)
-	phc, err := hasher.Hash(w.password)
+	phc, err := w.Hasher.Hash(w.password)
 	if err != nil {
 		t.Fatalf("hash: %v", err)
 	}
-	store := dynamo.New(m.db, w.table)
 	w.app = auth.Application{ID: uuid.NewString(), Name: "MFA app", URL: "mfa-" + tag + ".example.com", MFA: true}
 	w.user = auth.User{ID: uuid.NewString(), Email: "ada-" + tag + "@example.com", Name: "Ada", PasswordHash: phc,
 		Applications: []string{w.app.ID}}
 	if o.mobile {
 		w.user.Mobile = fmt.Sprintf("+3161%07d", uuid.New().ID()%10_000_000)
 	}
-	if err := store.PutApplication(ctx, w.app); err != nil {
+	if err := w.Store.PutApplication(w.Ctx, w.app); err != nil {
 		t.Fatalf("PutApplication: %v", err)
 	}
-	if err := store.PutUser(ctx, w.user); err != nil {
+	if err := w.Store.PutUser(w.Ctx, w.user); err != nil {
 		t.Fatalf("PutUser: %v", err)
 	}
-
-	smsEndpoint := o.smsEndpoint
-	if smsEndpoint == "" {
-		smsEndpoint = m.url
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	w.svc = auth.NewService(auth.Deps{
-		Store:  store,
-		Hasher: hasher,
-		SMS:    notify.NewSMS(motoSNS(smsEndpoint), ""),
-		Email:  notify.NewEmail(m.ses, w.from),
-		Clock:  func() time.Time { return now },
-		Secret: secret,
-		Policy: auth.DefaultPolicy,
-	})
+	w.svc = w.Service()
 	return w
 }
 
@@ -238,32 +213,10 @@ func (w *motoWorld) wantChallenge(t *testing.T, channel auth.Channel, authentica
 	return got
 }
 
-// challenges returns the MFA# items of the world's table.
-func (w *motoWorld) challenges(t *testing.T) []map[string]types.AttributeValue {
-	t.Helper()
-	var out []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		page, err := w.db.Scan(t.Context(), &dynamodb.ScanInput{TableName: &w.table, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			t.Fatalf("scan: %v", err)
-		}
-		for _, item := range page.Items {
-			if pk, _ := item["pk"].(*types.AttributeValueMemberS); pk != nil && strings.HasPrefix(pk.Value, "MFA#") {
-				out = append(out, item)
-			}
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out
-		}
-		start = page.LastEvaluatedKey
-	}
-}
-
 // wantItem checks the one stored challenge's channel, authenticator and full address.
 func (w *motoWorld) wantItem(t *testing.T, channel auth.Channel, authenticator, to string) {
 	t.Helper()
-	items := w.challenges(t)
+	items := w.Items(t, "MFA#")
 	if len(items) != 1 {
 		t.Fatalf("%d challenges in the table, want 1", len(items))
 	}
@@ -328,7 +281,7 @@ type motoSentEmail struct {
 
 func (m *motoEnv) sent(t *testing.T) motoSent {
 	t.Helper()
-	resp, err := http.Get(m.url + "/moto-api/data.json")
+	resp, err := http.Get(m.moto.URL + "/moto-api/data.json")
 	if err != nil {
 		t.Fatalf("moto data.json: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/testenv"
 )
 
 // race runs fn n times at once and returns the errors in no particular order.
@@ -31,7 +32,7 @@ func TestRaceVerifyRightCode(t *testing.T) {
 	var mu sync.Mutex
 	var tokens []string
 	errs := race(50, func(int) error {
-		v, err := f.svc.Verify(f.ctx, mfa, "", code)
+		v, err := f.svc.Verify(f.Ctx, mfa, "", code)
 		if err == nil {
 			mu.Lock()
 			tokens = append(tokens, v.Token)
@@ -47,15 +48,15 @@ func TestRaceVerifyRightCode(t *testing.T) {
 	if len(tokens) != 1 {
 		t.Fatalf("%d verifies succeeded, want exactly 1", len(tokens))
 	}
-	items := f.items(t, "TOKEN#")
+	items := f.Items(t, "TOKEN#")
 	if len(items) != 1 {
 		t.Fatalf("%d token items, want 1", len(items))
 	}
-	if f.getItem(t, "TOKEN#"+auth.TokenID(tokens[0])) == nil {
+	if f.Item(t, "TOKEN#"+auth.TokenID(tokens[0])) == nil {
 		t.Errorf("the stored token is not the one returned")
 	}
 	// Whatever the losers got, the challenge is spent now.
-	_, err := f.svc.Verify(f.ctx, mfa, "", code)
+	_, err := f.svc.Verify(f.Ctx, mfa, "", code)
 	if !errors.Is(err, auth.ErrInvalidMFAToken) && !errors.Is(err, auth.ErrTooManyAttempts) {
 		t.Errorf("verify after the race: %v", err)
 	}
@@ -66,7 +67,7 @@ func TestRaceVerifyWrongCodes(t *testing.T) {
 	mfa, code := f.challenge(t, adaEmail, adaPassword)
 	wrong := otherCode(code)
 	errs := race(50, func(int) error {
-		_, err := f.svc.Verify(f.ctx, mfa, "", wrong)
+		_, err := f.svc.Verify(f.Ctx, mfa, "", wrong)
 		return err
 	})
 	remaining := map[int]int{}
@@ -91,26 +92,26 @@ func TestRaceVerifyWrongCodes(t *testing.T) {
 			t.Errorf("attemptsRemaining %d answered %d times, want once (%v)", n, remaining[n], remaining)
 		}
 	}
-	item := f.getItem(t, "MFA#"+auth.TokenID(mfa))
+	item := f.Item(t, "MFA#"+auth.TokenID(mfa))
 	if item == nil {
 		t.Fatal("challenge item gone")
 	}
 	if got := numberAttr(t, item, "attempts"); got != "5" {
 		t.Errorf("attempts = %s, want 5", got)
 	}
-	_, err := f.svc.Verify(f.ctx, mfa, "", code)
+	_, err := f.svc.Verify(f.Ctx, mfa, "", code)
 	wantIs(t, err, auth.ErrTooManyAttempts)
 }
 
 func TestRaceResend(t *testing.T) {
 	f := newFixture(t, cryptoRandom())
 	mfa, _ := f.challenge(t, adaEmail, adaPassword)
-	f.clock.Advance(30 * time.Second)
-	sent := len(f.outbox.Entries())
+	f.Clock.Advance(30 * time.Second)
+	sent := len(f.Outbox.Entries())
 	var mu sync.Mutex
 	var ok []auth.ChallengeResult
 	errs := race(20, func(int) error {
-		r, err := f.svc.Resend(f.ctx, mfa)
+		r, err := f.svc.Resend(f.Ctx, mfa)
 		if err == nil {
 			mu.Lock()
 			ok = append(ok, r)
@@ -127,13 +128,13 @@ func TestRaceResend(t *testing.T) {
 	if len(ok) != 1 {
 		t.Fatalf("%d resends succeeded, want exactly 1", len(ok))
 	}
-	if got := len(f.outbox.Entries()) - sent; got != 1 {
+	if got := len(f.Outbox.Entries()) - sent; got != 1 {
 		t.Errorf("%d codes sent, want 1", got)
 	}
 	if ch := f.getChallenge(t, mfa); ch.Sends != 2 {
 		t.Errorf("sends = %d, want 2", ch.Sends)
 	}
-	slots := f.items(t, "SENDS#")
+	slots := f.Items(t, "SENDS#")
 	if len(slots) != 1 {
 		t.Fatalf("%d send counters, want 1", len(slots))
 	}
@@ -141,7 +142,7 @@ func TestRaceResend(t *testing.T) {
 		t.Errorf("hourly send count = %s, want 2 (the login and the one resend)", got)
 	}
 	// The code that went out is the one that works.
-	if _, err := f.svc.Verify(f.ctx, mfa, "", f.lastCode(t)); err != nil {
+	if _, err := f.svc.Verify(f.Ctx, mfa, "", f.LastCode(t)); err != nil {
 		t.Fatalf("Verify the resent code: %v", err)
 	}
 }
@@ -158,7 +159,7 @@ func TestRaceLastHourlySlot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, cryptoRandom(), withPolicy(func(p *auth.Policy) { p.SendsPerHour = 3 }))
+			f := newFixture(t, cryptoRandom(), testenv.WithPolicy(func(p *auth.Policy) { p.SendsPerHour = 3 }))
 			f.challenge(t, adaEmail, adaPassword)
 			f.challenge(t, adaEmail, adaPassword)
 			var mu sync.Mutex
@@ -181,10 +182,10 @@ func TestRaceLastHourlySlot(t *testing.T) {
 			if won != 1 {
 				t.Errorf("%d logins got a challenge, want 1", won)
 			}
-			if n := len(f.items(t, "MFA#")); n != 3 {
+			if n := len(f.Items(t, "MFA#")); n != 3 {
 				t.Errorf("%d challenges stored, want 3", n)
 			}
-			if n := len(f.outbox.Entries()); n != 3 {
+			if n := len(f.Outbox.Entries()); n != 3 {
 				t.Errorf("%d codes sent, want 3", n)
 			}
 		})

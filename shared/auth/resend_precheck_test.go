@@ -11,6 +11,7 @@ import (
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/roundtrip"
+	"mfagateway/shared/testenv"
 )
 
 // TestResendRefusalCostsOneRequest: a resend that the challenge rule or the resend limits refuse is
@@ -28,17 +29,17 @@ func TestResendRefusalCostsOneRequest(t *testing.T) {
 		{
 			name: "used",
 			prepare: func(t *testing.T, f *fixture, mfa, code string) {
-				if _, err := f.svc.Verify(f.ctx, mfa, "", code); err != nil {
+				if _, err := f.svc.Verify(f.Ctx, mfa, "", code); err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
-				f.clock.Advance(time.Minute)
+				f.Clock.Advance(time.Minute)
 			},
 			want: func(t *testing.T, err error) { wantIs(t, err, auth.ErrInvalidMFAToken) },
 			ops:  []string{"GetItem"},
 		},
 		{
 			name:    "MFA token expired",
-			prepare: func(t *testing.T, f *fixture, _, _ string) { f.clock.Advance(auth.DefaultPolicy.MFATokenTTL) },
+			prepare: func(t *testing.T, f *fixture, _, _ string) { f.Clock.Advance(auth.DefaultPolicy.MFATokenTTL) },
 			want:    func(t *testing.T, err error) { wantIs(t, err, auth.ErrInvalidMFAToken) },
 			ops:     []string{"GetItem"},
 		},
@@ -46,11 +47,11 @@ func TestResendRefusalCostsOneRequest(t *testing.T) {
 			name: "attempts used up",
 			prepare: func(t *testing.T, f *fixture, mfa, code string) {
 				for range auth.DefaultPolicy.MaxAttempts {
-					if _, err := f.svc.Verify(f.ctx, mfa, "", otherCode(code)); !errors.As(err, new(*auth.CodeError)) {
+					if _, err := f.svc.Verify(f.Ctx, mfa, "", otherCode(code)); !errors.As(err, new(*auth.CodeError)) {
 						t.Fatalf("wrong code: %v, want a CodeError", err)
 					}
 				}
-				f.clock.Advance(time.Minute)
+				f.Clock.Advance(time.Minute)
 			},
 			want: func(t *testing.T, err error) { wantIs(t, err, auth.ErrTooManyAttempts) },
 			ops:  []string{"GetItem"},
@@ -58,19 +59,19 @@ func TestResendRefusalCostsOneRequest(t *testing.T) {
 		{
 			name:    "send cap",
 			policy:  func(p *auth.Policy) { p.MaxSends = 1 },
-			prepare: func(t *testing.T, f *fixture, _, _ string) { f.clock.Advance(time.Minute) },
+			prepare: func(t *testing.T, f *fixture, _, _ string) { f.Clock.Advance(time.Minute) },
 			want:    func(t *testing.T, err error) { wantRateLimit(t, err, 0) },
 			ops:     []string{"GetItem"},
 		},
 		{
 			name:    "cooling down",
-			prepare: func(t *testing.T, f *fixture, _, _ string) { f.clock.Advance(10 * time.Second) },
+			prepare: func(t *testing.T, f *fixture, _, _ string) { f.Clock.Advance(10 * time.Second) },
 			want:    func(t *testing.T, err error) { wantRateLimit(t, err, 20*time.Second) },
 			ops:     []string{"GetItem"},
 		},
 		{
 			name:    "live",
-			prepare: func(t *testing.T, f *fixture, _, _ string) { f.clock.Advance(time.Minute) },
+			prepare: func(t *testing.T, f *fixture, _, _ string) { f.Clock.Advance(time.Minute) },
 			want: func(t *testing.T, err error) {
 				if err != nil {
 					t.Fatalf("Resend: %v", err)
@@ -81,18 +82,18 @@ func TestResendRefusalCostsOneRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var opts []option
+			var opts []testenv.Option
 			if tt.policy != nil {
-				opts = append(opts, withPolicy(tt.policy))
+				opts = append(opts, testenv.WithPolicy(tt.policy))
 			}
 			f, d := fixtureDeps(t, opts...)
 			counter := roundtrip.New()
-			d.Store = dynamo.New(dynamodb.New(f.client.Options(), counter.Attach), f.table)
+			d.Store = dynamo.New(dynamodb.New(f.Client.Options(), counter.Attach), f.Table)
 			counted := auth.NewService(d)
 			mfa, code := f.challenge(t, adaEmail, adaPassword)
 			tt.prepare(t, f, mfa, code)
 			var err error
-			calls := counter.Measure(func() { _, err = counted.Resend(f.ctx, mfa) })
+			calls := counter.Measure(func() { _, err = counted.Resend(f.Ctx, mfa) })
 			tt.want(t, err)
 			if !slices.Equal(calls.Operations, tt.ops) {
 				t.Errorf("resend made %s, want exactly %v", calls, tt.ops)

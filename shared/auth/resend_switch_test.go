@@ -13,6 +13,7 @@ import (
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/roundtrip"
+	"mfagateway/shared/testenv"
 )
 
 func TestParseResendChannel(t *testing.T) {
@@ -49,8 +50,8 @@ func TestParseResendChannel(t *testing.T) {
 // resendVia resends after the cooldown by via and fails the test unless a code was sent.
 func (f *fixture) resendVia(t *testing.T, mfa string, via auth.Channel) auth.ChallengeResult {
 	t.Helper()
-	f.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-	r, err := f.svc.ResendVia(f.ctx, mfa, via)
+	f.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+	r, err := f.svc.ResendVia(f.Ctx, mfa, via)
 	if err != nil {
 		t.Fatalf("ResendVia(%q): %v", via, err)
 	}
@@ -67,7 +68,7 @@ func (f *fixture) wantResent(t *testing.T, r auth.ChallengeResult, before int, c
 	if r.Channel != channel || r.Authenticator != "LocalOutbox" || r.Destination != destination {
 		t.Errorf("resend = %s by %s to %s; want %s by LocalOutbox to %s", r.Channel, r.Authenticator, r.Destination, channel, destination)
 	}
-	entries := f.outbox.Entries()
+	entries := f.Outbox.Entries()
 	if len(entries) != before+1 {
 		t.Fatalf("%d messages sent, want 1", len(entries)-before)
 	}
@@ -87,7 +88,7 @@ func (f *fixture) wantUnchanged(t *testing.T, mfa string, was auth.Challenge, se
 	if got := f.sendCount(t, was.UserID); got != sends {
 		t.Errorf("sends counted this hour = %s, want %s", got, sends)
 	}
-	if n := len(f.outbox.Entries()); n != before {
+	if n := len(f.Outbox.Entries()); n != before {
 		t.Errorf("%d messages sent, want none", n-before)
 	}
 }
@@ -95,7 +96,7 @@ func (f *fixture) wantUnchanged(t *testing.T, mfa string, was auth.Challenge, se
 // sendCount is the user's hourly send counter as stored.
 func (f *fixture) sendCount(t *testing.T, userID string) string {
 	t.Helper()
-	item := f.getItem(t, "SENDS#"+userID+"#"+strconv.FormatInt(f.clock.Now().Unix()/3600, 10))
+	item := f.Item(t, "SENDS#"+userID+"#"+strconv.FormatInt(f.Clock.Now().Unix()/3600, 10))
 	if item == nil {
 		return "0"
 	}
@@ -109,23 +110,23 @@ func TestResendSwitchesChannel(t *testing.T) {
 	t.Run("SMS to Email", func(t *testing.T) {
 		f := newFixture(t)
 		mfa, old := f.challenge(t, adaEmail, adaPassword)
-		before := len(f.outbox.Entries())
+		before := len(f.Outbox.Entries())
 		r := f.resendVia(t, mfa, auth.ChannelEmail)
 		f.wantResent(t, r, before, auth.ChannelEmail, adaEmail, "a***@example.com")
-		code := f.lastCode(t)
+		code := f.LastCode(t)
 		stored := f.getChallenge(t, mfa)
 		if stored.Channel != auth.ChannelEmail || stored.To != adaEmail || stored.Destination != "a***@example.com" ||
 			stored.Authenticator != "LocalOutbox" || stored.Mobile != adaMobile || stored.Sends != 2 {
 			t.Errorf("stored challenge = %+v, want switched to Email with the mobile number kept and 2 sends", stored)
 		}
 		// The code went by email now: naming SMS is the wrong channel, and uses no attempt.
-		_, err := f.svc.Verify(f.ctx, mfa, auth.ChannelSMS, code)
+		_, err := f.svc.Verify(f.Ctx, mfa, auth.ChannelSMS, code)
 		wantIs(t, err, auth.ErrChannelMismatch)
 		if code != old {
-			_, err = f.svc.Verify(f.ctx, mfa, "", old)
+			_, err = f.svc.Verify(f.Ctx, mfa, "", old)
 			wantCodeError(t, err, auth.DefaultPolicy.MaxAttempts-1)
 		}
-		v, err := f.svc.Verify(f.ctx, mfa, auth.ChannelEmail, code)
+		v, err := f.svc.Verify(f.Ctx, mfa, auth.ChannelEmail, code)
 		if err != nil {
 			t.Fatalf("Verify the emailed code: %v", err)
 		}
@@ -138,10 +139,10 @@ func TestResendSwitchesChannel(t *testing.T) {
 		f := newFixture(t)
 		mfa, _ := f.challenge(t, adaEmail, adaPassword)
 		f.resendVia(t, mfa, auth.ChannelEmail)
-		before := len(f.outbox.Entries())
+		before := len(f.Outbox.Entries())
 		r := f.resendVia(t, mfa, auth.ChannelSMS)
 		f.wantResent(t, r, before, auth.ChannelSMS, adaMobile, "+31******78")
-		v, err := f.svc.Verify(f.ctx, mfa, auth.ChannelSMS, f.lastCode(t))
+		v, err := f.svc.Verify(f.Ctx, mfa, auth.ChannelSMS, f.LastCode(t))
 		if err != nil {
 			t.Fatalf("Verify the texted code: %v", err)
 		}
@@ -153,57 +154,57 @@ func TestResendSwitchesChannel(t *testing.T) {
 	t.Run("SMS without a mobile number", func(t *testing.T) {
 		f := newFixture(t)
 		mfa, code := f.challenge(t, graceEmail, gracePass)
-		f.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-		was, before := f.getChallenge(t, mfa), len(f.outbox.Entries())
-		_, err := f.svc.ResendVia(f.ctx, mfa, auth.ChannelSMS)
+		f.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		was, before := f.getChallenge(t, mfa), len(f.Outbox.Entries())
+		_, err := f.svc.ResendVia(f.Ctx, mfa, auth.ChannelSMS)
 		wantIs(t, err, auth.ErrChannelUnavailable)
 		f.wantUnchanged(t, mfa, was, "1", before)
-		if _, err := f.svc.Verify(f.ctx, mfa, auth.ChannelEmail, code); err != nil {
+		if _, err := f.svc.Verify(f.Ctx, mfa, auth.ChannelEmail, code); err != nil {
 			t.Errorf("the code from before the refusal: %v, want it still good", err)
 		}
 	})
 
 	t.Run("a challenge stored without the mobile number", func(t *testing.T) {
-		f := newFixture(t, withPolicy(func(p *auth.Policy) { p.MaxSends = 4 }))
+		f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.MaxSends = 4 }))
 		mfa, _ := f.challenge(t, adaEmail, adaPassword)
 		// Written whole, as the store wrote challenges before it kept the number (the embedded engine
 		// does not apply an UpdateItem REMOVE).
-		item := f.getItem(t, "MFA#"+auth.TokenID(mfa))
+		item := f.Item(t, "MFA#"+auth.TokenID(mfa))
 		delete(item, "mobile")
-		if _, err := f.client.PutItem(f.ctx, &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: item}); err != nil {
+		if _, err := f.Raw.PutItem(f.Ctx, &dynamodb.PutItemInput{TableName: aws.String(f.Table), Item: item}); err != nil {
 			t.Fatalf("drop the mobile number: %v", err)
 		}
 		if got := f.getChallenge(t, mfa).Mobile; got != "" {
 			t.Fatalf("the stored challenge still has the mobile number %q", got)
 		}
 		// Its own channel it still has: the address is the one its code went to.
-		before := len(f.outbox.Entries())
+		before := len(f.Outbox.Entries())
 		f.wantResent(t, f.resendVia(t, mfa, auth.ChannelSMS), before, auth.ChannelSMS, adaMobile, "+31******78")
 		f.resendVia(t, mfa, auth.ChannelEmail)
-		f.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-		was, before := f.getChallenge(t, mfa), len(f.outbox.Entries())
-		_, err := f.svc.ResendVia(f.ctx, mfa, auth.ChannelSMS)
+		f.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		was, before := f.getChallenge(t, mfa), len(f.Outbox.Entries())
+		_, err := f.svc.ResendVia(f.Ctx, mfa, auth.ChannelSMS)
 		wantIs(t, err, auth.ErrChannelUnavailable)
 		f.wantUnchanged(t, mfa, was, "3", before)
 	})
 
 	t.Run("Default keeps the channel", func(t *testing.T) {
-		f := newFixture(t, withPolicy(func(p *auth.Policy) { p.MaxSends = 4 }))
+		f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.MaxSends = 4 }))
 		mfa, _ := f.challenge(t, adaEmail, adaPassword)
-		before := len(f.outbox.Entries())
+		before := len(f.Outbox.Entries())
 		f.wantResent(t, f.resendVia(t, mfa, ""), before, auth.ChannelSMS, adaMobile, "+31******78")
 		// After a switch, Default is the channel switched to.
 		f.resendVia(t, mfa, auth.ChannelEmail)
-		before = len(f.outbox.Entries())
+		before = len(f.Outbox.Entries())
 		f.wantResent(t, f.resendVia(t, mfa, ""), before, auth.ChannelEmail, adaEmail, "a***@example.com")
 	})
 
 	t.Run("cooldown", func(t *testing.T) {
 		f := newFixture(t)
 		mfa, _ := f.challenge(t, adaEmail, adaPassword)
-		f.clock.Advance(10 * time.Second)
-		was, before := f.getChallenge(t, mfa), len(f.outbox.Entries())
-		_, err := f.svc.ResendVia(f.ctx, mfa, auth.ChannelEmail)
+		f.Clock.Advance(10 * time.Second)
+		was, before := f.getChallenge(t, mfa), len(f.Outbox.Entries())
+		_, err := f.svc.ResendVia(f.Ctx, mfa, auth.ChannelEmail)
 		wantRateLimit(t, err, auth.DefaultPolicy.ResendCooldown-10*time.Second)
 		f.wantUnchanged(t, mfa, was, "1", before)
 	})
@@ -213,23 +214,23 @@ func TestResendSwitchesChannel(t *testing.T) {
 		mfa, _ := f.challenge(t, adaEmail, adaPassword) // send 1 of 3
 		f.resendVia(t, mfa, auth.ChannelEmail)          // 2
 		f.resendVia(t, mfa, auth.ChannelSMS)            // 3
-		f.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-		was, before := f.getChallenge(t, mfa), len(f.outbox.Entries())
-		_, err := f.svc.ResendVia(f.ctx, mfa, auth.ChannelEmail)
+		f.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		was, before := f.getChallenge(t, mfa), len(f.Outbox.Entries())
+		_, err := f.svc.ResendVia(f.Ctx, mfa, auth.ChannelEmail)
 		wantRateLimit(t, err, 0)
 		f.wantUnchanged(t, mfa, was, "3", before)
 	})
 
 	t.Run("sends per user per hour", func(t *testing.T) {
-		f := newFixture(t, withPolicy(func(p *auth.Policy) { p.SendsPerHour = 1 }))
+		f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.SendsPerHour = 1 }))
 		mfa, code := f.challenge(t, adaEmail, adaPassword)
-		f.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-		was, before := f.getChallenge(t, mfa), len(f.outbox.Entries())
-		_, err := f.svc.ResendVia(f.ctx, mfa, auth.ChannelEmail)
+		f.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		was, before := f.getChallenge(t, mfa), len(f.Outbox.Entries())
+		_, err := f.svc.ResendVia(f.Ctx, mfa, auth.ChannelEmail)
 		wantRateLimit(t, err, time.Hour-auth.DefaultPolicy.ResendCooldown)
 		f.wantUnchanged(t, mfa, was, "1", before)
 		// The refused switch left the challenge on SMS: its code and channel still verify.
-		if _, err := f.svc.Verify(f.ctx, mfa, auth.ChannelSMS, code); err != nil {
+		if _, err := f.svc.Verify(f.Ctx, mfa, auth.ChannelSMS, code); err != nil {
 			t.Errorf("Verify the SMS code after the refused switch: %v", err)
 		}
 	})
@@ -237,11 +238,11 @@ func TestResendSwitchesChannel(t *testing.T) {
 	t.Run("used challenge", func(t *testing.T) {
 		f := newFixture(t)
 		mfa, code := f.challenge(t, adaEmail, adaPassword)
-		if _, err := f.svc.Verify(f.ctx, mfa, "", code); err != nil {
+		if _, err := f.svc.Verify(f.Ctx, mfa, "", code); err != nil {
 			t.Fatalf("Verify: %v", err)
 		}
-		f.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-		_, err := f.svc.ResendVia(f.ctx, mfa, auth.ChannelEmail)
+		f.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		_, err := f.svc.ResendVia(f.Ctx, mfa, auth.ChannelEmail)
 		wantIs(t, err, auth.ErrInvalidMFAToken)
 	})
 }
@@ -263,12 +264,12 @@ func TestResendSwitchCostsTwoRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, d := fixtureDeps(t)
 			counter := roundtrip.New()
-			d.Store = dynamo.New(dynamodb.New(f.client.Options(), counter.Attach), f.table)
+			d.Store = dynamo.New(dynamodb.New(f.Raw.Options(), counter.Attach), f.Table)
 			counted := auth.NewService(d)
 			mfa, _ := f.challenge(t, tc.email, tc.pw)
-			f.clock.Advance(auth.DefaultPolicy.ResendCooldown)
+			f.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
 			var err error
-			calls := counter.Measure(func() { _, err = counted.ResendVia(f.ctx, mfa, tc.via) })
+			calls := counter.Measure(func() { _, err = counted.ResendVia(f.Ctx, mfa, tc.via) })
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("ResendVia(%s): %v, want %v", tc.via, err, tc.err)
 			}

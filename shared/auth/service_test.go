@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -15,17 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
-	"mfagateway/shared/localdynamo"
-	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/seed"
 	"mfagateway/shared/testenv"
 )
 
@@ -113,105 +106,41 @@ func (s *fakeSender) Sent() []auth.Message {
 	return append([]auth.Message(nil), s.sent...)
 }
 
+// fixture is the test stack with this file's applications and users, and a login service drawing
+// from a tapReader.
 type fixture struct {
-	ctx    context.Context
-	engine *localdynamo.Engine
-	client *dynamodb.Client
-	store  *dynamo.Store
-	outbox *notify.Outbox
-	clock  *testenv.Clock
+	*testenv.Stack
 	random *tapReader
 	svc    *auth.Service
-	table  string
-}
-
-type option func(*auth.Deps)
-
-func withPolicy(change func(*auth.Policy)) option {
-	return func(d *auth.Deps) { change(&d.Policy) }
 }
 
 // cryptoRandom lets concurrent tests use the real source: tapReader serialises, but its order is racy.
-func cryptoRandom() option {
-	return func(d *auth.Deps) { d.Random = nil }
-}
+func cryptoRandom() testenv.Option { return testenv.WithRandom(nil) }
 
-func newFixture(t *testing.T, opts ...option) *fixture {
+func newFixture(t *testing.T, opts ...testenv.Option) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	table := "auth-test"
-	engine, err := localdynamo.Start(ctx, table)
-	if err != nil {
-		t.Fatalf("start engine: %v", err)
-	}
-	client := newClient(t, engine)
-	f := &fixture{
-		ctx: ctx, engine: engine, client: client, store: dynamo.New(client, table),
-		clock: testenv.NewClock(t0), random: newTapReader(7), table: table,
-	}
-	f.outbox = notify.NewOutbox(io.Discard, f.clock.Now)
-	hasher := password.New(testenv.CheapPassword)
-	f.seed(t, hasher)
-	d := auth.Deps{
-		Store: f.store, Hasher: hasher, SMS: f.outbox.SMS(), Email: f.outbox.Email(),
-		Clock: f.clock.Now, Random: f.random, Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Policy: auth.DefaultPolicy,
-	}
-	for _, o := range opts {
-		o(&d)
-	}
-	f.svc = auth.NewService(d)
+	f := &fixture{random: newTapReader(7)}
+	f.Stack = testenv.NewStack(t, append([]testenv.Option{testenv.WithTable("auth-test"), testenv.WithClock(t0), testenv.WithRandom(f.random)}, opts...)...)
+	f.Seed(t, fixtureSeed)
+	f.svc = f.Service()
 	return f
 }
 
-// newClient is a real SDK client for the engine over a transport the test owns: closing its idle
-// connections before the engine stops keeps the engine's graceful shutdown from waiting out its timeout
-// for connections a burst of requests dialled but never used.
-func newClient(t *testing.T, e *localdynamo.Engine) *dynamodb.Client {
-	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		_ = e.Close()
-	})
-	return dynamodb.New(dynamodb.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(e.URL), HTTPClient: &http.Client{Transport: tr},
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
-}
-
-func (f *fixture) seed(t *testing.T, hasher *password.Hasher) {
-	t.Helper()
-	for _, a := range []auth.Application{
-		{ID: appMFA, Name: "MFA", URL: urlMFA, MFA: true, CreateDate: t0, UpdateDate: t0},
-		{ID: appPlain, Name: "Plain", URL: urlPlain, CreateDate: t0, UpdateDate: t0},
-		{ID: appOther, Name: "Other", URL: "other.example.com", CreateDate: t0, UpdateDate: t0},
-	} {
-		if err := f.store.PutApplication(f.ctx, a); err != nil {
-			t.Fatalf("put application: %v", err)
-		}
-	}
-	for _, u := range []struct {
-		auth.User
-		password string
-	}{
-		{auth.User{ID: "u-ada", Email: adaEmail, Name: "Ada", Mobile: adaMobile, Admin: true, Applications: []string{appMFA, appPlain}}, adaPassword},
-		{auth.User{ID: "u-grace", Email: graceEmail, Name: "Grace", Applications: []string{appMFA, appPlain}}, gracePass},
-	} {
-		phc, err := hasher.Hash(u.password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.User.PasswordHash = phc
-		if err := f.store.PutUser(f.ctx, u.User); err != nil {
-			t.Fatalf("put user: %v", err)
-		}
-	}
+// fixtureSeed is what every fixture's table holds.
+var fixtureSeed = seed.File{
+	Applications: []seed.Application{
+		{AppID: appMFA, Name: "MFA", URL: urlMFA, MFA: true},
+		{AppID: appPlain, Name: "Plain", URL: urlPlain},
+		{AppID: appOther, Name: "Other", URL: "other.example.com"},
+	},
+	Users: []seed.User{
+		{UserID: "u-ada", Email: adaEmail, Name: "Ada", Password: adaPassword, Mobile: adaMobile, Admin: true, Applications: []string{appMFA, appPlain}},
+		{UserID: "u-grace", Email: graceEmail, Name: "Grace", Password: gracePass, Applications: []string{appMFA, appPlain}},
+	},
 }
 
 func (f *fixture) login(email, pw, appID string) (auth.LoginResult, error) {
-	return f.svc.Login(f.ctx, auth.LoginInput{Email: email, Password: pw, App: auth.AppRef{ID: appID}})
+	return f.svc.Login(f.Ctx, auth.LoginInput{Email: email, Password: pw, App: auth.AppRef{ID: appID}})
 }
 
 // challenge logs in to the MFA application and returns the MFA token and the code sent.
@@ -224,28 +153,7 @@ func (f *fixture) challenge(t *testing.T, email, pw string) (string, string) {
 	if res.MFA == nil {
 		t.Fatalf("login gave a token, want a challenge")
 	}
-	return res.MFA.Token, f.lastCode(t)
-}
-
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
-// lastCode is the binding code in the newest outbox message.
-func (f *fixture) lastCode(t *testing.T) string {
-	t.Helper()
-	entries := f.outbox.Entries()
-	if len(entries) == 0 {
-		t.Fatal("outbox is empty")
-	}
-	return codeIn(t, entries[len(entries)-1].Body)
-}
-
-func codeIn(t *testing.T, body string) string {
-	t.Helper()
-	m := codeRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no 6-digit code in %q", body)
-	}
-	return m[1]
+	return res.MFA.Token, f.LastCode(t)
 }
 
 // otherCode is a code that is not code.
@@ -258,49 +166,11 @@ func otherCode(code string) string {
 
 func (f *fixture) getChallenge(t *testing.T, mfaToken string) auth.Challenge {
 	t.Helper()
-	ch, err := f.store.GetChallenge(f.ctx, auth.TokenID(mfaToken))
+	ch, err := f.Store.GetChallenge(f.Ctx, auth.TokenID(mfaToken))
 	if err != nil {
 		t.Fatalf("get challenge: %v", err)
 	}
 	return ch
-}
-
-// items lists the table's items whose pk starts with prefix.
-func (f *fixture) items(t *testing.T, prefix string) []map[string]types.AttributeValue {
-	t.Helper()
-	var out []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		res, err := f.client.Scan(f.ctx, &dynamodb.ScanInput{TableName: aws.String(f.table), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			t.Fatalf("scan: %v", err)
-		}
-		for _, it := range res.Items {
-			if pk, ok := it["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, prefix) {
-				out = append(out, it)
-			}
-		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return out
-		}
-		start = res.LastEvaluatedKey
-	}
-}
-
-// getItem reads one item by pk, nil when absent.
-func (f *fixture) getItem(t *testing.T, pk string) map[string]types.AttributeValue {
-	t.Helper()
-	out, err := f.client.GetItem(f.ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(f.table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
-	})
-	if err != nil {
-		t.Fatalf("get item %s: %v", pk, err)
-	}
-	if len(out.Item) == 0 {
-		return nil
-	}
-	return out.Item
 }
 
 func numberAttr(t *testing.T, item map[string]types.AttributeValue, name string) string {
@@ -375,13 +245,13 @@ func TestLoginOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.clock.Advance(time.Minute) // clear of the previous case's cooldown
-			before := len(f.outbox.Entries())
-			res, err := f.svc.Login(f.ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: tt.app})
+			f.Clock.Advance(time.Minute) // clear of the previous case's cooldown
+			before := len(f.Outbox.Entries())
+			res, err := f.svc.Login(f.Ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: tt.app})
 			if err != nil {
 				t.Fatalf("Login: %v", err)
 			}
-			entries := f.outbox.Entries()
+			entries := f.Outbox.Entries()
 			if !tt.wantMFA {
 				if res.MFA != nil {
 					t.Fatalf("got a challenge, want a token")
@@ -393,10 +263,10 @@ func TestLoginOutcome(t *testing.T) {
 				if len(entries) != before {
 					t.Errorf("a message was sent for a login without MFA")
 				}
-				if f.getItem(t, "TOKEN#"+auth.TokenID(res.Token)) == nil {
+				if f.Item(t, "TOKEN#"+auth.TokenID(res.Token)) == nil {
 					t.Errorf("no token item stored under its SHA-256")
 				}
-				if f.getItem(t, "TOKEN#"+res.Token) != nil {
+				if f.Item(t, "TOKEN#"+res.Token) != nil {
 					t.Errorf("token stored in the clear")
 				}
 				return
@@ -427,7 +297,7 @@ func TestLoginOutcome(t *testing.T) {
 			if ch.Channel != tt.channel || ch.Sends != 1 || ch.Attempts != 0 || ch.Used {
 				t.Errorf("stored challenge = %+v", ch)
 			}
-			if code := codeIn(t, e.Body); strings.Contains(ch.CodeHash, code) {
+			if code := testenv.CodeIn(t, e.Body); strings.Contains(ch.CodeHash, code) {
 				t.Errorf("code stored in the clear")
 			}
 		})
@@ -465,7 +335,7 @@ func (h *countingHasher) take() int {
 
 func TestLoginInvalidCredentials(t *testing.T) {
 	hasher := &countingHasher{Hasher: password.New(testenv.CheapPassword)}
-	f := newFixture(t, func(d *auth.Deps) { d.Hasher = hasher })
+	f := newFixture(t, testenv.WithDeps(func(d *auth.Deps) { d.Hasher = hasher }))
 	tests := []struct {
 		name      string
 		email, pw string
@@ -482,10 +352,10 @@ func TestLoginInvalidCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.clock.Advance(time.Hour) // past any password backoff the earlier cases caused
-			before := len(f.outbox.Entries())
+			f.Clock.Advance(time.Hour) // past any password backoff the earlier cases caused
+			before := len(f.Outbox.Entries())
 			hasher.take()
-			res, err := f.svc.Login(f.ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: tt.app})
+			res, err := f.svc.Login(f.Ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: tt.app})
 			if !errors.Is(err, auth.ErrInvalidCredentials) {
 				t.Fatalf("err = %v, want ErrInvalidCredentials", err)
 			}
@@ -498,12 +368,12 @@ func TestLoginInvalidCredentials(t *testing.T) {
 			if res.Token != "" || res.MFA != nil {
 				t.Errorf("result = %+v, want zero", res)
 			}
-			if got := len(f.outbox.Entries()); got != before {
+			if got := len(f.Outbox.Entries()); got != before {
 				t.Errorf("a code was sent on a failed login")
 			}
 		})
 	}
-	if n := len(f.items(t, "TOKEN#")); n != 0 {
+	if n := len(f.Items(t, "TOKEN#")); n != 0 {
 		t.Errorf("%d tokens issued by failed logins", n)
 	}
 }
@@ -539,7 +409,7 @@ func TestPasswordBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, withPolicy(func(p *auth.Policy) { p.LoginMaxFailures = tt.maxFailures }))
+			f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.LoginMaxFailures = tt.maxFailures }))
 			fail := func() {
 				t.Helper()
 				_, err := f.login(tt.email, "wrong", appPlain)
@@ -554,10 +424,10 @@ func TestPasswordBackoff(t *testing.T) {
 				// Locked now, for the right password as for a wrong one.
 				_, err := f.login(tt.email, adaPassword, appPlain)
 				wantRateLimit(t, err, want)
-				f.clock.Advance(want - time.Millisecond)
+				f.Clock.Advance(want - time.Millisecond)
 				_, err = f.login(tt.email, "wrong", appPlain)
 				wantRateLimit(t, err, time.Millisecond)
-				f.clock.Advance(time.Millisecond)
+				f.Clock.Advance(time.Millisecond)
 				want = min(2*want, 15*time.Minute)
 			}
 			if want != 15*time.Minute {
@@ -595,7 +465,7 @@ func TestPasswordBackoffResetByMFALogin(t *testing.T) {
 		_, err := f.login(adaEmail, "wrong", appMFA)
 		wantIs(t, err, auth.ErrInvalidCredentials)
 	}
-	f.clock.Advance(time.Minute)
+	f.Clock.Advance(time.Minute)
 	if _, err := f.login(adaEmail, adaPassword, appMFA); err != nil {
 		t.Fatalf("locked after 4 failures that followed a successful MFA login: %v", err)
 	}
@@ -621,11 +491,12 @@ func TestLoginWithDefaultPasswordParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.PutUser(f.ctx, auth.User{ID: "u-linus", Email: "linus@example.com", Name: "Linus", PasswordHash: phc, Applications: []string{appPlain}}); err != nil {
+	if err := f.Store.PutUser(f.Ctx, auth.User{ID: "u-linus", Email: "linus@example.com", Name: "Linus", PasswordHash: phc, Applications: []string{appPlain}}); err != nil {
 		t.Fatal(err)
 	}
-	svc := auth.NewService(auth.Deps{Store: f.store, Hasher: hasher, Clock: f.clock.Now, Random: f.random,
-		Secret: []byte("0123456789abcdef0123456789abcdef"), Policy: auth.DefaultPolicy})
+	d := f.Deps
+	d.Hasher = hasher
+	svc := auth.NewService(d)
 	tests := []struct {
 		name, email, pw string
 		wantErr         error
@@ -636,7 +507,7 @@ func TestLoginWithDefaultPasswordParams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := svc.Login(f.ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: auth.AppRef{ID: appPlain}})
+			res, err := svc.Login(f.Ctx, auth.LoginInput{Email: tt.email, Password: tt.pw, App: auth.AppRef{ID: appPlain}})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -695,10 +566,10 @@ func TestDeliveryFallback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var email auth.Sender
-			f := newFixture(t, func(d *auth.Deps) {
+			f := newFixture(t, testenv.WithDeps(func(d *auth.Deps) {
 				d.SMS, d.Email = tt.sms(d.SMS), tt.email(d.Email)
 				email = d.Email
-			})
+			}))
 			f.random.Reset()
 			res, err := f.login(tt.user, tt.pw, appMFA)
 			mfaToken := f.random.firstSecret(t)
@@ -708,16 +579,16 @@ func TestDeliveryFallback(t *testing.T) {
 					t.Errorf("result = %+v, want zero", res)
 				}
 				// The challenge is not left usable.
-				if _, err := f.store.GetChallenge(f.ctx, auth.TokenID(mfaToken)); !errors.Is(err, auth.ErrChallengeGone) {
+				if _, err := f.Store.GetChallenge(f.Ctx, auth.TokenID(mfaToken)); !errors.Is(err, auth.ErrChallengeGone) {
 					t.Errorf("GetChallenge after failed delivery: %v, want ErrChallengeGone", err)
 				}
-				if n := len(f.items(t, "MFA#")); n != 0 {
+				if n := len(f.Items(t, "MFA#")); n != 0 {
 					t.Errorf("%d challenge items left", n)
 				}
-				_, err = f.svc.Verify(f.ctx, mfaToken, "", "123456")
+				_, err = f.svc.Verify(f.Ctx, mfaToken, "", "123456")
 				wantIs(t, err, auth.ErrInvalidMFAToken)
-				f.clock.Advance(time.Minute)
-				_, err = f.svc.Resend(f.ctx, mfaToken)
+				f.Clock.Advance(time.Minute)
+				_, err = f.svc.Resend(f.Ctx, mfaToken)
 				wantIs(t, err, auth.ErrInvalidMFAToken)
 				return
 			}
@@ -744,17 +615,17 @@ func TestDeliveryFallback(t *testing.T) {
 				if len(sent) != 1 || sent[0].To != adaEmail {
 					t.Fatalf("email sender got %+v", sent)
 				}
-				code = codeIn(t, sent[0].Body)
+				code = testenv.CodeIn(t, sent[0].Body)
 			} else {
-				entries := f.outbox.Entries()
+				entries := f.Outbox.Entries()
 				if len(entries) != 1 || entries[0].Channel != "Email" || entries[0].To != adaEmail {
 					t.Fatalf("outbox = %+v, want one email to %s", entries, adaEmail)
 				}
-				code = codeIn(t, entries[0].Body)
+				code = testenv.CodeIn(t, entries[0].Body)
 			}
-			_, err = f.svc.Verify(f.ctx, m.Token, auth.ChannelSMS, code)
+			_, err = f.svc.Verify(f.Ctx, m.Token, auth.ChannelSMS, code)
 			wantIs(t, err, auth.ErrChannelMismatch)
-			v, err := f.svc.Verify(f.ctx, m.Token, auth.ChannelEmail, code)
+			v, err := f.svc.Verify(f.Ctx, m.Token, auth.ChannelEmail, code)
 			if err != nil {
 				t.Fatalf("Verify with the fallback channel: %v", err)
 			}
@@ -769,7 +640,7 @@ func TestDeliveryFallback(t *testing.T) {
 // code can be read back and a resend goes by email too.
 func TestFallbackThenOutboxVerify(t *testing.T) {
 	broken := &fakeSender{name: "BrokenSMS", err: errors.New("sns down")}
-	f := newFixture(t, func(d *auth.Deps) { d.SMS = broken })
+	f := newFixture(t, testenv.WithDeps(func(d *auth.Deps) { d.SMS = broken }))
 	res, err := f.login(adaEmail, adaPassword, appMFA)
 	if err != nil {
 		t.Fatalf("Login: %v", err)
@@ -777,25 +648,25 @@ func TestFallbackThenOutboxVerify(t *testing.T) {
 	if res.MFA.Channel != auth.ChannelEmail || res.MFA.Authenticator != "LocalOutbox" || res.MFA.Destination != "a***@example.com" {
 		t.Fatalf("challenge = %+v, want Email by LocalOutbox to a***@example.com", *res.MFA)
 	}
-	entries := f.outbox.Entries()
+	entries := f.Outbox.Entries()
 	if len(entries) != 1 || entries[0].Channel != "Email" || entries[0].To != adaEmail {
 		t.Fatalf("outbox = %+v", entries)
 	}
-	f.clock.Advance(30 * time.Second)
-	r, err := f.svc.Resend(f.ctx, res.MFA.Token)
+	f.Clock.Advance(30 * time.Second)
+	r, err := f.svc.Resend(f.Ctx, res.MFA.Token)
 	if err != nil {
 		t.Fatalf("Resend: %v", err)
 	}
 	if r.Channel != auth.ChannelEmail {
 		t.Errorf("resend went by %s, want the channel the code went by (Email)", r.Channel)
 	}
-	entries = f.outbox.Entries()
+	entries = f.Outbox.Entries()
 	if last := entries[len(entries)-1]; last.Channel != "Email" || last.To != adaEmail {
 		t.Errorf("resend message = %+v", last)
 	}
-	_, err = f.svc.Verify(f.ctx, res.MFA.Token, auth.ChannelSMS, f.lastCode(t))
+	_, err = f.svc.Verify(f.Ctx, res.MFA.Token, auth.ChannelSMS, f.LastCode(t))
 	wantIs(t, err, auth.ErrChannelMismatch)
-	if _, err := f.svc.Verify(f.ctx, res.MFA.Token, auth.ChannelEmail, f.lastCode(t)); err != nil {
+	if _, err := f.svc.Verify(f.Ctx, res.MFA.Token, auth.ChannelEmail, f.LastCode(t)); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 }
@@ -811,9 +682,9 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.clock.Advance(time.Minute)
+			f.Clock.Advance(time.Minute)
 			mfa, code := f.challenge(t, adaEmail, adaPassword)
-			v, err := f.svc.Verify(f.ctx, mfa, tt.channel, code)
+			v, err := f.svc.Verify(f.Ctx, mfa, tt.channel, code)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -824,7 +695,7 @@ func TestVerify(t *testing.T) {
 			if v.Channel != auth.ChannelSMS || v.Authenticator != "LocalOutbox" || v.Name != "Ada" || v.ExpiresIn != 10*time.Hour {
 				t.Errorf("result = %+v", v)
 			}
-			tok := f.getItem(t, "TOKEN#"+auth.TokenID(v.Token))
+			tok := f.Item(t, "TOKEN#"+auth.TokenID(v.Token))
 			if tok == nil {
 				t.Fatal("no token item")
 			}
@@ -832,10 +703,10 @@ func TestVerify(t *testing.T) {
 				t.Errorf("token appId = %v, want %s", tok["appId"], appMFA)
 			}
 			// Used: the same token and code never work twice.
-			_, err = f.svc.Verify(f.ctx, mfa, tt.channel, code)
+			_, err = f.svc.Verify(f.Ctx, mfa, tt.channel, code)
 			wantIs(t, err, auth.ErrInvalidMFAToken)
-			f.clock.Advance(time.Minute)
-			_, err = f.svc.Resend(f.ctx, mfa)
+			f.Clock.Advance(time.Minute)
+			_, err = f.svc.Resend(f.Ctx, mfa)
 			wantIs(t, err, auth.ErrInvalidMFAToken)
 		})
 	}
@@ -852,7 +723,7 @@ func TestVerifyWrongCodes(t *testing.T) {
 		mfa, code = f.challenge(t, adaEmail, adaPassword)
 		wrong = otherCode(code)
 		for i := range n {
-			_, err := f.svc.Verify(f.ctx, mfa, "", wrong)
+			_, err := f.svc.Verify(f.Ctx, mfa, "", wrong)
 			wantCodeError(t, err, 4-i)
 		}
 		return f, mfa, code, wrong
@@ -863,7 +734,7 @@ func TestVerifyWrongCodes(t *testing.T) {
 		t.Helper()
 		f, mfa, code, wrong = wrongCodes(t, 5)
 		t.Cleanup(func() {
-			if n := len(f.items(t, "TOKEN#")); n != 0 {
+			if n := len(f.Items(t, "TOKEN#")); n != 0 {
 				t.Errorf("%d tokens issued", n)
 			}
 		})
@@ -872,30 +743,30 @@ func TestVerifyWrongCodes(t *testing.T) {
 	for want := 4; want >= 0; want-- {
 		t.Run(fmt.Sprintf("remaining %d", want), func(t *testing.T) {
 			f, mfa, _, wrong := wrongCodes(t, 4-want)
-			_, err := f.svc.Verify(f.ctx, mfa, "", wrong)
+			_, err := f.svc.Verify(f.Ctx, mfa, "", wrong)
 			wantCodeError(t, err, want)
 		})
 	}
 	t.Run("sixth try, right code", func(t *testing.T) {
 		f, mfa, code, _ := usedUp(t)
-		_, err := f.svc.Verify(f.ctx, mfa, "", code)
+		_, err := f.svc.Verify(f.Ctx, mfa, "", code)
 		wantIs(t, err, auth.ErrTooManyAttempts)
 	})
 	t.Run("later verify", func(t *testing.T) {
 		f, mfa, _, wrong := usedUp(t)
-		_, err := f.svc.Verify(f.ctx, mfa, auth.ChannelSMS, wrong)
+		_, err := f.svc.Verify(f.Ctx, mfa, auth.ChannelSMS, wrong)
 		wantIs(t, err, auth.ErrTooManyAttempts)
 	})
 	t.Run("resend", func(t *testing.T) {
 		f, mfa, _, _ := usedUp(t)
-		f.clock.Advance(time.Minute)
-		_, err := f.svc.Resend(f.ctx, mfa)
+		f.Clock.Advance(time.Minute)
+		_, err := f.svc.Resend(f.Ctx, mfa)
 		wantIs(t, err, auth.ErrTooManyAttempts)
 	})
 	t.Run("attempts stop at the limit", func(t *testing.T) {
 		f, mfa, code, wrong := usedUp(t)
 		for _, c := range []string{code, wrong} {
-			_, err := f.svc.Verify(f.ctx, mfa, "", c)
+			_, err := f.svc.Verify(f.Ctx, mfa, "", c)
 			wantIs(t, err, auth.ErrTooManyAttempts)
 		}
 		if got := f.getChallenge(t, mfa).Attempts; got != 5 {
@@ -905,13 +776,13 @@ func TestVerifyWrongCodes(t *testing.T) {
 }
 
 func TestVerifyRightCodeOnLastAttempt(t *testing.T) {
-	f := newFixture(t, withPolicy(func(p *auth.Policy) { p.MaxAttempts = 3 }))
+	f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.MaxAttempts = 3 }))
 	mfa, code := f.challenge(t, adaEmail, adaPassword)
 	for want := 2; want >= 1; want-- {
-		_, err := f.svc.Verify(f.ctx, mfa, "", otherCode(code))
+		_, err := f.svc.Verify(f.Ctx, mfa, "", otherCode(code))
 		wantCodeError(t, err, want)
 	}
-	if _, err := f.svc.Verify(f.ctx, mfa, "", code); err != nil {
+	if _, err := f.svc.Verify(f.Ctx, mfa, "", code); err != nil {
 		t.Fatalf("right code on the last attempt: %v", err)
 	}
 }
@@ -932,15 +803,15 @@ func TestVerifyCodeExpiry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			mfa, code := f.challenge(t, adaEmail, adaPassword)
-			f.clock.Advance(tt.after)
-			_, err := f.svc.Verify(f.ctx, mfa, "", code)
+			f.Clock.Advance(tt.after)
+			_, err := f.svc.Verify(f.Ctx, mfa, "", code)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if tt.wantErr == nil {
 				return
 			}
-			_, err = f.svc.Verify(f.ctx, mfa, "", otherCode(code))
+			_, err = f.svc.Verify(f.Ctx, mfa, "", otherCode(code))
 			wantIs(t, err, tt.wantErr)
 			if got := f.getChallenge(t, mfa).Attempts; got != 0 {
 				t.Errorf("attempts = %d, want 0: a refused verify used an attempt", got)
@@ -952,22 +823,22 @@ func TestVerifyCodeExpiry(t *testing.T) {
 func TestResendAfterCodeExpired(t *testing.T) {
 	f := newFixture(t)
 	mfa, old := f.challenge(t, adaEmail, adaPassword)
-	f.clock.Advance(6 * time.Minute)
-	_, err := f.svc.Verify(f.ctx, mfa, "", old)
+	f.Clock.Advance(6 * time.Minute)
+	_, err := f.svc.Verify(f.Ctx, mfa, "", old)
 	wantIs(t, err, auth.ErrCodeExpired)
-	r, err := f.svc.Resend(f.ctx, mfa)
+	r, err := f.svc.Resend(f.Ctx, mfa)
 	if err != nil {
 		t.Fatalf("Resend after the code expired: %v", err)
 	}
 	if r.Token != mfa || r.ExpiresIn != 5*time.Minute {
 		t.Errorf("resend = %+v, want the same token and a 5m code", r)
 	}
-	fresh := f.lastCode(t)
+	fresh := f.LastCode(t)
 	if fresh != old {
-		_, err = f.svc.Verify(f.ctx, mfa, "", old)
+		_, err = f.svc.Verify(f.Ctx, mfa, "", old)
 		wantCodeError(t, err, 4)
 	}
-	if _, err := f.svc.Verify(f.ctx, mfa, "", fresh); err != nil {
+	if _, err := f.svc.Verify(f.Ctx, mfa, "", fresh); err != nil {
 		t.Fatalf("Verify the new code: %v", err)
 	}
 }
@@ -975,19 +846,19 @@ func TestResendAfterCodeExpired(t *testing.T) {
 func TestResendNearTokenExpiry(t *testing.T) {
 	f := newFixture(t)
 	mfa, _ := f.challenge(t, adaEmail, adaPassword)
-	f.clock.Advance(13 * time.Minute)
-	r, err := f.svc.Resend(f.ctx, mfa)
+	f.Clock.Advance(13 * time.Minute)
+	r, err := f.svc.Resend(f.Ctx, mfa)
 	if err != nil {
 		t.Fatalf("Resend: %v", err)
 	}
 	if r.ExpiresIn != 2*time.Minute {
 		t.Errorf("expiresIn = %v, want 2m: the code cannot outlive its MFA token", r.ExpiresIn)
 	}
-	f.clock.Advance(2 * time.Minute)
-	_, err = f.svc.Verify(f.ctx, mfa, "", f.lastCode(t))
+	f.Clock.Advance(2 * time.Minute)
+	_, err = f.svc.Verify(f.Ctx, mfa, "", f.LastCode(t))
 	wantIs(t, err, auth.ErrInvalidMFAToken)
-	f.clock.Advance(time.Minute)
-	_, err = f.svc.Resend(f.ctx, mfa)
+	f.Clock.Advance(time.Minute)
+	_, err = f.svc.Resend(f.Ctx, mfa)
 	wantIs(t, err, auth.ErrInvalidMFAToken)
 }
 
@@ -1006,13 +877,13 @@ func TestVerifyChannelMismatch(t *testing.T) {
 			f := newFixture(t)
 			mfa, code := f.challenge(t, tt.email, tt.pw)
 			for range 7 { // more than the attempts: none may be used
-				_, err := f.svc.Verify(f.ctx, mfa, tt.wrong, code)
+				_, err := f.svc.Verify(f.Ctx, mfa, tt.wrong, code)
 				wantIs(t, err, auth.ErrChannelMismatch)
 			}
 			if got := f.getChallenge(t, mfa).Attempts; got != 0 {
 				t.Errorf("attempts = %d, want 0", got)
 			}
-			if _, err := f.svc.Verify(f.ctx, mfa, tt.right, code); err != nil {
+			if _, err := f.svc.Verify(f.Ctx, mfa, tt.right, code); err != nil {
 				t.Fatalf("Verify with the right channel: %v", err)
 			}
 		})
@@ -1034,15 +905,15 @@ func TestResendCooldown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			mfa, old := f.challenge(t, adaEmail, adaPassword)
-			f.clock.Advance(tt.after)
-			sent := len(f.outbox.Entries())
-			r, err := f.svc.Resend(f.ctx, mfa)
+			f.Clock.Advance(tt.after)
+			sent := len(f.Outbox.Entries())
+			r, err := f.svc.Resend(f.Ctx, mfa)
 			if tt.want > 0 {
 				wantRateLimit(t, err, tt.want)
-				if len(f.outbox.Entries()) != sent {
+				if len(f.Outbox.Entries()) != sent {
 					t.Errorf("a refused resend sent a code")
 				}
-				if _, err := f.svc.Verify(f.ctx, mfa, "", old); err != nil {
+				if _, err := f.svc.Verify(f.Ctx, mfa, "", old); err != nil {
 					t.Errorf("the code stopped working after a refused resend: %v", err)
 				}
 				return
@@ -1053,12 +924,12 @@ func TestResendCooldown(t *testing.T) {
 			if r.Token != mfa || r.Channel != auth.ChannelSMS || r.Authenticator != "LocalOutbox" || r.Destination != "+31******78" || r.ExpiresIn != 5*time.Minute {
 				t.Errorf("resend = %+v", r)
 			}
-			fresh := f.lastCode(t)
+			fresh := f.LastCode(t)
 			if fresh != old {
-				_, err := f.svc.Verify(f.ctx, mfa, "", old)
+				_, err := f.svc.Verify(f.Ctx, mfa, "", old)
 				wantCodeError(t, err, 4)
 			}
-			if _, err := f.svc.Verify(f.ctx, mfa, "", fresh); err != nil {
+			if _, err := f.svc.Verify(f.Ctx, mfa, "", fresh); err != nil {
 				t.Fatalf("Verify new code: %v", err)
 			}
 		})
@@ -1069,17 +940,17 @@ func TestResendGivesFreshAttempts(t *testing.T) {
 	f := newFixture(t)
 	mfa, code := f.challenge(t, adaEmail, adaPassword)
 	for want := 4; want >= 1; want-- {
-		_, err := f.svc.Verify(f.ctx, mfa, "", otherCode(code))
+		_, err := f.svc.Verify(f.Ctx, mfa, "", otherCode(code))
 		wantCodeError(t, err, want)
 	}
-	f.clock.Advance(30 * time.Second)
-	if _, err := f.svc.Resend(f.ctx, mfa); err != nil {
+	f.Clock.Advance(30 * time.Second)
+	if _, err := f.svc.Resend(f.Ctx, mfa); err != nil {
 		t.Fatalf("Resend: %v", err)
 	}
-	fresh := f.lastCode(t)
-	_, err := f.svc.Verify(f.ctx, mfa, "", otherCode(fresh))
+	fresh := f.LastCode(t)
+	_, err := f.svc.Verify(f.Ctx, mfa, "", otherCode(fresh))
 	wantCodeError(t, err, 4)
-	if _, err := f.svc.Verify(f.ctx, mfa, "", fresh); err != nil {
+	if _, err := f.svc.Verify(f.Ctx, mfa, "", fresh); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 }
@@ -1090,8 +961,8 @@ func TestResendPerChallengeCap(t *testing.T) {
 		t.Helper()
 		mfa, _ := f.challenge(t, adaEmail, adaPassword)
 		for i := 2; i <= 3; i++ {
-			f.clock.Advance(30 * time.Second)
-			if _, err := f.svc.Resend(f.ctx, mfa); err != nil {
+			f.Clock.Advance(30 * time.Second)
+			if _, err := f.svc.Resend(f.Ctx, mfa); err != nil {
 				t.Fatalf("send %d: %v", i, err)
 			}
 		}
@@ -1101,12 +972,12 @@ func TestResendPerChallengeCap(t *testing.T) {
 	mfa := sendThree(t, f)
 	for _, after := range []time.Duration{0, 30 * time.Second, 5 * time.Minute} {
 		t.Run(fmt.Sprintf("fourth send after %v", after), func(t *testing.T) {
-			f.clock.Advance(after)
-			_, err := f.svc.Resend(f.ctx, mfa)
+			f.Clock.Advance(after)
+			_, err := f.svc.Resend(f.Ctx, mfa)
 			wantRateLimit(t, err, 0)
 		})
 	}
-	if got := len(f.outbox.Entries()); got != 3 {
+	if got := len(f.Outbox.Entries()); got != 3 {
 		t.Errorf("%d messages sent, want 3", got)
 	}
 
@@ -1115,13 +986,13 @@ func TestResendPerChallengeCap(t *testing.T) {
 	t.Run("last code verifies after a refused send", func(t *testing.T) {
 		f := newFixture(t)
 		mfa := sendThree(t, f)
-		f.clock.Advance(30 * time.Second) // the last code is 30 s old, well inside CodeTTL
-		_, err := f.svc.Resend(f.ctx, mfa)
+		f.Clock.Advance(30 * time.Second) // the last code is 30 s old, well inside CodeTTL
+		_, err := f.svc.Resend(f.Ctx, mfa)
 		wantRateLimit(t, err, 0)
-		if got := len(f.outbox.Entries()); got != 3 {
+		if got := len(f.Outbox.Entries()); got != 3 {
 			t.Fatalf("%d messages sent, want 3", got)
 		}
-		if _, err := f.svc.Verify(f.ctx, mfa, "", f.lastCode(t)); err != nil {
+		if _, err := f.svc.Verify(f.Ctx, mfa, "", f.LastCode(t)); err != nil {
 			t.Errorf("Verify last code: %v, want success", err)
 		}
 	})
@@ -1129,7 +1000,7 @@ func TestResendPerChallengeCap(t *testing.T) {
 
 func TestSendsPerUserPerHour(t *testing.T) {
 	f := newFixture(t)
-	f.clock.Set(t0.Add(50*time.Minute + 30*time.Second))
+	f.Clock.Set(t0.Add(50*time.Minute + 30*time.Second))
 	var tokens []string
 	for i := 0; i < 10; i++ {
 		mfa, _ := f.challenge(t, adaEmail, adaPassword)
@@ -1140,8 +1011,8 @@ func TestSendsPerUserPerHour(t *testing.T) {
 		wantRateLimit(t, err, 9*time.Minute+30*time.Second)
 	})
 	t.Run("resend of an earlier challenge", func(t *testing.T) {
-		f.clock.Advance(time.Minute)
-		_, err := f.svc.Resend(f.ctx, tokens[0])
+		f.Clock.Advance(time.Minute)
+		_, err := f.svc.Resend(f.Ctx, tokens[0])
 		wantRateLimit(t, err, 8*time.Minute+30*time.Second)
 		// A refused resend leaves the challenge as it was.
 		if ch := f.getChallenge(t, tokens[0]); ch.Sends != 1 {
@@ -1152,30 +1023,30 @@ func TestSendsPerUserPerHour(t *testing.T) {
 		f.challenge(t, graceEmail, gracePass)
 	})
 	t.Run("next clock hour", func(t *testing.T) {
-		f.clock.Set(t0.Add(time.Hour))
+		f.Clock.Set(t0.Add(time.Hour))
 		f.challenge(t, adaEmail, adaPassword)
-		if _, err := f.svc.Resend(f.ctx, tokens[1]); err != nil {
+		if _, err := f.svc.Resend(f.Ctx, tokens[1]); err != nil {
 			t.Fatalf("resend in the next hour: %v", err)
 		}
 	})
 	t.Run("resends count too", func(t *testing.T) {
 		g := newFixture(t)
 		mfa, _ := g.challenge(t, adaEmail, adaPassword) // 1
-		g.clock.Advance(30 * time.Second)
-		if _, err := g.svc.Resend(g.ctx, mfa); err != nil { // 2
+		g.Clock.Advance(30 * time.Second)
+		if _, err := g.svc.Resend(g.Ctx, mfa); err != nil { // 2
 			t.Fatal(err)
 		}
 		for range 8 { // 10
 			g.challenge(t, adaEmail, adaPassword)
 		}
-		g.clock.Advance(30 * time.Second)
-		_, err := g.svc.Resend(g.ctx, mfa)
+		g.Clock.Advance(30 * time.Second)
+		_, err := g.svc.Resend(g.Ctx, mfa)
 		wantRateLimit(t, err, time.Hour-time.Minute)
 	})
 }
 
 func TestBindingCodes(t *testing.T) {
-	f := newFixture(t, withPolicy(func(p *auth.Policy) { p.SendsPerHour = 1000 }))
+	f := newFixture(t, testenv.WithPolicy(func(p *auth.Policy) { p.SendsPerHour = 1000 }))
 	seen := map[string]bool{}
 	for i := 0; i < 40; i++ {
 		mfa, code := f.challenge(t, graceEmail, gracePass)
@@ -1184,7 +1055,7 @@ func TestBindingCodes(t *testing.T) {
 		}
 		seen[code] = true
 		wantBearer(t, "MFA token", mfa)
-		body := f.outbox.Entries()[i].Body
+		body := f.Outbox.Entries()[i].Body
 		if strings.Count(body, code) != 1 {
 			t.Errorf("body %q", body)
 		}
@@ -1213,9 +1084,9 @@ func TestMalformedMFAToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.Verify(f.ctx, tt.token, "", code)
+			_, err := f.svc.Verify(f.Ctx, tt.token, "", code)
 			wantIs(t, err, auth.ErrInvalidMFAToken)
-			_, err = f.svc.Resend(f.ctx, tt.token)
+			_, err = f.svc.Resend(f.Ctx, tt.token)
 			wantIs(t, err, auth.ErrInvalidMFAToken)
 		})
 	}
@@ -1227,11 +1098,11 @@ func TestMalformedMFAToken(t *testing.T) {
 func TestSecretsAtRest(t *testing.T) {
 	f := newFixture(t)
 	mfa, code := f.challenge(t, adaEmail, adaPassword)
-	v, err := f.svc.Verify(f.ctx, mfa, "", code)
+	v, err := f.svc.Verify(f.Ctx, mfa, "", code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := f.items(t, "")
+	items := f.Items(t, "")
 	if len(items) == 0 {
 		t.Fatal("no items in the table")
 	}

@@ -18,9 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/password"
 	"mfagateway/shared/phone"
-	"mfagateway/shared/testenv"
 )
 
 // admin is who acts in these tests; nobody is a non-admin session.
@@ -32,26 +30,24 @@ var (
 // usersFixture is newFixture's stack with the users service over its store (or over a wrapper of it).
 type usersFixture struct {
 	*fixture
-	users  *auth.Users
-	hasher *password.Hasher
-	log    *testenv.LogBuffer
+	users *auth.Users
 }
 
 func newUsersFixture(t *testing.T) *usersFixture {
 	t.Helper()
-	f := &usersFixture{fixture: newFixture(t), hasher: password.New(testenv.CheapPassword), log: &testenv.LogBuffer{}}
-	f.users = f.usersOver(f.store, phone.Parse)
+	f := &usersFixture{fixture: newFixture(t)}
+	f.users = f.Users()
 	return f
 }
 
-// usersOver is a users service over store, with mobile as the validator and f's log.
+// usersOver is the users service of Stack.Users over store, with mobile as the validator.
 func (f *usersFixture) usersOver(store auth.UserStore, mobile func(string) (string, string, error)) *auth.Users {
-	return auth.NewUsers(auth.UsersDeps{Store: store, Hasher: f.hasher, Mobile: mobile, NewID: uuid.NewString, Log: jsonLog(f.log)})
+	return auth.NewUsers(auth.UsersDeps{Store: store, Hasher: f.Hasher, Mobile: mobile, NewID: uuid.NewString, Log: f.Log})
 }
 
 func (f *usersFixture) stored(t *testing.T, email string) auth.User {
 	t.Helper()
-	u, err := f.store.GetUser(f.ctx, email)
+	u, err := f.Store.GetUser(f.Ctx, email)
 	if err != nil {
 		t.Fatalf("GetUser %s: %v", email, err)
 	}
@@ -61,7 +57,7 @@ func (f *usersFixture) stored(t *testing.T, email string) auth.User {
 
 func (f *usersFixture) noUser(t *testing.T, email string) {
 	t.Helper()
-	if u, err := f.store.GetUser(f.ctx, email); !errors.Is(err, auth.ErrNotFound) {
+	if u, err := f.Store.GetUser(f.Ctx, email); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("GetUser %s = %+v, %v; want no user", email, u, err)
 	}
 }
@@ -106,7 +102,7 @@ func TestUsersCreate(t *testing.T) {
 	in := auth.NewUser{Email: " New@Example.COM ", Name: " Nia ", Mobile: "+31 6 1234 5678", Admin: true,
 		Applications: []string{appPlain, appMFA, appPlain}, Password: "  nia's password  "}
 
-	checked, err := f.users.Check(f.ctx, admin, in)
+	checked, err := f.users.Check(f.Ctx, admin, in)
 	if err != nil {
 		t.Fatalf("Check: %v", err)
 	}
@@ -116,7 +112,7 @@ func TestUsersCreate(t *testing.T) {
 	}
 	f.noUser(t, "new@example.com") // Check writes nothing
 
-	u, err := f.users.Create(f.ctx, admin, in)
+	u, err := f.users.Create(f.Ctx, admin, in)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -129,13 +125,13 @@ func TestUsersCreate(t *testing.T) {
 	if !sameStored(got, want) {
 		t.Errorf("stored\n got %+v\nwant %+v", got, want)
 	}
-	if ok, err := f.hasher.Verify(in.Password, got.PasswordHash); !ok || err != nil {
+	if ok, err := f.Hasher.Verify(in.Password, got.PasswordHash); !ok || err != nil {
 		t.Errorf("stored hash does not verify the password (spaces kept): %v, %v", ok, err)
 	}
 	if !f.canLogIn(t, "NEW@example.com", in.Password) {
 		t.Error("the created user cannot log in")
 	}
-	if _, err := f.users.Create(f.ctx, admin, auth.NewUser{Email: "bare@example.com", Name: "Bare", Password: "pw"}); err != nil {
+	if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "bare@example.com", Name: "Bare", Password: "pw"}); err != nil {
 		t.Errorf("Create without mobile or applications: %v", err)
 	}
 
@@ -167,9 +163,9 @@ func TestUsersCreate(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.users.Create(f.ctx, tt.who, tt.in)
+			_, err := f.users.Create(f.Ctx, tt.who, tt.in)
 			wantErr(t, "Create", err, tt.want)
-			_, cerr := f.users.Check(f.ctx, tt.who, tt.in)
+			_, cerr := f.users.Check(f.Ctx, tt.who, tt.in)
 			if tt.checkToo {
 				wantErr(t, "Check", cerr, tt.want)
 			} else if cerr != nil {
@@ -205,7 +201,7 @@ func TestUsersChangeEmail(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newUsersFixture(t)
 			before := f.stored(t, adaEmail)
-			wantErr(t, "ChangeEmail", f.users.ChangeEmail(f.ctx, tt.who, tt.from, tt.to), tt.want)
+			wantErr(t, "ChangeEmail", f.users.ChangeEmail(f.Ctx, tt.who, tt.from, tt.to), tt.want)
 			if got := f.stored(t, adaEmail); !sameStored(got, before) {
 				t.Errorf("a refused move changed ada: %+v", got)
 			}
@@ -216,7 +212,7 @@ func TestUsersChangeEmail(t *testing.T) {
 	t.Run("moved", func(t *testing.T) {
 		f := newUsersFixture(t)
 		before := f.stored(t, adaEmail)
-		if err := f.users.ChangeEmail(f.ctx, admin, "Ada@Example.com", "ADA@example.ORG"); err != nil {
+		if err := f.users.ChangeEmail(f.Ctx, admin, "Ada@Example.com", "ADA@example.ORG"); err != nil {
 			t.Fatalf("ChangeEmail: %v", err)
 		}
 		f.noUser(t, adaEmail)
@@ -229,10 +225,10 @@ func TestUsersChangeEmail(t *testing.T) {
 			t.Error("after the move the old email should not log in and the new one should")
 		}
 		// The old email is free at once; the new one is taken.
-		if _, err := f.users.Create(f.ctx, admin, auth.NewUser{Email: adaEmail, Name: "Another Ada", Password: "pw"}); err != nil {
+		if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: adaEmail, Name: "Another Ada", Password: "pw"}); err != nil {
 			t.Errorf("Create with the freed email: %v", err)
 		}
-		wantErr(t, "moving grace onto the new email", f.users.ChangeEmail(f.ctx, admin, graceEmail, newEmail), auth.ErrUserExists)
+		wantErr(t, "moving grace onto the new email", f.users.ChangeEmail(f.Ctx, admin, graceEmail, newEmail), auth.ErrUserExists)
 	})
 }
 
@@ -252,12 +248,12 @@ func TestUsersSetMobile(t *testing.T) {
 		{"cleared", f.users, "", true, nil, ""},
 		{"cleared again", f.users, " ", false, nil, ""},
 		// Without a validator only numbers already in E.164 pass.
-		{"E.164 without a validator", f.usersOver(f.store, nil), "+31612345678", true, nil, "+31612345678"},
-		{"not E.164 without a validator", f.usersOver(f.store, nil), "+31 6 12345678", false, auth.ErrInvalidMobile, "+31612345678"},
-		{"no + without a validator", f.usersOver(f.store, nil), "31612345678", false, auth.ErrInvalidMobile, "+31612345678"},
+		{"E.164 without a validator", f.usersOver(f.Store, nil), "+31612345678", true, nil, "+31612345678"},
+		{"not E.164 without a validator", f.usersOver(f.Store, nil), "+31 6 12345678", false, auth.ErrInvalidMobile, "+31612345678"},
+		{"no + without a validator", f.usersOver(f.Store, nil), "31612345678", false, auth.ErrInvalidMobile, "+31612345678"},
 	}
 	for _, s := range steps {
-		changed, err := s.users.SetMobile(f.ctx, admin, adaEmail, s.mobile)
+		changed, err := s.users.SetMobile(f.Ctx, admin, adaEmail, s.mobile)
 		if s.want != nil {
 			wantErr(t, s.name, err, s.want)
 		} else if err != nil || changed != s.changed {
@@ -267,9 +263,9 @@ func TestUsersSetMobile(t *testing.T) {
 			t.Fatalf("%s: stored %+v, want mobile %q and the rest kept", s.name, got, s.storedAfter)
 		}
 	}
-	_, err := f.users.SetMobile(f.ctx, admin, "nobody@example.com", "+31612345678")
+	_, err := f.users.SetMobile(f.Ctx, admin, "nobody@example.com", "+31612345678")
 	wantErr(t, "SetMobile of nobody", err, auth.ErrUserNotFound)
-	_, err = f.users.SetMobile(f.ctx, nobody, adaEmail, "")
+	_, err = f.users.SetMobile(f.Ctx, nobody, adaEmail, "")
 	wantErr(t, "SetMobile by a non-admin", err, auth.ErrForbidden)
 }
 
@@ -278,7 +274,7 @@ func TestUsersSetAdmin(t *testing.T) {
 	for _, s := range []struct {
 		on, changed bool
 	}{{false, true}, {false, false}, {true, true}, {true, false}} {
-		changed, err := f.users.SetAdmin(f.ctx, admin, adaEmail, s.on)
+		changed, err := f.users.SetAdmin(f.Ctx, admin, adaEmail, s.on)
 		if err != nil || changed != s.changed {
 			t.Errorf("SetAdmin %v = %v, %v; want %v", s.on, changed, err, s.changed)
 		}
@@ -286,9 +282,9 @@ func TestUsersSetAdmin(t *testing.T) {
 			t.Errorf("after SetAdmin %v: stored %+v", s.on, got)
 		}
 	}
-	_, err := f.users.SetAdmin(f.ctx, admin, "nobody@example.com", true)
+	_, err := f.users.SetAdmin(f.Ctx, admin, "nobody@example.com", true)
 	wantErr(t, "SetAdmin of nobody", err, auth.ErrUserNotFound)
-	_, err = f.users.SetAdmin(f.ctx, nobody, graceEmail, true)
+	_, err = f.users.SetAdmin(f.Ctx, nobody, graceEmail, true)
 	wantErr(t, "SetAdmin by a non-admin", err, auth.ErrForbidden)
 	if f.stored(t, graceEmail).Admin {
 		t.Error("a non-admin made grace an admin")
@@ -318,9 +314,9 @@ func TestUsersApplications(t *testing.T) {
 		var changed bool
 		var err error
 		if s.add {
-			changed, err = f.users.AddApplications(f.ctx, admin, graceEmail, s.ids...)
+			changed, err = f.users.AddApplications(f.Ctx, admin, graceEmail, s.ids...)
 		} else {
-			changed, err = f.users.RemoveApplications(f.ctx, admin, graceEmail, s.ids...)
+			changed, err = f.users.RemoveApplications(f.Ctx, admin, graceEmail, s.ids...)
 		}
 		if s.want != nil {
 			wantMissing(t, s.name, err, missing)
@@ -338,15 +334,15 @@ func TestUsersApplications(t *testing.T) {
 	// An application deleted behind the user's back can still be removed from it.
 	u := f.stored(t, graceEmail)
 	u.Applications = append(u.Applications, missing)
-	if err := f.store.PutUser(f.ctx, u); err != nil {
+	if err := f.Store.PutUser(f.Ctx, u); err != nil {
 		t.Fatalf("PutUser: %v", err)
 	}
-	if changed, err := f.users.RemoveApplications(f.ctx, admin, graceEmail, missing); err != nil || !changed {
+	if changed, err := f.users.RemoveApplications(f.Ctx, admin, graceEmail, missing); err != nil || !changed {
 		t.Errorf("removing a dangling appId = %v, %v; want removed", changed, err)
 	}
-	_, err := f.users.AddApplications(f.ctx, admin, "nobody@example.com", appMFA)
+	_, err := f.users.AddApplications(f.Ctx, admin, "nobody@example.com", appMFA)
 	wantErr(t, "AddApplications to nobody", err, auth.ErrUserNotFound)
-	_, err = f.users.AddApplications(f.ctx, nobody, graceEmail, appPlain)
+	_, err = f.users.AddApplications(f.Ctx, nobody, graceEmail, appPlain)
 	wantErr(t, "AddApplications by a non-admin", err, auth.ErrForbidden)
 }
 
@@ -367,31 +363,31 @@ func TestUsersUnlock(t *testing.T) {
 		cleared bool
 	}{{"Grace@Example.com", true}, {graceEmail, false}, {"nobody@example.com", false}}
 	for _, tt := range tests {
-		if cleared, err := f.users.Unlock(f.ctx, admin, tt.email); err != nil || cleared != tt.cleared {
+		if cleared, err := f.users.Unlock(f.Ctx, admin, tt.email); err != nil || cleared != tt.cleared {
 			t.Errorf("Unlock %s = %v, %v; want %v", tt.email, cleared, err, tt.cleared)
 		}
 	}
 	if !f.canLogIn(t, graceEmail, gracePass) {
 		t.Error("grace cannot log in after the unlock")
 	}
-	_, err := f.users.Unlock(f.ctx, admin, "grace")
+	_, err := f.users.Unlock(f.Ctx, admin, "grace")
 	wantErr(t, "Unlock of a bad email", err, auth.ErrInvalidEmail)
-	_, err = f.users.Unlock(f.ctx, nobody, graceEmail)
+	_, err = f.users.Unlock(f.Ctx, nobody, graceEmail)
 	wantErr(t, "Unlock by a non-admin", err, auth.ErrForbidden)
 }
 
 func TestUsersDelete(t *testing.T) {
 	f := newUsersFixture(t)
-	wantErr(t, "Delete by a non-admin", f.users.Delete(f.ctx, nobody, graceEmail), auth.ErrForbidden)
-	if err := f.users.Delete(f.ctx, admin, "GRACE@example.com"); err != nil {
+	wantErr(t, "Delete by a non-admin", f.users.Delete(f.Ctx, nobody, graceEmail), auth.ErrForbidden)
+	if err := f.users.Delete(f.Ctx, admin, "GRACE@example.com"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	f.noUser(t, graceEmail)
 	if f.canLogIn(t, graceEmail, gracePass) {
 		t.Error("a deleted user logs in")
 	}
-	wantErr(t, "Delete again", f.users.Delete(f.ctx, admin, graceEmail), auth.ErrUserNotFound)
-	if _, err := f.users.Create(f.ctx, admin, auth.NewUser{Email: graceEmail, Name: "Grace 2", Password: "pw"}); err != nil {
+	wantErr(t, "Delete again", f.users.Delete(f.Ctx, admin, graceEmail), auth.ErrUserNotFound)
+	if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: graceEmail, Name: "Grace 2", Password: "pw"}); err != nil {
 		t.Errorf("Create with a deleted user's email: %v", err)
 	}
 	if got := f.stored(t, adaEmail); got.ID != "u-ada" {
@@ -404,14 +400,14 @@ func TestUsersShow(t *testing.T) {
 	ghost := uuid.NewString()
 	u := f.stored(t, adaEmail)
 	u.Applications = append(u.Applications, ghost)
-	if err := f.store.PutUser(f.ctx, u); err != nil { // only a raw write leaves a dangling appId
+	if err := f.Store.PutUser(f.Ctx, u); err != nil { // only a raw write leaves a dangling appId
 		t.Fatalf("PutUser: %v", err)
 	}
 	if _, err := f.login(adaEmail, "wrong", appPlain); !errors.Is(err, auth.ErrInvalidCredentials) {
 		t.Fatalf("wrong password: %v", err)
 	}
 
-	d, err := f.users.Show(f.ctx, admin, "ADA@example.com")
+	d, err := f.users.Show(f.Ctx, admin, "ADA@example.com")
 	if err != nil {
 		t.Fatalf("Show: %v", err)
 	}
@@ -435,12 +431,12 @@ func TestUsersShow(t *testing.T) {
 	if d.Attempts.Failures != 1 {
 		t.Errorf("Show attempts %+v, want 1 failure", d.Attempts)
 	}
-	if got, err := f.users.Get(f.ctx, admin, adaEmail); err != nil || got.PasswordHash != "" || got.ID != "u-ada" {
+	if got, err := f.users.Get(f.Ctx, admin, adaEmail); err != nil || got.PasswordHash != "" || got.ID != "u-ada" {
 		t.Errorf("Get = %+v, %v; want ada without the hash", got, err)
 	}
-	_, err = f.users.Show(f.ctx, admin, "nobody@example.com")
+	_, err = f.users.Show(f.Ctx, admin, "nobody@example.com")
 	wantErr(t, "Show of nobody", err, auth.ErrUserNotFound)
-	_, err = f.users.Get(f.ctx, nobody, adaEmail)
+	_, err = f.users.Get(f.Ctx, nobody, adaEmail)
 	wantErr(t, "Get by a non-admin", err, auth.ErrForbidden)
 }
 
@@ -486,13 +482,13 @@ func TestUsersConflictRetried(t *testing.T) {
 	// renameAda is the other operator's change: a new name, read and written on its own.
 	renameAda := func(f *usersFixture, n *atomic.Int32) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
-			prev, err := f.store.GetUser(ctx, adaEmail)
+			prev, err := f.Store.GetUser(ctx, adaEmail)
 			if err != nil {
 				return err
 			}
 			next := prev
 			next.Name = "Ada " + strings.Repeat("I", int(n.Add(1)))
-			return f.store.UpdateUser(ctx, prev, next)
+			return f.Store.UpdateUser(ctx, prev, next)
 		}
 	}
 	tests := []struct {
@@ -501,7 +497,7 @@ func TestUsersConflictRetried(t *testing.T) {
 		check func(t *testing.T, f *usersFixture)
 	}{
 		{"SetAdmin", func(f *usersFixture, users *auth.Users) error {
-			_, err := users.SetAdmin(f.ctx, admin, adaEmail, false)
+			_, err := users.SetAdmin(f.Ctx, admin, adaEmail, false)
 			return err
 		}, func(t *testing.T, f *usersFixture) {
 			if got := f.stored(t, adaEmail); got.Admin || got.Name != "Ada I" {
@@ -509,7 +505,7 @@ func TestUsersConflictRetried(t *testing.T) {
 			}
 		}},
 		{"AddApplications", func(f *usersFixture, users *auth.Users) error {
-			_, err := users.AddApplications(f.ctx, admin, adaEmail, appOther)
+			_, err := users.AddApplications(f.Ctx, admin, adaEmail, appOther)
 			return err
 		}, func(t *testing.T, f *usersFixture) {
 			if got := f.stored(t, adaEmail); !slices.Contains(got.Applications, appOther) || got.Name != "Ada I" {
@@ -517,7 +513,7 @@ func TestUsersConflictRetried(t *testing.T) {
 			}
 		}},
 		{"ChangeEmail", func(f *usersFixture, users *auth.Users) error {
-			return users.ChangeEmail(f.ctx, admin, adaEmail, "ada@example.org")
+			return users.ChangeEmail(f.Ctx, admin, adaEmail, "ada@example.org")
 		}, func(t *testing.T, f *usersFixture) {
 			f.noUser(t, adaEmail)
 			if got := f.stored(t, "ada@example.org"); got.Name != "Ada I" {
@@ -525,14 +521,14 @@ func TestUsersConflictRetried(t *testing.T) {
 			}
 		}},
 		{"Delete", func(f *usersFixture, users *auth.Users) error {
-			return users.Delete(f.ctx, admin, adaEmail)
+			return users.Delete(f.Ctx, admin, adaEmail)
 		}, func(t *testing.T, f *usersFixture) { f.noUser(t, adaEmail) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newUsersFixture(t)
 			var renames atomic.Int32
-			store := &interferingUsers{UserStore: f.store, times: 1, change: renameAda(f, &renames)}
+			store := &interferingUsers{UserStore: f.Store, times: 1, change: renameAda(f, &renames)}
 			if err := tt.run(f, f.usersOver(store, phone.Parse)); err != nil {
 				t.Fatalf("%s with one concurrent change: %v", tt.name, err)
 			}
@@ -546,8 +542,8 @@ func TestUsersConflictRetried(t *testing.T) {
 	t.Run("gives up", func(t *testing.T) {
 		f := newUsersFixture(t)
 		var renames atomic.Int32
-		store := &interferingUsers{UserStore: f.store, times: 1000, change: renameAda(f, &renames)}
-		_, err := f.usersOver(store, phone.Parse).SetAdmin(f.ctx, admin, adaEmail, false)
+		store := &interferingUsers{UserStore: f.Store, times: 1000, change: renameAda(f, &renames)}
+		_, err := f.usersOver(store, phone.Parse).SetAdmin(f.Ctx, admin, adaEmail, false)
 		wantErr(t, "SetAdmin under endless changes", err, auth.ErrConflict)
 		if got := store.writes.Load(); got != 4 {
 			t.Errorf("%d writes, want 4 before giving up", got)
@@ -562,15 +558,15 @@ func TestUsersConflictRetried(t *testing.T) {
 func TestUsersLog(t *testing.T) {
 	f := newUsersFixture(t)
 	const secret = "a-secret-password"
-	u, err := f.users.Create(f.ctx, admin, auth.NewUser{Email: "logged@example.com", Name: "Lo", Password: secret})
+	u, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "logged@example.com", Name: "Lo", Password: secret})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	_, _ = f.users.Create(f.ctx, admin, auth.NewUser{Email: "logged@example.com", Name: "Lo", Password: secret})
-	_, _ = f.users.SetAdmin(f.ctx, admin, "logged@example.com", false)
-	_, _ = f.users.SetAdmin(f.ctx, nobody, "logged@example.com", true)
+	_, _ = f.users.Create(f.Ctx, admin, auth.NewUser{Email: "logged@example.com", Name: "Lo", Password: secret})
+	_, _ = f.users.SetAdmin(f.Ctx, admin, "logged@example.com", false)
+	_, _ = f.users.SetAdmin(f.Ctx, nobody, "logged@example.com", true)
 
-	out := f.log.String()
+	out := f.Logs.String()
 	hash := f.stored(t, "logged@example.com").PasswordHash
 	for _, leak := range []string{"logged@example.com", secret, hash} {
 		if strings.Contains(out, leak) {

@@ -18,31 +18,31 @@ func TestUsersDeletedMeanwhile(t *testing.T) {
 		want error // nil: success
 	}{
 		{"SetAdmin", func(f *usersFixture, users *auth.Users) error {
-			_, err := users.SetAdmin(f.ctx, admin, adaEmail, false)
+			_, err := users.SetAdmin(f.Ctx, admin, adaEmail, false)
 			return err
 		}, auth.ErrUserNotFound},
 		{"SetMobile", func(f *usersFixture, users *auth.Users) error {
-			_, err := users.SetMobile(f.ctx, admin, adaEmail, "+31687654321")
+			_, err := users.SetMobile(f.Ctx, admin, adaEmail, "+31687654321")
 			return err
 		}, auth.ErrUserNotFound},
 		{"ChangeEmail", func(f *usersFixture, users *auth.Users) error {
-			return users.ChangeEmail(f.ctx, admin, adaEmail, "ada@example.org")
+			return users.ChangeEmail(f.Ctx, admin, adaEmail, "ada@example.org")
 		}, auth.ErrUserNotFound},
 		{"Delete", func(f *usersFixture, users *auth.Users) error {
-			return users.Delete(f.ctx, admin, adaEmail)
+			return users.Delete(f.Ctx, admin, adaEmail)
 		}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newUsersFixture(t)
 			deleteAda := func(ctx context.Context) error {
-				u, err := f.store.GetUser(ctx, adaEmail)
+				u, err := f.Store.GetUser(ctx, adaEmail)
 				if err != nil {
 					return err
 				}
-				return f.store.DeleteUser(ctx, u)
+				return f.Store.DeleteUser(ctx, u)
 			}
-			store := &interferingUsers{UserStore: f.store, times: 1, change: deleteAda}
+			store := &interferingUsers{UserStore: f.Store, times: 1, change: deleteAda}
 			err := tt.run(f, f.usersOver(store, phone.Parse))
 			if tt.want == nil {
 				if err != nil {

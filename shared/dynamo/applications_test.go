@@ -101,7 +101,7 @@ func testReplaceApplicationMovesURL(t *testing.T, e storeEnv) {
 	if got := loginApp(t, e, auth.AppRef{URL: "old.example.com"}); got != nil {
 		t.Errorf("login by the old url reads %+v, want no application", *got)
 	}
-	if item := contractItem(t, e, "APPURL#old.example.com"); item != nil {
+	if item := e.Item(t, "APPURL#old.example.com"); item != nil {
 		t.Errorf("the old url copy is still stored: %v", item)
 	}
 

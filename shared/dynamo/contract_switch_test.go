@@ -42,7 +42,7 @@ func contractRotateCodeSwitchesChannel(t *testing.T, e storeEnv) {
 		t.Fatalf("RotateCode to email: %v", err)
 	}
 	contractSame(t, "after the switch to email", contractGet(t, e, prev.ID), next)
-	item := contractItem(t, e, "MFA#"+prev.ID)
+	item := e.Item(t, "MFA#"+prev.ID)
 	if contractS(item, "channel") != "Email" || contractS(item, "to") != contractEmail || contractS(item, "mobile") != contractMobile {
 		t.Errorf("stored channel %q, to %q, mobile %q; want Email, %s, %s",
 			contractS(item, "channel"), contractS(item, "to"), contractS(item, "mobile"), contractEmail, contractMobile)

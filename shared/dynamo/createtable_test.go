@@ -25,14 +25,7 @@ func TestCreateTableIdempotent(t *testing.T) {
 		name  string
 		start func(t *testing.T) string // the engine's endpoint
 	}{
-		{"embedded", func(t *testing.T) string {
-			eng, err := localdynamo.Start(t.Context(), "unused-"+uuid.NewString())
-			if err != nil {
-				t.Fatalf("start embedded engine: %v", err)
-			}
-			t.Cleanup(func() { _ = eng.Close() })
-			return eng.URL
-		}},
+		{"embedded", func(t *testing.T) string { return testenv.NewStack(t).URL }}, // its own table goes unused
 		{"moto", func(t *testing.T) string { return testenv.StartMoto(t).URL }},
 	}
 	for _, eng := range engines {

@@ -55,11 +55,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
-	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/testenv"
 )
 
@@ -77,41 +75,18 @@ type storeEngine struct {
 	start func(t *testing.T) func(t *testing.T) storeEnv // per engine; returns the per-case table maker
 }
 
-func engineTableName() string { return "gateway-" + uuid.NewString() }
-
 func storeEngines() []storeEngine {
 	return []storeEngine{
 		{
-			name: "embedded",
-			caps: engineCaps{ttlAPI: false, tableStatus: false, itemOnCheckFail: true, itemOnTxFail: true},
-			start: func(*testing.T) func(t *testing.T) storeEnv {
-				return func(t *testing.T) storeEnv {
-					table := engineTableName()
-					eng, err := localdynamo.Start(t.Context(), table)
-					if err != nil {
-						t.Fatalf("start embedded engine: %v", err)
-					}
-					t.Cleanup(func() { _ = eng.Close() })
-					return storeEnv{Store: dynamo.New(eng.Client, table), Client: eng.Client, Table: table}
-				}
-			},
+			name:  "embedded",
+			caps:  engineCaps{ttlAPI: false, tableStatus: false, itemOnCheckFail: true, itemOnTxFail: true},
+			start: func(*testing.T) func(t *testing.T) storeEnv { return tablesOn() },
 		},
 		{
 			name: "moto",
 			caps: engineCaps{ttlAPI: true, tableStatus: true, itemOnCheckFail: true, itemOnTxFail: true},
 			start: func(t *testing.T) func(t *testing.T) storeEnv {
-				moto := testenv.StartMoto(t)
-				client := localdynamo.NewClient(moto.URL)
-				return func(t *testing.T) storeEnv {
-					table := engineTableName()
-					if err := dynamo.CreateTable(t.Context(), client, table); err != nil {
-						t.Fatalf("create table on moto: %v", err)
-					}
-					t.Cleanup(func() {
-						_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
-					})
-					return storeEnv{Store: dynamo.New(client, table), Client: client, Table: table}
-				}
+				return tablesOn(testenv.OnMoto(testenv.StartMoto(t)))
 			},
 		},
 	}
@@ -222,7 +197,7 @@ func testEngineCaps(t *testing.T, newEnv func(t *testing.T) storeEnv, want engin
 			if got := len(r[i].Item) > 0; got != want.itemOnTxFail {
 				t.Errorf("failing at %d: item returned = %v, want %v", i, got, want.itemOnTxFail)
 			}
-			if contractItem(t, e, "PROBE#ok"+strconv.Itoa(i)) != nil {
+			if e.Item(t, "PROBE#ok"+strconv.Itoa(i)) != nil {
 				t.Errorf("failing at %d: the other item of the cancelled transaction was written", i)
 			}
 		}

@@ -20,54 +20,41 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 
-	"mfagateway/shared/dynamo"
 	"mfagateway/shared/faultinject"
-	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/testenv"
 )
 
-// rig is the transport over a fresh embedded engine and an SNS/SES fake, with SDK clients that make
-// `attempts` attempts, as production's do.
+// rig is the test stack with a fault-injecting transport under its SDK client, and SNS and SES clients
+// for a fake of both over the same transport; each client makes `attempts` attempts, as production's do.
+// Without options the table is on a fresh embedded engine.
 type rig struct {
-	ft    *faultinject.Transport
-	rec   *recorder
-	raw   *dynamodb.Client
-	db    *dynamodb.Client
-	sns   *sns.Client
-	ses   *ses.Client
-	mail  *mailFake
-	table string
+	*testenv.Stack
+	ft   *faultinject.Transport
+	rec  *recorder
+	sns  *sns.Client
+	ses  *ses.Client
+	mail *mailFake
 }
 
-func newRig(t *testing.T, endpoint string, attempts int, attemptTimeout time.Duration) *rig {
+func newRig(t *testing.T, attempts int, attemptTimeout time.Duration, opts ...testenv.Option) *rig {
 	t.Helper()
-	ctx := context.Background()
-	r := &rig{table: table}
-	if endpoint == "" {
-		engine, err := localdynamo.Start(ctx, table)
-		if err != nil {
-			t.Fatalf("start engine: %v", err)
-		}
-		t.Cleanup(func() { _ = engine.Close() })
-		endpoint = engine.URL
+	r := &rig{mail: newMailFake(t)}
+	faulty := func(base *http.Transport) *http.Client {
+		r.rec = &recorder{base: base}
+		r.ft = faultinject.New(r.rec)
+		return &http.Client{Transport: r.ft, Timeout: attemptTimeout}
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(base.CloseIdleConnections)
-	r.rec = &recorder{base: base}
-	r.ft = faultinject.New(r.rec)
-	r.mail = newMailFake(t)
-	hc := &http.Client{Transport: r.ft, Timeout: attemptTimeout}
+	r.Stack = testenv.NewStack(t, append([]testenv.Option{testenv.WithTable(table), testenv.WithHTTPClient(faulty),
+		testenv.WithClientOptions(func(o *dynamodb.Options) { o.RetryMaxAttempts = attempts })}, opts...)...)
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	r.raw = localdynamo.NewClient(endpoint)
-	r.db = dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: creds, HTTPClient: hc, RetryMaxAttempts: attempts})
-	r.sns = sns.New(sns.Options{Region: "us-east-1", BaseEndpoint: aws.String(r.mail.URL), Credentials: creds, HTTPClient: hc, RetryMaxAttempts: attempts})
-	r.ses = ses.New(ses.Options{Region: "us-east-1", BaseEndpoint: aws.String(r.mail.URL), Credentials: creds, HTTPClient: hc, RetryMaxAttempts: attempts})
+	r.sns = sns.New(sns.Options{Region: "us-east-1", BaseEndpoint: aws.String(r.mail.URL), Credentials: creds, HTTPClient: r.HTTPClient, RetryMaxAttempts: attempts})
+	r.ses = ses.New(ses.Options{Region: "us-east-1", BaseEndpoint: aws.String(r.mail.URL), Credentials: creds, HTTPClient: r.HTTPClient, RetryMaxAttempts: attempts})
 	return r
 }
 
 func (r *rig) put(ctx context.Context, pk string) error {
-	_, err := r.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(r.table),
+	_, err := r.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(r.Table),
 		Item:      map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
 	})
 	return err
@@ -75,14 +62,7 @@ func (r *rig) put(ctx context.Context, pk string) error {
 
 func (r *rig) exists(t *testing.T, pk string) bool {
 	t.Helper()
-	out, err := r.raw.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(r.table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
-	})
-	if err != nil {
-		t.Fatalf("get %s: %v", pk, err)
-	}
-	return len(out.Item) > 0
+	return r.Item(t, pk) != nil
 }
 
 // wantAPIError checks the SDK surfaced the service error the fault answered.
@@ -118,7 +98,7 @@ func TestDynamoDBFaults(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.kind.String(), func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, "", 3, faultOptions(c.kind).attemptTimeout)
+			r := newRig(t, 3, faultOptions(c.kind).attemptTimeout)
 			ctx := t.Context()
 			const op = "DynamoDB.PutItem"
 
@@ -165,7 +145,7 @@ func TestDynamoDBFaults(t *testing.T) {
 
 func TestThrottlingExceptionCode(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, "", 3, attemptTimeout)
+	r := newRig(t, 3, attemptTimeout)
 	r.ft.Set(faultinject.Rule{Op: "DynamoDB.PutItem", Kind: faultinject.Throttle, Code: "ThrottlingException"})
 	err := r.put(t.Context(), "X#1")
 	wantAPIError(t, err, "ThrottlingException", 400)
@@ -178,7 +158,7 @@ func TestThrottlingExceptionCode(t *testing.T) {
 // still reaches the service intact, and that the XML errors decode as the services' own.
 func TestQueryFaults(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, "", 3, attemptTimeout)
+	r := newRig(t, 3, attemptTimeout)
 	ctx := t.Context()
 	publish := func() error {
 		_, err := r.sns.Publish(ctx, &sns.PublishInput{PhoneNumber: aws.String(samPhone), Message: aws.String("code 123456")})
@@ -233,7 +213,7 @@ func TestQueryFaults(t *testing.T) {
 
 // TestRuleSelection checks Nth and Times count requests of the rule's operation only, from when it was set.
 func TestRuleSelection(t *testing.T) {
-	r := newRig(t, "", 1, attemptTimeout) // one attempt: every call is one request
+	r := newRig(t, 1, attemptTimeout) // one attempt: every call is one request
 	ctx := t.Context()
 	const op = "DynamoDB.PutItem"
 	if err := r.put(ctx, "BEFORE#1"); err != nil {
@@ -243,7 +223,7 @@ func TestRuleSelection(t *testing.T) {
 	var failed []bool
 	for i := range 5 {
 		failed = append(failed, r.put(ctx, "X#"+strings.Repeat("i", i+1)) != nil)
-		if _, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.table),
+		if _, err := r.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.Table),
 			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "X#i"}}}); err != nil {
 			t.Errorf("GetItem failed by a PutItem rule: %v", err)
 		}
@@ -314,25 +294,18 @@ func TestTimeoutEndsWithContext(t *testing.T) {
 // retry (dynamo's ownRetry: success, or a cancellation whose first item failed its condition).
 func TestTransactRetryReusesClientRequestToken(t *testing.T) {
 	t.Parallel()
-	engines := map[string]func(t *testing.T) string{
-		"embedded": func(t *testing.T) string { return "" },
-		"moto": func(t *testing.T) string {
-			m := testenv.StartMoto(t)
-			c := localdynamo.NewClient(m.URL)
-			if err := dynamo.CreateTable(t.Context(), c, table); err != nil {
-				t.Fatalf("create table: %v", err)
-			}
-			return m.URL
-		},
+	engines := map[string]func(t *testing.T) []testenv.Option{
+		"embedded": func(t *testing.T) []testenv.Option { return nil },
+		"moto":     func(t *testing.T) []testenv.Option { return []testenv.Option{testenv.OnMoto(testenv.StartMoto(t))} },
 	}
 	for name, start := range engines {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, start(t), 3, attemptTimeout)
+			r := newRig(t, 3, attemptTimeout, start(t)...)
 			r.ft.Set(faultinject.Rule{Op: "DynamoDB.TransactWriteItems", Times: 1, Kind: faultinject.DropAfterSend})
-			_, err := r.db.TransactWriteItems(t.Context(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{
+			_, err := r.Client.TransactWriteItems(t.Context(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{
 				Put: &types.Put{
-					TableName:           aws.String(r.table),
+					TableName:           aws.String(r.Table),
 					Item:                map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ONCE#1"}},
 					ConditionExpression: aws.String("attribute_not_exists(pk)"),
 				},

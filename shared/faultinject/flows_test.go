@@ -225,7 +225,7 @@ func flows() []*flow {
 func resendPrep(prep func(w *world) *state) func(w *world) *state {
 	return func(w *world) *state {
 		s := prep(w)
-		w.clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		w.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
 		return s
 	}
 }
@@ -483,7 +483,7 @@ func (w *world) checkFailedPassword(o *outcome, s *state, a answer, atLimit bool
 	}
 	if atLimit && a.Code == "invalid_credentials" {
 		until := nAttr(w.item("LOGIN#"+samEmail), "lockedUntil")
-		if until <= w.clock.Now().UnixMilli() {
+		if until <= w.Clock.Now().UnixMilli() {
 			o.t.Errorf("failure %d answered 401 but no lock is in force", n)
 		}
 	}
@@ -500,7 +500,7 @@ func (w *world) wantPasswordRecovery(o *outcome) {
 			a := w.login(samEmail, pw, appPlain)
 			if a.Status == http.StatusTooManyRequests && a.RetryAfter != "" && i < 3 {
 				secs, _ := strconv.Atoi(a.RetryAfter)
-				w.clock.Advance(time.Duration(secs) * time.Second)
+				w.Clock.Advance(time.Duration(secs) * time.Second)
 				continue
 			}
 			want := "401 invalid_credentials"
@@ -637,7 +637,7 @@ func (w *world) wantResendRecovery(o *outcome, s *state, a answer) {
 		}
 		if a.Status == http.StatusTooManyRequests && a.RetryAfter != "" {
 			secs, _ := strconv.Atoi(a.RetryAfter)
-			w.clock.Advance(time.Duration(secs) * time.Second)
+			w.Clock.Advance(time.Duration(secs) * time.Second)
 			o.note("retry: waited Retry-After %ss", a.RetryAfter)
 		}
 		a = w.resend(s.mfa)

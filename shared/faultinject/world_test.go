@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,22 +20,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/awsclient"
-	"mfagateway/shared/dynamo"
-	"mfagateway/shared/faultinject"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/localdynamo"
-	"mfagateway/shared/logging"
 	"mfagateway/shared/notify"
-	"mfagateway/shared/password"
+	"mfagateway/shared/seed"
 	"mfagateway/shared/testenv"
 )
 
@@ -279,17 +269,12 @@ func attrs(names map[string]string) string {
 	return " {" + strings.Join(v, " ") + "}"
 }
 
-// world is one gateway under test.
+// world is one gateway under test: a rig with the test's applications and users, and the login and
+// verify functions' routers over a service whose every AWS call goes through the fault injector.
 type world struct {
+	*rig
 	t        *testing.T
-	engine   *localdynamo.Engine
-	raw      *dynamodb.Client // straight to the engine, no faults: for seeding and inspection
-	ft       *faultinject.Transport
-	rec      *recorder
-	mail     *mailFake
-	clock    *testenv.Clock
 	random   *recRandom
-	logs     *testenv.LogBuffer
 	routers  map[string]*httpapi.Router // the functions' routers by logical ID
 	deadline time.Duration
 }
@@ -301,85 +286,30 @@ type worldOptions struct {
 
 func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
-	ctx := context.Background()
-	engine, err := localdynamo.Start(ctx, table)
-	if err != nil {
-		t.Fatalf("start engine: %v", err)
-	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	rec := &recorder{base: base}
-	ft := faultinject.New(rec)
-	t.Cleanup(func() {
-		base.CloseIdleConnections()
-		_ = engine.Close()
-	})
 	if o.attemptTimeout == 0 {
 		o.attemptTimeout = attemptTimeout
 	}
 	if o.deadline == 0 {
 		o.deadline = lambdaTimeout
 	}
-	hc := &http.Client{Transport: ft, Timeout: o.attemptTimeout}
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	mail := newMailFake(t)
-	db := dynamodb.New(dynamodb.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(engine.URL), Credentials: creds, HTTPClient: hc, RetryMaxAttempts: 3,
+	w := &world{t: t, random: &recRandom{}, deadline: o.deadline}
+	w.rig = newRig(t, 3, o.attemptTimeout, testenv.WithClock(epoch), testenv.WithRandom(w.random))
+	w.Seed(t, seed.File{
+		Applications: []seed.Application{
+			{AppID: appPlain, Name: "Plain", URL: "plain.example.com"},
+			{AppID: appMFA, Name: "With MFA", URL: "mfa.example.com", MFA: true},
+		},
+		Users: []seed.User{
+			{UserID: "u-sam", Email: samEmail, Name: "Sam", Password: rightPW, Mobile: samPhone, Applications: []string{appPlain, appMFA}},
+			{UserID: "u-eve", Email: eveEmail, Name: "Eve", Password: rightPW, Applications: []string{appPlain, appMFA}},
+		},
 	})
-	snsClient := sns.New(sns.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(mail.URL), Credentials: creds, HTTPClient: hc, RetryMaxAttempts: 3,
-	})
-	sesClient := ses.New(ses.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(mail.URL), Credentials: creds, HTTPClient: hc, RetryMaxAttempts: 3,
-	})
-	w := &world{
-		t: t, engine: engine, raw: engine.Client, ft: ft, rec: rec, mail: mail,
-		clock: testenv.NewClock(epoch), random: &recRandom{}, logs: &testenv.LogBuffer{},
-		deadline: o.deadline,
-	}
-	hasher := password.New(testenv.CheapPassword)
-	phc, err := hasher.Hash(rightPW)
-	if err != nil {
-		t.Fatalf("hash: %v", err)
-	}
-	seedStore := dynamo.New(engine.Client, table)
-	for _, a := range []auth.Application{
-		{ID: appPlain, Name: "Plain", URL: "plain.example.com"},
-		{ID: appMFA, Name: "With MFA", URL: "mfa.example.com", MFA: true},
-	} {
-		if err := seedStore.PutApplication(ctx, a); err != nil {
-			t.Fatalf("PutApplication: %v", err)
-		}
-	}
-	for _, u := range []auth.User{
-		{ID: "u-sam", Email: samEmail, Name: "Sam", PasswordHash: phc, Mobile: samPhone, Applications: []string{appPlain, appMFA}},
-		{ID: "u-eve", Email: eveEmail, Name: "Eve", PasswordHash: phc, Applications: []string{appPlain, appMFA}},
-	} {
-		if err := seedStore.PutUser(ctx, u); err != nil {
-			t.Fatalf("PutUser: %v", err)
-		}
-	}
-	log := logging.New(w.logs, slog.LevelDebug)
-	svc := auth.NewService(auth.Deps{
-		Store:  dynamo.New(db, table),
-		Hasher: hasher,
-		SMS:    notify.NewSMS(snsClient, ""),
-		Email:  notify.NewEmail(sesClient, sender),
-		Clock:  w.clock.Now,
-		Random: w.random,
-		Secret: []byte("an HMAC key of at least 32 bytes, for fault tests"),
-		Policy: auth.DefaultPolicy,
-		Log:    log,
-	})
-	hs := httpapi.Handlers{
-		Auth:    httpapi.New(svc, log),
-		Session: httpapi.NewSession(auth.NewSessions(dynamo.New(db, table), w.clock.Now, log), log),
-		Guard:   httpapi.NewGuard(w.clock.Now, log),
-	}
-	w.routers = httpapi.Routers(hs, httpapi.LoginFunction, httpapi.VerifyFunction)
+	w.Deps.SMS, w.Deps.Email = notify.NewSMS(w.sns, ""), notify.NewEmail(w.ses, sender)
+	w.routers = w.Routers(httpapi.LoginFunction, httpapi.VerifyFunction)
 	return w
 }
 
-func (w *world) logText() string { return w.logs.String() }
+func (w *world) logText() string { return w.Logs.String() }
 
 // answer is a decoded handler response.
 type answer struct {
@@ -503,38 +433,15 @@ func (w *world) resend(token string) answer {
 func (w *world) items(prefix string) map[string]map[string]types.AttributeValue {
 	w.t.Helper()
 	out := map[string]map[string]types.AttributeValue{}
-	var start map[string]types.AttributeValue
-	for range 100 {
-		page, err := w.raw.Scan(context.Background(), &dynamodb.ScanInput{
-			TableName: aws.String(table), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			w.t.Fatalf("scan: %v", err)
-		}
-		for _, it := range page.Items {
-			if pk := sAttr(it, "pk"); strings.HasPrefix(pk, prefix) {
-				out[pk] = it
-			}
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out
-		}
-		start = page.LastEvaluatedKey
+	for _, it := range w.Items(w.t, prefix) {
+		out[sAttr(it, "pk")] = it
 	}
-	w.t.Fatal("scan did not end")
-	return nil
+	return out
 }
 
 func (w *world) item(pk string) map[string]types.AttributeValue {
 	w.t.Helper()
-	out, err := w.raw.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
-	})
-	if err != nil {
-		w.t.Fatalf("get %s: %v", pk, err)
-	}
-	return out.Item
+	return w.Item(w.t, pk)
 }
 
 func sAttr(it map[string]types.AttributeValue, name string) string {
@@ -569,7 +476,7 @@ func (w *world) challengeItem(mfaToken string) map[string]types.AttributeValue {
 
 // live reports whether a stored challenge could still be verified at the world's time.
 func (w *world) live(it map[string]types.AttributeValue) bool {
-	now := w.clock.Now().UnixMilli()
+	now := w.Clock.Now().UnixMilli()
 	return it != nil && !bAttr(it, "used") && nAttr(it, "expiresAt") > now &&
 		nAttr(it, "codeExpiresAt") > now && nAttr(it, "attempts") < int64(auth.DefaultPolicy.MaxAttempts)
 }

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -11,11 +10,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
-	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/localdynamo"
-	"mfagateway/shared/logging"
+	"mfagateway/shared/seed"
+	"mfagateway/shared/testenv"
 )
 
 const appsTestID = "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"
@@ -42,27 +39,14 @@ func appsVerdict(admin bool) map[string]any {
 }
 
 func TestApplicationsHandler(t *testing.T) {
-	ctx := context.Background()
-	engine, err := localdynamo.Start(ctx, "apps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = engine.Close() })
-	store := dynamo.New(engine.Client, "apps")
-	now := time.Now().UTC()
-	for _, a := range []auth.Application{
-		{ID: appsTestID, Name: "Demo", URL: "demo.localhost", MFA: true, CreateDate: now, UpdateDate: now},
-		{ID: "7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10", Name: "Other", URL: "other.localhost", CreateDate: now, UpdateDate: now},
-	} {
-		if err := store.PutApplication(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	log := logging.New(&strings.Builder{}, 0)
-	h := httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
-		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
-		Guard:        httpapi.NewGuard(nil, log),
-	}).Serve
+	// The clock starts at the real now: appsVerdict expires an hour from it.
+	s := testenv.NewStack(t, testenv.WithClock(time.Now().UTC()))
+	s.Seed(t, seed.File{Applications: []seed.Application{
+		{AppID: appsTestID, Name: "Demo", URL: "demo.localhost", MFA: true},
+		{AppID: "7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10", Name: "Other", URL: "other.localhost"},
+	}})
+	ctx, store := s.Ctx, s.Store
+	h := httpapi.Function(httpapi.ApplicationsFunction, s.Handlers()).Serve
 	one := "/odata/Applications/" + appsTestID
 
 	for _, tc := range []struct {

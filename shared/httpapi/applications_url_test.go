@@ -120,7 +120,7 @@ func TestApplicationByURLRoundTrips(t *testing.T) {
 		t.Logf("url lookup, %d: %s", tc.status, calls)
 	}
 	// A body refused before the store costs nothing.
-	if calls := counter.Measure(func() { _, _ = router.Serve(e.ctx, urlEvent("/odata/Applications/url", `{}`)) }); calls.N() != 0 {
+	if calls := counter.Measure(func() { _, _ = router.Serve(e.Ctx, urlEvent("/odata/Applications/url", `{}`)) }); calls.N() != 0 {
 		t.Errorf("a refused body cost %s, want 0", calls)
 	}
 }

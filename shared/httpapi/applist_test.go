@@ -26,7 +26,7 @@ func listEnv(t *testing.T) (*apiEnv, []string) {
 		at := epoch.Add(time.Duration(6-i) * time.Minute)
 		app := auth.Application{ID: uuid.NewString(), Name: fmt.Sprintf("App %d", i), URL: fmt.Sprintf("app%d.example.com", i),
 			MFA: i%2 == 1, CreateDate: at, UpdateDate: at}
-		if err := e.store.CreateApplication(e.ctx, app); err != nil {
+		if err := e.Store.CreateApplication(e.Ctx, app); err != nil {
 			t.Fatal(err)
 		}
 		names = append(names, app.Name)
@@ -40,7 +40,7 @@ func (e *apiEnv) callApps(t *testing.T, method, target string, admin bool) (int,
 	path, query, _ := strings.Cut(target, "?")
 	req := appsEvent(method, path, "", e.verdict(admin))
 	req.RawQueryString = query
-	resp, err := e.routers[httpapi.ApplicationsFunction].Serve(e.ctx, req)
+	resp, err := e.routers[httpapi.ApplicationsFunction].Serve(e.Ctx, req)
 	if err != nil {
 		t.Fatalf("%s %s: handler error %v", method, target, err)
 	}
@@ -56,7 +56,7 @@ func (e *apiEnv) callApps(t *testing.T, method, target string, admin bool) (int,
 // verdict is appsVerdict on the env's clock, so that the guard sees it unexpired.
 func (e *apiEnv) verdict(admin bool) map[string]any {
 	v := appsVerdict(admin)
-	v["expiresAt"] = float64(e.clock.Now().Add(time.Hour).Unix())
+	v["expiresAt"] = float64(e.Clock.Now().Add(time.Hour).Unix())
 	return v
 }
 
@@ -202,7 +202,7 @@ func TestApplicationsListRefusals(t *testing.T) {
 				t.Errorf("%s %s: %d %s, want 403 forbidden", method, target, status, raw)
 			}
 		}
-		if _, err := e.store.GetApplication(e.ctx, demoPlain); err != nil {
+		if _, err := e.Store.GetApplication(e.Ctx, demoPlain); err != nil {
 			t.Fatalf("a non-admin's DELETE removed the application: %v", err)
 		}
 	})
@@ -215,10 +215,10 @@ func TestApplicationsDelete(t *testing.T) {
 		t.Fatalf("login: %d %s", login.Status, login.Raw)
 	}
 	token := str(t, login.Body, "token")
-	authz := httpapi.NewAuthorizer(auth.NewSessions(e.store, e.clock.Now, e.log))
+	authz := httpapi.NewAuthorizer(auth.NewSessions(e.Store, e.Clock.Now, e.Log))
 	verdict := func(t *testing.T) any {
 		t.Helper()
-		res, err := authz.Handle(e.ctx, httpapi.AuthorizerRequest{
+		res, err := authz.Handle(e.Ctx, httpapi.AuthorizerRequest{
 			Headers: map[string]string{"authorization": "Bearer " + token, "appid": demoPlain}})
 		if err != nil || !res.IsAuthorized {
 			t.Fatalf("authorizer: %+v, %v", res, err)
@@ -236,7 +236,7 @@ func TestApplicationsDelete(t *testing.T) {
 
 	t.Run("an appId no application can have is refused, not a failed read", func(t *testing.T) {
 		for _, id := range []string{strings.Repeat("a", 3000), "app\x00id"} {
-			res, err := authz.Handle(e.ctx, httpapi.AuthorizerRequest{
+			res, err := authz.Handle(e.Ctx, httpapi.AuthorizerRequest{
 				Headers: map[string]string{"authorization": "Bearer " + token, "appid": id}})
 			if err != nil || !res.IsAuthorized || res.Context["valid"] != false {
 				t.Errorf("authorizer with appid %.20q: %+v, %v; want a refused verdict", id, res, err)
@@ -249,10 +249,10 @@ func TestApplicationsDelete(t *testing.T) {
 		}
 	})
 	t.Run("and by the guard's own check", func(t *testing.T) {
-		g := httpapi.NewGuard(e.clock.Now, e.log).Rechecking(auth.NewSessions(e.store, e.clock.Now, e.log))
+		g := httpapi.NewGuard(e.Clock.Now, e.Log).Rechecking(auth.NewSessions(e.Store, e.Clock.Now, e.Log))
 		req := appsEvent(http.MethodGet, "/api/auth/me", "", map[string]any{"valid": false, "unavailable": true})
 		req.Headers["authorization"], req.Headers["appid"] = "Bearer "+token, demoPlain
-		resp, err := g.Wrap(httpapi.RouteMe, httpapi.NewSession(nil, e.log).Me)(e.ctx, req)
+		resp, err := g.Wrap(httpapi.RouteMe, httpapi.NewSession(nil, e.Log).Me)(e.Ctx, req)
 		if err != nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("me with the deleted application's token: %d %s (%v), want 401", resp.StatusCode, resp.Body, err)
 		}
@@ -281,7 +281,7 @@ func TestApplicationsDelete(t *testing.T) {
 	})
 	t.Run("its url is free", func(t *testing.T) {
 		req := appsEvent(http.MethodPost, "/odata/applications", `{"name": "Heir", "url": "demo.localhost"}`, e.verdict(true))
-		resp, err := e.routers[httpapi.ApplicationsFunction].Serve(e.ctx, req)
+		resp, err := e.routers[httpapi.ApplicationsFunction].Serve(e.Ctx, req)
 		if err != nil || resp.StatusCode != http.StatusCreated {
 			t.Fatalf("create with the freed url: %d %s (%v), want 201", resp.StatusCode, resp.Body, err)
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,9 +12,6 @@ import (
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/fault/faulttest"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/logging"
-	"mfagateway/shared/notify"
-	"mfagateway/shared/password"
 	"mfagateway/shared/testenv"
 )
 
@@ -24,16 +19,9 @@ import (
 // client with the production retryer.
 func faultEnv(t *testing.T, f faulttest.Fault) (*apiEnv, func(context.Context, httpapi.Request) (httpapi.Response, error)) {
 	t.Helper()
-	client := faulttest.Client(t, faulttest.Serve(t, f).URL)
-	e := &apiEnv{ctx: context.Background(), client: client, store: dynamo.New(client, faulttest.Table),
-		clock: testenv.NewClock(epoch), logs: &testenv.LogBuffer{}}
-	e.outbox = notify.NewOutbox(io.Discard, e.clock.Now)
-	e.log = logging.New(e.logs, slog.LevelDebug)
-	e.deps = auth.Deps{
-		Store: e.store, Hasher: password.New(testenv.CheapPassword), SMS: e.outbox.SMS(), Email: e.outbox.Email(),
-		Clock: e.clock.Now, Secret: []byte("an HMAC key of at least 32 bytes, for tests"), Policy: auth.DefaultPolicy, Log: e.log,
-	}
-	e.rebuild()
+	e := &apiEnv{Stack: testenv.NewStack(t, testenv.WithClock(epoch))}
+	e.Store = dynamo.New(faulttest.Client(t, faulttest.Serve(t, f).URL), faulttest.Table)
+	e.rebuild(func(d *auth.Deps) { d.Store = e.Store })
 	return e, e.appsRouter()
 }
 
@@ -60,7 +48,7 @@ func TestAWSFaultAnswers(t *testing.T) {
 				e, apps := faultEnv(t, f)
 				var a answer
 				if rt.route == routeAppGet {
-					resp, err := apps(e.ctx, rt.req)
+					resp, err := apps(e.Ctx, rt.req)
 					if err != nil {
 						t.Fatalf("handler error: %v", err)
 					}
@@ -77,7 +65,7 @@ func TestAWSFaultAnswers(t *testing.T) {
 				} else {
 					wantError(t, a, http.StatusInternalServerError, "internal", "")
 				}
-				logs := e.logs.String()
+				logs := e.Logs.String()
 				for _, leak := range []string{faulttest.Table, "ada.private"} {
 					if strings.Contains(a.Raw, leak) || strings.Contains(logs, leak) {
 						t.Errorf("AWS's message (%q) reached the answer or the log:\n%s\n%s", leak, a.Raw, logs)
@@ -121,8 +109,8 @@ func wantFailureLine(t *testing.T, logs string, status int, f faulttest.Fault) {
 // records) names the AWS code but not AWS's message.
 func TestAuthorizerFaultText(t *testing.T) {
 	e, _ := faultEnv(t, faulttest.Fault{Name: "missing table", Status: 400, Code: "ResourceNotFoundException"})
-	authz := httpapi.NewAuthorizer(auth.NewSessions(e.store, e.clock.Now, e.log))
-	_, err := authz.Handle(e.ctx, httpapi.AuthorizerRequest{Headers: map[string]string{
+	authz := e.Authorizer()
+	_, err := authz.Handle(e.Ctx, httpapi.AuthorizerRequest{Headers: map[string]string{
 		"authorization": "Bearer " + base64.RawURLEncoding.EncodeToString(make([]byte, 32)), "appid": demoPlain,
 	}})
 	if err == nil {

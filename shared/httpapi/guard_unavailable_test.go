@@ -22,7 +22,7 @@ func TestAuthorizerTransientFault(t *testing.T) {
 	anyToken := base64.RawURLEncoding.EncodeToString(make([]byte, 32))
 	authorize := func(t *testing.T, f faulttest.Fault) (httpapi.AuthorizerResponse, error) {
 		e, _ := faultEnv(t, f)
-		return httpapi.NewAuthorizer(auth.NewSessions(e.store, e.clock.Now, e.log)).Handle(e.ctx, httpapi.AuthorizerRequest{
+		return httpapi.NewAuthorizer(auth.NewSessions(e.Store, e.Clock.Now, e.Log)).Handle(e.Ctx, httpapi.AuthorizerRequest{
 			Headers: map[string]string{"authorization": "Bearer " + anyToken, "appid": demoPlain}})
 	}
 
@@ -52,8 +52,8 @@ func TestAuthorizerTransientFault(t *testing.T) {
 	}
 	serve := func(t *testing.T, g *httpapi.Guard, req httpapi.Request) answer {
 		t.Helper()
-		me := g.Wrap(httpapi.RouteMe, httpapi.NewSession(nil, good.log).Me)
-		resp, err := me(good.ctx, req)
+		me := g.Wrap(httpapi.RouteMe, httpapi.NewSession(nil, good.Log).Me)
+		resp, err := me(good.Ctx, req)
 		if err != nil {
 			t.Fatalf("handler error: %v", err)
 		}
@@ -65,23 +65,23 @@ func TestAuthorizerTransientFault(t *testing.T) {
 	}
 
 	t.Run("guard that cannot read tokens: 503 for the cache's lifetime", func(t *testing.T) {
-		a := serve(t, httpapi.NewGuard(good.clock.Now, good.log), meEvent(token))
+		a := serve(t, httpapi.NewGuard(good.Clock.Now, good.Log), meEvent(token))
 		wantError(t, a, http.StatusServiceUnavailable, "unavailable", strconv.Itoa(httpapi.AuthorizerCacheSeconds))
 	})
 	t.Run("rechecking guard: a good token is served", func(t *testing.T) {
-		g := httpapi.NewGuard(good.clock.Now, good.log).Rechecking(auth.NewSessions(good.store, good.clock.Now, good.log))
+		g := httpapi.NewGuard(good.Clock.Now, good.Log).Rechecking(auth.NewSessions(good.Store, good.Clock.Now, good.Log))
 		a := serve(t, g, meEvent(token))
 		if a.Status != http.StatusOK || str(t, a.Body, "email") != adaEmail {
 			t.Fatalf("%d %s, want 200 with Ada's email", a.Status, a.Raw)
 		}
 	})
 	t.Run("rechecking guard: a bad token is 401", func(t *testing.T) {
-		g := httpapi.NewGuard(good.clock.Now, good.log).Rechecking(auth.NewSessions(good.store, good.clock.Now, good.log))
+		g := httpapi.NewGuard(good.Clock.Now, good.Log).Rechecking(auth.NewSessions(good.Store, good.Clock.Now, good.Log))
 		wantError(t, serve(t, g, meEvent(anyToken)), http.StatusUnauthorized, "invalid_token", "")
 	})
 	t.Run("rechecking guard: AWS still failing is 503 with Retry-After", func(t *testing.T) {
 		bad, _ := faultEnv(t, throttled)
-		g := httpapi.NewGuard(good.clock.Now, good.log).Rechecking(auth.NewSessions(bad.store, good.clock.Now, good.log))
+		g := httpapi.NewGuard(good.Clock.Now, good.Log).Rechecking(auth.NewSessions(bad.Store, good.Clock.Now, good.Log))
 		wantError(t, serve(t, g, meEvent(token)), http.StatusServiceUnavailable, "unavailable", "1")
 	})
 }

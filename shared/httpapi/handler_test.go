@@ -13,6 +13,7 @@ import (
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/testenv"
 )
 
 var bearerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
@@ -51,7 +52,7 @@ func TestLoginSuccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.clock.Advance(time.Minute) // clear of the previous case's resend cooldown and hourly window
+			e.Clock.Advance(time.Minute) // clear of the previous case's resend cooldown and hourly window
 			req := event(httpapi.RouteLogin, tt.headers, tt.body)
 			req.IsBase64Encoded = tt.base64
 			a := e.serve(t, req)
@@ -206,14 +207,14 @@ func TestLoginRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.clock.Advance(time.Hour) // past any password backoff the earlier cases caused
-			sent := len(e.outbox.Entries())
+			e.Clock.Advance(time.Hour) // past any password backoff the earlier cases caused
+			sent := len(e.Outbox.Entries())
 			req := event(httpapi.RouteLogin, tt.headers, tt.body)
 			req.IsBase64Encoded = tt.base64
 			a := e.serve(t, req)
 			wantError(t, a, tt.status, tt.code, "")
 			wantMessageNames(t, a, tt.field)
-			if len(e.outbox.Entries()) != sent {
+			if len(e.Outbox.Entries()) != sent {
 				t.Errorf("a code was sent")
 			}
 		})
@@ -226,7 +227,7 @@ func TestLoginRefused(t *testing.T) {
 			if tt.code != "invalid_credentials" {
 				continue
 			}
-			e.clock.Advance(time.Hour) // past any password backoff the earlier cases caused
+			e.Clock.Advance(time.Hour) // past any password backoff the earlier cases caused
 			req := event(httpapi.RouteLogin, tt.headers, tt.body)
 			req.IsBase64Encoded = tt.base64
 			a := e.serve(t, req)
@@ -263,14 +264,14 @@ func TestLoginTooManyFailures(t *testing.T) {
 				a := e.login(t, appHeader(demoPlain), loginBody(tt.email, adaPassword))
 				wantError(t, a, http.StatusTooManyRequests, "too_many_requests", want)
 				s, _ := strconv.Atoi(want)
-				e.clock.Advance(time.Duration(s) * time.Second)
+				e.Clock.Advance(time.Duration(s) * time.Second)
 				a = e.login(t, appHeader(demoPlain), loginBody(tt.email, "wrong"))
 				wantError(t, a, http.StatusUnauthorized, "invalid_credentials", "")
 			}
-			e.clock.Advance(500 * time.Millisecond)
+			e.Clock.Advance(500 * time.Millisecond)
 			a := e.login(t, appHeader(demoPlain), loginBody(tt.email, "wrong"))
 			wantError(t, a, http.StatusTooManyRequests, "too_many_requests", "8") // 7.5 s rounds up
-			e.clock.Advance(15 * time.Minute)
+			e.Clock.Advance(15 * time.Minute)
 			a = e.login(t, appHeader(demoPlain), loginBody(tt.email, adaPassword))
 			if tt.email == adaEmail && a.Status != http.StatusOK {
 				t.Errorf("after the lock: %d %s, want 200", a.Status, a.Raw)
@@ -281,7 +282,7 @@ func TestLoginTooManyFailures(t *testing.T) {
 
 func TestLoginHourlySendCap(t *testing.T) {
 	e := newAPIEnv(t)
-	e.clock.Advance(59*time.Minute + 59*time.Second + 500*time.Millisecond) // half a second before the hour ends
+	e.Clock.Advance(59*time.Minute + 59*time.Second + 500*time.Millisecond) // half a second before the hour ends
 	for range 10 {
 		e.challenge(t, adaEmail, adaPassword)
 	}
@@ -290,9 +291,9 @@ func TestLoginHourlySendCap(t *testing.T) {
 }
 
 func TestLoginDeliveryFailed(t *testing.T) {
-	e := newAPIEnv(t, func(d *auth.Deps) {
+	e := newAPIEnv(t, testenv.WithDeps(func(d *auth.Deps) {
 		d.SMS, d.Email = brokenSender{"AmazonSNS"}, brokenSender{"AmazonSES"}
-	})
+	}))
 	for _, user := range []struct{ email, pw string }{{adaEmail, adaPassword}, {graceEmail, gracePass}} {
 		t.Run(user.email, func(t *testing.T) {
 			a := e.serveWith(t, event(httpapi.RouteLogin, appHeader(demoMFA), loginBody(user.email, user.pw)), true)
@@ -302,7 +303,7 @@ func TestLoginDeliveryFailed(t *testing.T) {
 }
 
 func TestLoginWithFallback(t *testing.T) {
-	e := newAPIEnv(t, func(d *auth.Deps) { d.SMS = brokenSender{"AmazonSNS"} })
+	e := newAPIEnv(t, testenv.WithDeps(func(d *auth.Deps) { d.SMS = brokenSender{"AmazonSNS"} }))
 	a := e.login(t, appHeader(demoMFA), loginBody(adaEmail, adaPassword))
 	if a.Status != http.StatusForbidden {
 		t.Fatalf("%d %s, want 403", a.Status, a.Raw)
@@ -310,7 +311,7 @@ func TestLoginWithFallback(t *testing.T) {
 	if ch, by, to := str(t, a.Body, "authenticatorCode"), str(t, a.Body, "authenticator"), str(t, a.Body, "destination"); ch != "Email" || by != "LocalOutbox" || to != "a***@example.com" {
 		t.Errorf("answer says %s by %s to %s, want Email by LocalOutbox to a***@example.com", ch, by, to)
 	}
-	mfa, code := str(t, a.Body, "token"), e.lastCode(t)
+	mfa, code := str(t, a.Body, "token"), e.LastCode(t)
 	wantError(t, e.verify(t, verifyBody(mfa, "SMS", code)), 400, "invalid_request", "")
 	v := e.verify(t, verifyBody(mfa, "Email", code))
 	if v.Status != http.StatusOK || str(t, v.Body, "authenticatorCode") != "Email" {
@@ -330,7 +331,7 @@ func TestVerifySuccess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAPIEnv(t)
 			mfa, code := e.challenge(t, tt.email, tt.pw)
-			e.clock.Advance(4 * time.Minute)
+			e.Clock.Advance(4 * time.Minute)
 			a := e.verify(t, verifyBody(mfa, tt.channel, " "+code+" "))
 			if a.Status != http.StatusOK {
 				t.Fatalf("%d %s, want 200", a.Status, a.Raw)
@@ -357,7 +358,7 @@ func TestVerifySuccess(t *testing.T) {
 			}
 			// Used.
 			wantError(t, e.verify(t, verifyBody(mfa, tt.channel, code)), 401, "invalid_mfa_token", "")
-			e.clock.Advance(time.Minute)
+			e.Clock.Advance(time.Minute)
 			wantError(t, e.resend(t, jsonOf(map[string]string{"token": mfa})), 401, "invalid_mfa_token", "")
 		})
 	}
@@ -380,7 +381,7 @@ func TestVerifyWrongCodes(t *testing.T) {
 		wantError(t, e.verify(t, verifyBody(mfa, "", wrongCode(code))), http.StatusTooManyRequests, "too_many_attempts", "")
 	})
 	t.Run("resend", func(t *testing.T) {
-		e.clock.Advance(time.Minute)
+		e.Clock.Advance(time.Minute)
 		wantError(t, e.resend(t, jsonOf(map[string]string{"token": mfa})), http.StatusTooManyRequests, "too_many_attempts", "")
 	})
 }
@@ -388,7 +389,7 @@ func TestVerifyWrongCodes(t *testing.T) {
 func TestVerifyExpiry(t *testing.T) {
 	e := newAPIEnv(t)
 	mfa, code := e.challenge(t, adaEmail, adaPassword)
-	e.clock.Advance(5 * time.Minute)
+	e.Clock.Advance(5 * time.Minute)
 	t.Run("code past its lifetime", func(t *testing.T) {
 		wantError(t, e.verify(t, verifyBody(mfa, "SMS", code)), http.StatusUnauthorized, "code_expired", "")
 		wantError(t, e.verify(t, verifyBody(mfa, "", wrongCode(code))), http.StatusUnauthorized, "code_expired", "")
@@ -401,13 +402,13 @@ func TestVerifyExpiry(t *testing.T) {
 		if a.Status != http.StatusOK {
 			t.Fatalf("resend: %d %s", a.Status, a.Raw)
 		}
-		if v := e.verify(t, verifyBody(mfa, "SMS", e.lastCode(t))); v.Status != http.StatusOK {
+		if v := e.verify(t, verifyBody(mfa, "SMS", e.LastCode(t))); v.Status != http.StatusOK {
 			t.Fatalf("verify new code: %d %s", v.Status, v.Raw)
 		}
 	})
 	t.Run("MFA token past its lifetime", func(t *testing.T) {
 		mfa, code := e.challenge(t, graceEmail, gracePass)
-		e.clock.Advance(15 * time.Minute)
+		e.Clock.Advance(15 * time.Minute)
 		wantError(t, e.verify(t, verifyBody(mfa, "Email", code)), http.StatusUnauthorized, "invalid_mfa_token", "")
 		wantError(t, e.resend(t, jsonOf(map[string]string{"token": mfa})), http.StatusUnauthorized, "invalid_mfa_token", "")
 	})
@@ -484,7 +485,7 @@ func TestResend(t *testing.T) {
 		e := newAPIEnv(t)
 		mfa, old := e.challenge(t, adaEmail, adaPassword)
 		wantError(t, e.resend(t, resendBody(mfa)), http.StatusTooManyRequests, "too_many_requests", "30")
-		e.clock.Advance(30 * time.Second)
+		e.Clock.Advance(30 * time.Second)
 		if a := e.resend(t, resendBody(mfa)); a.Status != http.StatusOK {
 			t.Fatalf("second send: %d %s", a.Status, a.Raw)
 		}
@@ -495,15 +496,15 @@ func TestResend(t *testing.T) {
 		mfa, _ := e.challenge(t, adaEmail, adaPassword)
 		tok := resendBody(mfa)
 		wantError(t, e.resend(t, tok), http.StatusTooManyRequests, "too_many_requests", "30")
-		e.clock.Advance(10 * time.Second)
+		e.Clock.Advance(10 * time.Second)
 		wantError(t, e.resend(t, tok), http.StatusTooManyRequests, "too_many_requests", "20")
-		e.clock.Advance(19*time.Second + 900*time.Millisecond)
+		e.Clock.Advance(19*time.Second + 900*time.Millisecond)
 		wantError(t, e.resend(t, tok), http.StatusTooManyRequests, "too_many_requests", "1") // 0.1 s rounds up
 	})
 	t.Run("after the cooldown", func(t *testing.T) {
 		e := newAPIEnv(t)
 		mfa, _ := e.challenge(t, adaEmail, adaPassword)
-		e.clock.Advance(30 * time.Second)
+		e.Clock.Advance(30 * time.Second)
 		a := e.resend(t, resendBody(mfa))
 		if a.Status != http.StatusOK {
 			t.Fatalf("%d %s, want 200", a.Status, a.Raw)
@@ -519,7 +520,7 @@ func TestResend(t *testing.T) {
 	})
 	t.Run("the previous code stops working", func(t *testing.T) {
 		e, mfa, old := resent(t)
-		if e.lastCode(t) == old {
+		if e.LastCode(t) == old {
 			t.Skip("the new code happens to equal the old one")
 		}
 		a := e.verify(t, verifyBody(mfa, "SMS", old))
@@ -527,12 +528,12 @@ func TestResend(t *testing.T) {
 	})
 	t.Run("third send, then the per-challenge cap", func(t *testing.T) {
 		e, mfa, _ := resent(t)
-		e.clock.Advance(30 * time.Second)
+		e.Clock.Advance(30 * time.Second)
 		if a := e.resend(t, resendBody(mfa)); a.Status != http.StatusOK {
 			t.Fatalf("third send: %d %s", a.Status, a.Raw)
 		}
 		for _, wait := range []time.Duration{0, 30 * time.Second, 5 * time.Minute} {
-			e.clock.Advance(wait)
+			e.Clock.Advance(wait)
 			a := e.resend(t, resendBody(mfa))
 			wantError(t, a, http.StatusTooManyRequests, "too_many_requests", "")
 			if msg := str(t, a.Body, "message"); !strings.Contains(strings.ToLower(msg), "log in again") {
@@ -542,7 +543,7 @@ func TestResend(t *testing.T) {
 	})
 	t.Run("the newest code works", func(t *testing.T) {
 		e, mfa, _ := resent(t)
-		a := e.verify(t, verifyBody(mfa, "SMS", e.lastCode(t)))
+		a := e.verify(t, verifyBody(mfa, "SMS", e.LastCode(t)))
 		if a.Status != http.StatusOK {
 			t.Fatalf("verify: %d %s", a.Status, a.Raw)
 		}
@@ -551,12 +552,12 @@ func TestResend(t *testing.T) {
 
 func TestResendHourlyCap(t *testing.T) {
 	e := newAPIEnv(t)
-	e.clock.Advance(50 * time.Minute)
+	e.Clock.Advance(50 * time.Minute)
 	first, _ := e.challenge(t, adaEmail, adaPassword)
 	for range 9 {
 		e.challenge(t, adaEmail, adaPassword)
 	}
-	e.clock.Advance(30 * time.Second)
+	e.Clock.Advance(30 * time.Second)
 	a := e.resend(t, jsonOf(map[string]string{"token": first}))
 	wantError(t, a, http.StatusTooManyRequests, "too_many_requests", "570") // 9.5 min to the next clock hour
 }
@@ -564,7 +565,7 @@ func TestResendHourlyCap(t *testing.T) {
 func TestResendMalformed(t *testing.T) {
 	e := newAPIEnv(t)
 	mfa, _ := e.challenge(t, adaEmail, adaPassword)
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	tests := []struct {
 		name, body string
 		status     int
@@ -589,7 +590,7 @@ func TestResendMalformed(t *testing.T) {
 			wantMessageNames(t, a, tt.field)
 		})
 	}
-	if n := len(e.outbox.Entries()); n != 1 {
+	if n := len(e.Outbox.Entries()); n != 1 {
 		t.Errorf("%d codes sent, want only the login's", n)
 	}
 }
@@ -616,7 +617,7 @@ func TestUnknownRoute(t *testing.T) {
 			if tt.function == "verify" {
 				fn = e.routers[httpapi.VerifyFunction].Serve
 			}
-			resp, err := fn(e.ctx, tt.req)
+			resp, err := fn(e.Ctx, tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -641,7 +642,7 @@ func TestUnknownRoute(t *testing.T) {
 func TestStorageFaultStaysInternal(t *testing.T) {
 	broken := newAPIEnv(t)
 	// A table that does not exist: every call fails the way a misconfigured deployment's would.
-	broken.rebuild(func(d *auth.Deps) { d.Store = dynamo.New(broken.client, "no-such-table") })
+	broken.rebuild(func(d *auth.Deps) { d.Store = dynamo.New(broken.Client, "no-such-table") })
 	tests := []struct {
 		name string
 		req  httpapi.Request
@@ -659,7 +660,7 @@ func TestStorageFaultStaysInternal(t *testing.T) {
 			}
 		})
 	}
-	if logs := broken.logs.String(); !strings.Contains(logs, `"awsCode":"ResourceNotFoundException"`) || strings.Contains(logs, "no-such-table") {
+	if logs := broken.Logs.String(); !strings.Contains(logs, `"awsCode":"ResourceNotFoundException"`) || strings.Contains(logs, "no-such-table") {
 		t.Errorf("the log should name the fault by its AWS code, and not the table:\n%s", logs)
 	}
 }
@@ -674,15 +675,15 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	e.login(t, appHeader(demoPlain), loginBody("nobody@example.com", "another-wrong-password"))
 	mfa, code := e.challenge(t, adaEmail, adaPassword)
 	e.verify(t, verifyBody(mfa, "SMS", wrongCode(code)))
-	e.clock.Advance(30 * time.Second)
+	e.Clock.Advance(30 * time.Second)
 	e.resend(t, jsonOf(map[string]string{"token": mfa}))
-	code2 := e.lastCode(t)
+	code2 := e.LastCode(t)
 	v := e.verify(t, verifyBody(mfa, "SMS", code2))
 	secrets = append(secrets, mfa, code, code2, wrongCode(code), str(t, v.Body, "token"), adaPassword, "a-wrong-password", "another-wrong-password")
 	mfa2, code3 := e.challenge(t, graceEmail, gracePass)
 	e.verify(t, verifyBody(mfa2, "", code3))
 	secrets = append(secrets, mfa2, code3, gracePass)
-	logs := e.logs.String()
+	logs := e.Logs.String()
 	if logs == "" {
 		t.Fatal("nothing was logged")
 	}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"mfagateway/shared/auth"
 	"mfagateway/shared/httpapi"
 )
@@ -66,7 +64,7 @@ func TestAmbiguousPropertyNames(t *testing.T) {
 				mfa, code := e.challenge(t, adaEmail, adaPassword)
 				body := strings.ReplaceAll(strings.ReplaceAll(tc.body, `"T"`, `"`+mfa+`"`), `"C"`, `"`+code+`"`)
 				if tc.route == httpapi.RouteResend {
-					e.clock.Advance(auth.DefaultPolicy.ResendCooldown + time.Second)
+					e.Clock.Advance(auth.DefaultPolicy.ResendCooldown + time.Second)
 				}
 				a = e.serve(t, event(tc.route, nil, body))
 			default:
@@ -101,15 +99,15 @@ const (
 // (appsVerdict expires an hour from the real now).
 func (e *apiEnv) appsRouter() httpapi.HandlerFunc {
 	return httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
-		Applications: httpapi.NewApplications(auth.NewApplications(e.store, e.clock.Now, uuid.NewString, e.log), e.log),
-		Guard:        httpapi.NewGuard(nil, e.log),
+		Applications: httpapi.NewApplications(e.Applications(), e.Log),
+		Guard:        httpapi.NewGuard(nil, e.Log),
 	}).Serve
 }
 
 // serveApps hands the event to the applications function behind the guard, over the env's store.
 func (e *apiEnv) serveApps(t *testing.T, req httpapi.Request) answer {
 	t.Helper()
-	resp, err := e.appsRouter()(e.ctx, req)
+	resp, err := e.appsRouter()(e.Ctx, req)
 	if err != nil {
 		t.Fatalf("handler error: %v", err)
 	}

@@ -137,7 +137,7 @@ func TestErrorFormatPerRow(t *testing.T) {
 			for _, path := range []string{"/odata/Applications/a/b/c", "/api/auth/nothing", "/elsewhere"} {
 				req := event("$default", nil, "")
 				req.RawPath, req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = path, http.MethodGet, path
-				resp, err := e.routers[id].Serve(e.ctx, req)
+				resp, err := e.routers[id].Serve(e.Ctx, req)
 				if err != nil || resp.StatusCode != http.StatusNotFound {
 					t.Fatalf("%s %s: %d %s (%v), want 404", id, path, resp.StatusCode, resp.Body, err)
 				}

@@ -20,10 +20,10 @@ import (
 // countedAppsRouter is the applications function's router over the env's table, counting its DynamoDB calls.
 func (e *apiEnv) countedAppsRouter() (*httpapi.Router, *roundtrip.Counter) {
 	counter := roundtrip.New()
-	store := dynamo.New(dynamodb.New(e.client.Options(), counter.Attach), testTable)
+	store := dynamo.New(dynamodb.New(e.Client.Options(), counter.Attach), testTable)
 	return httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
-		Applications: httpapi.NewApplications(auth.NewApplications(store, e.clock.Now, nil, e.log), e.log),
-		Guard:        httpapi.NewGuard(nil, e.log),
+		Applications: httpapi.NewApplications(auth.NewApplications(store, e.Clock.Now, nil, e.Log), e.Log),
+		Guard:        httpapi.NewGuard(nil, e.Log),
 	}), counter
 }
 
@@ -89,7 +89,7 @@ func TestPreferReturnRepresentation(t *testing.T) {
 		for _, p := range prefers {
 			t.Run(w.name+"/"+p.name, func(t *testing.T) {
 				e := newAPIEnv(t)
-				e.clock.Advance(time.Hour) // a change gets an updateDate after the seed's createDate
+				e.Clock.Advance(time.Hour) // a change gets an updateDate after the seed's createDate
 				req := appsEvent(w.method, w.path, w.body, appsVerdict(true))
 				if p.header != "" {
 					req = withHeader(req, p.header, p.value)
@@ -180,7 +180,7 @@ func TestReadOnlyPropertiesIgnored(t *testing.T) {
 	t.Run("a GET body sent back as PUT", func(t *testing.T) {
 		e := newAPIEnv(t)
 		before := e.getApp(t, demoPlain)
-		e.clock.Advance(time.Minute)
+		e.Clock.Advance(time.Minute)
 		a := callAnswer(t, e.appsRouter(), appsEvent(http.MethodPut, "/odata/Applications/"+demoPlain, before.Raw, appsVerdict(true)))
 		if a.Status != http.StatusNoContent {
 			t.Fatalf("PUT of the GET body: %d %s, want 204", a.Status, a.Raw)

@@ -41,7 +41,7 @@ func TestResendAuthenticator(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAPIEnv(t)
 			mfa, _ := e.challenge(t, adaEmail, adaPassword)
-			e.clock.Advance(auth.DefaultPolicy.ResendCooldown)
+			e.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
 			a := e.resend(t, resendBody(mfa, tt.property))
 			if a.Status != http.StatusOK {
 				t.Fatalf("status %d %s, want 200", a.Status, a.Raw)
@@ -49,7 +49,7 @@ func TestResendAuthenticator(t *testing.T) {
 			if got := str(t, a.Body, "authenticatorCode"); got != tt.channel {
 				t.Errorf("authenticatorCode %q, want %q", got, tt.channel)
 			}
-			entries := e.outbox.Entries()
+			entries := e.Outbox.Entries()
 			if last := entries[len(entries)-1]; last.Channel != tt.channel {
 				t.Errorf("the code went by %s, want %s", last.Channel, tt.channel)
 			}
@@ -69,14 +69,14 @@ func TestResendAuthenticator(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAPIEnv(t)
 			mfa, _ := e.challenge(t, adaEmail, adaPassword)
-			e.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-			before := len(e.outbox.Entries())
+			e.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+			before := len(e.Outbox.Entries())
 			a := e.resend(t, resendBody(mfa, tt.property))
 			wantError(t, a, http.StatusBadRequest, "invalid_request", "")
 			if msg := str(t, a.Body, "message"); !strings.Contains(msg, tt.names) {
 				t.Errorf("message %q, want it to say %q", msg, tt.names)
 			}
-			if n := len(e.outbox.Entries()); n != before {
+			if n := len(e.Outbox.Entries()); n != before {
 				t.Errorf("%d codes sent for a refused resend", n-before)
 			}
 			if ch := e.challengeOf(t, mfa); ch.Sends != 1 || !ch.LastSentAt.Equal(epoch) {
@@ -88,7 +88,7 @@ func TestResendAuthenticator(t *testing.T) {
 
 func (e *apiEnv) challengeOf(t *testing.T, mfa string) auth.Challenge {
 	t.Helper()
-	ch, err := e.store.GetChallenge(e.ctx, auth.TokenID(mfa))
+	ch, err := e.Store.GetChallenge(e.Ctx, auth.TokenID(mfa))
 	if err != nil {
 		t.Fatalf("get challenge: %v", err)
 	}
@@ -102,7 +102,7 @@ func TestResendSwitchAnswers(t *testing.T) {
 	t.Run("switched to email", func(t *testing.T) {
 		e := newAPIEnv(t)
 		mfa, _ := e.challenge(t, adaEmail, adaPassword)
-		e.clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		e.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
 		a := e.resend(t, resendBody(mfa, `"authenticator": "Email"`))
 		if a.Status != http.StatusOK {
 			t.Fatalf("status %d %s, want 200", a.Status, a.Raw)
@@ -112,7 +112,7 @@ func TestResendSwitchAnswers(t *testing.T) {
 			str(t, a.Body, "destination") != "a***@example.com" || num(t, a.Body, "expiresIn") != int64(auth.DefaultPolicy.CodeTTL/time.Second) {
 			t.Errorf("answer %s, want the same MFA token, Email by LocalOutbox to a***@example.com, 300 s", a.Raw)
 		}
-		code := e.lastCode(t)
+		code := e.LastCode(t)
 		wantError(t, e.verify(t, verifyBody(mfa, "SMS", code)), http.StatusBadRequest, "invalid_request", "")
 		v := e.verify(t, verifyBody(mfa, "Email", code))
 		if v.Status != http.StatusOK || str(t, v.Body, "authenticatorCode") != "Email" {
@@ -123,11 +123,11 @@ func TestResendSwitchAnswers(t *testing.T) {
 	t.Run("SMS for a user without a mobile number", func(t *testing.T) {
 		e := newAPIEnv(t)
 		mfa, _ := e.challenge(t, graceEmail, gracePass)
-		e.clock.Advance(auth.DefaultPolicy.ResendCooldown)
-		before := len(e.outbox.Entries())
+		e.Clock.Advance(auth.DefaultPolicy.ResendCooldown)
+		before := len(e.Outbox.Entries())
 		a := e.resend(t, resendBody(mfa, `"authenticator": "SMS"`))
 		wantError(t, a, http.StatusBadRequest, "channel_unavailable", "")
-		if n := len(e.outbox.Entries()); n != before {
+		if n := len(e.Outbox.Entries()); n != before {
 			t.Errorf("%d codes sent", n-before)
 		}
 		if ch := e.challengeOf(t, mfa); ch.Channel != auth.ChannelEmail || ch.Sends != 1 {
@@ -138,7 +138,7 @@ func TestResendSwitchAnswers(t *testing.T) {
 	t.Run("switch inside the cooldown", func(t *testing.T) {
 		e := newAPIEnv(t)
 		mfa, _ := e.challenge(t, adaEmail, adaPassword)
-		e.clock.Advance(10 * time.Second)
+		e.Clock.Advance(10 * time.Second)
 		wantError(t, e.resend(t, resendBody(mfa, `"authenticator": "Email"`)), http.StatusTooManyRequests, "too_many_requests", "20")
 	})
 }

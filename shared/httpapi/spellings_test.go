@@ -231,7 +231,7 @@ func TestSpellingsAreExact(t *testing.T) {
 					}
 					for _, id := range httpapi.Functions() {
 						for _, viaDefault := range []bool{false, true} {
-							resp, err := e.routers[id].Serve(e.ctx, rowEvent(r, casing, viaDefault))
+							resp, err := e.routers[id].Serve(e.Ctx, rowEvent(r, casing, viaDefault))
 							if err != nil || resp.StatusCode != http.StatusNotFound || !strings.Contains(resp.Body, `"not_found"`) {
 								t.Errorf("%s (via $default %v): %d %s (%v), want 404 not_found", id, viaDefault, resp.StatusCode, resp.Body, err)
 							}

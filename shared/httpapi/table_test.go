@@ -100,7 +100,7 @@ func TestFunctionRouters(t *testing.T) {
 					}
 					t.Run(name, func(t *testing.T) {
 						req := rowEvent(r, spelling, viaDefault)
-						resp, err := e.routers[id].Serve(e.ctx, req)
+						resp, err := e.routers[id].Serve(e.Ctx, req)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -150,7 +150,7 @@ func TestDefaultRoutePathParameters(t *testing.T) {
 			req.RawPath, req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = tc.path, tc.method, tc.path
 			req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: verdict}
 			req.Headers["prefer"] = "return=representation" // a PATCH answers with the application it changed
-			resp, err := e.routers[httpapi.ApplicationsFunction].Serve(e.ctx, req)
+			resp, err := e.routers[httpapi.ApplicationsFunction].Serve(e.Ctx, req)
 			if err != nil || resp.StatusCode != tc.status {
 				t.Fatalf("%s %s: %d %s (%v), want %d", tc.method, tc.path, resp.StatusCode, resp.Body, err, tc.status)
 			}

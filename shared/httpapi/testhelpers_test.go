@@ -4,29 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/localdynamo"
-	"mfagateway/shared/logging"
-	"mfagateway/shared/notify"
-	"mfagateway/shared/password"
-	"mfagateway/shared/seed"
 	"mfagateway/shared/testenv"
 )
 
@@ -57,68 +44,26 @@ func (s brokenSender) Send(context.Context, auth.Message) error {
 
 func (s brokenSender) Name() string { return s.name }
 
-// apiEnv is the handler over a real service, an embedded engine seeded with the demo seed, and an outbox.
+// apiEnv is the test stack seeded with the demo seed, and every function's router over it.
 type apiEnv struct {
-	ctx     context.Context
-	client  *dynamodb.Client
-	store   *dynamo.Store
-	outbox  *notify.Outbox
-	clock   *testenv.Clock
-	logs    *testenv.LogBuffer
-	log     *slog.Logger
-	deps    auth.Deps
+	*testenv.Stack
 	routers map[string]*httpapi.Router // every function's router by logical ID, as the mains build them
 }
 
-type envOption func(*auth.Deps)
-
-func newAPIEnv(t *testing.T, opts ...envOption) *apiEnv {
+func newAPIEnv(t *testing.T, opts ...testenv.Option) *apiEnv {
 	t.Helper()
-	ctx := context.Background()
-	engine, err := localdynamo.Start(ctx, testTable)
-	if err != nil {
-		t.Fatalf("start engine: %v", err)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(func() {
-		tr.CloseIdleConnections() // or the engine's graceful stop waits for connections dialled but unused
-		_ = engine.Close()
-	})
-	client := dynamodb.New(dynamodb.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(engine.URL), HTTPClient: &http.Client{Transport: tr},
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
-	e := &apiEnv{ctx: ctx, client: client, store: dynamo.New(client, testTable), clock: testenv.NewClock(epoch), logs: &testenv.LogBuffer{}}
-	hasher := password.New(testenv.CheapPassword)
-	data, err := seed.ParseBytes(seed.Demo)
-	if err != nil {
-		t.Fatalf("demo seed: %v", err)
-	}
-	if err := data.Load(ctx, e.store, hasher, epoch); err != nil {
-		t.Fatalf("load demo seed: %v", err)
-	}
-	e.outbox = notify.NewOutbox(io.Discard, e.clock.Now)
-	e.log = logging.New(e.logs, slog.LevelDebug)
-	e.deps = auth.Deps{
-		Store: e.store, Hasher: hasher, SMS: e.outbox.SMS(), Email: e.outbox.Email(),
-		Clock: e.clock.Now, Secret: []byte("an HMAC key of at least 32 bytes, for tests"),
-		Policy: auth.DefaultPolicy, Log: e.log,
-	}
-	e.rebuild(opts...)
+	e := &apiEnv{Stack: testenv.NewStack(t, append([]testenv.Option{testenv.WithTable(testTable), testenv.WithClock(epoch)}, opts...)...)}
+	e.SeedDemo(t)
+	e.rebuild()
 	return e
 }
 
 // rebuild replaces the routers by ones over changed dependencies.
-func (e *apiEnv) rebuild(opts ...envOption) {
-	for _, o := range opts {
-		o(&e.deps)
+func (e *apiEnv) rebuild(changes ...func(*auth.Deps)) {
+	for _, change := range changes {
+		change(&e.Deps)
 	}
-	e.routers = httpapi.Routers(httpapi.Handlers{
-		Auth:         httpapi.New(auth.NewService(e.deps), e.log),
-		Session:      httpapi.NewSession(auth.NewSessions(e.store, e.clock.Now, e.log), e.log),
-		Applications: httpapi.NewApplications(auth.NewApplications(e.store, e.clock.Now, uuid.NewString, e.log), e.log),
-		Guard:        httpapi.NewGuard(e.clock.Now, e.log),
-	})
+	e.routers = e.Routers()
 }
 
 // event builds a payload 2.0 event the way API Gateway sends it: lower-case header names unless the
@@ -159,7 +104,7 @@ func (e *apiEnv) serveWith(t *testing.T, req httpapi.Request, allow5xx bool) ans
 	if strings.EqualFold(req.RouteKey, httpapi.RouteVerify) { // verify's spellings differ only in case
 		fn = e.routers[httpapi.VerifyFunction].Serve
 	}
-	resp, err := fn(e.ctx, req)
+	resp, err := fn(e.Ctx, req)
 	if err != nil {
 		t.Fatalf("handler returned an error (API Gateway would answer 500): %v", err)
 	}
@@ -240,22 +185,7 @@ func (e *apiEnv) challenge(t *testing.T, email, pw string) (string, string) {
 	if a.Status != http.StatusForbidden {
 		t.Fatalf("login: %d %s, want 403", a.Status, a.Raw)
 	}
-	return str(t, a.Body, "token"), e.lastCode(t)
-}
-
-var codePattern = regexp.MustCompile(`\b(\d{6})\b`)
-
-func (e *apiEnv) lastCode(t *testing.T) string {
-	t.Helper()
-	entries := e.outbox.Entries()
-	if len(entries) == 0 {
-		t.Fatal("outbox is empty")
-	}
-	m := codePattern.FindStringSubmatch(entries[len(entries)-1].Body)
-	if m == nil {
-		t.Fatalf("no code in %q", entries[len(entries)-1].Body)
-	}
-	return m[1]
+	return str(t, a.Body, "token"), e.LastCode(t)
 }
 
 func verifyBody(token, channel, code string) string {
@@ -371,7 +301,7 @@ func wantMessageNames(t *testing.T, a answer, field string) {
 // attempts reads the attempts counter of a challenge straight from the table.
 func (e *apiEnv) attempts(t *testing.T, mfaToken string) int {
 	t.Helper()
-	ch, err := e.store.GetChallenge(e.ctx, auth.TokenID(mfaToken))
+	ch, err := e.Store.GetChallenge(e.Ctx, auth.TokenID(mfaToken))
 	if err != nil {
 		t.Fatalf("get challenge: %v", err)
 	}
@@ -381,12 +311,5 @@ func (e *apiEnv) attempts(t *testing.T, mfaToken string) int {
 // hasToken reports whether an auth token item exists for the bearer string.
 func (e *apiEnv) hasToken(t *testing.T, bearer string) bool {
 	t.Helper()
-	out, err := e.client.GetItem(e.ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(testTable), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "TOKEN#" + auth.TokenID(bearer)}},
-	})
-	if err != nil {
-		t.Fatalf("get token: %v", err)
-	}
-	return len(out.Item) > 0
+	return e.Item(t, "TOKEN#"+auth.TokenID(bearer)) != nil
 }

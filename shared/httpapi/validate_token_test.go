@@ -33,12 +33,12 @@ func newValidateEnv(t *testing.T) *validateEnv {
 	}
 	v := &validateEnv{apiEnv: e, counter: roundtrip.New(), bearer: str(t, login.Body, "token")}
 	v.verdict = v.authorize(t, demoPlain)
-	counted := dynamo.New(dynamodb.New(e.client.Options(), v.counter.Attach), testTable)
-	sessions := auth.NewSessions(counted, e.clock.Now, e.log)
+	counted := dynamo.New(dynamodb.New(e.Client.Options(), v.counter.Attach), testTable)
+	sessions := auth.NewSessions(counted, e.Clock.Now, e.Log)
 	e.routers = httpapi.Routers(httpapi.Handlers{
-		Auth:    httpapi.New(auth.NewService(e.deps), e.log),
-		Session: httpapi.NewSession(sessions, e.log),
-		Guard:   httpapi.NewGuard(e.clock.Now, e.log).Rechecking(sessions),
+		Auth:    httpapi.New(auth.NewService(e.Deps), e.Log),
+		Session: httpapi.NewSession(sessions, e.Log),
+		Guard:   httpapi.NewGuard(e.Clock.Now, e.Log).Rechecking(sessions),
 	}, httpapi.LoginFunction)
 	return v
 }
@@ -46,8 +46,7 @@ func newValidateEnv(t *testing.T) *validateEnv {
 // authorize is the token authorizer's verdict on the bearer token for appID, as API Gateway hands it on.
 func (v *validateEnv) authorize(t *testing.T, appID string) map[string]any {
 	t.Helper()
-	az := httpapi.NewAuthorizer(auth.NewSessions(v.store, v.clock.Now, v.log))
-	resp, err := az.Handle(v.ctx, httpapi.AuthorizerRequest{Headers: map[string]string{"authorization": "Bearer " + v.bearer, "appid": appID}})
+	resp, err := v.Authorizer().Handle(v.Ctx, httpapi.AuthorizerRequest{Headers: map[string]string{"authorization": "Bearer " + v.bearer, "appid": appID}})
 	if err != nil || !resp.IsAuthorized {
 		t.Fatalf("authorizer: %v, isAuthorized %v", err, resp.IsAuthorized)
 	}
@@ -108,13 +107,13 @@ func TestValidateToken(t *testing.T) {
 			return v.authorize(t, demoPlain)
 		}},
 		{"expired while its verdict was cached", func(_ *testing.T, v *validateEnv) map[string]any {
-			v.clock.Advance(auth.DefaultPolicy.AuthTokenTTL)
+			v.Clock.Advance(auth.DefaultPolicy.AuthTokenTTL)
 			return v.verdict
 		}},
 		{"revoked", func(t *testing.T, v *validateEnv) map[string]any {
 			req := event(httpapi.RouteLogout, nil, "")
 			req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: v.verdict}
-			resp, err := v.routers[httpapi.LoginFunction].Serve(v.ctx, req)
+			resp, err := v.routers[httpapi.LoginFunction].Serve(v.Ctx, req)
 			if err != nil || resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("logout: %v, %d %s", err, resp.StatusCode, resp.Body)
 			}

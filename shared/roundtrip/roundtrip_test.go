@@ -2,27 +2,18 @@ package roundtrip_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
-	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
-	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/password"
 	"mfagateway/shared/roundtrip"
-	"mfagateway/shared/seed"
 	"mfagateway/shared/testenv"
 )
 
@@ -51,33 +42,6 @@ const (
 	placeholder = "REPLACE_WITH_MFA_TOKEN"
 	authToken   = "REPLACE_WITH_AUTH_TOKEN"
 )
-
-// outbox is a sender that keeps the last message, so the test can read the code.
-type outbox struct {
-	mu   sync.Mutex
-	last auth.Message
-}
-
-func (o *outbox) Send(_ context.Context, m auth.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.last = m
-	return nil
-}
-func (o *outbox) Name() string { return "Outbox" }
-
-var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
-
-func (o *outbox) code(t *testing.T) string {
-	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	c := sixDigits.FindString(o.last.Body)
-	if c == "" {
-		t.Fatalf("no code in the last message %q", o.last.Body)
-	}
-	return c
-}
 
 func readEvent(t *testing.T, name string, replace ...string) []byte {
 	t.Helper()
@@ -125,38 +89,14 @@ func answer(t *testing.T, resp httpapi.Response, err error, status int) map[stri
 // TestRoundTrips runs each flow through the handlers the functions run, over the embedded DynamoDB
 // engine, and counts the DynamoDB operations each makes with the SDK middleware.
 func TestRoundTrips(t *testing.T) {
-	ctx := context.Background()
-	eng, err := localdynamo.Start(ctx, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
-	demo, err := seed.ParseBytes(seed.Demo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Load(ctx, dynamo.New(eng.Client, table), password.New(testenv.CheapPassword), time.Now()); err != nil {
-		t.Fatal(err)
-	}
-
 	counter := roundtrip.New()
-	store := dynamo.New(dynamodb.New(eng.Client.Options(), counter.Attach, func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, roundtrip.Latency(latency))
-	}), table)
-	clk := testenv.NewClock(time.Now())
-	sms, email := &outbox{}, &outbox{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := auth.NewService(auth.Deps{
-		Store: store, Hasher: password.New(password.Default), SMS: sms, Email: email,
-		Clock: clk.Now, Secret: []byte("roundtrip-test-secret-0123456789abcdef"), Policy: auth.DefaultPolicy, Log: log,
-	})
-	h := httpapi.Routers(httpapi.Handlers{
-		Auth:         httpapi.New(svc, log),
-		Session:      httpapi.NewSession(auth.NewSessions(store, clk.Now, log), log),
-		Applications: httpapi.NewApplications(auth.NewApplications(store, clk.Now, uuid.NewString, log), log),
-		Guard:        httpapi.NewGuard(clk.Now, log),
-	}, httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction)
-	az := httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
+	latent := func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, roundtrip.Latency(latency)) }
+	s := testenv.NewStack(t, testenv.WithTable(table), testenv.WithClock(time.Now()), testenv.WithClientOptions(counter.Attach, latent),
+		testenv.WithDeps(func(d *auth.Deps) { d.Hasher = password.New(password.Default) }))
+	s.SeedDemo(t)
+	ctx, clk := s.Ctx, s.Clock
+	h := s.Routers(httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction)
+	az := s.Authorizer()
 
 	check := func(t *testing.T, flow string, want cost, calls roundtrip.Calls) {
 		t.Helper()
@@ -168,32 +108,31 @@ func TestRoundTrips(t *testing.T) {
 		}
 	}
 
-	var bearer string
+	// Each flow's subtest makes the logins it needs first, outside the count, so it stands alone.
+	login := func(t *testing.T, event string, status int) string {
+		t.Helper()
+		resp, err := h[httpapi.LoginFunction].Serve(ctx, apiEvent(t, readEvent(t, event), nil))
+		token, _ := answer(t, resp, err, status)["token"].(string)
+		if token == "" {
+			t.Fatalf("%s: no token", event)
+		}
+		return token
+	}
+	bearer := func(t *testing.T) string { t.Helper(); return login(t, "login-mfa-off.json", 200) }
+	mfaToken := func(t *testing.T) string { t.Helper(); return login(t, "login-mfa-header.json", 403) }
+
 	t.Run("login, MFA off", func(t *testing.T) {
-		req := apiEvent(t, readEvent(t, "login-mfa-off.json"), nil)
-		calls := counter.Measure(func() {
-			resp, err := h[httpapi.LoginFunction].Serve(ctx, req)
-			bearer, _ = answer(t, resp, err, 200)["token"].(string)
-		})
-		check(t, "login with MFA off", loginMFAOff, calls)
+		check(t, "login with MFA off", loginMFAOff, counter.Measure(func() { bearer(t) }))
 	})
 
-	var mfaToken string
 	t.Run("login, MFA on", func(t *testing.T) {
-		req := apiEvent(t, readEvent(t, "login-mfa-header.json"), nil)
-		calls := counter.Measure(func() {
-			resp, err := h[httpapi.LoginFunction].Serve(ctx, req)
-			mfaToken, _ = answer(t, resp, err, 403)["token"].(string)
-		})
-		check(t, "login with MFA on", loginMFAOn, calls)
+		check(t, "login with MFA on", loginMFAOn, counter.Measure(func() { mfaToken(t) }))
 	})
-	if mfaToken == "" {
-		t.Fatal("no MFA token: cannot count resend and verify")
-	}
 
 	t.Run("resend", func(t *testing.T) {
+		mfa := mfaToken(t)
 		clk.Advance(auth.DefaultPolicy.ResendCooldown + time.Second)
-		req := apiEvent(t, readEvent(t, "resend.json", placeholder, mfaToken), nil)
+		req := apiEvent(t, readEvent(t, "resend.json", placeholder, mfa), nil)
 		calls := counter.Measure(func() {
 			resp, err := h[httpapi.LoginFunction].Serve(ctx, req)
 			answer(t, resp, err, 200)
@@ -202,7 +141,7 @@ func TestRoundTrips(t *testing.T) {
 	})
 
 	t.Run("verify", func(t *testing.T) {
-		body := map[string]string{"token": mfaToken, "authenticatorCode": "SMS", "bindingCode": sms.code(t)}
+		body := map[string]string{"token": mfaToken(t), "authenticatorCode": "SMS", "bindingCode": s.LastCode(t)}
 		req := apiEvent(t, readEvent(t, "verify.json"), body)
 		calls := counter.Measure(func() {
 			resp, err := h[httpapi.VerifyFunction].Serve(ctx, req)
@@ -212,11 +151,8 @@ func TestRoundTrips(t *testing.T) {
 	})
 
 	t.Run("authorizer", func(t *testing.T) {
-		if bearer == "" {
-			t.Fatal("no auth token from the MFA-off login")
-		}
 		var req httpapi.AuthorizerRequest
-		if err := json.Unmarshal(readEvent(t, "authorizer-good-token.json", authToken, bearer), &req); err != nil {
+		if err := json.Unmarshal(readEvent(t, "authorizer-good-token.json", authToken, bearer(t)), &req); err != nil {
 			t.Fatal(err)
 		}
 		calls := counter.Measure(func() {
@@ -234,19 +170,14 @@ func TestRoundTrips(t *testing.T) {
 // TestCounterCountsWhatIsSent: a call refused by the SDK's own input validation never reaches DynamoDB
 // and costs no round trip; a call that reaches it counts whatever the answer (here: no such item).
 func TestCounterCountsWhatIsSent(t *testing.T) {
-	ctx := context.Background()
-	eng, err := localdynamo.Start(ctx, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
 	c := roundtrip.New()
-	db := dynamodb.New(eng.Client.Options(), c.Attach)
+	s := testenv.NewStack(t, testenv.WithTable(table), testenv.WithClientOptions(c.Attach))
+	ctx, db := s.Ctx, s.Client
 	calls := c.Measure(func() {
 		if _, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{}); err == nil {
 			t.Error("DescribeTable without a table name succeeded")
 		}
-		if _, err := dynamo.New(db, table).GetChallenge(ctx, "absent"); err == nil {
+		if _, err := s.Store.GetChallenge(ctx, "absent"); err == nil {
 			t.Error("GetChallenge of an absent challenge succeeded")
 		}
 	})

@@ -1,7 +1,6 @@
 package testenv
 
-// Fakes that several packages' tests share. Keep this file free of imports of the gateway's own
-// packages other than shared/password: their tests import testenv, and an import back would be a cycle.
+// Fakes that several packages' tests share.
 
 import (
 	"bytes"

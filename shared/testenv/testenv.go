@@ -1,5 +1,10 @@
-// Package testenv starts and stops the external tools integration tests need (moto_server, the Lambda
-// Runtime Interface Emulator) on loopback ports below 32768, and skips or fails when a tool is missing.
+// Package testenv is test-only: no production package imports it. It builds the one test stack every
+// package's tests run on (NewStack: an engine, SDK clients, the store, fakes, the services and
+// routers), and starts and stops the external tools integration tests need (moto_server, the Lambda
+// Runtime Interface Emulator) on loopback ports below 32768, skipping or failing when a tool is missing.
+//
+// It imports the gateway's packages, so only external test packages (package x_test) and main
+// packages' tests may import it: an internal test of a package it imports would be an import cycle.
 package testenv
 
 import (
