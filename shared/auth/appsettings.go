@@ -83,7 +83,9 @@ func CheckCultureInfo(raw string) (string, error) {
 	}
 	// language.Parse also takes "_" for "-" and canonicalises the case and deprecated subtags.
 	tag, err := language.Parse(s)
-	if err != nil || tag == language.Und {
+	// A tag must name a language: "und-NL", "x-private" or a reserved code (qaa) chooses no messages.
+	base, _, _ := tag.Raw()
+	if err != nil || base.String() == "und" || base.IsPrivateUse() {
 		return "", &PropertyError{"cultureInfo", fmt.Sprintf("must be a BCP 47 language tag such as nl-NL, not %q.", clip(s))}
 	}
 	return tag.String(), nil

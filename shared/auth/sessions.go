@@ -32,7 +32,11 @@ func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Se
 // exists. It costs one read at most: the token and the application are read together.
 func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
 	id, ok := secretID(bearer)
-	log := s.log.With("event", "authorize", "token", shortID(id), "appId", appID)
+	shown := appID
+	if !plausibleAppID(appID) {
+		shown = "(not an appId)" // a client's header of any length and content stays out of the log
+	}
+	log := s.log.With("event", "authorize", "token", shortID(id), "appId", shown)
 	if !ok || !plausibleAppID(appID) {
 		reason := "malformed token"
 		if !plausibleAppID(appID) {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/fault"
 )
 
 // API is the slice of *dynamodb.Client the store uses.
@@ -103,7 +104,7 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 			return items, nil
 		}
 		if round == maxBatchRounds {
-			return nil, errors.New("batch get: keys left unprocessed")
+			return nil, fmt.Errorf("batch get: keys left unprocessed: %w", fault.ErrThrottled)
 		}
 		req = out.UnprocessedKeys
 		select {

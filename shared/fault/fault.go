@@ -46,6 +46,10 @@ var sdkUnanswered = retry.IsErrorRetryables{
 	retry.RetryableConnectionError{},
 }
 
+// ErrThrottled is AWS answering yet leaving part of a request undone, as BatchGetItem does with
+// UnprocessedKeys when a table is throttled: transient, like a throttling error.
+var ErrThrottled = errors.New("throttled: part of the request was left unprocessed")
+
 // Classify reports whether err is a transient fault, and the AWS error code it carries ("" when AWS
 // did not answer, or err is not from AWS). An error AWS answered is classed by its code and HTTP
 // status alone; one it never answered, or whose answer broke off, by the context and the connection.
@@ -53,6 +57,9 @@ var sdkUnanswered = retry.IsErrorRetryables{
 func Classify(err error) (transient bool, awsCode string) {
 	if err == nil {
 		return false, ""
+	}
+	if errors.Is(err, ErrThrottled) {
+		return true, ""
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {

@@ -119,3 +119,10 @@ func TestText(t *testing.T) {
 		t.Errorf("Text(nil) = %q", got)
 	}
 }
+
+// TestClassifyUnprocessed: keys BatchGetItem leaves unprocessed round after round are throttling.
+func TestClassifyUnprocessed(t *testing.T) {
+	if transient, code := fault.Classify(fmt.Errorf("batch get: keys left unprocessed: %w", fault.ErrThrottled)); !transient || code != "" {
+		t.Errorf("Classify = %v, %q; want transient without an AWS code", transient, code)
+	}
+}

@@ -31,7 +31,7 @@ func (h *Applications) List(ctx context.Context, req Request, who auth.Session) 
 	if q.Count {
 		body["@odata.count"] = page.Matched
 	}
-	if page.More {
+	if page.More && q.Top > 0 { // a page of none would link to itself
 		body["@odata.nextLink"] = odata.NextLink(req.RawPath, req.RawQueryString, q, len(page.Apps))
 	}
 	return respond(http.StatusOK, body), nil

@@ -105,13 +105,17 @@ func Parse(values url.Values, s Schema) (Query, error) {
 		names = append(names, name)
 	}
 	slices.Sort(names) // the first refusal named is the same on every run
+	seen := map[string]bool{}
 	for _, name := range names {
 		if !strings.HasPrefix(name, "$") {
 			continue
 		}
 		vs := values[name]
-		if len(vs) != 1 {
-			return Query{}, refuse(name, "is given more than once")
+		if folded := strings.ToLower(name); len(vs) != 1 || seen[folded] {
+			// $top and $TOP are one option: taking either would be a guess.
+			return Query{}, refuse(optionName(name), "is given more than once")
+		} else {
+			seen[folded] = true
 		}
 		v := vs[0]
 		var err *Error
@@ -121,7 +125,7 @@ func Parse(values url.Values, s Schema) (Query, error) {
 		case "$orderby":
 			q.OrderBy, err = parseOrderBy(v, s.OrderBy)
 		case "$top":
-			q.Top, err = parseInt(name, v, 1, MaxTop)
+			q.Top, err = parseInt(name, v, 0, MaxTop) // $top=0 asks for the count alone
 		case "$skip":
 			q.Skip, err = parseInt(name, v, 0, maxSkip)
 		case "$count":
@@ -129,7 +133,7 @@ func Parse(values url.Values, s Schema) (Query, error) {
 		case "$select":
 			q.Select, err = parseSelect(v, s.Select)
 		default:
-			err = refuse(name, "is not a supported query option")
+			err = refuse(optionName(name), "is not a supported query option")
 		}
 		if err != nil {
 			return Query{}, err
@@ -202,6 +206,15 @@ func parseOrderBy(v string, declared []string) ([]Order, *Error) {
 }
 
 // quoteName shows a client's text in a message, cut short and with its control characters escaped.
+// optionName is a client's option name fit for a message: as it is when it is a plain name ($top),
+// quoted and clipped otherwise, so that no control character or page-long name reaches the answer.
+func optionName(s string) string {
+	if len(s) <= 32 && !strings.ContainsFunc(s[1:], func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) {
+		return s
+	}
+	return quoteName(s)
+}
+
 func quoteName(s string) string {
 	const limit = 64
 	if len(s) > limit {

@@ -63,7 +63,9 @@ func TestParseRefuses(t *testing.T) {
 		{"unknown option", "$expand=x", "$expand", "$expand"},
 		{"search", "$search=x", "$search", ""},
 		{"twice", "$top=1&$top=2", "$top", "more than once"},
-		{"top zero", "$top=0", "$top", "1 to 1000"},
+		{"twice in two cases", "$top=1&$TOP=2", "$top", "more than once"},
+		{"filter twice in two cases", "$filter=name eq 'a'&$Filter=name eq 'b'", "$filter", "more than once"},
+		{"name with a control character", "$x%0Ay=1", `"$x\ny"`, "not a supported"},
 		{"top negative", "$top=-1", "$top", ""},
 		{"top too big", "$top=1001", "$top", ""},
 		{"top not a number", "$top=ten", "$top", ""},
@@ -193,4 +195,12 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = odata.NextLink("/x", raw, q, 1)
 	})
+}
+
+// TestParseTopZero: $top=0 asks for no entities, which with $count=true is the count alone.
+func TestParseTopZero(t *testing.T) {
+	q, err := odata.ParseRaw("$top=0&$count=true", odata.Schema{})
+	if err != nil || q.Top != 0 || !q.Count {
+		t.Fatalf("ParseRaw($top=0&$count=true) = %+v, %v; want top 0 with the count", q, err)
+	}
 }
