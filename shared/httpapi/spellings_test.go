@@ -108,9 +108,10 @@ func wantSpellings(r httpapi.Route, ops []operation) map[string]string {
 // no other.
 func TestPathSpellings(t *testing.T) {
 	ops := swaggerOperations(t)
-	fromSwagger := 0
+	fromSwagger, ran := 0, 0
 	for _, r := range httpapi.Routes() {
 		t.Run(r.Key(), func(t *testing.T) {
+			ran++
 			want := wantSpellings(r, ops)
 			for _, p := range slices.Sorted(maps.Keys(want)) {
 				if strings.HasPrefix(want[p], "the Swagger's ") {
@@ -127,8 +128,9 @@ func TestPathSpellings(t *testing.T) {
 			}
 		})
 	}
-	// The Swagger does spell rows of the table: were no path read, every row would pass on its own spellings.
-	if fromSwagger == 0 {
+	// The Swagger does spell rows of the table: were no path read, every row would pass on its own
+	// spellings. That is checked when every row ran, not when a -run pattern chose some.
+	if ran == len(httpapi.Routes()) && fromSwagger == 0 {
 		t.Fatalf("no operation of %s matched a row of the table", swaggerFile)
 	}
 }
