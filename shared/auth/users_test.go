@@ -19,6 +19,7 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/phone"
+	"mfagateway/shared/testenv"
 )
 
 // admin is who acts in these tests; nobody is a non-admin session.
@@ -596,10 +597,7 @@ func TestUsersLog(t *testing.T) {
 // The functions link this package; the numbering plan tables stay out of them, the login function's
 // above all.
 func TestUsersLinkNoNumberingPlan(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not on PATH")
-	}
+	goBin := testenv.RequireTool(t, "go", "lists what the functions link")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	for _, pkg := range []string{"mfagateway/shared/auth", "mfagateway/functions/login"} {
