@@ -106,8 +106,8 @@ func CreateTable(ctx context.Context, db interface {
 }
 
 // existingTable settles a CreateTable refused with ResourceInUseException (inUse): nil when the table
-// describes as the gateway's (hash key "pk" alone, not being deleted; "pk" a string and the table on
-// demand where the engine reports those), else an error saying how it differs. The embedded engine
+// describes as the gateway's (hash key "pk" alone, the list index, not being deleted; "pk" a string
+// and the table on demand where the engine reports those), else an error saying how it differs. The embedded engine
 // describes only the key schema; moto describes all of it.
 func existingTable(ctx context.Context, db interface {
 	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
@@ -131,12 +131,28 @@ func existingTable(ctx context.Context, db interface {
 		return fmt.Errorf("%w; the existing table's key is %s, not the hash key %q alone", inUse, keySchemaText(d.KeySchema), attrPK)
 	case pkType != "" && pkType != types.ScalarAttributeTypeS:
 		return fmt.Errorf("%w; the existing table's %q is of type %q, not a string", inUse, attrPK, pkType)
+	case !hasListIndex(d.GlobalSecondaryIndexes):
+		// An older table: the list of applications would fail on it with a ValidationException.
+		return fmt.Errorf("%w; the existing table has no index %q keyed %s, %s", inUse, indexList, attrGSI1PK, attrGSI1SK)
 	case d.TableStatus == types.TableStatusDeleting:
 		return fmt.Errorf("%w; the existing table is being deleted", inUse)
 	case d.BillingModeSummary != nil && d.BillingModeSummary.BillingMode != "" && d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest:
 		return fmt.Errorf("%w; the existing table is billed %s, not on demand", inUse, d.BillingModeSummary.BillingMode)
 	}
 	return nil
+}
+
+// hasListIndex reports whether the described indexes include the list index with its keys.
+func hasListIndex(gsis []types.GlobalSecondaryIndexDescription) bool {
+	for _, g := range gsis {
+		ks := g.KeySchema
+		if aws.ToString(g.IndexName) == indexList && len(ks) == 2 &&
+			aws.ToString(ks[0].AttributeName) == attrGSI1PK && ks[0].KeyType == types.KeyTypeHash &&
+			aws.ToString(ks[1].AttributeName) == attrGSI1SK && ks[1].KeyType == types.KeyTypeRange {
+			return true
+		}
+	}
+	return false
 }
 
 func keySchemaText(ks []types.KeySchemaElement) string {

@@ -75,6 +75,17 @@ func TestCreateTableIdempotent(t *testing.T) {
 					t.Fatalf("CreateTable over a table keyed by id = %v, want ResourceInUseException naming the key", err)
 				}
 			})
+
+			t.Run("a table of that name without the list index", func(t *testing.T) {
+				client, table := localdynamo.NewClient(url), "gateway-"+uuid.NewString()
+				if _, err := client.CreateTable(t.Context(), gatewayTableInput(table, "pk")); err != nil {
+					t.Fatalf("create the older table: %v", err)
+				}
+				err := dynamo.CreateTable(t.Context(), client, table)
+				if inUse := (*types.ResourceInUseException)(nil); !errors.As(err, &inUse) || !strings.Contains(err.Error(), "gsi1") {
+					t.Fatalf("CreateTable over a table without gsi1 = %v, want ResourceInUseException naming the index", err)
+				}
+			})
 		})
 	}
 }
