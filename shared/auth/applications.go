@@ -155,9 +155,11 @@ func (a *Applications) Replace(ctx context.Context, who Session, id string, next
 
 // invalid logs a refused property (its name, never its value) and returns the refusal.
 func (a *Applications) invalid(ctx context.Context, who Session, action string, err error) error {
-	var perr *PropertyError
-	errors.As(err, &perr)
-	a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", "invalid", "property", perr.Property, "userId", who.UserID)
+	property := ""
+	if perr := (*PropertyError)(nil); errors.As(err, &perr) {
+		property = perr.Property
+	}
+	a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", "invalid", "property", property, "userId", who.UserID)
 	return err
 }
 
