@@ -293,7 +293,8 @@ var (
 	ErrChannelUnavailable = errors.New("the user has no address on the channel asked for")
 )
 
-// Session is what a live auth token stands for.
+// Session is who a protected request acts as: the user of a live auth token, or an application acting
+// by its own credentials (Client).
 type Session struct {
 	TokenID   string
 	UserID    string
@@ -302,6 +303,11 @@ type Session struct {
 	AppID     string
 	Admin     bool
 	ExpiresAt time.Time
+	// Client is an application acting by its ClientId and ClientSecret: UserID, Email, Name and TokenID
+	// are empty and Admin is false. It may read and change its own application (AppID) and read,
+	// create, invite, change and unblock users that are members of it, never an admin user, and never
+	// make one.
+	Client bool
 }
 
 // ApplicationPatch holds the fields a PATCH changes; nil leaves a field as it is.
