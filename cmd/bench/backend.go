@@ -234,6 +234,7 @@ func (s *notifyStub) close() {
 // that makes the challenges and tokens the timed routes consume. It is never timed.
 type setup struct {
 	svc    *auth.Service
+	apps   *auth.Applications
 	sender *captureSender
 	shift  atomic.Int64 // added to the clock: a challenge made an hour ago is past its resend cooldown
 }
@@ -248,7 +249,16 @@ func newSetup(b *backend) *setup {
 		Clock: func() time.Time { return time.Now().Add(time.Duration(s.shift.Load())) },
 		Log:   slog.New(slog.DiscardHandler),
 	})
+	s.apps = auth.NewApplications(dynamo.New(b.db, tableName), nil, uuid.NewString, slog.New(slog.DiscardHandler))
 	return s
+}
+
+// application creates an application, the i-th of a run, and returns its appId.
+func (s *setup) application(ctx context.Context, i int) (string, error) {
+	app, err := s.apps.Create(ctx, auth.Session{UserID: "bench", Admin: true}, auth.Application{
+		Name: fmt.Sprintf("Bench delete %d", i), URL: fmt.Sprintf("bench-delete-%d-%d.localhost", time.Now().UnixNano(), i),
+	})
+	return app.ID, err
 }
 
 // token logs the setup user in to the application without MFA and returns the auth token.

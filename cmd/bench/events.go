@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"mfagateway/shared/auth"
 )
@@ -91,6 +92,20 @@ func withAuthToken(event []byte, token string) []byte {
 		az, _ := rc["authorizer"].(map[string]any)
 		if l, ok := az["lambda"].(map[string]any); ok {
 			l["tokenId"] = auth.TokenID(token)
+		}
+	})
+}
+
+// withAppID points an event for /odata/Applications/{appId} at another application.
+func withAppID(event []byte, id string) []byte {
+	return edit(event, func(e map[string]any) {
+		old, _ := e["pathParameters"].(map[string]any)["appId"].(string)
+		path := strings.Replace(e["rawPath"].(string), old, id, 1)
+		e["rawPath"], e["pathParameters"] = path, map[string]any{"appId": id}
+		if rc, ok := e["requestContext"].(map[string]any); ok {
+			if h, ok := rc["http"].(map[string]any); ok {
+				h["path"] = path
+			}
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/dynamo"
@@ -31,6 +32,7 @@ const (
 type inProcess struct {
 	fns   map[string]*httpapi.Router // the functions' routers by logical ID
 	az    *httpapi.Authorizer
+	apps  *auth.Applications
 	sms   *captureSender
 	shift atomic.Int64
 }
@@ -46,11 +48,13 @@ func newInProcess(db dynamo.API) *inProcess {
 		Secret: []byte(hmacSecret), Policy: policy, Log: log,
 		Clock: func() time.Time { return time.Now().Add(time.Duration(p.shift.Load())) },
 	})
+	p.apps = auth.NewApplications(store, nil, uuid.NewString, log)
 	p.fns = httpapi.Routers(httpapi.Handlers{
-		Auth:    httpapi.New(svc, log),
-		Session: httpapi.NewSession(auth.NewSessions(store, nil, log), log),
-		Guard:   httpapi.NewGuard(nil, log),
-	}, httpapi.LoginFunction, httpapi.VerifyFunction)
+		Auth:         httpapi.New(svc, log),
+		Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+		Applications: httpapi.NewApplications(p.apps, log),
+		Guard:        httpapi.NewGuard(nil, log),
+	}, httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction)
 	p.az = httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
 	return p
 }
@@ -126,7 +130,9 @@ var flows = []struct {
 	name string
 	goal int
 }{
-	{"login, MFA off", 2}, {"login, MFA on", 2}, {"resend", 2}, {"verify", 2}, {"authorizer", 1},
+	{"login, MFA off", 2}, {"login, MFA on", 2}, {"resend", 2}, {"resend, switch to Email", 2}, {"verify", 2},
+	{"authorizer", 1}, {"validateToken (behind the authorizer)", 0},
+	{"list applications, one page", 1}, {"application by url", 1}, {"delete application", 2},
 }
 
 // countRoundTrips runs each flow once through the handlers, in process, over the backend's table,
@@ -184,6 +190,18 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 		}
 		return nil
 	})
+	// A second challenge, for the switch to email, made a minute ago like the first (after the
+	// verify, which reads the code the first one sent).
+	p.shift.Store(int64(-time.Minute))
+	resp, lerr := p.fns[httpapi.LoginFunction].Serve(ctx, decodeRequest(ev.get("login-mfa-header.json")))
+	p.shift.Store(0)
+	if lerr != nil || resp.StatusCode != 403 {
+		return out, fmt.Errorf("second challenge: status %d, %v: %s", resp.StatusCode, lerr, resp.Body)
+	}
+	switchToken := apiAnswer{Body: resp.Body}.field("token")
+	measure("resend, switch to Email", func() error {
+		return wantServed(ctx, p, httpapi.LoginFunction, withToken(ev.get("resend-email.json"), switchToken), 200)
+	})
 	measure("authorizer", func() error {
 		var req httpapi.AuthorizerRequest
 		if err := json.Unmarshal(withAuthHeader(ev.get("authorizer-good-token.json"), bearer), &req); err != nil {
@@ -198,5 +216,35 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 		}
 		return nil
 	})
+	measure("validateToken (behind the authorizer)", func() error {
+		return wantServed(ctx, p, httpapi.LoginFunction, ev.get("validate-token.json"), 200)
+	})
+	measure("list applications, one page", func() error {
+		return wantServed(ctx, p, httpapi.ApplicationsFunction, ev.get("applications-list.json"), 200)
+	})
+	measure("application by url", func() error {
+		return wantServed(ctx, p, httpapi.ApplicationsFunction, ev.get("applications-url.json"), 200)
+	})
+	if err != nil {
+		return out, err
+	}
+	doomed, cerr := p.apps.Create(ctx, auth.Session{UserID: "bench", Admin: true}, auth.Application{
+		Name: "Bench round trips", URL: fmt.Sprintf("bench-rt-%d.localhost", time.Now().UnixNano()),
+	})
+	if cerr != nil {
+		return out, fmt.Errorf("delete application: create one: %w", cerr)
+	}
+	measure("delete application", func() error {
+		return wantServed(ctx, p, httpapi.ApplicationsFunction, withAppID(ev.get("applications-delete.json"), doomed.ID), 204)
+	})
 	return out, err
+}
+
+// wantServed serves event through function fn in process and checks the answer's status.
+func wantServed(ctx context.Context, p *inProcess, fn string, event []byte, status int) error {
+	resp, err := p.fns[fn].Serve(ctx, decodeRequest(event))
+	if err != nil || resp.StatusCode != status {
+		return fmt.Errorf("status %d (want %d), %v: %s", resp.StatusCode, status, err, resp.Body)
+	}
+	return nil
 }

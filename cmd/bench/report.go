@@ -202,6 +202,9 @@ func fill(t *table, m *measurements, o options) {
 }
 
 func callsText(c roundtrip.Calls) string {
+	if c.N() == 0 && c.Attempts == 0 {
+		return "0"
+	}
 	s := fmt.Sprintf("%d (%s)", c.N(), strings.Join(c.Operations, ", "))
 	if c.Sequential != c.N() {
 		s += fmt.Sprintf(", %d sequential", c.Sequential)

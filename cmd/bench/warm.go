@@ -28,7 +28,8 @@ func warmRoutes(ev events, s *setup) []route {
 		ev = events{}
 		for _, name := range []string{"verify.json", "login-mfa-off.json", "login-mfa-header.json", "resend.json",
 			"authorizer-good-token.json", "me.json", "logout.json", "applications-get.json", "applications-create.json",
-			"applications-patch.json", "applications-put.json"} {
+			"applications-patch.json", "applications-put.json", "validate-token.json", "resend-email.json",
+			"applications-list.json", "applications-url.json", "applications-delete.json"} {
 			ev[name] = nil
 		}
 	}
@@ -61,7 +62,13 @@ func warmRoutes(ev events, s *setup) []route {
 				}
 				return withAuthHeader(ev.get("authorizer-good-token.json"), authToken), nil
 			}, check: func(b []byte) error { return wantVerdict(b, true) }},
+		{name: "POST /api/auth/resendMultifactorBindingCode, switch to Email", fn: "LoginFunction",
+			event: func(ctx context.Context, _ int) ([]byte, error) {
+				token, _, err := s.challenge(ctx, time.Minute)
+				return withToken(ev.get("resend-email.json"), token), err
+			}, check: status(200)},
 		{name: "GET /api/auth/me", fn: "LoginFunction", event: fixed(ev.get("me.json")), check: status(200)},
+		{name: "GET /api/auth/validateToken", fn: "LoginFunction", event: fixed(ev.get("validate-token.json")), check: status(200)},
 		{name: "POST /api/auth/logout", fn: "LoginFunction",
 			event: func(ctx context.Context, _ int) ([]byte, error) {
 				t, err := s.token(ctx)
@@ -75,6 +82,13 @@ func warmRoutes(ev events, s *setup) []route {
 			}, check: status(201)},
 		{name: "PATCH /odata/Applications/Patch/{appId}", fn: "ApplicationsFunction", event: fixed(ev.get("applications-patch.json")), check: status(204)},
 		{name: "PUT /odata/Applications/Put/{appId}", fn: "ApplicationsFunction", event: fixed(ev.get("applications-put.json")), check: status(204)},
+		{name: "GET /odata/Applications ($filter, $count)", fn: "ApplicationsFunction", event: fixed(ev.get("applications-list.json")), check: status(200)},
+		{name: "POST /odata/applications/url", fn: "ApplicationsFunction", event: fixed(ev.get("applications-url.json")), check: status(200)},
+		{name: "DELETE /odata/Applications/{appId}", fn: "ApplicationsFunction",
+			event: func(ctx context.Context, i int) ([]byte, error) {
+				id, err := s.application(ctx, i)
+				return withAppID(ev.get("applications-delete.json"), id), err
+			}, check: status(204)},
 	}
 }
 
