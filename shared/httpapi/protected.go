@@ -85,9 +85,14 @@ func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (Authori
 		// records of the invocation, so AWS's message (table names, item contents) stays out of it.
 		return AuthorizerResponse{}, errors.New(fault.Text(err))
 	}
+	if sess.Client { // an application: no user, no token, never an admin
+		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
+			ctxValid: true, ctxClient: true, ctxAppID: sess.AppID, ctxExpiresAt: sess.ExpiresAt.Unix(),
+		}}, nil
+	}
 	return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
 		ctxValid: true, ctxTokenID: sess.TokenID, ctxUserID: sess.UserID, ctxEmail: sess.Email, ctxName: sess.Name,
-		ctxAppID: sess.AppID, ctxAdmin: sess.Admin, ctxExpiresAt: sess.ExpiresAt.Unix(), ctxClient: sess.Client,
+		ctxAppID: sess.AppID, ctxAdmin: sess.Admin, ctxExpiresAt: sess.ExpiresAt.Unix(),
 	}}, nil
 }
 
