@@ -82,6 +82,9 @@ func (s *Sessions) AuthorizeClient(ctx context.Context, cred ClientCredentials) 
 // Each stored hash is compared in constant time, and all of them always, so that neither the time of
 // one comparison nor the number made tells which hash matched or how much of it.
 func SecretMatches(stored []string, hash string) bool {
+	if hash == "" { // no presented secret hashes to "": an empty stored entry must never match it
+		return false
+	}
 	match := 0
 	for _, h := range stored {
 		match |= subtle.ConstantTimeCompare([]byte(h), []byte(hash))
