@@ -141,6 +141,6 @@ func (a *Applications) IssueSecret(ctx context.Context, who Session, id string) 
 	}
 	// Neither the secret nor its hash is logged: the event, the application and who asked.
 	a.log.InfoContext(ctx, "application secret issued", "event", "applications", "action", "secret", "outcome", "issued",
-		"appId", id, "secrets", kept, "tries", tries, "userId", who.UserID)
+		"appId", id, "kept", kept, "tries", tries, "userId", who.UserID)
 	return secret, nil
 }
