@@ -26,12 +26,17 @@ func appSecret(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 		return err
 	}
 	secret, err := apps.IssueSecret(ctx, operator, id)
-	if errors.Is(err, auth.ErrNotFound) {
-		return fmt.Errorf("no application has appId %s", id)
-	}
 	if err != nil {
-		return err
+		return noSuchApp(err, id)
 	}
 	fmt.Fprintln(c.stdout, secret)
 	return nil
+}
+
+// noSuchApp words the service's ErrNotFound for the application id as an operator's message.
+func noSuchApp(err error, id string) error {
+	if errors.Is(err, auth.ErrNotFound) {
+		return fmt.Errorf("no application has appId %s", id)
+	}
+	return err
 }
