@@ -142,9 +142,9 @@ func NewGuard(clock func() time.Time, log *slog.Logger) *Guard {
 	return &Guard{clock: clock, log: log}
 }
 
-// Rechecking returns the guard, made to check the token itself (one read) when the authorizer's verdict
-// says AWS failed it for a moment; such a verdict can stay in API Gateway's cache for
-// AuthorizerCacheSeconds, and the token should not be refused for that long.
+// Rechecking returns the guard, made to check the token or the application credentials itself (one
+// read) when the authorizer's verdict says AWS failed it for a moment, so that a good caller is served
+// rather than told to retry.
 func (g *Guard) Rechecking(sessions *auth.Sessions) *Guard {
 	g.sessions = sessions
 	return g
