@@ -84,12 +84,8 @@ func appMFA(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 		return err
 	}
 	// Patch reads, changes and writes back under the application's version, retrying a concurrent change.
-	_, err = apps.Patch(ctx, operator, id, auth.ApplicationPatch{MFA: &on})
-	if errors.Is(err, auth.ErrNotFound) {
-		return fmt.Errorf("no application has appId %s", id)
-	}
-	if err != nil {
-		return err
+	if _, err = apps.Patch(ctx, operator, id, auth.ApplicationPatch{MFA: &on}); err != nil {
+		return noSuchApp(err, id)
 	}
 	fmt.Fprintf(c.stdout, "application %s: MFA %s\n", id, onOff(on))
 	return nil
@@ -196,11 +192,8 @@ func appSet(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 		return err
 	}
 	app, err := apps.Patch(ctx, operator, id, p)
-	if errors.Is(err, auth.ErrNotFound) {
-		return fmt.Errorf("no application has appId %s", id)
-	}
 	if err != nil {
-		return propertyUsage(err)
+		return propertyUsage(noSuchApp(err, id))
 	}
 	countries := strings.Join(app.SMSCountries, ",")
 	if countries == "" { // an empty list sends SMS to every country

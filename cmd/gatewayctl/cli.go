@@ -45,6 +45,8 @@ func commands() []command {
 		{"app set", "APP_ID [--culture-info TAG|none] [--phone-country-code CODE|none] [--authenticators OTP,SMS,Email] [--sms-countries NL,BE|all]",
 			"Change an application's locale and second-factor properties for its next logins; what is not given stays.", appSet},
 		{"app mfa", "APP_ID on|off", "Turn multi-factor authentication on or off for an application's next logins.", appMFA},
+		{"app secret", "APP_ID", "Issue a new secret of an application (its ClientSecret) and print it once, to stdout. " +
+			"The application keeps its two newest secrets; the oldest of them stops working.", appSecret},
 		{"user create", "--email EMAIL --name NAME [--mobile +31612345678] [--admin] [--app APP_ID]...",
 			"Create a user and print the new userId. The password is read from stdin (one line), never from the command line.", userCreate},
 		{"user show", "EMAIL", "Show a user (never the password hash) and its failed-login state.", userShow},

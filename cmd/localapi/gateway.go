@@ -66,22 +66,18 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeResponse(w, resp)
 }
 
-// authorize does what API Gateway does for a Lambda authorizer with identity sources Authorization and
-// appId: a missing source is 401 without calling it, an error is 500, a denial 403, and an allowance
-// hands its context (through JSON, as on AWS) to the function.
+// authorize does what API Gateway does for a Lambda authorizer without identity sources or cache:
+// it calls the authorizer for every protected request, with every header (Authorization and appId,
+// or ClientId and ClientSecret, in the client's letter case), an error is 500, a denial 403, and an
+// allowance hands its context (through JSON, as on AWS) to the function.
 func (g *gateway) authorize(ctx context.Context, w http.ResponseWriter, ev *httpapi.Request) bool {
 	gatewayError := func(status int, msg string) {
 		writeResponse(w, httpapi.Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"},
 			Body: `{"message":"` + msg + `"}`})
 	}
-	if httpapi.Header(*ev, "authorization") == "" || httpapi.Header(*ev, "appid") == "" {
-		gatewayError(http.StatusUnauthorized, "Unauthorized")
-		return false
-	}
 	res, err := g.authorizer(ctx, httpapi.AuthorizerRequest{
 		Version: "2.0", Type: "REQUEST", RouteKey: ev.RouteKey, RawPath: ev.RawPath, RawQueryString: ev.RawQueryString,
-		IdentitySource: []string{httpapi.Header(*ev, "authorization"), httpapi.Header(*ev, "appid")},
-		Headers:        ev.Headers, RequestContext: ev.RequestContext, PathParameters: ev.PathParameters,
+		Headers: ev.Headers, RequestContext: ev.RequestContext, PathParameters: ev.PathParameters,
 	})
 	if err != nil {
 		g.log.ErrorContext(ctx, "authorizer error", "route", ev.RouteKey, "error", err.Error())

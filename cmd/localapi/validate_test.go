@@ -26,8 +26,8 @@ func TestLocalValidateToken(t *testing.T) {
 	if status, v := s.call(t, http.MethodGet, "/api/auth/validateToken", token, demoMFA, ""); status != http.StatusUnauthorized || v["code"] != "invalid_token" {
 		t.Errorf("another application's appId: %d %v, want 401 invalid_token", status, v)
 	}
-	if status, v := s.call(t, http.MethodGet, "/api/auth/validateToken", "", demoPlain, ""); status != http.StatusUnauthorized || v["message"] != "Unauthorized" {
-		t.Errorf("no token: %d %v, want API Gateway's 401", status, v)
+	if status, v := s.call(t, http.MethodGet, "/api/auth/validateToken", "", demoPlain, ""); status != http.StatusUnauthorized || v["code"] != "invalid_token" {
+		t.Errorf("no token: %d %v, want the function's 401 invalid_token", status, v)
 	}
 	if status, _ := s.call(t, http.MethodPost, "/api/auth/logout", token, demoPlain, ""); status != http.StatusNoContent {
 		t.Fatalf("logout: %d", status)

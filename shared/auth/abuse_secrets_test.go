@@ -2,7 +2,7 @@ package auth_test
 
 // Abuse tests, part 2: secrets. Whole flows run with a JSON logger at DEBUG writing to a buffer; then the
 // buffer is searched for every secret the flows handled (passwords, binding codes, MFA tokens, auth
-// tokens, in full or as any 12-character piece) and for unmasked emails and phone numbers, and the
+// tokens, application secrets, in full or as any 12-character piece) and for unmasked emails and phone numbers, and the
 // whole table is scanned for raw codes and tokens and for passwords in any form but argon2id PHC strings.
 
 import (
@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"mfagateway/shared/auth"
@@ -28,6 +30,7 @@ type abuseSecrets struct {
 	passwords  []string
 	mfaTokens  []string
 	authTokens []string
+	appSecrets []string
 }
 
 // abusePieceLen is the shortest piece of a secret that counts as a leak.
@@ -239,13 +242,47 @@ func TestAbuseSecretsStayOutOfLogsAndTable(t *testing.T) {
 		t.Errorf("Authorize after expiry: %v, want ErrInvalidToken", err)
 	}
 
+	// 8. Application secrets: issued through the handler (one answer each), three so the oldest is
+	// dropped, then every kind of check of application credentials, through the authorizer handler.
+	appsRouter := w.Routers(httpapi.ApplicationsFunction)[httpapi.ApplicationsFunction]
+	adminCtx := map[string]any{"valid": true, "tokenId": auth.TokenID(adaMFAToken), "userId": "ada", "appId": abuseAppMFA,
+		"admin": true, "expiresAt": float64(w.Clock.Now().Add(time.Hour).Unix())}
+	for range auth.MaxAppSecrets + 1 {
+		req := abuseRequest("GET /odata/applications/{appId}/getAppSecret", nil, nil)
+		req.PathParameters = map[string]string{"appId": abuseAppPlain}
+		req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: adminCtx}
+		resp, _ := appsRouter.Serve(ctx, req)
+		var body struct{ Value string }
+		if err := json.Unmarshal([]byte(resp.Body), &body); resp.StatusCode != http.StatusOK || err != nil || body.Value == "" {
+			t.Fatalf("getAppSecret: %d %s", resp.StatusCode, resp.Body)
+		}
+		sec.appSecrets = append(sec.appSecrets, body.Value)
+	}
+	for _, c := range []struct {
+		headers map[string]string
+		valid   bool
+		why     string
+	}{
+		{map[string]string{"clientid": abuseAppPlain, "clientsecret": sec.appSecrets[2]}, true, "the newest secret"},
+		{map[string]string{"ClientId": abuseAppPlain, "ClientSecret": sec.appSecrets[1]}, true, "the second, header names in another case"},
+		{map[string]string{"clientid": abuseAppPlain, "clientsecret": sec.appSecrets[0]}, false, "the dropped oldest"},
+		{map[string]string{"clientid": abuseAppMFA, "clientsecret": sec.appSecrets[2]}, false, "another application's id"},
+		{map[string]string{"clientid": abuseAppPlain, "clientsecret": sec.appSecrets[2], "authorization": "Bearer " + adaMFAToken}, false, "a token as well"},
+		{map[string]string{"clientid": abuseAppPlain, "clientsecret": sec.appSecrets[2] + "x"}, false, "malformed"},
+	} {
+		v, err := authorizer.Handle(ctx, httpapi.AuthorizerRequest{Headers: c.headers})
+		if err != nil || (v.Context["valid"] == true) != c.valid {
+			t.Errorf("client credentials (%s): %v %v, want valid %v", c.why, v.Context, err, c.valid)
+		}
+	}
+
 	codes := w.abuseCodes(t)
 	if len(codes) < 6 {
 		t.Fatalf("only %d codes were sent; the flows did not run", len(codes))
 	}
 	logs := w.Logs.String()
-	t.Logf("checked %d log lines (%d bytes) for %d passwords, %d codes, %d MFA tokens, %d auth tokens",
-		strings.Count(logs, "\n"), len(logs), len(sec.passwords), len(codes), len(sec.mfaTokens), len(sec.authTokens))
+	t.Logf("checked %d log lines (%d bytes) for %d passwords, %d codes, %d MFA tokens, %d auth tokens, %d application secrets",
+		strings.Count(logs, "\n"), len(logs), len(sec.passwords), len(codes), len(sec.mfaTokens), len(sec.authTokens), len(sec.appSecrets))
 	abuseCheckLog(t, w, logs, sec, codes, unknownEmail)
 	abuseCheckTable(t, w, sec, codes)
 }
@@ -272,6 +309,7 @@ func abuseCheckLog(t *testing.T, w *abuseWorld, logs string, sec abuseSecrets, c
 	leak("password", sec.passwords)
 	leak("MFA token", sec.mfaTokens)
 	leak("auth token", sec.authTokens)
+	leak("application secret", sec.appSecrets)
 	for _, code := range codes {
 		if abuseCodeIn(logs, code, false) {
 			t.Errorf("the log holds binding code %s", code)
@@ -305,6 +343,7 @@ func abuseCheckLog(t *testing.T, w *abuseWorld, logs string, sec abuseSecrets, c
 	for _, want := range []string{
 		`"level":"DEBUG"`, `"outcome":"authorized"`, `"outcome":"code_sent"`, `"outcome":"token_issued"`,
 		`"outcome":"invalid_code"`, `"outcome":"invalid_credentials"`, `"outcome":"locked"`, `"outcome":"revoked"`,
+		`"outcome":"issued"`, `"reason":"wrong secret"`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log has no %s; the check would be vacuous for it", want)
@@ -369,7 +408,7 @@ func abuseCheckTable(t *testing.T, w *abuseWorld, sec abuseSecrets, codes []stri
 		byPK[pk] = it
 		for name, v := range it {
 			for _, s := range abuseValues(v) {
-				for _, tok := range append(append([]string{}, sec.mfaTokens...), sec.authTokens...) {
+				for _, tok := range slices.Concat(sec.mfaTokens, sec.authTokens, sec.appSecrets) {
 					for _, piece := range abusePieces(tok) {
 						if strings.Contains(s, piece) || strings.Contains(name, piece) {
 							t.Errorf("%s.%s holds a raw token (piece %q)", pk, name, piece)
@@ -420,6 +459,16 @@ func abuseCheckTable(t *testing.T, w *abuseWorld, sec abuseSecrets, codes []stri
 	for _, a := range sec.authTokens {
 		if byPK["TOKEN#"+auth.TokenID(a)] == nil {
 			t.Errorf("no TOKEN# item under the SHA-256 of an auth token")
+		}
+	}
+	// The two newest application secrets are there, as their SHA-256, on the application's item only.
+	hashes := abuseValues(byPK["APP#"+abuseAppPlain]["secretHashes"])
+	if want := []string{auth.TokenID(sec.appSecrets[1]), auth.TokenID(sec.appSecrets[2])}; !slices.Equal(hashes, want) {
+		t.Errorf("APP#%s.secretHashes = %v, want the SHA-256 of the two newest secrets", abuseAppPlain, hashes)
+	}
+	for pk, it := range byPK {
+		if _, ok := it["secretHashes"]; ok && pk != "APP#"+abuseAppPlain {
+			t.Errorf("%s holds secret hashes: only the application's own item may", pk)
 		}
 	}
 	t.Logf("scanned %d items", len(items))

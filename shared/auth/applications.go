@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
 
-// Applications manages applications; every method but ByURL is for admins only.
+// Applications manages applications. Every method but ByURL is for admins; an application acting by
+// its own credentials (a Client session) may also read, change and replace itself.
 type Applications struct {
-	store ApplicationStore
-	clock func() time.Time
-	newID func() string
-	log   *slog.Logger
+	store  ApplicationStore
+	clock  func() time.Time
+	newID  func() string
+	log    *slog.Logger
+	random io.Reader // application secrets; nil is crypto/rand
 }
 
 // NewApplications returns the application service; newID makes appIds (UUIDs).
@@ -27,11 +30,32 @@ func NewApplications(store ApplicationStore, clock func() time.Time, newID func(
 	return &Applications{store: store, clock: clock, newID: newID, log: log}
 }
 
+// WithRandom returns the service drawing application secrets from r.
+func (a *Applications) WithRandom(r io.Reader) *Applications {
+	a.random = r
+	return a
+}
+
+// admin lets only an admin user act; an application's own credentials never make an admin.
 func (a *Applications) admin(ctx context.Context, who Session, action string) error {
-	if who.Admin {
+	if who.Admin && !who.Client {
 		return nil
 	}
-	a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", "forbidden", "userId", who.UserID)
+	return a.refuse(ctx, who, action)
+}
+
+// adminOrSelf lets an admin act on any application, and a Client session on its own only: another
+// application is 403 whether or not it exists, so that credentials tell nothing of other appIds.
+func (a *Applications) adminOrSelf(ctx context.Context, who Session, action, id string) error {
+	if who.Client && who.AppID != "" && who.AppID == id {
+		return nil
+	}
+	return a.admin(ctx, who, action)
+}
+
+func (a *Applications) refuse(ctx context.Context, who Session, action string) error {
+	a.log.InfoContext(ctx, "refused", "event", "applications", "action", action, "outcome", "forbidden",
+		"userId", who.UserID, "client", who.Client, "sessionAppId", who.AppID)
 	return ErrForbidden
 }
 
@@ -47,6 +71,7 @@ func (a *Applications) Create(ctx context.Context, who Session, app Application)
 	}
 	now := a.clock().UTC().Truncate(time.Second)
 	app.ID, app.CreateDate, app.UpdateDate, app.Version = a.newID(), now, now, 0
+	app.SecretHashes = nil // a new application has no secret until one is issued
 	app.URL = NormalizeURL(app.URL)
 	if err := a.store.CreateApplication(ctx, app); err != nil {
 		return Application{}, a.fail(ctx, who, "create", err)
@@ -58,7 +83,7 @@ func (a *Applications) Create(ctx context.Context, who Session, app Application)
 
 // Get reads one application.
 func (a *Applications) Get(ctx context.Context, who Session, id string) (Application, error) {
-	if err := a.admin(ctx, who, "get"); err != nil {
+	if err := a.adminOrSelf(ctx, who, "get", id); err != nil {
 		return Application{}, err
 	}
 	app, err := a.store.GetApplication(ctx, id)
@@ -167,7 +192,7 @@ func (a *Applications) invalid(ctx context.Context, who Session, action string, 
 // retried on a fresh read, so both changes are kept. It returns what the last write stored, so that
 // an answer can show it without reading it again.
 func (a *Applications) change(ctx context.Context, who Session, action, id string, edit func(*Application)) (Application, error) {
-	if err := a.admin(ctx, who, action); err != nil {
+	if err := a.adminOrSelf(ctx, who, action, id); err != nil {
 		return Application{}, err
 	}
 	var next Application

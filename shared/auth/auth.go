@@ -62,6 +62,9 @@ type Application struct {
 	CreateDate     time.Time
 	UpdateDate     time.Time
 	Version        int // bumped by every change; guards concurrent replaces
+	// SecretHashes are the hex SHA-256 of the application's valid secrets, oldest first, at most
+	// MaxAppSecrets. Never shown, logged or copied to the url copy: only the authorizer compares them.
+	SecretHashes []string
 }
 
 // AppRef names the application of a login: by ID (the appId header) or by URL.

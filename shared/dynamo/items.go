@@ -95,6 +95,10 @@ type appItem struct {
 	// The list index's key, on the item by appId only (a url copy is not a second application).
 	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
+	// SecretHashes, oldest first, are on the item by appId only: the authorizer reads that item, and
+	// the url copy, which public lookups and logins by url read, then never holds them and has no
+	// second copy to keep in step.
+	SecretHashes []string `dynamodbav:"secretHashes,omitempty"`
 }
 
 func newAppItem(pk string, a auth.Application) appItem {
@@ -107,6 +111,7 @@ func newAppItem(pk string, a auth.Application) appItem {
 	}
 	if strings.HasPrefix(pk, prefixApp) {
 		i.GSI1PK, i.GSI1SK = listApps, i.CreateDate+"#"+a.ID
+		i.SecretHashes = a.SecretHashes
 	}
 	return i
 }
@@ -117,7 +122,7 @@ func (i appItem) application() auth.Application {
 	a := auth.Application{
 		ID: i.AppID, Name: i.Name, URL: i.URL, UniqueIdentifier: i.UniqueIdentifier, MFA: i.MFA,
 		CultureInfo: i.CultureInfo, PhoneCountryCode: i.PhoneCountryCode, SMSCountries: i.SMSCountries,
-		CreateDate: created, UpdateDate: updated, Version: i.Version,
+		CreateDate: created, UpdateDate: updated, Version: i.Version, SecretHashes: i.SecretHashes,
 	}
 	a.Authenticators = slices.Clone(auth.DefaultAuthenticators)
 	if i.Authenticators != nil {

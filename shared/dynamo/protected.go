@@ -17,6 +17,7 @@ import (
 var (
 	_ auth.TokenStore       = (*Store)(nil)
 	_ auth.ApplicationStore = (*Store)(nil)
+	_ auth.ClientStore      = (*Store)(nil)
 )
 
 // GetToken reads an auth token with one consistent GetItem, so a logout is seen at once.

@@ -66,7 +66,7 @@ func TestAuthorizerTransientFault(t *testing.T) {
 
 	t.Run("guard that cannot read tokens: 503 for the cache's lifetime", func(t *testing.T) {
 		a := serve(t, httpapi.NewGuard(good.Clock.Now, good.Log), meEvent(token))
-		wantError(t, a, http.StatusServiceUnavailable, "unavailable", strconv.Itoa(httpapi.AuthorizerCacheSeconds))
+		wantError(t, a, http.StatusServiceUnavailable, "unavailable", strconv.Itoa(httpapi.UnavailableRetryAfter))
 	})
 	t.Run("rechecking guard: a good token is served", func(t *testing.T) {
 		g := httpapi.NewGuard(good.Clock.Now, good.Log).Rechecking(auth.NewSessions(good.Store, good.Clock.Now, good.Log))

@@ -89,7 +89,7 @@ func TestODataErrorFormat(t *testing.T) {
 		{"409 url taken", http.MethodPatch, one, `{"url": "demo-mfa.localhost"}`, appsVerdict(true), 409, "conflict", ""},
 		{"413 body too large", http.MethodPut, one, `{"name": "` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`, appsVerdict(true), 413, "payload_too_large", ""},
 		{"503 authorizer unavailable", http.MethodGet, one, "", map[string]any{"valid": false, "unavailable": true}, 503, "unavailable",
-			strconv.Itoa(httpapi.AuthorizerCacheSeconds)},
+			strconv.Itoa(httpapi.UnavailableRetryAfter)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newAPIEnv(t)

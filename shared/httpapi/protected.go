@@ -39,14 +39,21 @@ const (
 	ctxAppID     = "appId"
 	ctxAdmin     = "admin"
 	ctxExpiresAt = "expiresAt"
+	ctxClient    = "client" // the session is an application acting by its ClientId and ClientSecret
 	// ctxUnavailable marks a verdict the authorizer could not reach because AWS failed for a moment.
 	ctxUnavailable = "unavailable"
 )
 
-// AuthorizerCacheSeconds is how long API Gateway keeps a verdict (the template's ReauthorizeEvery).
-// A verdict of "unavailable" may be served from the cache that long, which is why a guard that can
-// check tokens itself does so.
-const AuthorizerCacheSeconds = 30
+// AuthorizerCacheSeconds is how long API Gateway keeps a verdict (the template's ReauthorizeEvery):
+// none. The authorizer has no identity sources, since a request carries either a token or application
+// credentials and API Gateway refuses a request that lacks any identity source, and without identity
+// sources API Gateway cannot key a cache. So every protected request runs the authorizer (one read),
+// and a logout, a deleted application or a dropped secret applies to the next request.
+const AuthorizerCacheSeconds = 0
+
+// UnavailableRetryAfter is the Retry-After, in seconds, of a guard that cannot check a token the
+// authorizer could not: as long as the verdict may stay cached, and at least a second.
+const UnavailableRetryAfter = max(AuthorizerCacheSeconds, 1)
 
 // Authorizer is the token authorizer. It lets every request through with its verdict in the context,
 // and the protected handlers answer 401 for a bad verdict: API Gateway itself can only answer 403 with
@@ -64,9 +71,7 @@ func NewAuthorizer(sessions *auth.Sessions) *Authorizer {
 func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (AuthorizerResponse, error) {
 	ctx, cancel := withBudget(ctx)
 	defer cancel()
-	bearer := BearerToken(headerOf(req.Headers, "authorization"))
-	appID := strings.TrimSpace(headerOf(req.Headers, "appid"))
-	sess, err := a.sessions.Authorize(ctx, bearer, appID)
+	sess, err := authorize(ctx, a.sessions, req.Headers)
 	if errors.Is(err, auth.ErrInvalidToken) {
 		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{ctxValid: false}}, nil
 	}
@@ -80,10 +85,28 @@ func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (Authori
 		// records of the invocation, so AWS's message (table names, item contents) stays out of it.
 		return AuthorizerResponse{}, errors.New(fault.Text(err))
 	}
+	if sess.Client { // an application: no user, no token, never an admin
+		return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
+			ctxValid: true, ctxClient: true, ctxAppID: sess.AppID, ctxExpiresAt: sess.ExpiresAt.Unix(),
+		}}, nil
+	}
 	return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
 		ctxValid: true, ctxTokenID: sess.TokenID, ctxUserID: sess.UserID, ctxEmail: sess.Email, ctxName: sess.Name,
 		ctxAppID: sess.AppID, ctxAdmin: sess.Admin, ctxExpiresAt: sess.ExpiresAt.Unix(),
 	}}, nil
+}
+
+// authorize checks the credentials a request carries: application credentials when it has a ClientId
+// or ClientSecret header (header names in any case), else its token and appId.
+func authorize(ctx context.Context, sessions *auth.Sessions, headers map[string]string) (auth.Session, error) {
+	id, secret := headerOf(headers, "clientid"), headerOf(headers, "clientsecret")
+	if id == "" && secret == "" {
+		return sessions.Authorize(ctx, BearerToken(headerOf(headers, "authorization")), strings.TrimSpace(headerOf(headers, "appid")))
+	}
+	return sessions.AuthorizeClient(ctx, auth.ClientCredentials{
+		ID: strings.TrimSpace(id), Secret: strings.TrimSpace(secret),
+		AlsoToken: headerOf(headers, "authorization") != "" || headerOf(headers, "appid") != "",
+	})
 }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>" value; the scheme is case-insensitive.
@@ -119,9 +142,9 @@ func NewGuard(clock func() time.Time, log *slog.Logger) *Guard {
 	return &Guard{clock: clock, log: log}
 }
 
-// Rechecking returns the guard, made to check the token itself (one read) when the authorizer's verdict
-// says AWS failed it for a moment; such a verdict can stay in API Gateway's cache for
-// AuthorizerCacheSeconds, and the token should not be refused for that long.
+// Rechecking returns the guard, made to check the token or the application credentials itself (one
+// read) when the authorizer's verdict says AWS failed it for a moment, so that a good caller is served
+// rather than told to retry.
 func (g *Guard) Rechecking(sessions *auth.Sessions) *Guard {
 	g.sessions = sessions
 	return g
@@ -149,9 +172,9 @@ func (g *Guard) recheck(ctx context.Context, route string, req Request, h Protec
 		g.log.WarnContext(ctx, "request refused", "route", route, "status", http.StatusServiceUnavailable, "code", CodeUnavailable,
 			"reason", "authorizer could not check the token")
 		return formatIn(ctx).response(&Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
-			Message: "The service is busy; try again.", RetryAfter: AuthorizerCacheSeconds}), nil
+			Message: "The service is busy; try again.", RetryAfter: UnavailableRetryAfter}), nil
 	}
-	who, err := g.sessions.Authorize(ctx, BearerToken(Header(req, "authorization")), strings.TrimSpace(Header(req, "appid")))
+	who, err := authorize(ctx, g.sessions, req.Headers)
 	if err != nil {
 		return fail(ctx, g.log, route, err), nil
 	}
@@ -178,10 +201,16 @@ func sessionOf(req Request) (auth.Session, bool) {
 	if !boolOf(c[ctxValid]) {
 		return auth.Session{}, false
 	}
+	exp := time.Unix(int64Of(c[ctxExpiresAt]), 0)
+	if boolOf(c[ctxClient]) {
+		// An application's session is its appId and nothing else: never an admin, never a user.
+		s := auth.Session{Client: true, AppID: stringOf(c[ctxAppID]), ExpiresAt: exp}
+		return s, s.AppID != ""
+	}
 	s := auth.Session{
 		TokenID: stringOf(c[ctxTokenID]), UserID: stringOf(c[ctxUserID]), Email: stringOf(c[ctxEmail]),
 		Name: stringOf(c[ctxName]), AppID: stringOf(c[ctxAppID]), Admin: boolOf(c[ctxAdmin]),
-		ExpiresAt: time.Unix(int64Of(c[ctxExpiresAt]), 0),
+		ExpiresAt: exp,
 	}
 	return s, s.TokenID != "" && s.UserID != ""
 }
@@ -247,7 +276,10 @@ type validateTokenResponse struct {
 
 // Me answers who the token belongs to. The email is in full: it is the caller's own (emails of other
 // people are masked in answers).
-func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, error) {
+func (s *Session) Me(ctx context.Context, _ Request, who auth.Session) (Response, error) {
+	if who.Client {
+		return s.notForClients(ctx, RouteMe), nil
+	}
 	return respond(http.StatusOK, meResponse{
 		UserID: who.UserID, Email: who.Email, Name: who.Name, AppID: who.AppID, ExpiresAt: expiresAt(who),
 	}), nil
@@ -256,7 +288,10 @@ func (s *Session) Me(_ context.Context, _ Request, who auth.Session) (Response, 
 // ValidateToken answers that the token is good, whose it is and until when. Only a good token gets
 // here: the guard in front answers 401 invalid_token for any other, so the answer is always valid and
 // costs nothing beyond the authorizer's one read.
-func (s *Session) ValidateToken(_ context.Context, _ Request, who auth.Session) (Response, error) {
+func (s *Session) ValidateToken(ctx context.Context, _ Request, who auth.Session) (Response, error) {
+	if who.Client {
+		return s.notForClients(ctx, RouteValidateToken), nil
+	}
 	return respond(http.StatusOK, validateTokenResponse{Valid: true, UserID: who.UserID, AppID: who.AppID, ExpiresAt: expiresAt(who)}), nil
 }
 
@@ -267,8 +302,18 @@ func expiresAt(who auth.Session) string {
 
 // Logout revokes the token.
 func (s *Session) Logout(ctx context.Context, _ Request, who auth.Session) (Response, error) {
+	if who.Client {
+		return s.notForClients(ctx, RouteLogout), nil
+	}
 	if err := s.sessions.Logout(ctx, who); err != nil {
 		return fail(ctx, s.log, RouteLogout, err), nil
 	}
 	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}, nil
+}
+
+// notForClients refuses an application acting by its credentials a route about a user's token: it has
+// neither a user nor a token.
+func (s *Session) notForClients(ctx context.Context, route string) Response {
+	s.log.InfoContext(ctx, "refused", "event", "session", "route", route, "outcome", "forbidden", "client", true)
+	return fail(ctx, s.log, route, auth.ErrForbidden)
 }

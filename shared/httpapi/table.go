@@ -50,6 +50,7 @@ var table = []Route{
 	{http.MethodPut, []string{"/odata/Applications/Put/{appId}", "/odata/applications/put/{appId}"}, ApplicationsFunction, protected((*Applications).Put)},
 	{http.MethodDelete, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Delete)},
 	{http.MethodPost, []string{"/odata/Applications/url", "/odata/applications/url"}, ApplicationsFunction, public((*Applications).ByURL)},
+	{http.MethodGet, []string{"/odata/applications/{appId}/getAppSecret", "/odata/applications/{appId}/getappsecret"}, ApplicationsFunction, protected((*Applications).GetAppSecret)},
 }
 
 // Routes returns a copy of the table, in its order.
