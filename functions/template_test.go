@@ -111,12 +111,12 @@ var functions = []function{
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",
-		Grants: []grant{{tableARN, []string{"dynamodb:BatchGetItem"}}}, // token and application together
+		Grants: []grant{{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem"}}}, // token and application together; then the token's user
 	},
 	{
 		LogicalID: "ApplicationsFunction", Dir: "applications",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}},
+			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
 			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
 		},
 	},
