@@ -11,8 +11,8 @@ import (
 	"mfagateway/shared/odata"
 )
 
-// userList prints the users of the list index: the first auth.MaxListedUsers by creation, as the
-// users API lists them.
+// userList prints the users of the list index, by email: the first auth.MaxListedUsers by creation,
+// as the users API lists them.
 func userList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -21,7 +21,7 @@ func userList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) erro
 	if err != nil {
 		return err
 	}
-	page, err := users.ListPage(ctx, operator, odata.Query{Top: auth.MaxListedUsers})
+	page, err := users.ListPage(ctx, operator, odata.Query{Top: auth.MaxListedUsers, OrderBy: []odata.Order{{Property: "email"}}})
 	if err != nil {
 		return err
 	}
