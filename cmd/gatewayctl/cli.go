@@ -56,6 +56,7 @@ func commands() []command {
 		{"user list", "", "List the users: email, status, admin and applications.", userList},
 		{"user block", "EMAIL", "Block a user: no login, and none of its auth tokens works any more.", userBlock},
 		{"user unblock", "EMAIL", "Forget a user's failed passwords and set a blocked user back to Activated.", userUnblock},
+		{"user backfill", "", "Give every user stored before users had a copy by userId its copy, so that its tokens work and it is listed.", userBackfill},
 		{"user unlock", "EMAIL", "Forget an email's failed passwords, lifting a temporary login lock.", userUnlock},
 		{"user delete", "EMAIL", "Delete a user; its email is free again at once.", userDelete},
 	}

@@ -78,3 +78,20 @@ func userUnblock(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	fmt.Fprintf(c.stdout, "user %s: unblocked, failed logins cleared\n", email)
 	return nil
 }
+
+// userBackfill writes the copy by userId of each user stored without one.
+func userBackfill(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	users, err := c.users(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := users.Backfill(ctx, operator)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%d users copied\n", n)
+	return nil
+}

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"mfagateway/shared/auth"
 )
 
@@ -68,4 +71,34 @@ func TestUserListBlockUnblock(t *testing.T) {
 			t.Errorf("list after delete: %q, want ada alone", lines)
 		}
 	})
+}
+
+func TestUserBackfill(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seedUser(t, "ada@example.com") // written with its copy
+	// A user as stored before copies by userId were kept: only its item by email.
+	legacy := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "USER#old@example.com"}, "userId": &types.AttributeValueMemberS{Value: "u-old"},
+		"email": &types.AttributeValueMemberS{Value: "old@example.com"}, "name": &types.AttributeValueMemberS{Value: "Old"},
+		"passwordHash": &types.AttributeValueMemberS{Value: testUser("x").PasswordHash}, "admin": &types.AttributeValueMemberBOOL{Value: false},
+	}
+	if _, err := e.Raw.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: &e.Table, Item: legacy}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.GetUserByID(t.Context(), "u-old"); err == nil {
+		t.Fatal("the legacy user has a copy already")
+	}
+	if out := e.must(t, "", "user", "backfill"); out != "1 users copied" {
+		t.Errorf("backfill: %q, want 1 copied", out)
+	}
+	if u, err := e.Store.GetUserByID(t.Context(), "u-old"); err != nil || u.Email != "old@example.com" || u.State() != auth.StatusActivated {
+		t.Errorf("copy %+v, %v; want the legacy user, Activated", u, err)
+	}
+	if out := e.must(t, "", "user", "backfill"); out != "0 users copied" {
+		t.Errorf("second backfill: %q, want 0 copied", out)
+	}
+	if lines := fields(e.must(t, "", "user", "list")); len(lines) != 3 {
+		t.Errorf("list after backfill: %q, want both users", lines)
+	}
 }

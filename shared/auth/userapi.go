@@ -453,3 +453,28 @@ func (s *Users) Unblock(ctx context.Context, who Session, id string) error {
 	s.decided(ctx, who, "unblock", "unblocked", next, "status", next.State(), "tries", tries)
 	return nil
 }
+
+// UserCopier is a store that can give every user stored before the copy by userId was kept its copy.
+// It scans the table, which no request path may do, so it is not part of UserStore: only operator
+// tools get a store with it.
+type UserCopier interface {
+	CopyUsers(ctx context.Context) (int, error)
+}
+
+// Backfill writes the copy by userId of every user that has none, so that its tokens work and it is
+// listed, and reports how many it wrote (admins only, when the service's store can scan).
+func (s *Users) Backfill(ctx context.Context, who Session) (int, error) {
+	if !who.Admin {
+		return 0, s.forbidden(ctx, who, "backfill", User{}, "not an admin")
+	}
+	copier, ok := s.d.Store.(UserCopier)
+	if !ok {
+		return 0, errors.New("backfill users: the store cannot scan")
+	}
+	n, err := copier.CopyUsers(ctx)
+	if err != nil {
+		return n, fmt.Errorf("backfill users: %w", err)
+	}
+	s.d.Log.InfoContext(ctx, "users copied", "event", "users", "action", "backfill", "outcome", "copied", "users", n, "actor", actor(who))
+	return n, nil
+}

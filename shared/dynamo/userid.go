@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -81,4 +82,69 @@ func (s *Store) LoginAttemptsOf(ctx context.Context, emails []string) (map[strin
 		}
 	}
 	return out, nil
+}
+
+// CopyUsers writes the copy by userId of every user stored without one (users written before copies
+// were kept), each in a transaction conditioned on the user being unchanged and the copy still
+// missing, so that a write of the user meanwhile (which writes the copy itself) wins. It reports how
+// many copies it wrote. It scans the table, so it is for operator tools only: the store's client must
+// also be a Scanner (a *dynamodb.Client is).
+func (s *Store) CopyUsers(ctx context.Context) (int, error) {
+	db, ok := s.db.(Scanner)
+	if !ok {
+		return 0, errors.New("copy users: the store's client cannot scan")
+	}
+	in := &dynamodb.ScanInput{
+		TableName: &s.table, ConsistentRead: aws.Bool(true),
+		FilterExpression:          aws.String("begins_with(pk, :users)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":users": &types.AttributeValueMemberS{Value: prefixUser}},
+	}
+	written := 0
+	for {
+		out, err := db.Scan(ctx, in)
+		if err != nil {
+			return written, fmt.Errorf("copy users: %w", err)
+		}
+		for _, item := range out.Items {
+			u, err := decodeUser(item)
+			if err != nil {
+				return written, err
+			}
+			copied, err := s.copyUser(ctx, u)
+			if err != nil {
+				return written, err
+			}
+			if copied {
+				written++
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return written, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// copyUser writes u's copy by userId, provided it has none and u is still what is stored by email.
+func (s *Store) copyUser(ctx context.Context, u auth.User) (bool, error) {
+	byID, err := s.putNew(newUserCopy(u))
+	if err != nil {
+		return false, err
+	}
+	cond, err := unchanged(u)
+	if err != nil {
+		return false, err
+	}
+	check := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.table, Key: key(prefixUser + u.Email), ConditionExpression: cond.Condition(),
+		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+	}}
+	err = s.transact(ctx, []types.TransactWriteItem{byID, check})
+	if _, ok := cancelled(err); ok {
+		return false, nil // it has a copy, or it changed (and its change wrote one)
+	}
+	if err != nil {
+		return false, fmt.Errorf("copy user: %w", err)
+	}
+	return true, nil
 }

@@ -26,6 +26,7 @@ func TestUserCopyStore(t *testing.T) {
 		{"LoginAttemptsOf batches", testLoginAttemptsOf},
 		{"UnblockUser", testUnblockUser},
 		{"TokenForApp reads the token's user", testTokenForAppUser},
+		{"CopyUsers gives users without a copy theirs", testCopyUsers},
 	}
 	for _, eng := range storeEngines() {
 		t.Run(eng.name, func(t *testing.T) {
@@ -261,5 +262,28 @@ func testTokenForAppUser(t *testing.T, e storeEnv) {
 	}
 	if rec, err := e.Store.TokenForApp(ctx, tok.ID, app.ID); err != nil || rec.User != nil || !rec.AppExists {
 		t.Errorf("TokenForApp after the user's delete = %+v, %v; want the token, no user", rec, err)
+	}
+}
+
+func testCopyUsers(t *testing.T, e storeEnv) {
+	ctx := t.Context()
+	withCopy := statusUser("ada@example.com", userNow)
+	addTestUser(t, e, withCopy)
+	legacy := testUser("old@example.com")
+	if err := e.Store.PutUser(ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Raw.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &e.Table, Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "USERID#" + legacy.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.Store.CopyUsers(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("CopyUsers = %d, %v; want 1", n, err)
+	}
+	wantBoth(t, e, legacy)
+	wantBoth(t, e, withCopy)
+	if n, err := e.Store.CopyUsers(ctx); err != nil || n != 0 {
+		t.Errorf("second CopyUsers = %d, %v; want 0", n, err)
 	}
 }

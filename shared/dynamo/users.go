@@ -31,6 +31,7 @@ import (
 var (
 	_ auth.UserStore         = (*Store)(nil)
 	_ auth.ApplicationLister = (*Store)(nil)
+	_ auth.UserCopier        = (*Store)(nil)
 )
 
 // Attribute names of the user item used in conditions.
