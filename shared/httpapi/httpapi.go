@@ -89,7 +89,7 @@ func errorFor(err error) *Error {
 	case errors.Is(err, auth.ErrInvalidToken):
 		return invalidToken()
 	case errors.Is(err, auth.ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Only admins may do this."}
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "The caller may not do this."}
 	case errors.As(err, &missing): // before ErrNotFound, which it also is: the request named it, not the path
 		return invalid("applications names %q, which no application has.", missing.ID)
 	case errors.Is(err, auth.ErrUserNotFound):
