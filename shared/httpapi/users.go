@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"mfagateway/shared/auth"
@@ -148,7 +149,7 @@ func (h *Users) Create(ctx context.Context, req Request, who auth.Session) (Resp
 		apiErr = invalid("email is required.")
 	case body.Name == nil:
 		apiErr = invalid("name is required.")
-	case body.Status.set && body.Status.value != string(auth.StatusPending):
+	case body.Status.set && !strings.EqualFold(body.Status.value, string(auth.StatusPending)):
 		apiErr = invalid("status of a new user is Pending: it is Activated when its password is set.")
 	}
 	if apiErr != nil {
@@ -269,7 +270,8 @@ func decodeUser(req Request) (userBody, *Error) {
 	if apiErr := decodeOData(req, &body); apiErr != nil {
 		return body, apiErr
 	}
-	if apiErr := checkTexts(textProp{"name", body.Name}, textProp{"email", body.Email},
+	// The email has its own bound and rule (auth.ParseEmail), the same as at login.
+	if apiErr := checkTexts(textProp{"name", body.Name},
 		textProp{"mobilePhone", &body.MobilePhone.value}, textProp{"cultureInfo", &body.CultureInfo.value}); apiErr != nil {
 		return body, apiErr
 	}

@@ -120,3 +120,15 @@ func TestUsersFilterLiterals(t *testing.T) {
 		t.Errorf("$top=0: %d %s, want no users, the count 3 and no nextLink", a.Status, a.Raw)
 	}
 }
+
+// TestUsersLongEmail: an email is held to its own bound, 254 bytes, not to the 200 of names.
+func TestUsersLongEmail(t *testing.T) {
+	e := newAPIEnv(t)
+	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + ".example.com" // 204 bytes
+	a := e.callUsers(t, e.admin(), http.MethodPost, "/odata/users", "", `{"email": "`+long+`", "name": "Long"}`)
+	if a.Status != http.StatusCreated || a.Body["email"] != long {
+		t.Errorf("a %d-byte email: %d %s, want 201", len(long), a.Status, a.Raw)
+	}
+	tooLong := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63) + ".com"
+	wantError(t, e.callUsers(t, e.admin(), http.MethodPost, "/odata/users", "", `{"email": "`+tooLong+`", "name": "Long"}`), http.StatusBadRequest, httpapi.CodeInvalidRequest, "")
+}
