@@ -111,13 +111,13 @@ var functions = []function{
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",
-		// A token and its application together; an application alone for ClientId and ClientSecret.
+		// A token and its application together, then the token's user; an application alone for ClientId and ClientSecret.
 		Grants: []grant{{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem"}}},
 	},
 	{
 		LogicalID: "ApplicationsFunction", Dir: "applications",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}},
+			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
 			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
 		},
 	},

@@ -55,6 +55,10 @@ func commands() []command {
 		{"user add-app", "EMAIL APP_ID", "Let a user log in to an application.", userAddApp},
 		{"user remove-app", "EMAIL APP_ID", "Stop a user logging in to an application.", userRemoveApp},
 		{"user admin", "EMAIL on|off", "Make a user an admin (may manage every application), or not.", userAdmin},
+		{"user list", "", "List the users: email, status, admin and applications.", userList},
+		{"user block", "EMAIL", "Block a user: no login, and none of its auth tokens works any more.", userBlock},
+		{"user unblock", "EMAIL", "Forget a user's failed passwords and set a blocked user back to Activated.", userUnblock},
+		{"user backfill", "", "Give every user stored before users had a copy by userId its copy, so that its tokens work and it is listed.", userBackfill},
 		{"user unlock", "EMAIL", "Forget an email's failed passwords, lifting a temporary login lock.", userUnlock},
 		{"user delete", "EMAIL", "Delete a user; its email is free again at once.", userDelete},
 	}
@@ -269,7 +273,7 @@ func (c *cli) users(ctx context.Context) (*auth.Users, error) {
 		return nil, err
 	}
 	return auth.NewUsers(auth.UsersDeps{
-		Store: store, Hasher: password.New(password.Default), Mobile: phone.Parse, NewID: uuid.NewString,
+		Store: store, Hasher: password.New(password.Default), Mobile: phone.Parse, NewID: uuid.NewString, Clock: c.now,
 	}), nil
 }
 

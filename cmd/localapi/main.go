@@ -30,6 +30,7 @@ import (
 	"mfagateway/shared/mask"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/phone"
 	"mfagateway/shared/seed"
 )
 
@@ -142,7 +143,10 @@ func functions(svc *auth.Service, store *dynamo.Store, log *slog.Logger) map[str
 		Auth:         httpapi.New(svc, log),
 		Session:      httpapi.NewSession(sessions, log),
 		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
-		Guard:        httpapi.NewGuard(nil, log).Rechecking(sessions),
+		Users: httpapi.NewUsers(auth.NewUsers(auth.UsersDeps{
+			Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
+		}), log),
+		Guard: httpapi.NewGuard(nil, log).Rechecking(sessions),
 	})
 }
 

@@ -1,4 +1,6 @@
-// Command applications is the Lambda behind /odata/Applications (admins only, behind the token authorizer).
+// Command applications is the Lambda behind /odata/Applications and /odata/users (behind the token
+// authorizer). It links the numbering plan (shared/phone) for users' mobile numbers; the login
+// function does not.
 package main
 
 import (
@@ -11,14 +13,17 @@ import (
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/phone"
 )
 
 func main() {
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true})
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	apps := auth.NewApplications(store, nil, uuid.NewString, log)
+	users := auth.NewUsers(auth.UsersDeps{Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log})
 	lambda.Start(httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
 		Applications: httpapi.NewApplications(apps, log),
+		Users:        httpapi.NewUsers(users, log),
 		Guard:        httpapi.NewGuard(nil, log).Rechecking(auth.NewSessions(store, nil, log)),
 	}).Serve)
 }

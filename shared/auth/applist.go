@@ -41,13 +41,31 @@ func (a *Applications) ListPage(ctx context.Context, who Session, q odata.Query)
 	if capped {
 		a.log.WarnContext(ctx, "list capped", "event", "applications", "action", "list", "limit", MaxListedApplications)
 	}
-	apps = slices.DeleteFunc(apps, func(app Application) bool { return !q.Matches(app.property) })
-	slices.SortStableFunc(apps, func(x, y Application) int { return compareBy(q.OrderBy, x, y) })
-	page := ApplicationPage{Matched: len(apps), Capped: capped}
-	start := min(q.Skip, len(apps))
-	end := min(start+q.Top, len(apps))
-	page.Apps, page.More = apps[start:end], end < len(apps)
+	page := ApplicationPage{Capped: capped}
+	page.Apps, page.Matched, page.More = pageOf(apps, q, func(app Application) bool { return q.Matches(app.property) }, compareApps)
 	return page, nil
+}
+
+// pageOf is the page of items that q asks for: those keep passes, in q's order (cmp compares two by
+// one property; ties keep the order they were read in), after skipping q.Skip, at most q.Top. matched
+// counts those keep passed, over every page; more tells whether any come after the page.
+func pageOf[T any](items []T, q odata.Query, keep func(T) bool, cmp func(property string, x, y T) int) (page []T, matched int, more bool) {
+	items = slices.DeleteFunc(items, func(it T) bool { return !keep(it) })
+	slices.SortStableFunc(items, func(x, y T) int {
+		for _, o := range q.OrderBy {
+			c := cmp(o.Property, x, y)
+			if o.Desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return 0 // stable: the order of creation decides
+	})
+	start := min(q.Skip, len(items))
+	end := min(start+q.Top, len(items))
+	return items[start:end], len(items), end < len(items)
 }
 
 // property is the value of a filterable property, as $filter compares it.
@@ -63,23 +81,14 @@ func (app Application) property(name string) odata.Value {
 	return odata.Value{}
 }
 
-func compareBy(orders []odata.Order, x, y Application) int {
-	for _, o := range orders {
-		var c int
-		switch o.Property {
-		case "name":
-			c = strings.Compare(x.Name, y.Name)
-		case "createDate":
-			c = x.CreateDate.Compare(y.CreateDate)
-		}
-		if o.Desc {
-			c = -c
-		}
-		if c != 0 {
-			return c
-		}
+func compareApps(property string, x, y Application) int {
+	switch property {
+	case "name":
+		return strings.Compare(x.Name, y.Name)
+	case "createDate":
+		return x.CreateDate.Compare(y.CreateDate)
 	}
-	return 0 // stable: the order of creation decides
+	return 0
 }
 
 // Delete removes an application and its url: logins to it fail from then on, and the authorizer

@@ -34,7 +34,26 @@ type User struct {
 	MobileCountry string
 	Admin         bool
 	Applications  []string // appIds the user may log in to
+	// Status is Pending (invited, no password yet), Activated or Blocked (no login); a user stored
+	// before statuses were kept reads as Activated.
+	Status      UserStatus
+	CultureInfo string // BCP 47 tag, canonical; empty for none
+	CreateDate  time.Time
+	UpdateDate  time.Time
 }
+
+// UserStatus is where a user stands: only an Activated user may log in or use a token.
+type UserStatus string
+
+// The statuses of the platform's UserEntity.
+const (
+	StatusPending   UserStatus = "Pending"
+	StatusActivated UserStatus = "Activated"
+	StatusBlocked   UserStatus = "Blocked"
+)
+
+// Statuses are the statuses a user may have, in the order documents list them.
+var Statuses = []UserStatus{StatusPending, StatusActivated, StatusBlocked}
 
 // MemberOf reports whether the user may log in to the application.
 func (u User) MemberOf(appID string) bool {
@@ -338,12 +357,18 @@ type TokenRecord struct {
 	Token     Token
 	Revoked   bool // logged out
 	AppExists bool // the application it was checked against is still there
+	// User is the token's user as stored now, read only for a token that may still pass (found, not
+	// revoked, its application there); nil when the user is gone: deleted, or re-created under a new
+	// userId.
+	User *User
 }
 
 // TokenStore is what checking and revoking auth tokens needs.
 type TokenStore interface {
 	// TokenForApp reads a token by ID (ErrNotFound when absent) and whether the application appID
-	// still exists, in one read: a token of a deleted application must stop working.
+	// still exists, in one read: a token of a deleted application must stop working. For a token that
+	// may still pass it then reads the token's user by userId (a second read, since the userId is in
+	// the token), so that a deleted or blocked user's tokens stop working too.
 	TokenForApp(ctx context.Context, id, appID string) (TokenRecord, error)
 	// RevokeToken marks a token revoked (ErrNotFound when absent).
 	RevokeToken(ctx context.Context, id string) error

@@ -68,7 +68,7 @@ type benchTokens struct {
 }
 
 func (s benchTokens) TokenForApp(context.Context, string, string) (auth.TokenRecord, error) {
-	return auth.TokenRecord{Token: s.token, AppExists: true}, nil
+	return auth.TokenRecord{Token: s.token, AppExists: true, User: &auth.User{ID: s.token.UserID, Email: s.token.Email, Name: s.token.Name}}, nil
 }
 
 var benchCodeRe = regexp.MustCompile(`\b\d{6}\b`)

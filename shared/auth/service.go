@@ -156,7 +156,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	rec := got.rec
 
 	if reason := s.checkCredentials(rec, in.Password); reason != "" {
-		log.InfoContext(ctx, "login refused", "outcome", "invalid_credentials", "reason", reason)
+		outcome := "invalid_credentials"
+		if reason == reasonBlocked || reason == reasonPending {
+			// Answered as bad credentials, so that nobody learns a password was right; the log tells.
+			outcome = reason
+		}
+		log.InfoContext(ctx, "login refused", "outcome", outcome, "reason", reason)
 		return LoginResult{}, ErrInvalidCredentials
 	}
 	user, app := *rec.User, *rec.App
@@ -217,11 +222,26 @@ func (s *Service) admit(ctx context.Context, email string, now time.Time) error 
 	return &RateLimitError{Reason: "password attempts contended", RetryAfter: time.Second}
 }
 
-// checkCredentials returns why the login fails, or "" when it may go on. It always verifies one password hash.
+// The reasons of a refused login whose user may not log in whatever the password.
+const (
+	reasonBlocked = "user_blocked"
+	reasonPending = "user_pending"
+)
+
+// checkCredentials returns why the login fails, or "" when it may go on. It always verifies one
+// password hash: a user without one (Pending, invited) costs the dummy verification, as an unknown
+// email does, so that the time taken tells nothing.
 func (s *Service) checkCredentials(rec LoginRecord, password string) string {
 	if rec.User == nil {
 		s.Hasher.VerifyDummy(password)
 		return "unknown_user"
+	}
+	if rec.User.PasswordHash == "" {
+		s.Hasher.VerifyDummy(password)
+		if rec.User.State() == StatusBlocked {
+			return reasonBlocked
+		}
+		return reasonPending
 	}
 	ok, err := s.Hasher.Verify(password, rec.User.PasswordHash)
 	switch {
@@ -230,6 +250,10 @@ func (s *Service) checkCredentials(rec LoginRecord, password string) string {
 		return "bad_stored_hash"
 	case !ok:
 		return "wrong_password"
+	case rec.User.State() == StatusBlocked:
+		return reasonBlocked
+	case rec.User.State() != StatusActivated:
+		return reasonPending
 	case rec.App == nil:
 		return "unknown_application"
 	case !rec.User.MemberOf(rec.App.ID):

@@ -29,7 +29,9 @@ func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Se
 }
 
 // Authorize accepts only a live, unrevoked token of the named application, while that application
-// exists. It costs one read at most: the token and the application are read together.
+// exists and the token's user exists and is Activated. The session carries the user's admin flag,
+// email and name as stored now, so a change to the user applies to its tokens at once. It costs two
+// reads at most: the token and the application together, then the user, whose userId the token holds.
 func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
 	id, ok := secretID(bearer)
 	shown := appID
@@ -64,13 +66,20 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 		reason = "other application"
 	case !rec.AppExists:
 		reason = "application deleted"
+	case rec.User == nil:
+		reason = "user deleted"
+	case rec.User.State() == StatusBlocked:
+		reason = "user blocked"
+	case rec.User.State() != StatusActivated:
+		reason = "user pending"
 	}
 	if reason != "" {
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason, "userId", t.UserID)
 		return Session{}, ErrInvalidToken
 	}
 	log.DebugContext(ctx, "token accepted", "outcome", "authorized", "userId", t.UserID)
-	return Session{TokenID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin, ExpiresAt: t.ExpiresAt}, nil
+	u := rec.User
+	return Session{TokenID: id, UserID: t.UserID, Email: u.Email, Name: u.Name, AppID: t.AppID, Admin: u.Admin, ExpiresAt: t.ExpiresAt}, nil
 }
 
 // maxAppIDBytes bounds the appId a token check reads as a key: appIds are UUIDs, and a header far

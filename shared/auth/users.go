@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"mfagateway/shared/mask"
@@ -64,6 +65,21 @@ type UserStore interface {
 	Unlock(ctx context.Context, email string) (bool, error)
 	// GetApplication reads an application (ErrNotFound when absent).
 	GetApplication(ctx context.Context, id string) (Application, error)
+
+	// GetUserByID reads a user by userId (ErrNotFound when absent).
+	GetUserByID(ctx context.Context, id string) (User, error)
+	// UsersByCreateDate reads the first limit users in the order of creation, then userId, in one
+	// read of an index made for it; more reports that there are others after them.
+	UsersByCreateDate(ctx context.Context, limit int) (users []User, more bool, err error)
+	// LoginAttemptsOf reads the failed-password state of each email (none for an email without any),
+	// in one read per 100 emails.
+	LoginAttemptsOf(ctx context.Context, emails []string) (map[string]LoginAttempts, error)
+	// MoveUser writes next, whose email differs from prev's, in place of prev, under the conditions of
+	// ChangeEmail and of UpdateUser (ErrConflict, ErrNotFound, ErrUserExists, *MissingApplicationError).
+	MoveUser(ctx context.Context, prev, next User) error
+	// UnblockUser writes next over prev, as UpdateUser, and forgets the failed passwords of its email,
+	// in one transaction.
+	UnblockUser(ctx context.Context, prev, next User) error
 }
 
 // PasswordHasher makes the stored form of a new password.
@@ -82,11 +98,13 @@ type UsersDeps struct {
 	// form, of no known country.
 	Mobile func(raw string) (e164, country string, err error)
 	NewID  func() string // user IDs (UUIDs)
+	Clock  func() time.Time
 	Log    *slog.Logger
 }
 
-// Users manages user accounts; every method is for admins only. The operators' CLI and any users API
-// call it, never the store, so each rule below holds whichever door a change comes through.
+// Users manages user accounts; the methods by email are for admins only, those by userId (userapi.go)
+// say who may use them. The operators' CLI and the users API call it, never the store, so each rule
+// holds whichever door a change comes through.
 type Users struct {
 	d UsersDeps
 }
@@ -95,6 +113,9 @@ type Users struct {
 func NewUsers(d UsersDeps) *Users {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Clock == nil {
+		d.Clock = time.Now
 	}
 	return &Users{d: d}
 }
@@ -108,6 +129,7 @@ type NewUser struct {
 	MobileCountry string
 	Admin         bool
 	Applications  []string
+	CultureInfo   string // BCP 47; empty for none
 	Password      string
 }
 
@@ -219,6 +241,9 @@ func (s *Users) normalize(n NewUser) (NewUser, error) {
 	if n.Mobile, n.MobileCountry, err = s.NormalizeMobile(n.Mobile); err != nil {
 		return n, err
 	}
+	if n.CultureInfo, err = CheckCultureInfo(n.CultureInfo); err != nil {
+		return n, err
+	}
 	n.Applications = appSet(nil, n.Applications)
 	return n, nil
 }
@@ -266,8 +291,10 @@ func (s *Users) Create(ctx context.Context, who Session, n NewUser) (User, error
 	if err != nil {
 		return User{}, fmt.Errorf("create user: hash password: %w", err)
 	}
+	now := s.now()
 	u := User{ID: s.d.NewID(), Email: n.Email, Name: n.Name, PasswordHash: phc, Mobile: n.Mobile,
-		MobileCountry: n.MobileCountry, Admin: n.Admin, Applications: n.Applications}
+		MobileCountry: n.MobileCountry, Admin: n.Admin, Applications: n.Applications,
+		Status: StatusActivated, CultureInfo: n.CultureInfo, CreateDate: now, UpdateDate: now}
 	if err := s.d.Store.CreateUser(ctx, u); err != nil {
 		return User{}, s.fail(ctx, who, "create", n.Email, err)
 	}
@@ -467,6 +494,7 @@ func (s *Users) update(ctx context.Context, who Session, action, email string, e
 		if changed = edit(&next); !changed {
 			return nil
 		}
+		next.UpdateDate = s.now()
 		return vanished(s.d.Store.UpdateUser(ctx, prev, next))
 	})
 	if err != nil {
@@ -509,14 +537,14 @@ func (s *Users) admin(ctx context.Context, who Session, action, email string) er
 		return nil
 	}
 	s.d.Log.InfoContext(ctx, "refused", "event", "users", "action", action, "outcome", "forbidden",
-		"email", mask.Email(NormalizeEmail(email)), "actor", who.UserID)
+		"email", mask.Email(NormalizeEmail(email)), "actor", actor(who))
 	return ErrForbidden
 }
 
 // decided logs the outcome of a change that was made, or found needless.
 func (s *Users) decided(ctx context.Context, who Session, action, outcome string, u User, attrs ...any) {
 	attrs = append([]any{"event", "users", "action", action, "outcome", outcome,
-		"email", mask.Email(u.Email), "userId", u.ID, "actor", who.UserID}, attrs...)
+		"email", mask.Email(u.Email), "userId", u.ID, "actor", actor(who)}, attrs...)
 	s.d.Log.InfoContext(ctx, "user "+outcome, attrs...)
 }
 
@@ -539,9 +567,15 @@ var refusals = []struct {
 
 func (s *Users) fail(ctx context.Context, who Session, action, email string, err error) error {
 	outcome := ""
-	var missing *MissingApplicationError
-	if errors.As(err, &missing) {
+	var (
+		missing *MissingApplicationError
+		prop    *PropertyError
+	)
+	switch {
+	case errors.As(err, &missing):
 		outcome = "missing_application"
+	case errors.As(err, &prop):
+		outcome = "invalid_" + prop.Property
 	}
 	for _, r := range refusals {
 		if outcome == "" && errors.Is(err, r.err) {
@@ -552,7 +586,7 @@ func (s *Users) fail(ctx context.Context, who Session, action, email string, err
 		return fmt.Errorf("%s user: %w", action, err)
 	}
 	attrs := []any{"event", "users", "action", action, "outcome", outcome,
-		"email", mask.Email(NormalizeEmail(email)), "actor", who.UserID}
+		"email", mask.Email(NormalizeEmail(email)), "actor", actor(who)}
 	if missing != nil {
 		attrs = append(attrs, "appId", missing.ID)
 	}

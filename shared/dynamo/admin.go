@@ -14,14 +14,18 @@ import (
 	"mfagateway/shared/auth"
 )
 
-// PutUser creates or replaces a user unconditionally, for seeds; changes made for a user or an operator
-// go through the conditional writes of users.go.
+// PutUser creates or replaces a user and its copy by userId unconditionally, in one transaction, for
+// seeds; changes made for a user or an operator go through the conditional writes of users.go.
 func (s *Store) PutUser(ctx context.Context, u auth.User) error {
-	av, err := attributevalue.MarshalMap(newUserItem(u))
-	if err != nil {
-		return fmt.Errorf("encode user: %w", err)
+	items := make([]types.TransactWriteItem, 0, 2)
+	for _, item := range []userItem{newUserItem(u), newUserCopy(u)} {
+		av, err := attributevalue.MarshalMap(item)
+		if err != nil {
+			return fmt.Errorf("encode user: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}})
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return err
 }
 

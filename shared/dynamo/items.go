@@ -11,6 +11,7 @@ import (
 // Key prefixes of the single table. Every item has only the string partition key "pk".
 const (
 	prefixUser      = "USER#"   // + lower-cased email
+	prefixUserID    = "USERID#" // + userId; a copy of the user, so reads by userId and the list need no email
 	prefixApp       = "APP#"    // + appId
 	prefixAppURL    = "APPURL#" // + normalised url; a copy of the application, so login by url is one read
 	prefixLogin     = "LOGIN#"  // + lower-cased email: failed-password counter and lock
@@ -19,13 +20,15 @@ const (
 	prefixSends     = "SENDS#"  // + userId + "#" + unix hour: per-user hourly send counter
 )
 
-// The list index (template.yaml's gsi1): every application item by appId under one partition, in
-// the order of creation, so that a list is a Query and never a Scan.
+// The list index (template.yaml's gsi1): every application item by appId under one partition, and
+// every user's USERID# copy under another, each in the order of creation, so that a list is a Query
+// and never a Scan.
 const (
 	indexList  = "gsi1"
 	attrGSI1PK = "gsi1pk"
 	attrGSI1SK = "gsi1sk"
-	listApps   = "APP" // the gsi1pk of every application; gsi1sk is createDate#appId
+	listApps   = "APP"  // the gsi1pk of every application; gsi1sk is createDate#appId
+	listUsers  = "USER" // the gsi1pk of every user's USERID# copy; gsi1sk is createDate#userId
 )
 
 // Attribute names used in expressions.
@@ -61,20 +64,52 @@ type userItem struct {
 	MobileCountry string   `dynamodbav:"mobileCountry,omitempty"`
 	Admin         bool     `dynamodbav:"admin"`
 	Applications  []string `dynamodbav:"applications,stringset,omitempty"`
+	// Status is absent in users stored before statuses were kept: read as Activated (auth.User.State).
+	Status      string `dynamodbav:"status,omitempty"`
+	CultureInfo string `dynamodbav:"cultureInfo,omitempty"`
+	CreateDate  string `dynamodbav:"createDate,omitempty"`
+	UpdateDate  string `dynamodbav:"updateDate,omitempty"`
+	// The list index's key, on the USERID# copy only (the item by email is not a second user).
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 }
 
+// newUserItem is the user's item by email, which a login reads.
 func newUserItem(u auth.User) userItem {
 	return userItem{
 		PK: prefixUser + u.Email, UserID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash,
 		Mobile: u.Mobile, MobileCountry: u.MobileCountry, Admin: u.Admin, Applications: u.Applications,
+		Status: string(u.Status), CultureInfo: u.CultureInfo, CreateDate: date(u.CreateDate), UpdateDate: date(u.UpdateDate),
 	}
+}
+
+// newUserCopy is the user's full copy by userId, which reads by userId, the list and the authorizer read.
+func newUserCopy(u auth.User) userItem {
+	i := newUserItem(u)
+	i.PK, i.GSI1PK, i.GSI1SK = prefixUserID+u.ID, listUsers, date(u.CreateDate)+"#"+u.ID
+	return i
 }
 
 func (i userItem) user() auth.User {
 	return auth.User{
 		ID: i.UserID, Email: i.Email, Name: i.Name, PasswordHash: i.PasswordHash,
 		Mobile: i.Mobile, MobileCountry: i.MobileCountry, Admin: i.Admin, Applications: i.Applications,
+		Status: auth.UserStatus(i.Status), CultureInfo: i.CultureInfo,
+		CreateDate: parseDate(i.CreateDate), UpdateDate: parseDate(i.UpdateDate),
 	}
+}
+
+// date is a time as items keep it (RFC 3339, UTC, whole seconds); empty for none.
+func date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func parseDate(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s) // zero for none
+	return t
 }
 
 type appItem struct {

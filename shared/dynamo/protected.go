@@ -156,7 +156,9 @@ func (s *Store) ReplaceApplication(ctx context.Context, prev, next auth.Applicat
 }
 
 // TokenForApp reads an auth token and the application appID with one consistent BatchGetItem, so
-// that a logout and a deleted application are both seen at once, in the authorizer's one round trip.
+// that a logout and a deleted application are both seen at once, then, for a token still in the
+// running, its user's USERID# copy with one consistent GetItem, so that a deleted or blocked user and
+// a changed admin flag are seen at once too.
 func (s *Store) TokenForApp(ctx context.Context, id, appID string) (auth.TokenRecord, error) {
 	keys := []map[string]types.AttributeValue{key(prefixToken + id)}
 	if appID != "" {
@@ -184,6 +186,17 @@ func (s *Store) TokenForApp(ctx context.Context, id, appID string) (auth.TokenRe
 	}
 	if !found {
 		return auth.TokenRecord{}, auth.ErrNotFound
+	}
+	if rec.Revoked || !rec.AppExists || rec.Token.UserID == "" {
+		return rec, nil // refused whatever its user: the read of the user is saved
+	}
+	// The userId is only known from the token, so its user is a second read.
+	u, err := s.GetUserByID(ctx, rec.Token.UserID)
+	switch {
+	case err == nil:
+		rec.User = &u
+	case !errors.Is(err, auth.ErrNotFound):
+		return auth.TokenRecord{}, fmt.Errorf("get token: %w", err)
 	}
 	return rec, nil
 }

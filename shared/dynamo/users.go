@@ -31,6 +31,7 @@ import (
 var (
 	_ auth.UserStore         = (*Store)(nil)
 	_ auth.ApplicationLister = (*Store)(nil)
+	_ auth.UserCopier        = (*Store)(nil)
 )
 
 // Attribute names of the user item used in conditions.
@@ -42,6 +43,8 @@ const (
 	attrMobile       = "mobile"
 	attrAdmin        = "admin"
 	attrApplications = "applications"
+	attrStatus       = "status"
+	attrCultureInfo  = "cultureInfo"
 )
 
 // GetUser reads a user by (normalised) email with a consistent read; auth.ErrNotFound when absent.
@@ -66,15 +69,19 @@ func decodeUser(item map[string]types.AttributeValue) (auth.User, error) {
 	return u.user(), nil
 }
 
-// CreateUser stores a new user, provided no user has its email (auth.ErrUserExists) and every application
-// it names exists (*auth.MissingApplicationError).
+// CreateUser stores a new user and its copy by userId, provided no user has its email
+// (auth.ErrUserExists) and every application it names exists (*auth.MissingApplicationError).
 func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 	u.Applications = added(nil, u.Applications) // a set: each application once
 	put, err := s.putNew(newUserItem(u))
 	if err != nil {
 		return err
 	}
-	items := append([]types.TransactWriteItem{put}, s.appsExist(u.Applications)...)
+	byID, err := s.putNew(newUserCopy(u))
+	if err != nil {
+		return err
+	}
+	items := append([]types.TransactWriteItem{put, byID}, s.appsExist(u.Applications)...)
 	err = s.transact(ctx, items)
 	if collided(err) {
 		return auth.ErrConflict
@@ -83,7 +90,7 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 		if failedCondition(reasons, 0) {
 			return auth.ErrUserExists
 		}
-		if id, ok := missingApp(reasons, 1, u.Applications); ok {
+		if id, ok := missingApp(reasons, 2, u.Applications); ok {
 			return &auth.MissingApplicationError{ID: id}
 		}
 	}
@@ -95,28 +102,40 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 
 // UpdateUser writes next over prev, provided the stored user is still prev (auth.ErrConflict when it
 // changed, auth.ErrNotFound when it is gone) and every application next adds exists
-// (*auth.MissingApplicationError). The email (the key) and the user ID cannot change here; ChangeEmail
+// (*auth.MissingApplicationError). The email (the key) and the user ID cannot change here; MoveUser
 // moves a user.
 func (s *Store) UpdateUser(ctx context.Context, prev, next auth.User) error {
 	if prev.Email != next.Email || prev.ID != next.ID {
-		return errors.New("update user: email and user ID cannot change; use ChangeEmail")
+		return errors.New("update user: email and user ID cannot change; use MoveUser")
 	}
+	return s.rewriteUser(ctx, "update user", prev, next)
+}
+
+// UnblockUser writes next over prev as UpdateUser does and forgets the failed passwords of the email,
+// in one transaction: the unblocked user and its count never disagree.
+func (s *Store) UnblockUser(ctx context.Context, prev, next auth.User) error {
+	if prev.Email != next.Email || prev.ID != next.ID {
+		return errors.New("unblock user: email and user ID cannot change")
+	}
+	return s.rewriteUser(ctx, "unblock user", prev, next, s.clearFailures(prev.Email))
+}
+
+// rewriteUser puts next over prev, by email (conditioned on prev) and by userId, checks that each
+// application next adds exists, and runs extra in the same transaction.
+func (s *Store) rewriteUser(ctx context.Context, what string, prev, next auth.User, extra ...types.TransactWriteItem) error {
 	next.Applications = added(nil, next.Applications)
-	av, err := attributevalue.MarshalMap(newUserItem(next))
-	if err != nil {
-		return fmt.Errorf("encode user: %w", err)
-	}
-	cond, err := unchanged(prev)
+	put, err := s.putOver(prev, newUserItem(next))
 	if err != nil {
 		return err
 	}
-	put := types.TransactWriteItem{Put: &types.Put{
-		TableName: &s.table, Item: av, ConditionExpression: cond.Condition(),
-		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}
+	byID, err := s.copyOver(prev, next)
+	if err != nil {
+		return err
+	}
 	joined := added(prev.Applications, next.Applications)
-	items := append([]types.TransactWriteItem{put}, s.appsExist(joined)...)
+	items := append([]types.TransactWriteItem{put, byID}, extra...)
+	first := len(items)
+	items = append(items, s.appsExist(joined)...)
 	err = s.transact(ctx, items)
 	if collided(err) {
 		return auth.ErrConflict
@@ -125,48 +144,107 @@ func (s *Store) UpdateUser(ctx context.Context, prev, next auth.User) error {
 		if failedCondition(reasons, 0) {
 			return s.goneOrChanged(ctx, prev.Email, reasons[0].Item)
 		}
-		if id, ok := missingApp(reasons, 1, joined); ok {
+		if failedCondition(reasons, 1) {
+			return auth.ErrConflict
+		}
+		if id, ok := missingApp(reasons, first, joined); ok {
 			return &auth.MissingApplicationError{ID: id}
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("update user: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
 
-// ChangeEmail moves u to newEmail in one transaction: the item under the old email is deleted, provided
-// it is still u (auth.ErrConflict, or auth.ErrNotFound when gone), and put under the new one, provided
-// no user has it (auth.ErrUserExists). The failed-password state of the old email is left to expire.
+// putOver is the put of item in place of the stored user prev, provided it is still exactly prev.
+func (s *Store) putOver(prev auth.User, item userItem) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode user: %w", err)
+	}
+	cond, err := unchanged(prev)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: av, ConditionExpression: cond.Condition(),
+		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}, nil
+}
+
+// copyOver is the put of next's copy by userId in place of prev's. The item by email, conditioned in
+// the same transaction, is what guards the change; the copy must only be this user's (a user stored
+// before copies were kept has none, and gets one).
+func (s *Store) copyOver(prev, next auth.User) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(newUserCopy(next))
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode user: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR userId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: prev.ID}},
+	}}, nil
+}
+
+// ChangeEmail moves u to newEmail: MoveUser with nothing else changed.
 func (s *Store) ChangeEmail(ctx context.Context, u auth.User, newEmail string) error {
 	if newEmail == u.Email {
 		return auth.ErrSameEmail
 	}
-	cond, err := unchanged(u)
+	moved := u
+	moved.Email = newEmail
+	return s.MoveUser(ctx, u, moved)
+}
+
+// MoveUser moves prev to next's email in one transaction: the item under the old email is deleted,
+// provided it is still prev (auth.ErrConflict, or auth.ErrNotFound when gone), next is put under the
+// new one, provided no user has it (auth.ErrUserExists), the copy by userId is rewritten, and each
+// application next adds must exist (*auth.MissingApplicationError). The failed-password state of the
+// old email is left to expire.
+func (s *Store) MoveUser(ctx context.Context, prev, next auth.User) error {
+	switch {
+	case next.Email == prev.Email:
+		return auth.ErrSameEmail
+	case next.ID != prev.ID:
+		return errors.New("move user: the user ID cannot change")
+	}
+	next.Applications = added(nil, next.Applications)
+	cond, err := unchanged(prev)
 	if err != nil {
 		return err
 	}
 	del := types.TransactWriteItem{Delete: &types.Delete{
-		TableName: &s.table, Key: key(prefixUser + u.Email), ConditionExpression: cond.Condition(),
+		TableName: &s.table, Key: key(prefixUser + prev.Email), ConditionExpression: cond.Condition(),
 		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
-	moved := u
-	moved.Email = newEmail
-	put, err := s.putNew(newUserItem(moved))
+	put, err := s.putNew(newUserItem(next))
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{del, put})
+	byID, err := s.copyOver(prev, next)
+	if err != nil {
+		return err
+	}
+	joined := added(prev.Applications, next.Applications)
+	err = s.transact(ctx, append([]types.TransactWriteItem{del, put, byID}, s.appsExist(joined)...))
 	if collided(err) {
 		return auth.ErrConflict
 	}
 	if reasons, ok := cancelled(err); ok {
 		switch {
 		case failedCondition(reasons, 0):
-			return s.goneOrChanged(ctx, u.Email, reasons[0].Item)
+			return s.goneOrChanged(ctx, prev.Email, reasons[0].Item)
 		case failedCondition(reasons, 1):
 			return auth.ErrUserExists
+		case failedCondition(reasons, 2):
+			return auth.ErrConflict
+		}
+		if id, ok := missingApp(reasons, 3, joined); ok {
+			return &auth.MissingApplicationError{ID: id}
 		}
 	}
 	if err != nil {
@@ -175,22 +253,28 @@ func (s *Store) ChangeEmail(ctx context.Context, u auth.User, newEmail string) e
 	return nil
 }
 
-// DeleteUser removes u, provided the stored user is still u (auth.ErrConflict, or auth.ErrNotFound
-// when gone), so that a change made meanwhile is seen before the user goes. The failed-password state
-// of the email is left to expire.
+// DeleteUser removes u and its copy by userId in one transaction, provided the stored user is still u
+// (auth.ErrConflict, or auth.ErrNotFound when gone), so that a change made meanwhile is seen before
+// the user goes. The user's tokens stop working with the copy. The failed-password state of the email
+// is left to expire.
 func (s *Store) DeleteUser(ctx context.Context, u auth.User) error {
 	cond, err := unchanged(u)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: key(prefixUser + u.Email), ConditionExpression: cond.Condition(),
-		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	err = s.transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: key(prefixUser + u.Email), ConditionExpression: cond.Condition(),
+			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key(prefixUserID + u.ID)}},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return s.goneOrChanged(ctx, u.Email, ccf.Item)
+	if collided(err) {
+		return auth.ErrConflict
+	}
+	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
+		return s.goneOrChanged(ctx, u.Email, reasons[0].Item)
 	}
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
@@ -289,10 +373,14 @@ func unchanged(u auth.User) (expression.Expression, error) {
 		And(expression.Name(attrName).Equal(expression.Value(u.Name))).
 		And(expression.Name(attrPasswordHash).Equal(expression.Value(u.PasswordHash))).
 		And(expression.Name(attrAdmin).Equal(expression.Value(u.Admin)))
-	if u.Mobile == "" {
-		cond = cond.And(expression.AttributeNotExists(expression.Name(attrMobile)))
-	} else {
-		cond = cond.And(expression.Name(attrMobile).Equal(expression.Value(u.Mobile)))
+	for _, a := range []struct{ name, value string }{
+		{attrMobile, u.Mobile}, {attrStatus, string(u.Status)}, {attrCultureInfo, u.CultureInfo},
+	} {
+		if a.value == "" {
+			cond = cond.And(expression.AttributeNotExists(expression.Name(a.name)))
+		} else {
+			cond = cond.And(expression.Name(a.name).Equal(expression.Value(a.value)))
+		}
 	}
 	if len(u.Applications) == 0 {
 		cond = cond.And(expression.AttributeNotExists(expression.Name(attrApplications)))

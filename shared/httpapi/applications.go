@@ -114,7 +114,7 @@ func (h *Applications) create(ctx context.Context, req Request, who auth.Session
 		return h.fail(ctx, req, err)
 	}
 	// The entity comes back whether or not the client asked for it (OData's default for a create).
-	resp := written(req, http.StatusCreated, app)
+	resp := written(req, http.StatusCreated, newApplicationResponse(app))
 	resp.Headers["Location"] = applicationsPath + "/" + app.ID
 	return resp
 }
@@ -159,7 +159,7 @@ func (h *Applications) patch(ctx context.Context, req Request, who auth.Session,
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	return changed(req, app)
+	return changed(req, newApplicationResponse(app))
 }
 
 func (h *Applications) put(ctx context.Context, req Request, who auth.Session, id string) Response {
@@ -174,21 +174,21 @@ func (h *Applications) put(ctx context.Context, req Request, who auth.Session, i
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	return changed(req, app)
+	return changed(req, newApplicationResponse(app))
 }
 
-// changed answers a PATCH or PUT: 204, or 200 with the application as stored when the client prefers
+// changed answers a PATCH or PUT: 204, or 200 with the entity as stored when the client prefers
 // return=representation.
-func changed(req Request, app auth.Application) Response {
+func changed(req Request, entity any) Response {
 	if prefersRepresentation(req) {
-		return written(req, http.StatusOK, app)
+		return written(req, http.StatusOK, entity)
 	}
 	return Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}
 }
 
-// written answers a write with the application, saying so in Preference-Applied when the client asked for it.
-func written(req Request, status int, app auth.Application) Response {
-	resp := respond(status, newApplicationResponse(app))
+// written answers a write with the entity, saying so in Preference-Applied when the client asked for it.
+func written(req Request, status int, entity any) Response {
+	resp := respond(status, entity)
 	if prefersRepresentation(req) {
 		resp.Headers["Preference-Applied"] = preferenceApplied
 	}
@@ -209,19 +209,29 @@ func decodeApplication(req Request) (applicationBody, *Error) {
 	if apiErr := decodeOData(req, &body); apiErr != nil {
 		return body, apiErr
 	}
-	for _, f := range []struct {
-		name string
-		v    *string
-		max  int
-	}{{"name", body.Name, maxNameLen}, {"uniqueIdentifier", body.UniqueIdentifier, maxNameLen}} {
-		if f.v != nil && (len(*f.v) > f.max || hasControl(*f.v)) {
-			return body, invalid("%s must be at most %d characters without control characters.", f.name, f.max)
-		}
+	if apiErr := checkTexts(textProp{"name", body.Name}, textProp{"uniqueIdentifier", body.UniqueIdentifier}); apiErr != nil {
+		return body, apiErr
 	}
 	if body.URL != nil {
 		return body, checkURL(*body.URL)
 	}
 	return body, nil
+}
+
+// textProp is a free-text property of a body, nil when the body leaves it out.
+type textProp struct {
+	name string
+	v    *string
+}
+
+// checkTexts holds free-text properties to at most maxNameLen characters without control characters.
+func checkTexts(props ...textProp) *Error {
+	for _, p := range props {
+		if p.v != nil && (len(*p.v) > maxNameLen || hasControl(*p.v)) {
+			return invalid("%s must be at most %d characters without control characters.", p.name, maxNameLen)
+		}
+	}
+	return nil
 }
 
 // checkURL holds an application address to what an application may have: the rule of writes, and of

@@ -54,6 +54,7 @@ func errorFor(err error) *Error {
 		rate    *auth.RateLimitError
 		codeErr *auth.CodeError
 		propErr *auth.PropertyError
+		missing *auth.MissingApplicationError
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -88,13 +89,25 @@ func errorFor(err error) *Error {
 	case errors.Is(err, auth.ErrInvalidToken):
 		return invalidToken()
 	case errors.Is(err, auth.ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Only admins may do this."}
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "The caller may not do this."}
+	case errors.As(err, &missing): // before ErrNotFound, which it also is: the request named it, not the path
+		return invalid("applications names %q, which no application has.", missing.ID)
+	case errors.Is(err, auth.ErrUserNotFound):
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such user."}
+	case errors.Is(err, auth.ErrUserExists):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "Another user already has this email."}
+	case errors.Is(err, auth.ErrInvalidEmail):
+		return invalid("email must be an email address.")
+	case errors.Is(err, auth.ErrInvalidMobile):
+		return invalid("mobilePhone must be a mobile number, such as +31612345678.")
+	case errors.Is(err, auth.ErrNameRequired):
+		return invalid("name is required.")
 	case errors.Is(err, auth.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such application."}
 	case errors.Is(err, auth.ErrURLTaken):
 		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "Another application already has this url."}
 	case errors.Is(err, auth.ErrConflict):
-		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "The application changed meanwhile; try again."}
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "It changed meanwhile; try again."}
 	}
 	if transient, _ := fault.Classify(err); transient {
 		// AWS throttled, failed or timed out after the SDK's retries: nothing the client did, and worth a retry.

@@ -100,6 +100,7 @@ const (
 func (e *apiEnv) appsRouter() httpapi.HandlerFunc {
 	return httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
 		Applications: httpapi.NewApplications(e.Applications(), e.Log),
+		Users:        httpapi.NewUsers(e.Users(), e.Log),
 		Guard:        httpapi.NewGuard(nil, e.Log),
 	}).Serve
 }

@@ -23,6 +23,7 @@ func (e *apiEnv) countedAppsRouter() (*httpapi.Router, *roundtrip.Counter) {
 	store := dynamo.New(dynamodb.New(e.Client.Options(), counter.Attach), testTable)
 	return httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
 		Applications: httpapi.NewApplications(auth.NewApplications(store, e.Clock.Now, nil, e.Log), e.Log),
+		Users:        httpapi.NewUsers(auth.NewUsers(auth.UsersDeps{Store: store, Clock: e.Clock.Now, Log: e.Log}), e.Log),
 		Guard:        httpapi.NewGuard(nil, e.Log),
 	}), counter
 }

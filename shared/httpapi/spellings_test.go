@@ -222,12 +222,14 @@ func TestSpellingsAreExact(t *testing.T) {
 			}
 			for _, casing := range oddCasings(spelling) {
 				key := r.Method + " " + casing
-				if known[key] {
+				oddPath, _ := concrete(casing)
+				if m, ok := httpapi.Lookup(r.Method, oddPath); known[key] || ok && len(m.Params) > 0 && m.Route.Key() != r.Key() {
+					// A casing of a literal segment that a {parameter} of another row takes
+					// (GET /odata/users/Me is the user "Me") is that row's, on API Gateway too.
 					continue
 				}
 				odd++
 				t.Run(key, func(t *testing.T) {
-					oddPath, _ := concrete(casing)
 					if m, ok := httpapi.Lookup(r.Method, oddPath); ok {
 						t.Errorf("%s %s selects %s, want no route", r.Method, oddPath, m.Key)
 					}

@@ -51,6 +51,16 @@ var table = []Route{
 	{http.MethodDelete, []string{"/odata/Applications/{appId}", "/odata/applications/{appId}"}, ApplicationsFunction, protected((*Applications).Delete)},
 	{http.MethodPost, []string{"/odata/Applications/url", "/odata/applications/url"}, ApplicationsFunction, public((*Applications).ByURL)},
 	{http.MethodGet, []string{"/odata/applications/{appId}/getAppSecret", "/odata/applications/{appId}/getappsecret"}, ApplicationsFunction, protected((*Applications).GetAppSecret)},
+	// The users rows: the platform spells them in lower case only. "me" and "unblockUser" are literal
+	// segments, which win over {id} here as on API Gateway.
+	{http.MethodGet, []string{"/odata/users"}, ApplicationsFunction, protected((*Users).List)},
+	{http.MethodPost, []string{"/odata/users"}, ApplicationsFunction, protected((*Users).Create)},
+	{http.MethodGet, []string{"/odata/users/me"}, ApplicationsFunction, protected((*Users).Me)},
+	{http.MethodPost, []string{"/odata/users/unblockUser", "/odata/users/unblockuser"}, ApplicationsFunction, protected((*Users).Unblock)},
+	{http.MethodGet, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Get)},
+	{http.MethodPatch, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Patch)},
+	{http.MethodPut, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Put)},
+	{http.MethodDelete, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Delete)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -93,6 +103,7 @@ type Handlers struct {
 	Auth         *Handler      // login, resend, verify
 	Session      *Session      // me, logout
 	Applications *Applications // /odata/Applications
+	Users        *Users        // /odata/users
 	Guard        *Guard        // in front of every protected row
 }
 
@@ -110,7 +121,7 @@ type binding struct {
 
 // handlerType is a type of the Handlers fields that carry route handlers.
 type handlerType interface {
-	Handler | Session | Applications
+	Handler | Session | Applications | Users
 }
 
 func public[T handlerType](method func(*T, context.Context, Request) (Response, error)) binding {
@@ -148,6 +159,8 @@ func dep[T handlerType](hs Handlers) (*T, string) {
 		v, name = hs.Session, "Session"
 	case *Applications:
 		v, name = hs.Applications, "Applications"
+	case *Users:
+		v, name = hs.Users, "Users"
 	}
 	return v.(*T), name
 }

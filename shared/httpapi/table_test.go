@@ -201,6 +201,7 @@ func TestFunctionFailsFast(t *testing.T) {
 	auths := httpapi.New(auth.NewService(auth.Deps{Log: log}), log)
 	session := httpapi.NewSession(auth.NewSessions(nil, nil, log), log)
 	apps := httpapi.NewApplications(auth.NewApplications(nil, nil, nil, log), log)
+	users := httpapi.NewUsers(auth.NewUsers(auth.UsersDeps{Log: log}), log)
 	guard := httpapi.NewGuard(nil, log)
 	for _, tc := range []struct {
 		name, function string
@@ -213,9 +214,10 @@ func TestFunctionFailsFast(t *testing.T) {
 		{"login", httpapi.LoginFunction, httpapi.Handlers{Auth: auths, Session: session, Guard: guard}, ""},
 		{"verify without auth", httpapi.VerifyFunction, httpapi.Handlers{Session: session, Applications: apps, Guard: guard}, "needs Handlers.Auth"},
 		{"verify", httpapi.VerifyFunction, httpapi.Handlers{Auth: auths}, ""},
-		{"applications without guard", httpapi.ApplicationsFunction, httpapi.Handlers{Applications: apps}, "needs Handlers.Guard"},
-		{"applications without applications", httpapi.ApplicationsFunction, httpapi.Handlers{Auth: auths, Guard: guard}, "needs Handlers.Applications"},
-		{"applications", httpapi.ApplicationsFunction, httpapi.Handlers{Applications: apps, Guard: guard}, ""},
+		{"applications without guard", httpapi.ApplicationsFunction, httpapi.Handlers{Applications: apps, Users: users}, "needs Handlers.Guard"},
+		{"applications without applications", httpapi.ApplicationsFunction, httpapi.Handlers{Auth: auths, Users: users, Guard: guard}, "needs Handlers.Applications"},
+		{"applications without users", httpapi.ApplicationsFunction, httpapi.Handlers{Applications: apps, Guard: guard}, "needs Handlers.Users"},
+		{"applications", httpapi.ApplicationsFunction, httpapi.Handlers{Applications: apps, Users: users, Guard: guard}, ""},
 		{"a function without routes", "AuthorizerFunction", httpapi.Handlers{Auth: auths, Session: session, Applications: apps, Guard: guard}, "has no route of that function"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

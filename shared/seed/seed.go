@@ -76,6 +76,10 @@ type User struct {
 	Mobile       string   `json:"mobile"`
 	Applications []string `json:"applications"`
 	Admin        bool     `json:"admin"`
+	// CultureInfo is a BCP 47 tag, held to the users' rule; empty for none.
+	CultureInfo string `json:"cultureInfo"`
+	// Status is Pending, Activated (the default) or Blocked. A Pending user has no password yet.
+	Status string `json:"status"`
 }
 
 // Parse decodes and validates a seed; every error names the entry and the field.
@@ -188,9 +192,23 @@ func (f *File) validate() error {
 		if strings.TrimSpace(u.Name) == "" {
 			errs = append(errs, fmt.Errorf("%s: name: required", at))
 		}
-		if (u.Password == "") == (u.PasswordHash == "") {
+		status, err := auth.ParseStatus(orActivated(u.Status))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: status: must be Pending, Activated or Blocked", at))
+		}
+		u.Status = string(status)
+		if tag, err := auth.CheckCultureInfo(u.CultureInfo); err != nil {
+			errs = append(errs, fmt.Errorf("%s: cultureInfo: must be a BCP 47 language tag such as nl-NL", at))
+		} else {
+			u.CultureInfo = tag
+		}
+		switch {
+		case status == auth.StatusPending && (u.Password != "" || u.PasswordHash != ""):
+			errs = append(errs, fmt.Errorf("%s: password: a Pending user has none yet", at))
+		case status == auth.StatusPending:
+		case (u.Password == "") == (u.PasswordHash == ""):
 			errs = append(errs, fmt.Errorf("%s: password: give exactly one of password and passwordHash", at))
-		} else if u.PasswordHash != "" {
+		case u.PasswordHash != "":
 			if err := password.Check(u.PasswordHash); err != nil {
 				errs = append(errs, fmt.Errorf("%s: passwordHash: not an argon2id PHC string", at))
 			}
@@ -240,6 +258,14 @@ func (u User) MobileCountry() string {
 	return country
 }
 
+// orActivated is a seed's status, Activated when it names none.
+func orActivated(status string) string {
+	if status == "" {
+		return string(auth.StatusActivated)
+	}
+	return status
+}
+
 // userNamespace derives stable user IDs from emails, so a reseeded local run keeps its IDs.
 var userNamespace = uuid.MustParse("0b7c3f7e-2d55-4b8f-9d0e-6a4f1c2b9e31")
 
@@ -256,7 +282,7 @@ func (f File) Load(ctx context.Context, store Store, hasher Hasher, now time.Tim
 	}
 	for _, u := range f.Users {
 		phc := u.PasswordHash
-		if phc == "" {
+		if phc == "" && u.Password != "" {
 			var err error
 			if phc, err = hasher.Hash(u.Password); err != nil {
 				return fmt.Errorf("user %s: hash password: %w", u.Email, err)
@@ -267,7 +293,9 @@ func (f File) Load(ctx context.Context, store Store, hasher Hasher, now time.Tim
 			id = uuid.NewSHA1(userNamespace, []byte(u.Email)).String()
 		}
 		user := auth.User{ID: id, Email: u.Email, Name: u.Name, PasswordHash: phc, Mobile: u.Mobile,
-			MobileCountry: u.MobileCountry(), Admin: u.Admin, Applications: u.Applications}
+			MobileCountry: u.MobileCountry(), Admin: u.Admin, Applications: u.Applications,
+			Status: auth.UserStatus(orActivated(u.Status)), CultureInfo: u.CultureInfo,
+			CreateDate: now.UTC().Truncate(time.Second), UpdateDate: now.UTC().Truncate(time.Second)}
 		if err := store.PutUser(ctx, user); err != nil {
 			return fmt.Errorf("user %s: %w", u.Email, err)
 		}

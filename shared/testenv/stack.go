@@ -211,13 +211,13 @@ func (s *Stack) Applications() *auth.Applications {
 	return auth.NewApplications(s.Store, s.Clock.Now, uuid.NewString, s.Log)
 }
 
-// Users is the users service over Store, with the Stack's hasher and the production mobile validator.
+// Users is the users service over Store, with the Stack's hasher, clock and the production mobile validator.
 func (s *Stack) Users() *auth.Users {
-	return auth.NewUsers(auth.UsersDeps{Store: s.Store, Hasher: s.Hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: s.Log})
+	return auth.NewUsers(auth.UsersDeps{Store: s.Store, Hasher: s.Hasher, Mobile: phone.Parse, NewID: uuid.NewString, Clock: s.Clock.Now, Log: s.Log})
 }
 
 // Handlers are every handler the route table calls, wired as the functions' mains wire them, over
-// Service, Sessions and Applications; the guard is on the Stack's clock and rechecks a token whose
+// Service, Sessions, Applications and Users; the guard is on the Stack's clock and rechecks a token whose
 // verdict says AWS failed it.
 func (s *Stack) Handlers() httpapi.Handlers {
 	sessions := s.Sessions()
@@ -225,6 +225,7 @@ func (s *Stack) Handlers() httpapi.Handlers {
 		Auth:         httpapi.New(s.Service(), s.Log),
 		Session:      httpapi.NewSession(sessions, s.Log),
 		Applications: httpapi.NewApplications(s.Applications(), s.Log),
+		Users:        httpapi.NewUsers(s.Users(), s.Log),
 		Guard:        httpapi.NewGuard(s.Clock.Now, s.Log).Rechecking(sessions),
 	}
 }
