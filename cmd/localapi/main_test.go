@@ -77,7 +77,7 @@ func (s *localServer) do(t *testing.T, method, path string, headers map[string]s
 		t.Fatal(err)
 	}
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	if ct := resp.Header.Get("Content-Type"); r.status != http.StatusNoContent && !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("%s %s: Content-Type = %q, want application/json", method, path, ct)
 	}
 	if len(bytes.TrimSpace(raw)) > 0 && bytes.TrimSpace(raw)[0] == '[' {
