@@ -235,6 +235,7 @@ func (s *notifyStub) close() {
 type setup struct {
 	svc    *auth.Service
 	apps   *auth.Applications
+	users  *auth.Users
 	sender *captureSender
 	shift  atomic.Int64 // added to the clock: a challenge made an hour ago is past its resend cooldown
 }
@@ -250,12 +251,29 @@ func newSetup(b *backend) *setup {
 		Log:   slog.New(slog.DiscardHandler),
 	})
 	s.apps = auth.NewApplications(dynamo.New(b.db, tableName), nil, uuid.NewString, slog.New(slog.DiscardHandler))
+	s.users = auth.NewUsers(auth.UsersDeps{Store: dynamo.New(b.db, tableName), NewID: uuid.NewString, Log: slog.New(slog.DiscardHandler)})
 	return s
+}
+
+// benchAdmin is who the setup acts as.
+var benchAdmin = auth.Session{UserID: "bench", Admin: true}
+
+// user creates a user without a password, the i-th of a run, and returns its userId.
+func (s *setup) user(ctx context.Context, i int) (string, error) {
+	v, err := s.users.CreatePending(ctx, benchAdmin, auth.NewUser{
+		Email: fmt.Sprintf("bench-%d-%d@example.com", time.Now().UnixNano(), i), Name: "Bench", Applications: []string{demoApp},
+	})
+	return v.User.ID, err
+}
+
+// secret issues a secret of the MFA demo application (the one the client-credentials events name).
+func (s *setup) secret(ctx context.Context) (string, error) {
+	return s.apps.IssueSecret(ctx, benchAdmin, demoMFAApp)
 }
 
 // application creates an application, the i-th of a run, and returns its appId.
 func (s *setup) application(ctx context.Context, i int) (string, error) {
-	app, err := s.apps.Create(ctx, auth.Session{UserID: "bench", Admin: true}, auth.Application{
+	app, err := s.apps.Create(ctx, benchAdmin, auth.Application{
 		Name: fmt.Sprintf("Bench delete %d", i), URL: fmt.Sprintf("bench-delete-%d-%d.localhost", time.Now().UnixNano(), i),
 	})
 	return app.ID, err

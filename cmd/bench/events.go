@@ -16,6 +16,8 @@ import (
 const (
 	mfaPlaceholder  = "REPLACE_WITH_MFA_TOKEN"
 	authPlaceholder = "REPLACE_WITH_AUTH_TOKEN"
+	// appSecretPlaceholder is the application secret in the events with application credentials.
+	appSecretPlaceholder = "REPLACE_WITH_APP_SECRET"
 )
 
 // events are the sample events of events/, by file name.
@@ -96,16 +98,21 @@ func withAuthToken(event []byte, token string) []byte {
 	})
 }
 
-// withAppID points an event for /odata/Applications/{appId} at another application.
-func withAppID(event []byte, id string) []byte {
+// withParam points an event at another entity: its path parameter name set to value, in the raw path too.
+func withParam(event []byte, name, value string) []byte {
 	return edit(event, func(e map[string]any) {
-		old, _ := e["pathParameters"].(map[string]any)["appId"].(string)
-		path := strings.Replace(e["rawPath"].(string), old, id, 1)
-		e["rawPath"], e["pathParameters"] = path, map[string]any{"appId": id}
+		old, _ := e["pathParameters"].(map[string]any)[name].(string)
+		path := strings.Replace(e["rawPath"].(string), old, value, 1)
+		e["rawPath"], e["pathParameters"] = path, map[string]any{name: value}
 		if rc, ok := e["requestContext"].(map[string]any); ok {
 			if h, ok := rc["http"].(map[string]any); ok {
 				h["path"] = path
 			}
 		}
 	})
+}
+
+// withAppSecret puts an application secret where the sample has its placeholder.
+func withAppSecret(event []byte, secret string) []byte {
+	return bytes.ReplaceAll(event, []byte(appSecretPlaceholder), []byte(secret))
 }

@@ -18,6 +18,7 @@ import (
 	"mfagateway/shared/httpapi"
 	"mfagateway/shared/logging"
 	"mfagateway/shared/password"
+	"mfagateway/shared/phone"
 	"mfagateway/shared/roundtrip"
 )
 
@@ -33,6 +34,7 @@ type inProcess struct {
 	fns   map[string]*httpapi.Router // the functions' routers by logical ID
 	az    *httpapi.Authorizer
 	apps  *auth.Applications
+	users *auth.Users
 	sms   *captureSender
 	shift atomic.Int64
 }
@@ -49,10 +51,12 @@ func newInProcess(db dynamo.API) *inProcess {
 		Clock: func() time.Time { return time.Now().Add(time.Duration(p.shift.Load())) },
 	})
 	p.apps = auth.NewApplications(store, nil, uuid.NewString, log)
+	p.users = auth.NewUsers(auth.UsersDeps{Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log})
 	p.fns = httpapi.Routers(httpapi.Handlers{
 		Auth:         httpapi.New(svc, log),
 		Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
 		Applications: httpapi.NewApplications(p.apps, log),
+		Users:        httpapi.NewUsers(p.users, log),
 		Guard:        httpapi.NewGuard(nil, log),
 	}, httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction)
 	p.az = httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
@@ -133,6 +137,9 @@ var flows = []struct {
 	{"login, MFA off", 2}, {"login, MFA on", 2}, {"resend", 2}, {"resend, switch to Email", 2}, {"verify", 2},
 	{"authorizer", 1}, {"validateToken (behind the authorizer)", 0},
 	{"list applications, one page", 1}, {"application by url", 1}, {"delete application", 2},
+	{"getAppSecret", 2}, {"authorizer, application credentials", 1},
+	{"list users, one page (failed logins: one BatchGetItem)", 2}, {"get user (and its failed logins)", 2},
+	{"create user", 1}, {"change user (PATCH, Prefer: return=representation)", 3}, {"unblock user", 2}, {"delete user", 2},
 }
 
 // countRoundTrips runs each flow once through the handlers, in process, over the backend's table,
@@ -156,13 +163,9 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 		}
 	}
 	var bearer, mfaToken string
-	measure("login, MFA off", func() error {
-		resp, err := p.fns[httpapi.LoginFunction].Serve(ctx, decodeRequest(ev.get("login-mfa-off.json")))
-		if err != nil || resp.StatusCode != 200 {
-			return fmt.Errorf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
-		}
-		bearer = apiAnswer{Body: resp.Body}.field("token")
-		return nil
+	measure("login, MFA off", func() (err error) {
+		bearer, err = servedField(ctx, p, httpapi.LoginFunction, ev.get("login-mfa-off.json"), 200, "token")
+		return err
 	})
 	// Made a minute ago, the challenge is past its resend cooldown and still live.
 	p.shift.Store(int64(-time.Minute))
@@ -203,18 +206,7 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 		return wantServed(ctx, p, httpapi.LoginFunction, withToken(ev.get("resend-email.json"), switchToken), 200)
 	})
 	measure("authorizer", func() error {
-		var req httpapi.AuthorizerRequest
-		if err := json.Unmarshal(withAuthHeader(ev.get("authorizer-good-token.json"), bearer), &req); err != nil {
-			return err
-		}
-		resp, err := p.az.Handle(ctx, req)
-		if err != nil {
-			return err
-		}
-		if resp.Context["valid"] != true {
-			return errors.New("the token was not valid")
-		}
-		return nil
+		return wantAuthorized(ctx, p, withAuthHeader(ev.get("authorizer-good-token.json"), bearer))
 	})
 	measure("validateToken (behind the authorizer)", func() error {
 		return wantServed(ctx, p, httpapi.LoginFunction, ev.get("validate-token.json"), 200)
@@ -228,23 +220,80 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 	if err != nil {
 		return out, err
 	}
-	doomed, cerr := p.apps.Create(ctx, auth.Session{UserID: "bench", Admin: true}, auth.Application{
+	doomed, cerr := p.apps.Create(ctx, benchAdmin, auth.Application{
 		Name: "Bench round trips", URL: fmt.Sprintf("bench-rt-%d.localhost", time.Now().UnixNano()),
 	})
 	if cerr != nil {
 		return out, fmt.Errorf("delete application: create one: %w", cerr)
 	}
 	measure("delete application", func() error {
-		return wantServed(ctx, p, httpapi.ApplicationsFunction, withAppID(ev.get("applications-delete.json"), doomed.ID), 204)
+		return wantServed(ctx, p, httpapi.ApplicationsFunction, withParam(ev.get("applications-delete.json"), "appId", doomed.ID), 204)
+	})
+	var secret string
+	measure("getAppSecret", func() (err error) {
+		secret, err = servedField(ctx, p, httpapi.ApplicationsFunction, ev.get("applications-secret.json"), 200, "value")
+		return err
+	})
+	measure("authorizer, application credentials", func() error {
+		return wantAuthorized(ctx, p, withAppSecret(ev.get("authorizer-client-credentials.json"), secret))
+	})
+	for _, f := range []struct {
+		name, event string
+		status      int
+	}{
+		{"list users, one page (failed logins: one BatchGetItem)", "users-list.json", 200},
+		{"get user (and its failed logins)", "users-get.json", 200},
+		{"create user", "users-create.json", 201},
+		{"change user (PATCH, Prefer: return=representation)", "users-patch.json", 200},
+		{"unblock user", "users-unblock.json", 204},
+	} {
+		measure(f.name, func() error { return wantServed(ctx, p, httpapi.ApplicationsFunction, ev.get(f.event), f.status) })
+	}
+	if err != nil {
+		return out, err
+	}
+	gone, cerr := p.users.CreatePending(ctx, benchAdmin, auth.NewUser{
+		Email: fmt.Sprintf("bench-rt-%d@example.com", time.Now().UnixNano()), Name: "Bench",
+	})
+	if cerr != nil {
+		return out, fmt.Errorf("delete user: create one: %w", cerr)
+	}
+	measure("delete user", func() error {
+		return wantServed(ctx, p, httpapi.ApplicationsFunction, withParam(ev.get("users-delete.json"), "id", gone.User.ID), 204)
 	})
 	return out, err
 }
 
-// wantServed serves event through function fn in process and checks the answer's status.
-func wantServed(ctx context.Context, p *inProcess, fn string, event []byte, status int) error {
-	resp, err := p.fns[fn].Serve(ctx, decodeRequest(event))
-	if err != nil || resp.StatusCode != status {
-		return fmt.Errorf("status %d (want %d), %v: %s", resp.StatusCode, status, err, resp.Body)
+// wantAuthorized runs the authorizer on event in process and checks that its verdict is good.
+func wantAuthorized(ctx context.Context, p *inProcess, event []byte) error {
+	var req httpapi.AuthorizerRequest
+	if err := json.Unmarshal(event, &req); err != nil {
+		return err
+	}
+	resp, err := p.az.Handle(ctx, req)
+	if err != nil {
+		return err
+	}
+	if resp.Context["valid"] != true {
+		return errors.New("the authorizer refused the request")
 	}
 	return nil
+}
+
+// wantServed serves event through function fn in process and checks the answer's status.
+func wantServed(ctx context.Context, p *inProcess, fn string, event []byte, status int) error {
+	_, err := servedField(ctx, p, fn, event, status, "")
+	return err
+}
+
+// servedField is wantServed that also returns a field of the answer ("" names none).
+func servedField(ctx context.Context, p *inProcess, fn string, event []byte, status int, field string) (string, error) {
+	resp, err := p.fns[fn].Serve(ctx, decodeRequest(event))
+	if err != nil || resp.StatusCode != status {
+		return "", fmt.Errorf("status %d (want %d), %v: %s", resp.StatusCode, status, err, resp.Body)
+	}
+	if field == "" {
+		return "", nil
+	}
+	return apiAnswer{Body: resp.Body}.field(field), nil
 }

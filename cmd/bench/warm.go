@@ -21,6 +21,33 @@ func status(code int) func([]byte) error {
 	return func(b []byte) error { _, err := wantStatus(b, code); return err }
 }
 
+// authorizerEvent makes an authorizer's event with a secret (a token, an application secret) that
+// mint makes once, on the first invoke, and put puts in the sample.
+func authorizerEvent(sample []byte, put func([]byte, string) []byte, mint func(context.Context) (string, error)) func(context.Context, int) ([]byte, error) {
+	var secret string
+	return func(ctx context.Context, _ int) ([]byte, error) {
+		if secret == "" {
+			v, err := mint(ctx)
+			if err != nil {
+				return nil, err
+			}
+			secret = v
+		}
+		return put(sample, secret), nil
+	}
+}
+
+// freshEntity makes each invoke's event name a new entity, made untimed by create, in path parameter param.
+func freshEntity(sample []byte, param string, create func(context.Context, int) (string, error)) func(context.Context, int) ([]byte, error) {
+	return func(ctx context.Context, i int) ([]byte, error) {
+		id, err := create(ctx, i)
+		return withParam(sample, param, id), err
+	}
+}
+
+// live checks that an authorizer's verdict lets the request through.
+func live(b []byte) error { return wantVerdict(b, true) }
+
 // warmRoutes are the routes of template.yaml, each with an event that takes its main path.
 // With nil events it still names them (for the table's rows when nothing could be run).
 func warmRoutes(ev events, s *setup) []route {
@@ -29,14 +56,15 @@ func warmRoutes(ev events, s *setup) []route {
 		for _, name := range []string{"verify.json", "login-mfa-off.json", "login-mfa-header.json", "resend.json",
 			"authorizer-good-token.json", "me.json", "logout.json", "applications-get.json", "applications-create.json",
 			"applications-patch.json", "applications-put.json", "validate-token.json", "resend-email.json",
-			"applications-list.json", "applications-url.json", "applications-delete.json"} {
+			"applications-list.json", "applications-url.json", "applications-delete.json", "applications-secret.json",
+			"authorizer-client-credentials.json", "users-list.json", "users-get.json", "users-create.json", "users-patch.json",
+			"users-unblock.json", "users-delete.json"} {
 			ev[name] = nil
 		}
 	}
 	fixed := func(b []byte) func(context.Context, int) ([]byte, error) {
 		return func(context.Context, int) ([]byte, error) { return b, nil }
 	}
-	var authToken string
 	return []route{
 		{name: "POST /api/auth/login, MFA off", fn: "LoginFunction", hashing: true, event: fixed(ev.get("login-mfa-off.json")), check: status(200)},
 		{name: "POST /api/auth/login, MFA on (SMS)", fn: "LoginFunction", hashing: true, event: fixed(ev.get("login-mfa-header.json")), check: status(403)},
@@ -52,21 +80,14 @@ func warmRoutes(ev events, s *setup) []route {
 				return withBody(ev.get("verify.json"), body), err
 			}, check: status(200)},
 		{name: "authorizer (live token)", fn: "AuthorizerFunction",
-			event: func(ctx context.Context, _ int) ([]byte, error) {
-				if authToken == "" {
-					t, err := s.token(ctx)
-					if err != nil {
-						return nil, err
-					}
-					authToken = t
-				}
-				return withAuthHeader(ev.get("authorizer-good-token.json"), authToken), nil
-			}, check: func(b []byte) error { return wantVerdict(b, true) }},
+			event: authorizerEvent(ev.get("authorizer-good-token.json"), withAuthHeader, s.token), check: live},
 		{name: "POST /api/auth/resendMultifactorBindingCode, switch to Email", fn: "LoginFunction",
 			event: func(ctx context.Context, _ int) ([]byte, error) {
 				token, _, err := s.challenge(ctx, time.Minute)
 				return withToken(ev.get("resend-email.json"), token), err
 			}, check: status(200)},
+		{name: "authorizer (application credentials)", fn: "AuthorizerFunction",
+			event: authorizerEvent(ev.get("authorizer-client-credentials.json"), withAppSecret, s.secret), check: live},
 		{name: "GET /api/auth/me", fn: "LoginFunction", event: fixed(ev.get("me.json")), check: status(200)},
 		{name: "GET /api/auth/validateToken", fn: "LoginFunction", event: fixed(ev.get("validate-token.json")), check: status(200)},
 		{name: "POST /api/auth/logout", fn: "LoginFunction",
@@ -85,10 +106,19 @@ func warmRoutes(ev events, s *setup) []route {
 		{name: "GET /odata/Applications ($filter, $count)", fn: "ApplicationsFunction", event: fixed(ev.get("applications-list.json")), check: status(200)},
 		{name: "POST /odata/applications/url", fn: "ApplicationsFunction", event: fixed(ev.get("applications-url.json")), check: status(200)},
 		{name: "DELETE /odata/Applications/{appId}", fn: "ApplicationsFunction",
-			event: func(ctx context.Context, i int) ([]byte, error) {
-				id, err := s.application(ctx, i)
-				return withAppID(ev.get("applications-delete.json"), id), err
-			}, check: status(204)},
+			event: freshEntity(ev.get("applications-delete.json"), "appId", s.application), check: status(204)},
+		{name: "GET /odata/applications/{appId}/getAppSecret", fn: "ApplicationsFunction", event: fixed(ev.get("applications-secret.json")), check: status(200)},
+		{name: "GET /odata/users ($filter appId, $count, $orderby)", fn: "ApplicationsFunction", event: fixed(ev.get("users-list.json")), check: status(200)},
+		{name: "GET /odata/users/{id}", fn: "ApplicationsFunction", event: fixed(ev.get("users-get.json")), check: status(200)},
+		{name: "POST /odata/users", fn: "ApplicationsFunction",
+			event: func(_ context.Context, i int) ([]byte, error) {
+				body := map[string]any{"email": fmt.Sprintf("bench-%d-%d@example.com", time.Now().UnixNano(), i), "name": "Bench", "applications": []string{demoApp}}
+				return withBody(ev.get("users-create.json"), body), nil
+			}, check: status(201)},
+		{name: "PATCH /odata/users/{id} (Prefer: return=representation)", fn: "ApplicationsFunction", event: fixed(ev.get("users-patch.json")), check: status(200)},
+		{name: "POST /odata/users/unblockUser", fn: "ApplicationsFunction", event: fixed(ev.get("users-unblock.json")), check: status(204)},
+		{name: "DELETE /odata/users/{id}", fn: "ApplicationsFunction",
+			event: freshEntity(ev.get("users-delete.json"), "id", s.user), check: status(204)},
 	}
 }
 

@@ -265,10 +265,10 @@ func compareUsers(property string, x, y User) int {
 	return 0
 }
 
-// Invite stores a new user from the API: status Pending, no password, nothing sent. For a Client
+// CreatePending stores a new user from the API: status Pending, no password, nothing sent. For a Client
 // session the user's applications are its own application alone (none given is that), and it is no
 // admin.
-func (s *Users) Invite(ctx context.Context, who Session, n NewUser) (UserView, error) {
+func (s *Users) CreatePending(ctx context.Context, who Session, n NewUser) (UserView, error) {
 	if err := s.gate(ctx, who, "create"); err != nil {
 		return UserView{}, err
 	}

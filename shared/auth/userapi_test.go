@@ -154,7 +154,7 @@ func TestUsersAPIRights(t *testing.T) {
 	})
 	t.Run("client creates", func(t *testing.T) {
 		f := newUsersFixture(t)
-		v, err := f.users.Invite(f.Ctx, plainClient, auth.NewUser{Email: "Ines@Example.com", Name: "Ines"})
+		v, err := f.users.CreatePending(f.Ctx, plainClient, auth.NewUser{Email: "Ines@Example.com", Name: "Ines"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,12 +166,12 @@ func TestUsersAPIRights(t *testing.T) {
 			{Email: "jo@example.com", Name: "Jo", Applications: []string{appMFA}},
 			{Email: "jo@example.com", Name: "Jo", Admin: true},
 		} {
-			if _, err := f.users.Invite(f.Ctx, plainClient, n); !errors.Is(err, auth.ErrForbidden) {
+			if _, err := f.users.CreatePending(f.Ctx, plainClient, n); !errors.Is(err, auth.ErrForbidden) {
 				t.Errorf("client creates %+v: %v, want ErrForbidden", n, err)
 			}
 		}
 		f.noUser(t, "jo@example.com")
-		if _, err := f.users.Invite(f.Ctx, nobody, auth.NewUser{Email: "jo@example.com", Name: "Jo"}); !errors.Is(err, auth.ErrForbidden) {
+		if _, err := f.users.CreatePending(f.Ctx, nobody, auth.NewUser{Email: "jo@example.com", Name: "Jo"}); !errors.Is(err, auth.ErrForbidden) {
 			t.Errorf("a plain user's token creates: %v, want ErrForbidden", err)
 		}
 	})
@@ -190,7 +190,7 @@ func TestUsersAPIRights(t *testing.T) {
 func TestUsersAPIStatus(t *testing.T) {
 	t.Run("created Pending, no password, login refused as a bad password", func(t *testing.T) {
 		f := newUsersFixture(t)
-		v, err := f.users.Invite(f.Ctx, admin, auth.NewUser{Email: "ines@example.com", Name: "Ines",
+		v, err := f.users.CreatePending(f.Ctx, admin, auth.NewUser{Email: "ines@example.com", Name: "Ines",
 			Mobile: "+31 6 1234 5678", CultureInfo: "nl_nl", Applications: []string{appPlain}})
 		if err != nil {
 			t.Fatal(err)
@@ -207,7 +207,7 @@ func TestUsersAPIStatus(t *testing.T) {
 		if h.verify.Load() != 0 || h.dummy.Load() != 1 {
 			t.Errorf("verifications %d, dummy %d; want the dummy one, as for an unknown email", h.verify.Load(), h.dummy.Load())
 		}
-		if _, err := f.users.Invite(f.Ctx, admin, auth.NewUser{Email: "INES@example.com", Name: "Ines"}); !errors.Is(err, auth.ErrUserExists) {
+		if _, err := f.users.CreatePending(f.Ctx, admin, auth.NewUser{Email: "INES@example.com", Name: "Ines"}); !errors.Is(err, auth.ErrUserExists) {
 			t.Errorf("email taken: %v, want ErrUserExists", err)
 		}
 		// A user without a password cannot be Activated by a change.

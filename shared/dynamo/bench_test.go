@@ -110,11 +110,12 @@ func benchItems(b *testing.B) (user, app, token, challenge benchItem) {
 	if err := s.CreateChallenge(ctx, benchChallenge, benchSlot); err != nil {
 		b.Fatal(err)
 	}
-	// PutUser; PutApplication's item by appId and its url copy; the token; the challenge.
-	if len(api.puts) != 5 {
-		b.Fatalf("captured %d items, want 5", len(api.puts))
+	// PutUser's item by email and its copy by userId; PutApplication's item by appId and its url copy;
+	// the token; the challenge.
+	if len(api.puts) != 6 {
+		b.Fatalf("captured %d items, want 6", len(api.puts))
 	}
-	return api.puts[0], api.puts[1], api.puts[3], api.puts[4]
+	return api.puts[0], api.puts[2], api.puts[4], api.puts[5]
 }
 
 // The floors' plain structs: the attribute names of the store's items, for encoding/json. They are

@@ -157,7 +157,7 @@ func (h *Users) Create(ctx context.Context, req Request, who auth.Session) (Resp
 	}
 	n := auth.NewUser{Email: *body.Email, Name: *body.Name, Mobile: body.MobilePhone.value,
 		CultureInfo: body.CultureInfo.value, Admin: body.Admin.value, Applications: body.Applications.value}
-	v, err := h.users.Invite(ctx, who, n)
+	v, err := h.users.CreatePending(ctx, who, n)
 	if err != nil {
 		return h.fail(ctx, req, err), nil
 	}
