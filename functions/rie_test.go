@@ -837,7 +837,7 @@ func TestRIE(t *testing.T) {
 
 	// A well-formed token that names no challenge: the verify function must answer 401, not fail.
 	t.Run("unknown MFA token", func(t *testing.T) {
-		unknown := strings.Repeat("A", 43) // 256 bits, base64url: the shape of a real token
+		unknown := strings.Repeat("A", 43) // 256 bits, base64url: the shape of a real MFA token
 		r := g.invoke(t, withToken(readEvent(t, "verify.json"), unknown))
 		r.want(t, http.StatusUnauthorized, "invalid_mfa_token")
 		r = g.invoke(t, withToken(readEvent(t, "resend.json"), unknown))
@@ -848,8 +848,8 @@ func TestRIE(t *testing.T) {
 // checkAuthAnswer asserts the shape of a 200 that carries an auth token.
 func checkAuthAnswer(t *testing.T, r response) {
 	t.Helper()
-	if !auth.IsBearer(r.str(t, "token")) {
-		t.Errorf("token is not a 256-bit base64url token: %s", r.Raw)
+	if !auth.IsAuthToken(r.str(t, "token")) {
+		t.Errorf("token is not an auth token (a UUID and 256 bits, base64url): %s", r.Raw)
 	}
 	if n, _ := r.Body["expiresIn"].(float64); n <= 0 {
 		t.Errorf("expiresIn = %v, want seconds > 0", r.Body["expiresIn"])

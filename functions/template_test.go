@@ -111,7 +111,7 @@ var functions = []function{
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",
-		// A token and its application together, then the token's user; an application alone for ClientId and ClientSecret.
+		// A token, its application and its user in one BatchGetItem; an application alone (GetItem) for ClientId and ClientSecret.
 		Grants: []grant{{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem"}}},
 	},
 	{

@@ -227,14 +227,14 @@ func probeInit() {
 	p.NotifyClient = time.Since(t)
 	store := dynamo.New(db, os.Getenv("TABLE_NAME"))
 	t = time.Now()
-	// The authorizer's own read: the token and its application in one BatchGetItem.
-	if _, err := store.TokenForApp(ctx, "bench-probe-first", "bench-probe-app"); err != nil && !errors.Is(err, auth.ErrNotFound) {
+	// The authorizer's own read: the token, its application and its user in one BatchGetItem.
+	if _, err := store.TokenForApp(ctx, "bench-probe-first", "bench-probe-user", "bench-probe-app"); err != nil && !errors.Is(err, auth.ErrNotFound) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	p.FirstCall = time.Since(t)
 	t = time.Now()
-	_, _ = store.TokenForApp(ctx, "bench-probe-second", "bench-probe-app")
+	_, _ = store.TokenForApp(ctx, "bench-probe-second", "bench-probe-user", "bench-probe-app")
 	p.SecondCall = time.Since(t)
 	_ = json.NewEncoder(os.Stdout).Encode(p)
 }

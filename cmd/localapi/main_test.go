@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"mfagateway/shared/auth"
 	"mfagateway/shared/testenv"
 )
 
@@ -167,7 +168,7 @@ func TestLocalLoginFlow(t *testing.T) {
 				t.Fatalf("verify: %d %s", v.status, v.raw)
 			}
 			tok, _ := v.body["token"].(string)
-			if len(tok) != 43 || tok == mfa {
+			if !auth.IsAuthToken(tok) || tok == mfa {
 				t.Errorf("verify token = %q", tok)
 			}
 			// The auth token passes the authorizer of the protected routes; nothing else does.

@@ -357,19 +357,18 @@ type TokenRecord struct {
 	Token     Token
 	Revoked   bool // logged out
 	AppExists bool // the application it was checked against is still there
-	// User is the token's user as stored now, read only for a token that may still pass (found, not
-	// revoked, its application there); nil when the user is gone: deleted, or re-created under a new
-	// userId.
+	// User is the user the token names, as stored now; nil when that user is gone: deleted, or
+	// re-created under a new userId.
 	User *User
 }
 
 // TokenStore is what checking and revoking auth tokens needs.
 type TokenStore interface {
-	// TokenForApp reads a token by ID (ErrNotFound when absent) and whether the application appID
-	// still exists, in one read: a token of a deleted application must stop working. For a token that
-	// may still pass it then reads the token's user by userId (a second read, since the userId is in
-	// the token), so that a deleted or blocked user's tokens stop working too.
-	TokenForApp(ctx context.Context, id, appID string) (TokenRecord, error)
+	// TokenForApp reads a token by ID (ErrNotFound when absent), whether the application appID still
+	// exists and the user userID as stored now, all in one read: a token of a deleted application, or
+	// of a deleted or blocked user, must stop working at once. userID is the user the token names
+	// (AuthTokenUser); the caller checks that the token's item agrees.
+	TokenForApp(ctx context.Context, id, userID, appID string) (TokenRecord, error)
 	// RevokeToken marks a token revoked (ErrNotFound when absent).
 	RevokeToken(ctx context.Context, id string) error
 }

@@ -52,7 +52,7 @@ func TestFlowsAskTheChallengesAuthenticator(t *testing.T) {
 	mfa := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	newWorld := func() (*Service, *oneChallenge, *deviceCodes) {
 		store := &oneChallenge{ch: Challenge{
-			ID: TokenID(mfa), UserID: "u-1", Channel: "Device", Authenticator: "TestDevice",
+			ID: TokenID(mfa), UserID: "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b", Channel: "Device", Authenticator: "TestDevice",
 			CodeExpiresAt: now.Add(5 * time.Minute), ExpiresAt: now.Add(15 * time.Minute), Sends: 1, LastSentAt: now.Add(-time.Hour),
 		}}
 		dev := &deviceCodes{}

@@ -500,17 +500,6 @@ func (s *Service) slot(userID string, now time.Time) SendSlot {
 	return SendSlot{UserID: userID, Window: w, Limit: s.Policy.SendsPerHour, ExpiresAt: w.Add(2 * time.Hour)}
 }
 
-func (s *Service) newToken(u User, appID string, now time.Time) (string, Token, error) {
-	bearer, id, err := s.newSecret()
-	if err != nil {
-		return "", Token{}, err
-	}
-	return bearer, Token{
-		ID: id, UserID: u.ID, Email: u.Email, Name: u.Name, AppID: appID, Admin: u.Admin,
-		IssuedAt: now, ExpiresAt: now.Add(s.Policy.AuthTokenTTL),
-	}, nil
-}
-
 // newSecret returns a bearer string of 256 random bits and the ID it is stored under.
 func (s *Service) newSecret() (bearer, id string, err error) {
 	b := make([]byte, secretBytes)
@@ -544,7 +533,8 @@ func secretID(bearer string) (string, bool) {
 	return TokenID(bearer), true
 }
 
-// IsBearer reports whether s has the shape of a token this service issues (256 bits, base64url).
+// IsBearer reports whether s has the shape of a random secret this service issues (256 bits,
+// base64url): an MFA token or an application secret. Auth tokens are longer (IsAuthToken).
 func IsBearer(s string) bool {
 	if len(s) != base64.RawURLEncoding.EncodedLen(secretBytes) {
 		return false

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/password"
@@ -134,8 +135,8 @@ var fixtureSeed = seed.File{
 		{AppID: appOther, Name: "Other", URL: "other.example.com"},
 	},
 	Users: []seed.User{
-		{UserID: "u-ada", Email: adaEmail, Name: "Ada", Password: adaPassword, Mobile: adaMobile, Admin: true, Applications: []string{appMFA, appPlain}},
-		{UserID: "u-grace", Email: graceEmail, Name: "Grace", Password: gracePass, Applications: []string{appMFA, appPlain}},
+		{UserID: adaID, Email: adaEmail, Name: "Ada", Password: adaPassword, Mobile: adaMobile, Admin: true, Applications: []string{appMFA, appPlain}},
+		{UserID: graceID, Email: graceEmail, Name: "Grace", Password: gracePass, Applications: []string{appMFA, appPlain}},
 	},
 }
 
@@ -223,6 +224,27 @@ func wantBearer(t *testing.T, what, s string) {
 	}
 }
 
+var authTokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{64}$`)
+
+// wantAuthToken checks the shape of an auth token: 64 characters of base64url, 48 bytes, the first 16
+// of them userID's UUID.
+func wantAuthToken(t *testing.T, what, s, userID string) {
+	t.Helper()
+	if !authTokenRE.MatchString(s) || !auth.IsAuthToken(s) || auth.IsBearer(s) {
+		t.Fatalf("%s = %q, want 64 characters of base64url", what, s)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 48 {
+		t.Fatalf("%s does not decode to 48 bytes: %v", what, err)
+	}
+	if got, _ := auth.AuthTokenUser(s); got != userID || uuid.UUID(b[:16]).String() != userID {
+		t.Fatalf("%s names user %q, want %q", what, got, userID)
+	}
+}
+
+// fixtureIDs are the fixture's userIds by email.
+var fixtureIDs = map[string]string{adaEmail: adaID, graceEmail: graceID}
+
 func TestLoginOutcome(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
@@ -256,7 +278,7 @@ func TestLoginOutcome(t *testing.T) {
 				if res.MFA != nil {
 					t.Fatalf("got a challenge, want a token")
 				}
-				wantBearer(t, "token", res.Token)
+				wantAuthToken(t, "token", res.Token, fixtureIDs[strings.ToLower(strings.TrimSpace(tt.email))])
 				if res.ExpiresIn != 10*time.Hour {
 					t.Errorf("ExpiresIn = %v, want 10h", res.ExpiresIn)
 				}
@@ -485,13 +507,14 @@ func TestPasswordBackoffPerEmail(t *testing.T) {
 }
 
 func TestLoginWithDefaultPasswordParams(t *testing.T) {
+	const linusID = "11705000-0000-4000-8000-000000011705"
 	f := newFixture(t)
 	hasher := password.New(password.Default)
 	phc, err := hasher.Hash("linus-password-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Store.PutUser(f.Ctx, auth.User{ID: "u-linus", Email: "linus@example.com", Name: "Linus", PasswordHash: phc, Applications: []string{appPlain}}); err != nil {
+	if err := f.Store.PutUser(f.Ctx, auth.User{ID: linusID, Email: "linus@example.com", Name: "Linus", PasswordHash: phc, Applications: []string{appPlain}}); err != nil {
 		t.Fatal(err)
 	}
 	d := f.Deps
@@ -512,7 +535,7 @@ func TestLoginWithDefaultPasswordParams(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if tt.wantErr == nil {
-				wantBearer(t, "token", res.Token)
+				wantAuthToken(t, "token", res.Token, linusID)
 			}
 		})
 	}
@@ -688,7 +711,7 @@ func TestVerify(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
-			wantBearer(t, "auth token", v.Token)
+			wantAuthToken(t, "auth token", v.Token, adaID)
 			if v.Token == mfa {
 				t.Errorf("auth token equals the MFA token")
 			}

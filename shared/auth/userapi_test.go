@@ -15,10 +15,11 @@ import (
 	"mfagateway/shared/odata"
 )
 
-// The fixture's userIds (fixtureSeed).
+// The fixture's userIds (fixtureSeed): UUIDs, as every userId is, since an auth token names its user by
+// its UUID.
 const (
-	adaID   = "u-ada"
-	graceID = "u-grace"
+	adaID   = "a0da0000-0000-4000-8000-00000000ada0"
+	graceID = "9ace0000-0000-4000-8000-000000009ace"
 )
 
 // clientOf is an application acting by its own credentials.

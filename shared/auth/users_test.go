@@ -25,7 +25,7 @@ import (
 // admin is who acts in these tests; nobody is a non-admin session.
 var (
 	admin  = auth.Session{UserID: "u-operator", Admin: true}
-	nobody = auth.Session{UserID: "u-grace"}
+	nobody = auth.Session{UserID: graceID}
 )
 
 // usersFixture is newFixture's stack with the users service over its store (or over a wrapper of it).
@@ -179,7 +179,7 @@ func TestUsersCreate(t *testing.T) {
 			f.noUser(t, "other@example.com")
 		})
 	}
-	if got := f.stored(t, adaEmail); got.Name != "Ada" || got.ID != "u-ada" {
+	if got := f.stored(t, adaEmail); got.Name != "Ada" || got.ID != adaID {
 		t.Errorf("a refused create changed ada: %+v", got)
 	}
 }
@@ -391,7 +391,7 @@ func TestUsersDelete(t *testing.T) {
 	if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: graceEmail, Name: "Grace 2", Password: "pw"}); err != nil {
 		t.Errorf("Create with a deleted user's email: %v", err)
 	}
-	if got := f.stored(t, adaEmail); got.ID != "u-ada" {
+	if got := f.stored(t, adaEmail); got.ID != adaID {
 		t.Errorf("bystander changed: %+v", got)
 	}
 }
@@ -412,7 +412,7 @@ func TestUsersShow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Show: %v", err)
 	}
-	if d.User.ID != "u-ada" || d.User.Email != adaEmail || d.User.Mobile != adaMobile || !d.User.Admin || d.User.PasswordHash != "" {
+	if d.User.ID != adaID || d.User.Email != adaEmail || d.User.Mobile != adaMobile || !d.User.Admin || d.User.PasswordHash != "" {
 		t.Errorf("Show user %+v: want ada without the hash", d.User)
 	}
 	ids := slices.Sorted(slices.Values([]string{appMFA, appPlain, ghost}))
@@ -432,7 +432,7 @@ func TestUsersShow(t *testing.T) {
 	if d.Attempts.Failures != 1 {
 		t.Errorf("Show attempts %+v, want 1 failure", d.Attempts)
 	}
-	if got, err := f.users.Get(f.Ctx, admin, adaEmail); err != nil || got.PasswordHash != "" || got.ID != "u-ada" {
+	if got, err := f.users.Get(f.Ctx, admin, adaEmail); err != nil || got.PasswordHash != "" || got.ID != adaID {
 		t.Errorf("Get = %+v, %v; want ada without the hash", got, err)
 	}
 	_, err = f.users.Show(f.Ctx, admin, "nobody@example.com")

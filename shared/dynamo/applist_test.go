@@ -126,12 +126,12 @@ func testTokenForApp(t *testing.T, e storeEnv) {
 	if err := e.Store.IssueToken(ctx, tok); err != nil {
 		t.Fatalf("IssueToken: %v", err)
 	}
-	rec, err := e.Store.TokenForApp(ctx, tok.ID, app.ID)
+	rec, err := e.Store.TokenForApp(ctx, tok.ID, tok.UserID, app.ID)
 	if err != nil || !rec.AppExists || rec.Revoked || rec.Token.UserID != tok.UserID || rec.Token.AppID != app.ID ||
 		!rec.Token.ExpiresAt.Equal(tok.ExpiresAt) {
 		t.Fatalf("TokenForApp = %+v, %v; want the token, its application there", rec, err)
 	}
-	if rec, err := e.Store.TokenForApp(ctx, tok.ID, uuid.NewString()); err != nil || rec.AppExists {
+	if rec, err := e.Store.TokenForApp(ctx, tok.ID, tok.UserID, uuid.NewString()); err != nil || rec.AppExists {
 		t.Errorf("TokenForApp naming an unknown application = %+v, %v; want the token, no application", rec, err)
 	}
 	if err := e.Store.RevokeToken(ctx, tok.ID); err != nil {
@@ -140,9 +140,9 @@ func testTokenForApp(t *testing.T, e storeEnv) {
 	if err := e.Store.DeleteApplication(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	if rec, err := e.Store.TokenForApp(ctx, tok.ID, app.ID); err != nil || rec.AppExists || !rec.Revoked {
+	if rec, err := e.Store.TokenForApp(ctx, tok.ID, tok.UserID, app.ID); err != nil || rec.AppExists || !rec.Revoked {
 		t.Errorf("TokenForApp after logout and delete = %+v, %v; want revoked, no application", rec, err)
 	}
-	_, err = e.Store.TokenForApp(ctx, contractID(t), app.ID)
+	_, err = e.Store.TokenForApp(ctx, contractID(t), tok.UserID, app.ID)
 	wantErrIs(t, "TokenForApp of an unknown token", err, auth.ErrNotFound)
 }

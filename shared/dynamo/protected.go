@@ -155,14 +155,17 @@ func (s *Store) ReplaceApplication(ctx context.Context, prev, next auth.Applicat
 	return nil
 }
 
-// TokenForApp reads an auth token and the application appID with one consistent BatchGetItem, so
-// that a logout and a deleted application are both seen at once, then, for a token still in the
-// running, its user's USERID# copy with one consistent GetItem, so that a deleted or blocked user and
-// a changed admin flag are seen at once too.
-func (s *Store) TokenForApp(ctx context.Context, id, appID string) (auth.TokenRecord, error) {
+// TokenForApp reads an auth token, the application appID and the user userID's USERID# copy with one
+// consistent BatchGetItem, so that a logout, a deleted application, a deleted or blocked user and a
+// changed admin flag are all seen at once, in one round trip: the token names its user, so the userId
+// is known before the read. An empty appID or userID leaves that key out.
+func (s *Store) TokenForApp(ctx context.Context, id, userID, appID string) (auth.TokenRecord, error) {
 	keys := []map[string]types.AttributeValue{key(prefixToken + id)}
 	if appID != "" {
 		keys = append(keys, key(prefixApp+appID))
+	}
+	if userID != "" {
+		keys = append(keys, key(prefixUserID+userID))
 	}
 	items, err := s.batchGet(ctx, keys)
 	if err != nil {
@@ -174,8 +177,14 @@ func (s *Store) TokenForApp(ctx context.Context, id, appID string) (auth.TokenRe
 		pk, _ := item[attrPK].(*types.AttributeValueMemberS)
 		switch {
 		case pk == nil:
-		case pk.Value == prefixApp+appID:
+		case appID != "" && pk.Value == prefixApp+appID:
 			rec.AppExists = true
+		case userID != "" && pk.Value == prefixUserID+userID:
+			u, err := decodeUser(item)
+			if err != nil {
+				return auth.TokenRecord{}, fmt.Errorf("get token: %w", err)
+			}
+			rec.User = &u
 		case pk.Value == prefixToken+id:
 			var t tokenItem
 			if err := attributevalue.UnmarshalMap(item, &t); err != nil {
@@ -186,17 +195,6 @@ func (s *Store) TokenForApp(ctx context.Context, id, appID string) (auth.TokenRe
 	}
 	if !found {
 		return auth.TokenRecord{}, auth.ErrNotFound
-	}
-	if rec.Revoked || !rec.AppExists || rec.Token.UserID == "" {
-		return rec, nil // refused whatever its user: the read of the user is saved
-	}
-	// The userId is only known from the token, so its user is a second read.
-	u, err := s.GetUserByID(ctx, rec.Token.UserID)
-	switch {
-	case err == nil:
-		rec.User = &u
-	case !errors.Is(err, auth.ErrNotFound):
-		return auth.TokenRecord{}, fmt.Errorf("get token: %w", err)
 	}
 	return rec, nil
 }

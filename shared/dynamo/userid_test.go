@@ -250,17 +250,27 @@ func testTokenForAppUser(t *testing.T, e storeEnv) {
 	if err := e.Store.IssueToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := e.Store.TokenForApp(ctx, tok.ID, app.ID)
-	if err != nil || rec.User == nil || !sameWholeUser(*rec.User, u) {
-		t.Fatalf("TokenForApp = %+v, %v; want the token with its user", rec, err)
+	rec, err := e.Store.TokenForApp(ctx, tok.ID, u.ID, app.ID)
+	if err != nil || rec.User == nil || !sameWholeUser(*rec.User, u) || !rec.AppExists {
+		t.Fatalf("TokenForApp = %+v, %v; want the token with its application and its user", rec, err)
 	}
-	if rec, err := e.Store.TokenForApp(ctx, tok.ID, uuid.NewString()); err != nil || rec.User != nil {
-		t.Errorf("TokenForApp of another application = %+v, %v; want no read of the user", rec, err)
+	// The user is read beside the token whatever the token holds: the userId is the caller's, from the
+	// token's own bytes, and the caller compares it with the token item's.
+	if rec, err := e.Store.TokenForApp(ctx, tok.ID, u.ID, uuid.NewString()); err != nil || rec.User == nil || rec.AppExists {
+		t.Errorf("TokenForApp of another application = %+v, %v; want the user, no application", rec, err)
+	}
+	other := statusUser("grace@example.com", userNow, app.ID)
+	addTestUser(t, e, other)
+	if rec, err := e.Store.TokenForApp(ctx, tok.ID, other.ID, app.ID); err != nil || rec.User == nil || rec.User.ID != other.ID || rec.Token.UserID != u.ID {
+		t.Errorf("TokenForApp naming another user = %+v, %v; want that user beside the token of its own", rec, err)
+	}
+	if rec, err := e.Store.TokenForApp(ctx, tok.ID, "", app.ID); err != nil || rec.User != nil || !rec.AppExists {
+		t.Errorf("TokenForApp naming no user = %+v, %v; want the token and application, no user", rec, err)
 	}
 	if err := e.Store.DeleteUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if rec, err := e.Store.TokenForApp(ctx, tok.ID, app.ID); err != nil || rec.User != nil || !rec.AppExists {
+	if rec, err := e.Store.TokenForApp(ctx, tok.ID, u.ID, app.ID); err != nil || rec.User != nil || !rec.AppExists {
 		t.Errorf("TokenForApp after the user's delete = %+v, %v; want the token, no user", rec, err)
 	}
 }

@@ -300,8 +300,8 @@ func newWorld(t *testing.T, o worldOptions) *world {
 			{AppID: appMFA, Name: "With MFA", URL: "mfa.example.com", MFA: true},
 		},
 		Users: []seed.User{
-			{UserID: "u-sam", Email: samEmail, Name: "Sam", Password: rightPW, Mobile: samPhone, Applications: []string{appPlain, appMFA}},
-			{UserID: "u-eve", Email: eveEmail, Name: "Eve", Password: rightPW, Applications: []string{appPlain, appMFA}},
+			{UserID: "5a300000-0000-4000-8000-0000000005a3", Email: samEmail, Name: "Sam", Password: rightPW, Mobile: samPhone, Applications: []string{appPlain, appMFA}},
+			{UserID: "e7e00000-0000-4000-8000-00000000e7e0", Email: eveEmail, Name: "Eve", Password: rightPW, Applications: []string{appPlain, appMFA}},
 		},
 	})
 	w.Deps.SMS, w.Deps.Email = notify.NewSMS(w.sns, ""), notify.NewEmail(w.ses, sender)

@@ -111,7 +111,7 @@ func TestAuthorizerFaultText(t *testing.T) {
 	e, _ := faultEnv(t, faulttest.Fault{Name: "missing table", Status: 400, Code: "ResourceNotFoundException"})
 	authz := e.Authorizer()
 	_, err := authz.Handle(e.Ctx, httpapi.AuthorizerRequest{Headers: map[string]string{
-		"authorization": "Bearer " + base64.RawURLEncoding.EncodeToString(make([]byte, 32)), "appid": demoPlain,
+		"authorization": "Bearer " + base64.RawURLEncoding.EncodeToString(make([]byte, 48)), "appid": demoPlain,
 	}})
 	if err == nil {
 		t.Fatal("the authorizer answered without its store")

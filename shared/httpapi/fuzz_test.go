@@ -80,7 +80,11 @@ func FuzzLogin(f *testing.F) {
 		checkAnswer(t, resp, err)
 		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusForbidden {
 			var ok struct{ Token string }
-			if json.Unmarshal([]byte(resp.Body), &ok) != nil || !auth.IsBearer(ok.Token) {
+			shaped := auth.IsAuthToken // 200: an auth token
+			if resp.StatusCode == http.StatusForbidden {
+				shaped = auth.IsBearer // 403: an MFA token
+			}
+			if json.Unmarshal([]byte(resp.Body), &ok) != nil || !shaped(ok.Token) {
 				t.Fatalf("status %d without a token: %s", resp.StatusCode, resp.Body)
 			}
 		}
@@ -133,6 +137,7 @@ func FuzzApplications(f *testing.F) {
 func FuzzAuthorizer(f *testing.F) {
 	f.Add("Bearer abc", "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90")
 	f.Add("bearer "+strings.Repeat("A", 43), "x")
+	f.Add("Bearer "+strings.Repeat("A", 64), "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90")
 	f.Add("", "")
 	s := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, authorization, appID string) {

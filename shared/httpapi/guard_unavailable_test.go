@@ -19,7 +19,7 @@ import (
 func TestAuthorizerTransientFault(t *testing.T) {
 	throttled := faulttest.Fault{Name: "throttling", Status: 400, Code: "ThrottlingException", Transient: true}
 	missing := faulttest.Fault{Name: "missing table", Status: 400, Code: "ResourceNotFoundException"}
-	anyToken := base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+	anyToken := base64.RawURLEncoding.EncodeToString(make([]byte, 48)) // an auth token's shape: a UUID and 256 bits
 	authorize := func(t *testing.T, f faulttest.Fault) (httpapi.AuthorizerResponse, error) {
 		e, _ := faultEnv(t, f)
 		return httpapi.NewAuthorizer(auth.NewSessions(e.Store, e.Clock.Now, e.Log)).Handle(e.Ctx, httpapi.AuthorizerRequest{

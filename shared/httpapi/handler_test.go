@@ -16,7 +16,11 @@ import (
 	"mfagateway/shared/testenv"
 )
 
-var bearerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+// bearerPattern is an MFA token's shape, authTokenPattern an auth token's: a UUID and 256 random bits.
+var (
+	bearerPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+	authTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{64}$`)
+)
 
 func TestLoginSuccess(t *testing.T) {
 	e := newAPIEnv(t)
@@ -74,8 +78,8 @@ func TestLoginSuccess(t *testing.T) {
 					t.Errorf("expiresIn = %d, want 36000 (10 h)", got)
 				}
 				tok := str(t, a.Body, "token")
-				if !bearerPattern.MatchString(tok) || !e.hasToken(t, tok) {
-					t.Errorf("token %q is not a stored 43-character base64url auth token", tok)
+				if !authTokenPattern.MatchString(tok) || !auth.IsAuthToken(tok) || !e.hasToken(t, tok) {
+					t.Errorf("token %q is not a stored 64-character base64url auth token", tok)
 				}
 				return
 			}
@@ -338,7 +342,7 @@ func TestVerifySuccess(t *testing.T) {
 			}
 			wantKeys(t, a, "token", "authenticatorCode", "authenticator", "name", "redirectUrl", "expiresIn")
 			tok := str(t, a.Body, "token")
-			if !bearerPattern.MatchString(tok) || tok == mfa || !e.hasToken(t, tok) {
+			if !authTokenPattern.MatchString(tok) || !auth.IsAuthToken(tok) || tok == mfa || !e.hasToken(t, tok) {
 				t.Errorf("token %q is not a new stored auth token", tok)
 			}
 			if got := str(t, a.Body, "authenticatorCode"); got != tt.wantChannel {

@@ -185,8 +185,10 @@ func (f *File) validate() error {
 		}
 		emails[u.Email] = true
 		if u.UserID != "" {
-			if _, err := uuid.Parse(u.UserID); err != nil {
-				errs = append(errs, fmt.Errorf("%s: userId: %q is not a UUID", at, u.UserID))
+			// Canonical only: an auth token names its user by the UUID's bytes, and the userId read back
+			// from them is in lower case 8-4-4-4-12.
+			if id, err := uuid.Parse(u.UserID); err != nil || id.String() != u.UserID {
+				errs = append(errs, fmt.Errorf("%s: userId: %q is not a UUID in lower case 8-4-4-4-12", at, u.UserID))
 			}
 		}
 		if strings.TrimSpace(u.Name) == "" {

@@ -157,6 +157,7 @@ func TestParseInvalid(t *testing.T) {
 		{"neither password nor passwordHash", `, "password": "pw-grace"`, ``, "users[1]", "password"},
 		{"passwordHash not a PHC string", `"password": "pw-grace"`, `"passwordHash": "pw-grace"`, "users[1]", "passwordHash"},
 		{"userId not a UUID", `"name": "Grace",`, `"name": "Grace", "userId": "grace",`, "users[1]", "userId"},
+		{"userId a UUID in capitals", `"name": "Grace",`, `"name": "Grace", "userId": "6F1E0B9C-3A2D-4C5E-8F7A-1B2C3D4E5F60",`, "users[1]", "userId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
