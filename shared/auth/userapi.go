@@ -355,6 +355,7 @@ func (s *Users) Change(ctx context.Context, who Session, action, id string, p Us
 	if err := s.gate(ctx, who, action); err != nil {
 		return UserView{}, err
 	}
+	masked := p.takeMasked() // the masked forms of answers about others stand for the stored values
 	p, err := s.checkPatch(p)
 	if err != nil {
 		return UserView{}, s.fail(ctx, who, action, "", err)
@@ -366,6 +367,9 @@ func (s *Users) Change(ctx context.Context, who Session, action, id string, p Us
 			return err
 		}
 		if err := s.may(ctx, who, action, prev, true); err != nil {
+			return err
+		}
+		if err := masked.unchangedFrom(prev); err != nil {
 			return err
 		}
 		next = prev

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/mask"
 	"mfagateway/shared/odata"
 )
 
@@ -76,8 +77,16 @@ type userResponse struct {
 	UpdateDate   string   `json:"updateDate"`
 }
 
-func newUserResponse(v auth.UserView) userResponse {
+// newUserResponse is the entity of v as who sees it: the email and number of a user who is not the
+// caller masked, as in the logs; the caller's own in full.
+func newUserResponse(v auth.UserView, who auth.Session) userResponse {
 	u := v.User
+	if who.Client || who.UserID != u.ID {
+		u.Email = mask.Email(u.Email)
+		if u.Mobile != "" {
+			u.Mobile = mask.Phone(u.Mobile)
+		}
+	}
 	r := userResponse{
 		ID: u.ID, Email: u.Email, Name: u.Name, CultureInfo: u.CultureInfo, Status: string(u.State()),
 		FailedLogins: v.FailedLogins, Admin: u.Admin, Role: "User",
@@ -113,7 +122,7 @@ func (h *Users) List(ctx context.Context, req Request, who auth.Session) (Respon
 	}
 	value := make([]any, 0, len(page.Users))
 	for _, u := range page.Users {
-		value = append(value, newUserResponse(u))
+		value = append(value, newUserResponse(u, who))
 	}
 	return collection(req, q, value, page.Matched, page.More), nil
 }
@@ -128,7 +137,7 @@ func (h *Users) Get(ctx context.Context, req Request, who auth.Session) (Respons
 	if err != nil {
 		return h.fail(ctx, req, err), nil
 	}
-	return respond(http.StatusOK, newUserResponse(v)), nil
+	return respond(http.StatusOK, newUserResponse(v, who)), nil
 }
 
 // Me handles GET /odata/users/me: the caller's own user, its email and number in full.
@@ -137,7 +146,7 @@ func (h *Users) Me(ctx context.Context, req Request, who auth.Session) (Response
 	if err != nil {
 		return h.fail(ctx, req, err), nil
 	}
-	return respond(http.StatusOK, newUserResponse(v)), nil
+	return respond(http.StatusOK, newUserResponse(v, who)), nil
 }
 
 // Create handles POST /odata/users: a Pending user without a password; nothing is sent.
@@ -162,7 +171,7 @@ func (h *Users) Create(ctx context.Context, req Request, who auth.Session) (Resp
 		return h.fail(ctx, req, err), nil
 	}
 	// The entity comes back whether or not the client asked for it (OData's default for a create).
-	resp := written(req, http.StatusCreated, newUserResponse(v))
+	resp := written(req, http.StatusCreated, newUserResponse(v, who))
 	resp.Headers["Location"] = usersPath + "/" + v.User.ID
 	return resp, nil
 }
@@ -198,7 +207,7 @@ func (h *Users) change(ctx context.Context, req Request, who auth.Session, actio
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	return changed(req, newUserResponse(v))
+	return changed(req, newUserResponse(v, who))
 }
 
 // userPatch is the change a body asks for; all, for a PUT, sets every property but the status.
