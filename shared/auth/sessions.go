@@ -30,9 +30,10 @@ func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Se
 }
 
 // Authorize accepts only a live, unrevoked token of the named application, while that application
-// exists and the token's user exists, is Activated and is still a member of it. The session carries the user's admin flag,
-// email and name as stored now, so a change to the user applies to its tokens at once. It costs one
-// read: the token names its user, so the token, the application and the user are read together.
+// exists and the token's user exists, is Activated and is still a member of it. The session carries
+// the user's admin flag, email and name as stored now, so a change to the user applies to its tokens
+// at once. It costs one read: the token names its user, so the token, the application and the user
+// (its applications with it) are read together.
 func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
 	userID, ok := AuthTokenUser(bearer)
 	id := ""
