@@ -42,11 +42,7 @@ type ClientCredentials struct {
 // credentials that cannot be valid. Every refusal is ErrInvalidToken, as for a bad token: the client
 // learns nothing about which part was wrong, the log says it (never the secret, in full or in part).
 func (s *Sessions) AuthorizeClient(ctx context.Context, cred ClientCredentials) (Session, error) {
-	shown := cred.ID
-	if !plausibleAppID(cred.ID) {
-		shown = "(not an appId)" // a client's header of any length and content stays out of the log
-	}
-	log := s.log.With("event", "authorize", "client", true, "appId", shown)
+	log := s.log.With("event", "authorize", "client", true, "appId", shownAppID(cred.ID))
 	refuse := func(reason string) (Session, error) {
 		log.InfoContext(ctx, "credentials refused", "outcome", "invalid_token", "reason", reason)
 		return Session{}, ErrInvalidToken
@@ -55,7 +51,7 @@ func (s *Sessions) AuthorizeClient(ctx context.Context, cred ClientCredentials) 
 	switch {
 	case cred.AlsoToken:
 		return refuse("both a token and application credentials")
-	case !plausibleAppID(cred.ID):
+	case !isAppID(cred.ID):
 		return refuse("no such appId")
 	case !wellFormed:
 		return refuse("malformed secret")

@@ -7,7 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/google/uuid"
 )
 
 // Sessions checks and revokes auth tokens.
@@ -29,23 +30,20 @@ func NewSessions(store TokenStore, clock func() time.Time, log *slog.Logger) *Se
 }
 
 // Authorize accepts only a live, unrevoked token of the named application, while that application
-// exists and the token's user exists and is Activated. The session carries the user's admin flag,
-// email and name as stored now, so a change to the user applies to its tokens at once. It costs one
-// read: the token names its user, so the token, the application and the user are read together.
+// exists and the token's user exists, is Activated and is still a member of it. The session carries
+// the user's admin flag, email and name as stored now, so a change to the user applies to its tokens
+// at once. It costs one read: the token names its user, so the token, the application and the user
+// (its applications with it) are read together.
 func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session, error) {
 	userID, ok := AuthTokenUser(bearer)
 	id := ""
 	if ok {
 		id = TokenID(bearer)
 	}
-	shown := appID
-	if !plausibleAppID(appID) {
-		shown = "(not an appId)" // a client's header of any length and content stays out of the log
-	}
-	log := s.log.With("event", "authorize", "token", shortID(id), "appId", shown)
-	if !ok || !plausibleAppID(appID) {
+	log := s.log.With("event", "authorize", "token", shortID(id), "appId", shownAppID(appID))
+	if !ok || !isAppID(appID) {
 		reason := "malformed token"
-		if !plausibleAppID(appID) {
+		if !isAppID(appID) {
 			reason = "no such appId"
 		}
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason)
@@ -80,6 +78,10 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 		reason = "user blocked"
 	case rec.User.State() != StatusActivated:
 		reason = "user pending"
+	case !rec.User.MemberOf(appID):
+		// Removed from the application after the token was issued: the membership is what let the
+		// user log in to it, so it is what keeps the token working.
+		reason = "not a member"
 	}
 	if reason != "" {
 		log.InfoContext(ctx, "token refused", "outcome", "invalid_token", "reason", reason, "userId", t.UserID)
@@ -90,13 +92,20 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 	return Session{TokenID: id, UserID: t.UserID, Email: u.Email, Name: u.Name, AppID: t.AppID, Admin: u.Admin, ExpiresAt: t.ExpiresAt}, nil
 }
 
-// maxAppIDBytes bounds the appId a token check reads as a key: appIds are UUIDs, and a header far
-// longer than DynamoDB takes as a key must be a refused token, not a failed read.
-const maxAppIDBytes = 128
+// isAppID reports whether id could be an application's appId, so is worth a read and may be logged:
+// appIds are UUIDs, in the canonical 36-character spelling (either letter case). Anything else, such
+// as a secret sent in the wrong header, is refused unread and never written to a log.
+func isAppID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == strings.ToLower(id)
+}
 
-// plausibleAppID reports whether id could be an application's appId, so is worth a read.
-func plausibleAppID(id string) bool {
-	return id != "" && len(id) <= maxAppIDBytes && !strings.ContainsFunc(id, unicode.IsControl)
+// shownAppID is id as a log line may name it: a header that is no appId stays out of the log.
+func shownAppID(id string) string {
+	if !isAppID(id) {
+		return "(not an appId)"
+	}
+	return id
 }
 
 // Logout revokes the session's token.

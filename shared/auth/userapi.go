@@ -18,7 +18,9 @@ import (
 //   - a Client session (an application by its own credentials), only on users that are members of its
 //     application: read, list (only its members), create (a member of it alone), change and unblock;
 //     never delete, never make a user an admin, never change an admin user, and of a user's
-//     applications it may add or remove only its own;
+//     applications it may add or remove only its own; the email, mobile number and status of a user
+//     (unblock included) only while the user is a member of its application alone, since they
+//     decide where every application's codes go and whether the user may log in to any of them;
 //   - any other session, nothing (ErrForbidden), but its own user through Me.
 
 // UserPatch holds the properties a change of a user sets; nil leaves a property as it is.
@@ -110,8 +112,9 @@ func (s *Users) may(ctx context.Context, who Session, action string, u User, wri
 	return nil
 }
 
-// clientChange decides whether a Client session may turn prev into next: no admin made, and of the
-// applications only its own added or removed.
+// clientChange decides whether a Client session may turn prev into next: no admin made, of the
+// applications only its own added or removed, and the email, mobile number and status changed only of
+// a user that is a member of its application alone.
 func (s *Users) clientChange(ctx context.Context, who Session, action string, prev, next User) error {
 	if !who.Client || who.Admin {
 		return nil
@@ -119,12 +122,27 @@ func (s *Users) clientChange(ctx context.Context, who Session, action string, pr
 	if next.Admin {
 		return s.forbidden(ctx, who, action, prev, "would make an admin")
 	}
+	if next.Email != prev.Email || next.Mobile != prev.Mobile || next.State() != prev.State() {
+		if err := s.clientAlone(ctx, who, action, prev); err != nil {
+			return err
+		}
+	}
 	for _, id := range append(slices.Clone(prev.Applications), next.Applications...) {
 		if id != who.AppID && prev.MemberOf(id) != next.MemberOf(id) {
 			return s.forbidden(ctx, who, action, prev, "would change another application's membership")
 		}
 	}
 	return nil
+}
+
+// clientAlone refuses a Client session acting on a user that is a member of another application too:
+// the user's email and mobile number are where that application's codes go, and its status whether
+// the user may log in to it, so they are not one application's to change.
+func (s *Users) clientAlone(ctx context.Context, who Session, action string, u User) error {
+	if !who.Client || who.Admin || slices.Equal(appSet(nil, u.Applications), []string{who.AppID}) {
+		return nil
+	}
+	return s.forbidden(ctx, who, action, u, "a member of another application too")
 }
 
 func (s *Users) forbidden(ctx context.Context, who Session, action string, u User, why string) error {
@@ -316,7 +334,10 @@ func (s *Users) checkPatch(p UserPatch) (UserPatch, error) {
 		return p, err
 	}
 	if p.Applications != nil {
-		apps := appSet(nil, *p.Applications)
+		apps, err := checkApplications(*p.Applications)
+		if err != nil {
+			return p, err
+		}
 		p.Applications = &apps
 	}
 	return p, nil
@@ -437,6 +458,9 @@ func (s *Users) Unblock(ctx context.Context, who Session, id string) error {
 			return err
 		}
 		if err := s.may(ctx, who, "unblock", prev, true); err != nil {
+			return err
+		}
+		if err := s.clientAlone(ctx, who, "unblock", prev); err != nil {
 			return err
 		}
 		next = prev

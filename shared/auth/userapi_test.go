@@ -214,6 +214,10 @@ func TestUsersAPIStatus(t *testing.T) {
 		// A user without a password cannot be Activated by a change.
 		f.unchangedBy(t, v.User.ID, func() error {
 			_, err := f.users.Change(f.Ctx, admin, "patch", v.User.ID, auth.UserPatch{Status: ptr(auth.StatusActivated)})
+			var perr *auth.PropertyError
+			if !errors.As(err, &perr) || perr.Property != "status" {
+				t.Errorf("err %v, want a status PropertyError", err)
+			}
 			return err
 		}, auth.ErrInvalidApplication)
 	})
@@ -237,6 +241,10 @@ func TestUsersAPIStatus(t *testing.T) {
 		sessions := f.Sessions()
 		if _, err := sessions.Authorize(f.Ctx, res.Token, appPlain); err != nil {
 			t.Fatalf("token before the block: %v", err)
+		}
+		// A client may block only a user that is a member of its application alone.
+		if _, err := f.users.Change(f.Ctx, admin, "patch", graceID, auth.UserPatch{Applications: &[]string{appPlain}}); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := f.users.Change(f.Ctx, clientOf(appPlain), "patch", graceID, auth.UserPatch{Status: ptr(auth.StatusBlocked)}); err != nil {
 			t.Fatalf("client blocks a member: %v", err)

@@ -33,6 +33,22 @@ var (
 // file pasted by mistake is refused.
 const MaxPasswordBytes = 1024
 
+// MaxUserApplications bounds the applications of one user. Every appId a write adds is checked to
+// exist within the write's one transaction, and DynamoDB takes at most 100 actions in one: the bound
+// keeps a create (50 checks and the user's two items) well inside it, so a long list is a clear 400,
+// not a transaction DynamoDB refuses.
+const MaxUserApplications = 50
+
+// checkApplications is the rule for a user's applications: each appId once, trimmed, at most
+// MaxUserApplications of them.
+func checkApplications(ids []string) ([]string, error) {
+	apps := appSet(nil, ids)
+	if len(apps) > MaxUserApplications {
+		return apps, &PropertyError{"applications", fmt.Sprintf("may name at most %d applications, not %d.", MaxUserApplications, len(apps))}
+	}
+	return apps, nil
+}
+
 // MissingApplicationError is a user change naming an application that does not exist. It is an
 // ErrNotFound for errors.Is, and not an ErrUserNotFound.
 type MissingApplicationError struct {
@@ -244,8 +260,8 @@ func (s *Users) normalize(n NewUser) (NewUser, error) {
 	if n.CultureInfo, err = CheckCultureInfo(n.CultureInfo); err != nil {
 		return n, err
 	}
-	n.Applications = appSet(nil, n.Applications)
-	return n, nil
+	n.Applications, err = checkApplications(n.Applications)
+	return n, err
 }
 
 // Check tells whether Create would accept n, password aside, without writing: the fields, that every
@@ -382,11 +398,11 @@ func (s *Users) SetMobile(ctx context.Context, who Session, email, mobile string
 	if err != nil {
 		return false, s.fail(ctx, who, "set-mobile", email, err)
 	}
-	return s.update(ctx, who, "set-mobile", email, func(u *User) bool {
+	return s.update(ctx, who, "set-mobile", email, func(u *User) (bool, error) {
 		// Saving the same number again records its country, should it have been saved without.
 		changed := u.Mobile != m || u.MobileCountry != country
 		u.Mobile, u.MobileCountry = m, country
-		return changed
+		return changed, nil
 	}, "mobile", m != "")
 }
 
@@ -395,23 +411,30 @@ func (s *Users) SetAdmin(ctx context.Context, who Session, email string, on bool
 	if err := s.admin(ctx, who, "set-admin", email); err != nil {
 		return false, err
 	}
-	return s.update(ctx, who, "set-admin", email, func(u *User) bool {
+	return s.update(ctx, who, "set-admin", email, func(u *User) (bool, error) {
 		changed := u.Admin != on
 		u.Admin = on
-		return changed
+		return changed, nil
 	}, "admin", on)
 }
 
 // AddApplications lets a user log in to the applications, each of which must exist
-// (*MissingApplicationError). It reports whether anything changed.
+// (*MissingApplicationError), up to MaxUserApplications in all (a *PropertyError). It reports whether
+// anything changed.
 func (s *Users) AddApplications(ctx context.Context, who Session, email string, ids ...string) (bool, error) {
 	if err := s.admin(ctx, who, "add-applications", email); err != nil {
 		return false, err
 	}
-	return s.update(ctx, who, "add-applications", email, func(u *User) bool {
+	return s.update(ctx, who, "add-applications", email, func(u *User) (bool, error) {
 		before := len(u.Applications)
-		u.Applications = appSet(u.Applications, ids)
-		return len(u.Applications) != before
+		added := appSet(u.Applications, ids)
+		if len(added) > before {
+			if _, err := checkApplications(added); err != nil {
+				return false, err
+			}
+		}
+		u.Applications = added
+		return len(u.Applications) != before, nil
 	}, "appIds", ids)
 }
 
@@ -421,10 +444,10 @@ func (s *Users) RemoveApplications(ctx context.Context, who Session, email strin
 	if err := s.admin(ctx, who, "remove-applications", email); err != nil {
 		return false, err
 	}
-	return s.update(ctx, who, "remove-applications", email, func(u *User) bool {
+	return s.update(ctx, who, "remove-applications", email, func(u *User) (bool, error) {
 		before := len(u.Applications)
 		u.Applications = slices.DeleteFunc(u.Applications, func(id string) bool { return slices.Contains(ids, id) })
-		return len(u.Applications) != before
+		return len(u.Applications) != before, nil
 	}, "appIds", ids)
 }
 
@@ -477,9 +500,9 @@ func (s *Users) Delete(ctx context.Context, who Session, email string) error {
 }
 
 // update applies edit to the stored user and writes it back, provided nobody changed the user in
-// between; a concurrent change is retried on a fresh read. edit reports whether it changed anything;
-// when not, nothing is written.
-func (s *Users) update(ctx context.Context, who Session, action, email string, edit func(*User) bool, attrs ...any) (bool, error) {
+// between; a concurrent change is retried on a fresh read. edit reports whether it changed anything,
+// or the rule the change breaks; either way when not, nothing is written.
+func (s *Users) update(ctx context.Context, who Session, action, email string, edit func(*User) (bool, error), attrs ...any) (bool, error) {
 	var (
 		next    User
 		changed bool
@@ -491,8 +514,8 @@ func (s *Users) update(ctx context.Context, who Session, action, email string, e
 		}
 		next = prev
 		next.Applications = slices.Clone(prev.Applications)
-		if changed = edit(&next); !changed {
-			return nil
+		if changed, err = edit(&next); err != nil || !changed {
+			return err
 		}
 		next.UpdateDate = s.now()
 		return vanished(s.d.Store.UpdateUser(ctx, prev, next))

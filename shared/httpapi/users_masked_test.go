@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 
 	"mfagateway/shared/httpapi"
 	"mfagateway/shared/mask"
@@ -17,11 +16,6 @@ const (
 	adaMasked    = "a***@example.com"
 	mobileMasked = "+31******78" // adaMobile and ines's number
 )
-
-// clientVerdict is the authorizer's context of the demo application acting by its credentials.
-func (e *apiEnv) clientVerdict() map[string]any {
-	return map[string]any{"valid": true, "client": true, "appId": demoPlain, "expiresAt": float64(e.Clock.Now().Add(time.Minute).Unix())}
-}
 
 func TestUsersMaskOthers(t *testing.T) {
 	e := newAPIEnv(t)
@@ -65,7 +59,7 @@ func TestUsersMaskOthers(t *testing.T) {
 		{"a user's me", e.verdictOf(graceID, graceEmail, false), "/odata/users/me", graceEmail, nil},
 		{"another user", e.admin(), "/odata/users/" + graceID, "g***@example.com", nil},
 		{"another admin", e.verdictOf(graceID, graceEmail, true), "/odata/users/" + adaID, adaMasked, mobileMasked},
-		{"an application by its credentials", e.clientVerdict(), "/odata/users/" + adaID, adaMasked, mobileMasked},
+		{"an application by its credentials", e.clientVerdict(demoPlain), "/odata/users/" + adaID, adaMasked, mobileMasked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := e.callUsers(t, tc.verdict, http.MethodGet, tc.path, "", "")
@@ -97,7 +91,7 @@ func TestUsersWriteBackMasked(t *testing.T) {
 	wantStored("create")
 
 	// PUT of the entity read, as it is, by the admin and by the application.
-	for _, who := range []map[string]any{e.admin(), e.clientVerdict()} {
+	for _, who := range []map[string]any{e.admin(), e.clientVerdict(demoPlain)} {
 		got := e.callUsers(t, who, http.MethodGet, "/odata/users/"+id, "", "")
 		if got.Body["email"] != "i***@example.com" {
 			t.Fatalf("GET: %s, want the email masked", got.Raw)
