@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -32,7 +33,7 @@ import (
 // the items' form (or none, as items stored without one have) and an id; anything else is an
 // *odata.Error naming $skiptoken.
 
-// maxTokenID bounds the id in a token: appIds and userIds are UUIDs.
+// maxTokenID bounds the id in a token, as the API bounds appIds and userIds.
 const maxTokenID = 128
 
 // ApplicationsAfter reads one page of applications by key: at most limit items of the list index
@@ -160,10 +161,10 @@ func startKey(list, prefix, token string) (map[string]types.AttributeValue, erro
 	}, nil
 }
 
+// plausibleTokenID holds an id to what the store can hold (the API's ids are at most 128 bytes of
+// text without control characters), so that no token it handed out is refused.
 func plausibleTokenID(id string) bool {
-	return id != "" && len(id) <= maxTokenID && !strings.ContainsFunc(id, func(r rune) bool {
-		return r == '#' || r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.IsSpace(r)
-	})
+	return id != "" && len(id) <= maxTokenID && utf8.ValidString(id) && !strings.ContainsFunc(id, unicode.IsControl)
 }
 
 func badToken(reason string) error {
