@@ -58,15 +58,14 @@ func (q queryLimit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			kept = append(kept, item)
 		}
 	}
-	out, err := json.Marshal(map[string]any{
-		"Items": kept, "Count": len(kept), "ScannedCount": len(read.Items), "LastEvaluatedKey": read.LastEvaluatedKey,
-	})
+	answer := map[string]any{"Items": kept, "Count": len(kept), "ScannedCount": len(read.Items)}
+	if read.LastEvaluatedKey != nil {
+		answer["LastEvaluatedKey"] = read.LastEvaluatedKey
+	}
+	out, err := json.Marshal(answer)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
-	}
-	if read.LastEvaluatedKey == nil {
-		out, _ = json.Marshal(map[string]any{"Items": kept, "Count": len(kept), "ScannedCount": len(read.Items)})
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	_, _ = w.Write(out)
