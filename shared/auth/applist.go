@@ -2,15 +2,19 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 
 	"mfagateway/shared/odata"
 )
 
-// MaxListedApplications is how many applications a list reads: the first this many by creation, in
-// one read of the list index. Filters, sorting and paging apply to them; an application created after
-// them is in no list; the service logs that and reports it in ApplicationPage.Capped.
+// MaxListedApplications is how many applications a list reads when it cannot page by key (an order
+// other than createDate, $skip or $count): the first this many by creation, in one read of the list
+// index. Filters, sorting and paging apply to them; an application created after them is in no such
+// list; the service logs that and reports it in ApplicationPage.Capped. Every other list pages by key
+// (odata.Query.Keyset) and reaches every application.
 const MaxListedApplications = odata.MaxTop
 
 // ApplicationSchema is what a list of applications may filter and sort on. What it may select is the
@@ -23,16 +27,30 @@ var ApplicationSchema = odata.Schema{
 // ApplicationPage is one page of a list.
 type ApplicationPage struct {
 	Apps    []Application
-	Matched int  // applications that pass the filter, over every page
+	Matched int  // applications that pass the filter, over every page; counted only for $count
 	More    bool // pages remain after this one
-	Capped  bool // there are more applications than a list reads
+	Capped  bool // there are more applications than a list in memory reads
+	// Next is the $skiptoken of the page after this one, when the list pages by key and more remain.
+	Next string
 }
 
-// ListPage returns the page of applications q asks for: those of the first MaxListedApplications that
-// pass its filter, in its order (then by creation and appId), after skipping q.Skip, at most q.Top.
+// ListPage returns the page of applications q asks for. A query that pages by key (q.Keyset) is one
+// read of the list index: at most q.Top applications after q.SkipToken, those that pass the filter.
+// Any other is answered from the first MaxListedApplications: those that pass its filter, in its order
+// (then by creation and appId), after skipping q.Skip, at most q.Top.
 func (a *Applications) ListPage(ctx context.Context, who Session, q odata.Query) (ApplicationPage, error) {
 	if err := a.admin(ctx, who, "list"); err != nil {
 		return ApplicationPage{}, err
+	}
+	if q.Keyset() {
+		apps, next, err := a.store.ApplicationsAfter(ctx, q.SkipToken, q.Top, q.Filter)
+		if refusedToken(ctx, a.log, "applications", err) {
+			return ApplicationPage{}, err
+		}
+		if err != nil {
+			return ApplicationPage{}, a.fail(ctx, who, "list", err)
+		}
+		return ApplicationPage{Apps: apps, Matched: len(apps), More: next != "", Next: next}, nil
 	}
 	apps, capped, err := a.store.ApplicationsByCreateDate(ctx, MaxListedApplications)
 	if err != nil {
@@ -44,6 +62,17 @@ func (a *Applications) ListPage(ctx context.Context, who Session, q odata.Query)
 	page := ApplicationPage{Capped: capped}
 	page.Apps, page.Matched, page.More = pageOf(apps, q, func(app Application) bool { return q.Matches(app.property) }, compareApps)
 	return page, nil
+}
+
+// refusedToken reports (and logs) whether err is the store's refusal of a $skiptoken it did not hand
+// out: a client's error, passed back as it is. The token itself is not logged: it is the client's text.
+func refusedToken(ctx context.Context, log *slog.Logger, event string, err error) bool {
+	var bad *odata.Error
+	if !errors.As(err, &bad) {
+		return false
+	}
+	log.InfoContext(ctx, "refused", "event", event, "action", "list", "outcome", "invalid_skiptoken")
+	return true
 }
 
 // pageOf is the page of items that q asks for: those keep passes, in q's order (cmp compares two by

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"mfagateway/shared/odata"
 )
 
 // Channel is the way a binding code travels to the user.
@@ -387,6 +389,11 @@ type ApplicationStore interface {
 	// ApplicationsByCreateDate reads the first limit applications in the order of creation, then appId,
 	// in one read of an index made for it; more reports that there are others after them.
 	ApplicationsByCreateDate(ctx context.Context, limit int) (apps []Application, more bool, err error)
+	// ApplicationsAfter reads one page of that index: at most limit applications in the order of
+	// creation after the page token after (from the first when empty), of which it returns those that
+	// pass filter (ApplicationSchema's), and the token of the next page, empty when there are no more.
+	// A token it did not hand out is an *odata.Error naming $skiptoken, refused before any read.
+	ApplicationsAfter(ctx context.Context, after string, limit int, filter []odata.Comparison) (apps []Application, next string, err error)
 	// DeleteApplication removes a and its url index, provided a is still what is stored (ErrConflict otherwise).
 	DeleteApplication(ctx context.Context, a Application) error
 }

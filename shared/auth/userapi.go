@@ -42,9 +42,11 @@ type UserView struct {
 	FailedLogins int
 }
 
-// MaxListedUsers is how many users a list reads: the first this many by creation, in one read of the
-// list index. Filters, sorting and paging apply to them; a user created after them is in no list; the
-// service logs that and reports it in UserPage.Capped.
+// MaxListedUsers is how many users a list reads when it cannot page by key (an order other than
+// createDate, $skip or $count): the first this many by creation, in one read of the list index.
+// Filters, sorting and paging apply to them; a user created after them is in no such list; the
+// service logs that and reports it in UserPage.Capped. Every other list pages by key
+// (odata.Query.Keyset) and reaches every user.
 const MaxListedUsers = odata.MaxTop
 
 // UserSchema is what a list of users may filter and sort on; "appId eq '...'" is membership.
@@ -56,9 +58,11 @@ var UserSchema = odata.Schema{
 // UserPage is one page of a list of users.
 type UserPage struct {
 	Users   []UserView
-	Matched int  // users that pass the filter, over every page
+	Matched int  // users that pass the filter, over every page; counted only for $count
 	More    bool // pages remain after this one
-	Capped  bool // there are more users than a list reads
+	Capped  bool // there are more users than a list in memory reads
+	// Next is the $skiptoken of the page after this one, when the list pages by key and more remain.
+	Next string
 }
 
 // State is the user's status, Activated for a user stored before statuses were kept.
@@ -210,24 +214,32 @@ func (s *Users) Me(ctx context.Context, who Session) (UserView, error) {
 	return s.view(u, a), nil
 }
 
-// ListPage returns the page of users q asks for: of the first MaxListedUsers by creation, those that
-// pass its filter (and, for a Client session, are members of its application), in its order (then by
-// creation), after q.Skip, at most q.Top; with their failed logins, read in one batch per 100 users.
+// ListPage returns the page of users q asks for, each with its failed logins (read in one batch per
+// 100 users of the page). A Client session sees only members of its application. A query that pages
+// by key (q.Keyset) is one read of the list index: at most q.Top users after q.SkipToken, those that
+// pass the filter. Any other is answered from the first MaxListedUsers by creation: those that pass
+// its filter, in its order (then by creation), after q.Skip, at most q.Top.
 func (s *Users) ListPage(ctx context.Context, who Session, q odata.Query) (UserPage, error) {
 	if err := s.gate(ctx, who, "list"); err != nil {
 		return UserPage{}, err
 	}
-	users, capped, err := s.d.Store.UsersByCreateDate(ctx, MaxListedUsers)
+	var (
+		page  UserPage
+		found []User
+		err   error
+	)
+	if q.Keyset() {
+		found, page.Next, err = s.d.Store.UsersAfter(ctx, q.SkipToken, q.Top, listFilter(who, q))
+		if refusedToken(ctx, s.d.Log, "users", err) {
+			return UserPage{}, err
+		}
+		page.Matched, page.More = len(found), page.Next != ""
+	} else {
+		found, page, err = s.listInMemory(ctx, who, q)
+	}
 	if err != nil {
 		return UserPage{}, fmt.Errorf("list users: %w", err)
 	}
-	if capped {
-		s.d.Log.WarnContext(ctx, "list capped", "event", "users", "action", "list", "limit", MaxListedUsers)
-	}
-	keep := func(u User) bool { return (who.Admin || u.MemberOf(who.AppID)) && u.matches(q) }
-	page := UserPage{Capped: capped}
-	var found []User
-	found, page.Matched, page.More = pageOf(users, q, keep, compareUsers)
 	emails := make([]string, len(found))
 	for i, u := range found {
 		emails[i] = u.Email
@@ -241,6 +253,31 @@ func (s *Users) ListPage(ctx context.Context, who Session, q odata.Query) (UserP
 		page.Users[i] = s.view(u, attempts[u.Email])
 	}
 	return page, nil
+}
+
+// listFilter is q's filter, for a Client session with membership of its application added.
+func listFilter(who Session, q odata.Query) []odata.Comparison {
+	if who.Admin {
+		return q.Filter
+	}
+	member := odata.Comparison{Property: "appId", Op: odata.Eq, Value: odata.Value{Kind: odata.String, Str: who.AppID}}
+	return append(slices.Clone(q.Filter), member)
+}
+
+// listInMemory is the page of q from the first MaxListedUsers by creation, sorted and paged here.
+func (s *Users) listInMemory(ctx context.Context, who Session, q odata.Query) ([]User, UserPage, error) {
+	users, capped, err := s.d.Store.UsersByCreateDate(ctx, MaxListedUsers)
+	if err != nil {
+		return nil, UserPage{}, err
+	}
+	if capped {
+		s.d.Log.WarnContext(ctx, "list capped", "event", "users", "action", "list", "limit", MaxListedUsers)
+	}
+	keep := func(u User) bool { return (who.Admin || u.MemberOf(who.AppID)) && u.matches(q) }
+	page := UserPage{Capped: capped}
+	var found []User
+	found, page.Matched, page.More = pageOf(users, q, keep, compareUsers)
+	return found, page, nil
 }
 
 // matches is q's filter on u, where "appId" compares with each of the user's applications: eq is

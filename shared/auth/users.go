@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"mfagateway/shared/mask"
+	"mfagateway/shared/odata"
 )
 
 // Errors of user management, besides ErrConflict (still changing after every retry) and
@@ -87,6 +88,9 @@ type UserStore interface {
 	// UsersByCreateDate reads the first limit users in the order of creation, then userId, in one
 	// read of an index made for it; more reports that there are others after them.
 	UsersByCreateDate(ctx context.Context, limit int) (users []User, more bool, err error)
+	// UsersAfter reads one page of that index, as ApplicationStore.ApplicationsAfter does, filtered by
+	// UserSchema's filter ("appId eq" is membership); users come without their password hashes.
+	UsersAfter(ctx context.Context, after string, limit int, filter []odata.Comparison) (users []User, next string, err error)
 	// LoginAttemptsOf reads the failed-password state of each email (none for an email without any),
 	// in one read per 100 emails.
 	LoginAttemptsOf(ctx context.Context, emails []string) (map[string]LoginAttempts, error)

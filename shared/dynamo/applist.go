@@ -5,37 +5,18 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"mfagateway/shared/auth"
 )
 
 // ApplicationsByCreateDate reads the first limit applications in the order of creation (then appId)
-// with one Query on the list index. more reports that the index holds further applications. An index
-// is read eventually consistently: an application created or deleted a moment ago may be missing from,
-// or still in, the list.
+// with one Query on the list index: the first page of ApplicationsAfter. more reports that the index
+// holds further applications. An index is read eventually consistently: an application created or
+// deleted a moment ago may be missing from, or still in, the list.
 func (s *Store) ApplicationsByCreateDate(ctx context.Context, limit int) (apps []auth.Application, more bool, err error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String(indexList),
-		KeyConditionExpression:    aws.String("#pk = :apps"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI1PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":apps": &types.AttributeValueMemberS{Value: listApps}},
-		Limit:                     aws.Int32(int32(limit)),
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list applications: %w", err)
-	}
-	apps = make([]auth.Application, 0, len(out.Items))
-	for _, item := range out.Items {
-		var a appItem
-		if err := attributevalue.UnmarshalMap(item, &a); err != nil {
-			return nil, false, fmt.Errorf("decode application: %w", err)
-		}
-		apps = append(apps, a.application())
-	}
-	return apps, len(out.LastEvaluatedKey) > 0, nil
+	apps, next, err := s.ApplicationsAfter(ctx, "", limit, nil)
+	return apps, next != "", err
 }
 
 // DeleteApplication removes the application a and its url copy in one transaction, the first only if

@@ -32,28 +32,12 @@ func (s *Store) GetUserByID(ctx context.Context, id string) (auth.User, error) {
 }
 
 // UsersByCreateDate reads the first limit users in the order of creation (then userId) with one Query
-// on the list index. more reports that the index holds further users. An index is read eventually
-// consistently: a user created or deleted a moment ago may be missing from, or still in, the list.
+// on the list index, without their password hashes: the first page of UsersAfter. more reports that
+// the index holds further users. An index is read eventually consistently: a user created or deleted
+// a moment ago may be missing from, or still in, the list.
 func (s *Store) UsersByCreateDate(ctx context.Context, limit int) (users []auth.User, more bool, err error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String(indexList),
-		KeyConditionExpression:    aws.String("#pk = :users"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI1PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":users": &types.AttributeValueMemberS{Value: listUsers}},
-		Limit:                     aws.Int32(int32(limit)),
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list users: %w", err)
-	}
-	users = make([]auth.User, 0, len(out.Items))
-	for _, item := range out.Items {
-		u, err := decodeUser(item)
-		if err != nil {
-			return nil, false, err
-		}
-		users = append(users, u)
-	}
-	return users, len(out.LastEvaluatedKey) > 0, nil
+	users, next, err := s.UsersAfter(ctx, "", limit, nil)
+	return users, next != "", err
 }
 
 // LoginAttemptsOf reads the failed-password state of each email with one consistent BatchGetItem per

@@ -20,6 +20,9 @@ func (h *Applications) List(ctx context.Context, req Request, who auth.Session) 
 		return h.fail(ctx, req, apiErr), nil
 	}
 	page, err := h.apps.ListPage(ctx, who, q)
+	if apiErr := queryError(err); apiErr != nil { // a $skiptoken the list did not hand out
+		return h.fail(ctx, req, apiErr), nil
+	}
 	if err != nil {
 		return h.fail(ctx, req, err), nil
 	}
@@ -27,7 +30,7 @@ func (h *Applications) List(ctx context.Context, req Request, who auth.Session) 
 	for _, app := range page.Apps {
 		value = append(value, newApplicationResponse(app))
 	}
-	return collection(req, q, value, page.Matched, page.More), nil
+	return collection(req, q, value, page.Matched, page.More, page.Next), nil
 }
 
 // queryError is the answer to refused query options, nil when they were taken.
@@ -39,8 +42,9 @@ func queryError(err error) *Error {
 }
 
 // collection answers a list: {"value": [...]} with the entities' $select properties, "@odata.count"
-// (of matched) on $count=true and "@odata.nextLink" while more remain.
-func collection(req Request, q odata.Query, entities []any, matched int, more bool) Response {
+// (of matched) on $count=true and "@odata.nextLink" while more remain: with $skiptoken next when the
+// list pages by key, with $skip advanced past this page otherwise.
+func collection(req Request, q odata.Query, entities []any, matched int, more bool, next string) Response {
 	value := make([]any, 0, len(entities))
 	for _, e := range entities {
 		value = append(value, selected(e, q.Select))
@@ -49,7 +53,10 @@ func collection(req Request, q odata.Query, entities []any, matched int, more bo
 	if q.Count {
 		body["@odata.count"] = matched
 	}
-	if more && q.Top > 0 { // a page of none would link to itself
+	switch {
+	case next != "":
+		body["@odata.nextLink"] = odata.TokenLink(req.RawPath, req.RawQueryString, next)
+	case more && q.Top > 0: // a page of none would link to itself
 		body["@odata.nextLink"] = odata.NextLink(req.RawPath, req.RawQueryString, q, len(entities))
 	}
 	return respond(http.StatusOK, body)

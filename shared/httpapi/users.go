@@ -117,6 +117,9 @@ func (h *Users) List(ctx context.Context, req Request, who auth.Session) (Respon
 		return h.fail(ctx, req, apiErr), nil
 	}
 	page, err := h.users.ListPage(ctx, who, q)
+	if apiErr := queryError(err); apiErr != nil { // a $skiptoken the list did not hand out
+		return h.fail(ctx, req, apiErr), nil
+	}
 	if err != nil {
 		return h.fail(ctx, req, err), nil
 	}
@@ -124,7 +127,7 @@ func (h *Users) List(ctx context.Context, req Request, who auth.Session) (Respon
 	for _, u := range page.Users {
 		value = append(value, newUserResponse(u, who))
 	}
-	return collection(req, q, value, page.Matched, page.More), nil
+	return collection(req, q, value, page.Matched, page.More, page.Next), nil
 }
 
 // Get handles GET /odata/users/{id}.

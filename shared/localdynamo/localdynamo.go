@@ -30,7 +30,7 @@ func Start(ctx context.Context, table string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: miniserver.NewServer(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: queryLimit{miniserver.NewServer()}, ReadHeaderTimeout: 5 * time.Second}
 	// Serve returns only when Close shuts the server down.
 	go func() { _ = srv.Serve(ln) }()
 	e := &Engine{URL: "http://" + ln.Addr().String(), srv: srv}

@@ -1,6 +1,7 @@
 // Package odata parses the OData v4 system query options the gateway's collections accept: $filter
-// (eq and ne joined by and), $orderby, $top, $skip, $count and $select, each held to the properties an
-// entity set declares. Anything else is an *Error naming what was refused.
+// (eq and ne joined by and), $orderby, $top, $skip, $count, $select, each held to the properties an
+// entity set declares, and $skiptoken, the opaque mark of a page that the service itself handed out.
+// Anything else is an *Error naming what was refused.
 package odata
 
 import (
@@ -19,6 +20,9 @@ const (
 
 // maxFilterLen bounds $filter before it is tokenised: no filter of a few properties is longer.
 const maxFilterLen = 4096
+
+// MaxSkipTokenLen bounds $skiptoken: the tokens the service hands out are a key of a few dozen bytes.
+const MaxSkipTokenLen = 512
 
 // Kind is the type of a declared property, which decides the literals a filter may compare it with.
 type Kind uint8
@@ -72,6 +76,32 @@ type Query struct {
 	Skip    int
 	Count   bool
 	Select  []string
+	// SkipToken is $skiptoken as the client sent it: where the page starts in a list read by key. Parse
+	// takes it only with a query that Keyset accepts; what it means is the list's to check.
+	SkipToken string
+}
+
+// Keyset reports whether q can be answered a page at a time in the order of creation: one read of
+// an index per page, starting after the last entity of the one before. That takes no order other
+// than createDate ascending, no $skip (which counts from the first entity), no $count (which counts
+// every entity) and at least one entity a page.
+func (q Query) Keyset() bool {
+	return q.keysetConflict() == ""
+}
+
+// keysetConflict names what keeps q from being read by key, "" when nothing does.
+func (q Query) keysetConflict() string {
+	switch {
+	case len(q.OrderBy) > 1 || len(q.OrderBy) == 1 && (q.OrderBy[0].Property != "createDate" || q.OrderBy[0].Desc):
+		return "$orderby other than createDate ascending"
+	case q.Skip > 0:
+		return "$skip"
+	case q.Count:
+		return "$count=true"
+	case q.Top == 0:
+		return "$top=0"
+	}
+	return ""
 }
 
 // Error is a refused query option; its message names the option and what in it was refused.
@@ -132,6 +162,8 @@ func Parse(values url.Values, s Schema) (Query, error) {
 			q.Count, err = parseBool(name, v)
 		case "$select":
 			q.Select, err = parseSelect(v, s.Select)
+		case "$skiptoken":
+			q.SkipToken, err = parseSkipToken(v)
 		default:
 			err = refuse(optionName(name), "is not a supported query option")
 		}
@@ -139,7 +171,20 @@ func Parse(values url.Values, s Schema) (Query, error) {
 			return Query{}, err
 		}
 	}
+	if conflict := q.keysetConflict(); q.SkipToken != "" && conflict != "" {
+		// A token marks a place in the order of creation; under another order, or counted from the
+		// first entity, that place means nothing.
+		return Query{}, refuse("$skiptoken", "cannot be combined with %s", conflict)
+	}
 	return q, nil
+}
+
+// parseSkipToken takes a token of a plausible size; the list that handed it out checks the rest.
+func parseSkipToken(v string) (string, *Error) {
+	if v == "" || len(v) > MaxSkipTokenLen {
+		return "", refuse("$skiptoken", "must be the token of a nextLink, 1 to %d characters", MaxSkipTokenLen)
+	}
+	return v, nil
 }
 
 // maxSkip keeps $skip an int on every platform; no collection is that long.
@@ -238,12 +283,23 @@ func (q Query) Matches(get func(property string) Value) bool {
 // NextLink is the URL of the page after the one q answered with n entities: the same path and options
 // with $skip advanced by n. rawQuery is the request's query string.
 func NextLink(path, rawQuery string, q Query, n int) string {
+	return withOption(path, rawQuery, "$skip", strconv.Itoa(q.Skip+n))
+}
+
+// TokenLink is the URL of the page that starts at token in a list read by key: the same path and
+// options ($filter, $top, $select, ...) with $skiptoken set to token.
+func TokenLink(path, rawQuery, token string) string {
+	return withOption(path, rawQuery, "$skiptoken", token)
+}
+
+// withOption is path with the options of rawQuery, name set to value in place of any spelling of it.
+func withOption(path, rawQuery, name, value string) string {
 	values, _ := url.ParseQuery(rawQuery) // parsed once already by ParseRaw
-	for name := range values {
-		if strings.EqualFold(name, "$skip") {
-			delete(values, name)
+	for n := range values {
+		if strings.EqualFold(n, name) {
+			delete(values, n)
 		}
 	}
-	values.Set("$skip", strconv.Itoa(q.Skip+n))
+	values.Set(name, value)
 	return path + "?" + values.Encode()
 }

@@ -173,6 +173,7 @@ func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"$filter=name eq 'a' and url ne 'b'", "$filter=name eq 'O''x'", "$orderby=name desc", "$top=5&$skip=1",
 		"$count=true&$select=name,url", "$filter=(", "$filter='", "$filter=name eq '\u00e9'", "%", "$x=1",
+		"$skiptoken=VVNFUiMyMDMxLTA1LTA2VDA5OjAwOjAxWiNh&$top=5&$orderby=createDate",
 	} {
 		f.Add(seed)
 	}
@@ -193,7 +194,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("ParseRaw(%q) filters on undeclared %q", raw, c.Property)
 			}
 		}
+		if q.SkipToken != "" && (!q.Keyset() || len(q.SkipToken) > odata.MaxSkipTokenLen) {
+			t.Fatalf("ParseRaw(%q) = %+v: a token with a query that does not page by key", raw, q)
+		}
 		_ = odata.NextLink("/x", raw, q, 1)
+		_ = odata.TokenLink("/x", raw, "t")
 	})
 }
 
