@@ -140,7 +140,11 @@ type Challenge struct {
 	// NoEmail is set when the application did not allow email codes at login. With Mobile, kept only
 	// when SMS was allowed, it is what a resend needs to switch only among the channels the login
 	// had, without reading the application.
-	NoEmail       bool
+	NoEmail bool
+	// Language is what the challenge's codes are written in, chosen at login from the user's and the
+	// application's cultureInfo, so that a resend writes in it without reading either. Empty, in
+	// challenges stored before it was kept, is DefaultLanguage.
+	Language      Language
 	CodeHash      string
 	CodeExpiresAt time.Time
 	ExpiresAt     time.Time // of the MFA token, resends included

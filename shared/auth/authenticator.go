@@ -130,7 +130,11 @@ func (a sentCode) send(ctx context.Context, ch Challenge, code string) error {
 	if a.sender == nil {
 		return fmt.Errorf("no %s sender configured", ch.Channel)
 	}
-	return a.sender.Send(ctx, bindingCodeMessage(DefaultLanguage, ch.To, code, a.codeTTL))
+	m, err := bindingCodeMessage(ch.Language, ch.To, code, a.codeTTL)
+	if err != nil {
+		return err
+	}
+	return a.sender.Send(ctx, m)
 }
 
 // smsAuthenticator sends codes as text messages to the user's mobile number.

@@ -288,7 +288,8 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	}
 	ch := Challenge{
 		ID: id, UserID: user.ID, Email: user.Email, Name: user.Name, AppID: app.ID, Admin: user.Admin,
-		NoEmail: !app.Allows(ChannelEmail), Sends: 1, LastSentAt: now,
+		NoEmail: !app.Allows(ChannelEmail), Language: ChooseLanguage(user.CultureInfo, app.CultureInfo),
+		Sends: 1, LastSentAt: now,
 		CodeExpiresAt: now.Add(s.Policy.CodeTTL), ExpiresAt: now.Add(s.Policy.MFATokenTTL),
 	}
 	if slices.Contains(ChannelsFor(user, app), ChannelSMS) {

@@ -214,8 +214,9 @@ type challengeItem struct {
 	Authenticator string `dynamodbav:"authenticator"`
 	To            string `dynamodbav:"to"`
 	Destination   string `dynamodbav:"destination"`
-	Mobile        string `dynamodbav:"mobile,omitempty"`  // the user's, for a resend's switch to SMS
-	NoEmail       bool   `dynamodbav:"noEmail,omitempty"` // the application allowed no email codes
+	Mobile        string `dynamodbav:"mobile,omitempty"`   // the user's, for a resend's switch to SMS
+	NoEmail       bool   `dynamodbav:"noEmail,omitempty"`  // the application allowed no email codes
+	Language      string `dynamodbav:"language,omitempty"` // of the codes' texts; absent is the default
 	CodeHash      string `dynamodbav:"codeHash"`
 	CodeExpiresAt int64  `dynamodbav:"codeExpiresAt"` // unix ms, compared in conditions
 	ExpiresAt     int64  `dynamodbav:"expiresAt"`     // unix ms
@@ -231,7 +232,8 @@ func newChallengeItem(c auth.Challenge) challengeItem {
 	return challengeItem{
 		PK: prefixChallenge + c.ID, UserID: c.UserID, Email: c.Email, Name: c.Name, AppID: c.AppID, Admin: c.Admin,
 		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination, Mobile: c.Mobile,
-		NoEmail: c.NoEmail, CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
+		NoEmail: c.NoEmail, Language: string(c.Language),
+		CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
 		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used,
 		TTL: c.ExpiresAt.Add(time.Hour).Unix(),
 	}
@@ -241,7 +243,8 @@ func (i challengeItem) challenge() auth.Challenge {
 	return auth.Challenge{
 		ID: i.PK[len(prefixChallenge):], UserID: i.UserID, Email: i.Email, Name: i.Name, AppID: i.AppID, Admin: i.Admin,
 		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination, Mobile: i.Mobile,
-		NoEmail: i.NoEmail, CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
+		NoEmail: i.NoEmail, Language: auth.Language(i.Language),
+		CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
 		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used,
 	}
 }
