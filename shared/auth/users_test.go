@@ -599,18 +599,24 @@ func TestUsersLog(t *testing.T) {
 // The functions link this package; the numbering plan tables stay out of them, the login function's
 // above all.
 func TestUsersLinkNoNumberingPlan(t *testing.T) {
-	goBin := testenv.RequireTool(t, "go", "lists what the functions link")
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
 	for _, pkg := range []string{"mfagateway/shared/auth", "mfagateway/functions/login"} {
-		out, err := exec.CommandContext(ctx, goBin, "list", "-deps", pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
-		}
-		for _, dep := range strings.Fields(string(out)) {
+		for _, dep := range linked(t, pkg) {
 			if strings.Contains(dep, "phonenumbers") || dep == "mfagateway/shared/phone" {
 				t.Errorf("%s links %s", pkg, dep)
 			}
 		}
 	}
+}
+
+// linked is every package pkg links, as go list names them.
+func linked(t *testing.T, pkg string) []string {
+	t.Helper()
+	goBin := testenv.RequireTool(t, "go", "lists what the functions link")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, goBin, "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
 }
