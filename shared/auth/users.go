@@ -196,7 +196,9 @@ func CheckName(raw string) (string, error) {
 	return name, nil
 }
 
-// CheckPassword is the rule for a new password: not blank, at most MaxPasswordBytes.
+// CheckPassword is the shape of a password as read: not blank, at most MaxPasswordBytes. A reader of
+// raw input (the CLI's stdin) checks it before the users service holds the password to the whole
+// PasswordPolicy.
 func CheckPassword(pw string) error {
 	switch {
 	case strings.TrimSpace(pw) == "":
