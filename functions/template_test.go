@@ -124,19 +124,25 @@ var functions = []function{
 }
 
 // commonEnv is what every function reads (shared/config): the table, the log level, and each security
-// setting of config.Settings from the template Parameter that lets a deployment change it.
-var commonEnv = func() map[string]string {
-	env := map[string]string{
-		"TABLE_NAME": cloudformation.Ref("Table"),
-		"LOG_LEVEL":  cloudformation.Ref("LogLevel"),
+// setting of config.Settings that names no functions, from the template Parameter that lets a
+// deployment change it.
+var commonEnv = settingsEnv("")
+
+// settingsEnv is the environment of the function with logicalID ("" for every function) from
+// config.Settings.
+func settingsEnv(logicalID string) map[string]string {
+	env := map[string]string{}
+	if logicalID == "" {
+		env["TABLE_NAME"] = cloudformation.Ref("Table")
+		env["LOG_LEVEL"] = cloudformation.Ref("LogLevel")
 	}
 	for _, s := range config.Settings() {
-		if s.Parameter != "" {
+		if s.Parameter != "" && (len(s.Functions) == 0 && logicalID == "" || slices.Contains(s.Functions, logicalID)) {
 			env[s.Env] = cloudformation.Ref(s.Parameter)
 		}
 	}
 	return env
-}()
+}
 
 // openTemplate parses template.yaml with its intrinsics kept visible: Ref, GetAtt, Sub... stay as
 // goformation's encoded strings (compare them with cloudformation.Ref and friends). Conditions are
@@ -399,6 +405,7 @@ func TestTemplateFunctions(t *testing.T) {
 			}
 			wantEnv := maps.Clone(commonEnv)
 			maps.Copy(wantEnv, want.Env)
+			maps.Copy(wantEnv, settingsEnv(want.LogicalID))
 			for _, name := range slices.Sorted(maps.Keys(wantEnv)) {
 				got, ok := props.env[name]
 				switch {

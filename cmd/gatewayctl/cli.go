@@ -15,9 +15,11 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/awsclient"
+	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/password"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 )
 
@@ -70,6 +72,7 @@ func commands() []command {
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	getenv         func(string) string
 	now            func() time.Time
 	table          string
 	endpoint       string
@@ -81,7 +84,7 @@ var operator = auth.Session{UserID: "gatewayctl", Admin: true}
 
 // run executes one command line (without the program name).
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, table: getenv("TABLE_NAME")}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now, table: getenv("TABLE_NAME")}
 	top := flag.NewFlagSet("gatewayctl", flag.ContinueOnError)
 	top.SetOutput(io.Discard)
 	c.connectionFlags(top)
@@ -266,14 +269,20 @@ func (c *cli) open(ctx context.Context) (*dynamo.Store, error) {
 	return c.store, nil
 }
 
-// users is the users service over the table.
+// users is the users service over the table, holding new passwords to the policy the functions hold
+// them to, PASSWORD_MIN_LENGTH included.
 func (c *cli) users(ctx context.Context) (*auth.Users, error) {
+	policy, err := config.LoadPolicy(c.getenv)
+	if err != nil {
+		return nil, usagef("", "%v", err)
+	}
 	store, err := c.open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return auth.NewUsers(auth.UsersDeps{
 		Store: store, Hasher: password.New(password.Default), Mobile: phone.Parse, NewID: uuid.NewString, Clock: c.now,
+		Passwords: auth.PasswordPolicy{MinLength: policy.PasswordMinLength, Guessable: strength.Judge},
 	}), nil
 }
 

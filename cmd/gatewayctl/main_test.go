@@ -501,7 +501,7 @@ func TestUserShowAndUnlock(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	app1 := e.must(t, "", "app", "create", "--name", "One", "--url", "one.example.com", "--mfa")
-	id := e.must(t, "s3cret-Pa55\n", "user", "create", "--email", "ada@example.com", "--name", "Ada Lovelace",
+	id := e.must(t, "s3cret-Pa55-quartz-otter\n", "user", "create", "--email", "ada@example.com", "--name", "Ada Lovelace",
 		"--mobile", "+31612345678", "--admin", "--app", app1)
 	until := e.lock(t, "ada@example.com")
 
@@ -618,12 +618,12 @@ func TestBinary(t *testing.T) {
 	if r.code != 0 || !uuidLine.MatchString(appID) {
 		t.Fatalf("app create: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	r = exe(t, "piped secret\n", "--endpoint", e.URL, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--app", appID)
+	r = exe(t, "piped secret of quartz and otter\n", "--endpoint", e.URL, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--app", appID)
 	if r.code != 0 || !uuidLine.MatchString(strings.TrimSpace(r.stdout)) {
 		t.Fatalf("user create: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	u := e.user(t, "ada@example.com")
-	if ok, err := password.New(password.Default).Verify("piped secret", u.PasswordHash); !ok || err != nil || !u.MemberOf(appID) {
+	if ok, err := password.New(password.Default).Verify("piped secret of quartz and otter", u.PasswordHash); !ok || err != nil || !u.MemberOf(appID) {
 		t.Errorf("stored user %+v: password verifies %v, %v", u, ok, err)
 	}
 

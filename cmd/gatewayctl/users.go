@@ -266,10 +266,15 @@ func (c *cli) changeUser(ctx context.Context, email, what string, change func(*a
 // userFailure words a refusal of the users service for the operator; taken is the email a refused
 // create or move wanted.
 func userFailure(err error, email, taken string) error {
-	var missing *auth.MissingApplicationError
+	var (
+		missing *auth.MissingApplicationError
+		weak    *auth.WeakPasswordError
+	)
 	switch {
 	case errors.As(err, &missing):
 		return missing
+	case errors.As(err, &weak): // exit 2: stdin was wrong, and nothing was written
+		return usagef("", "password refused: it is %s; nothing was written", weak.Reason)
 	case errors.Is(err, auth.ErrUserNotFound):
 		return fmt.Errorf("no user has email %s", email)
 	case errors.Is(err, auth.ErrUserExists):

@@ -20,9 +20,9 @@ func TestPrintUsersChannels(t *testing.T) {
     {"appId": "` + smsOnly + `", "name": "SMS only", "url": "sms.example.com", "multiFactorAuthenticators": ["SMS"]}
   ],
   "users": [
-    {"email": "ada@example.com", "name": "Ada", "password": "pw-ada-1", "mobile": "+31612345678", "applications": ["` + be + `"]},
-    {"email": "bob@example.com", "name": "Bob", "password": "pw-bob-1", "mobile": "+31612345678", "applications": ["` + nl + `"]},
-    {"email": "cy@example.com", "name": "Cy", "password": "pw-cy-1", "applications": ["` + smsOnly + `"]}
+    {"email": "ada@example.com", "name": "Ada", "password": "pw-ada-violet-anchor-marble", "mobile": "+31612345678", "applications": ["` + be + `"]},
+    {"email": "bob@example.com", "name": "Bob", "password": "pw-bob-violet-anchor-marble", "mobile": "+31612345678", "applications": ["` + nl + `"]},
+    {"email": "cy@example.com", "name": "Cy", "password": "pw-cy-violet-anchor-marble", "applications": ["` + smsOnly + `"]}
   ]
 }`))
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"mfagateway/shared/mask"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 	"mfagateway/shared/seed"
 )
@@ -145,6 +146,7 @@ func functions(svc *auth.Service, store *dynamo.Store, log *slog.Logger) map[str
 		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
 		Users: httpapi.NewUsers(auth.NewUsers(auth.UsersDeps{
 			Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
+			Passwords: auth.PasswordPolicy{MinLength: svc.Policy.PasswordMinLength, Guessable: strength.Judge},
 		}), log),
 		Guard: httpapi.NewGuard(nil, log).Rechecking(sessions),
 	})

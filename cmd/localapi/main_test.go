@@ -263,17 +263,17 @@ func TestLocalBadStart(t *testing.T) {
 		return p
 	}
 	good := `{"applications": [{"appId": "` + demoMFA + `", "name": "A", "url": "a.localhost"}],
-	  "users": [{"email": "ada@example.com", "name": "Ada", "password": "pw"}, %s]}`
+	  "users": [{"email": "ada@example.com", "name": "Ada", "password": "pw-violet-anchor-marble"}, %s]}`
 	tests := []struct {
 		name string
 		seed string
 		vars map[string]string
 		want []string
 	}{
-		{"bad mobile", write("mobile.json", strings.Replace(good, "%s", `{"email": "b@example.com", "name": "B", "password": "pw", "mobile": "06-12345678"}`, 1)), nil, []string{"users[1]", "mobile"}},
-		{"bad email", write("email.json", strings.Replace(good, "%s", `{"email": "b.example.com", "name": "B", "password": "pw"}`, 1)), nil, []string{"users[1]", "email"}},
-		{"unknown application", write("app.json", strings.Replace(good, "%s", `{"email": "b@example.com", "name": "B", "password": "pw", "applications": ["`+demoPlain+`"]}`, 1)), nil, []string{"users[1]", "applications[0]"}},
-		{"missing name", write("name.json", strings.Replace(good, "%s", `{"email": "b@example.com", "password": "pw"}`, 1)), nil, []string{"users[1]", "name"}},
+		{"bad mobile", write("mobile.json", strings.Replace(good, "%s", `{"email": "b@example.com", "name": "B", "password": "pw-violet-anchor-marble", "mobile": "06-12345678"}`, 1)), nil, []string{"users[1]", "mobile"}},
+		{"bad email", write("email.json", strings.Replace(good, "%s", `{"email": "b.example.com", "name": "B", "password": "pw-violet-anchor-marble"}`, 1)), nil, []string{"users[1]", "email"}},
+		{"unknown application", write("app.json", strings.Replace(good, "%s", `{"email": "b@example.com", "name": "B", "password": "pw-violet-anchor-marble", "applications": ["`+demoPlain+`"]}`, 1)), nil, []string{"users[1]", "applications[0]"}},
+		{"missing name", write("name.json", strings.Replace(good, "%s", `{"email": "b@example.com", "password": "pw-violet-anchor-marble"}`, 1)), nil, []string{"users[1]", "name"}},
 		{"not JSON", write("broken.json", `{"users": [`), nil, []string{"broken.json"}},
 		{"missing file", filepath.Join(dir, "nope.json"), nil, []string{"nope.json"}},
 		{"bad setting", "", map[string]string{"MFA_TOKEN_TTL": "soon"}, []string{"MFA_TOKEN_TTL"}},
@@ -312,15 +312,15 @@ func TestLocalBadStart(t *testing.T) {
 func TestLocalCustomSeed(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "seed.json")
 	content := `{"applications": [{"appId": "` + demoPlain + `", "name": "Mine", "url": "https://Mine.localhost/"}],
-	  "users": [{"email": "Me@Example.com", "name": "Me", "password": "my-secret-pw", "applications": ["` + demoPlain + `"]}]}`
+	  "users": [{"email": "Me@Example.com", "name": "Me", "password": "my-secret-pw-violet-anchor", "applications": ["` + demoPlain + `"]}]}`
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s := startLocal(t, p, nil)
-	if strings.Contains(s.stdout.String(), "my-secret-pw") {
+	if strings.Contains(s.stdout.String(), "my-secret-pw-violet-anchor") {
 		t.Errorf("a custom seed's password was printed")
 	}
-	r := s.do(t, http.MethodPost, "/api/auth/login", nil, jsonBody(map[string]string{"email": "me@example.com", "password": "my-secret-pw", "url": "mine.localhost"}))
+	r := s.do(t, http.MethodPost, "/api/auth/login", nil, jsonBody(map[string]string{"email": "me@example.com", "password": "my-secret-pw-violet-anchor", "url": "mine.localhost"}))
 	if r.status != http.StatusOK {
 		t.Fatalf("login: %d %s", r.status, r.raw)
 	}

@@ -1,6 +1,7 @@
 // Command applications is the Lambda behind /odata/Applications and /odata/users (behind the token
-// authorizer). It links the numbering plan (shared/phone) for users' mobile numbers; the login
-// function does not.
+// authorizer). It links the numbering plan (shared/phone) for users' mobile numbers and the password
+// dictionaries (shared/password/strength) for the passwords its users routes set; the login function
+// links neither.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 )
 
@@ -20,7 +22,8 @@ func main() {
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true})
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	apps := auth.NewApplications(store, nil, uuid.NewString, log)
-	users := auth.NewUsers(auth.UsersDeps{Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log})
+	users := auth.NewUsers(auth.UsersDeps{Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
+		Passwords: auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength, Guessable: strength.Judge}})
 	lambda.Start(httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
 		Applications: httpapi.NewApplications(apps, log),
 		Users:        httpapi.NewUsers(users, log),

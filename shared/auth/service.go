@@ -28,6 +28,9 @@ type Policy struct {
 	SendsPerHour     int           // MFA_SENDS_PER_HOUR
 	LoginMaxFailures int           // LOGIN_MAX_FAILURES
 	AuthTokenTTL     time.Duration // AUTH_TOKEN_TTL
+	// PasswordMinLength is the fewest characters of a new password (PASSWORD_MIN_LENGTH), at least
+	// MinPasswordLength.
+	PasswordMinLength int
 }
 
 // DefaultPolicy is the contract's table of security defaults.
@@ -40,6 +43,8 @@ var DefaultPolicy = Policy{
 	SendsPerHour:     10,
 	LoginMaxFailures: 5,
 	AuthTokenTTL:     10 * time.Hour,
+	// NIST SP 800-63B-4's floor for a password that is the only factor: an application may have MFA off.
+	PasswordMinLength: 15,
 }
 
 const (

@@ -46,13 +46,13 @@ func TestUserApplicationsBounded(t *testing.T) {
 	}
 
 	t.Run("create", func(t *testing.T) {
-		_, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "cli@example.com", Name: "Cli", Password: "pw", Applications: fiftyOne})
+		_, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "cli@example.com", Name: "Cli", Password: strongPassword, Applications: fiftyOne})
 		wantAppsRefused(t, "CLI create with 51", err)
 		_, err = f.users.CreatePending(f.Ctx, admin, auth.NewUser{Email: "api@example.com", Name: "Api", Applications: fiftyOne})
 		wantAppsRefused(t, "API create with 51", err)
 		f.noUser(t, "cli@example.com")
 		f.noUser(t, "api@example.com")
-		if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "cli@example.com", Name: "Cli", Password: "pw", Applications: fifty}); err != nil {
+		if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "cli@example.com", Name: "Cli", Password: strongPassword, Applications: fifty}); err != nil {
 			t.Errorf("CLI create with 50: %v", err)
 		}
 		v, err := f.users.CreatePending(f.Ctx, admin, auth.NewUser{Email: "api@example.com", Name: "Api", Applications: fifty})

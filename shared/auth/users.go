@@ -120,6 +120,8 @@ type UsersDeps struct {
 	NewID  func() string // user IDs (UUIDs)
 	Clock  func() time.Time
 	Log    *slog.Logger
+	// Passwords is the rule every new password is held to; a program that sets none may leave it zero.
+	Passwords PasswordPolicy
 }
 
 // Users manages user accounts; the methods by email are for admins only, those by userId (userapi.go)
@@ -198,7 +200,9 @@ func CheckName(raw string) (string, error) {
 	return name, nil
 }
 
-// CheckPassword is the rule for a new password: not blank, at most MaxPasswordBytes.
+// CheckPassword is the shape of a password as read: not blank, at most MaxPasswordBytes. A reader of
+// raw input (the CLI's stdin) checks it before the users service holds the password to the whole
+// PasswordPolicy.
 func CheckPassword(pw string) error {
 	switch {
 	case strings.TrimSpace(pw) == "":
@@ -302,7 +306,7 @@ func (s *Users) Create(ctx context.Context, who Session, n NewUser) (User, error
 	}
 	n, err := s.normalize(n)
 	if err == nil {
-		err = CheckPassword(n.Password)
+		err = s.CheckNewPassword(ctx, User{Email: n.Email, Applications: n.Applications}, n.Password)
 	}
 	if err != nil {
 		return User{}, s.fail(ctx, who, "create", n.Email, err)
@@ -586,6 +590,7 @@ var refusals = []struct {
 	{ErrNameRequired, "name_required"},
 	{ErrPasswordEmpty, "password_empty"},
 	{ErrPasswordTooLong, "password_too_long"},
+	{ErrWeakPassword, "weak_password"},
 	{ErrUserNotFound, "no_user"},
 	{ErrUserExists, "user_exists"},
 	{ErrSameEmail, "same_email"},
@@ -616,6 +621,10 @@ func (s *Users) fail(ctx context.Context, who Session, action, email string, err
 		"email", mask.Email(NormalizeEmail(email)), "actor", actor(who)}
 	if missing != nil {
 		attrs = append(attrs, "appId", missing.ID)
+	}
+	var weak *WeakPasswordError
+	if errors.As(err, &weak) { // the reason only: it never quotes the password
+		attrs = append(attrs, "reason", weak.Reason)
 	}
 	s.d.Log.InfoContext(ctx, "refused", attrs...)
 	return err

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"mfagateway/shared/auth"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 	"mfagateway/shared/testenv"
 )
@@ -43,7 +44,8 @@ func newUsersFixture(t *testing.T) *usersFixture {
 
 // usersOver is the users service of Stack.Users over store, with mobile as the validator.
 func (f *usersFixture) usersOver(store auth.UserStore, mobile func(string) (string, string, error)) *auth.Users {
-	return auth.NewUsers(auth.UsersDeps{Store: store, Hasher: f.Hasher, Mobile: mobile, NewID: uuid.NewString, Log: f.Log})
+	return auth.NewUsers(auth.UsersDeps{Store: store, Hasher: f.Hasher, Mobile: mobile, NewID: uuid.NewString, Log: f.Log,
+		Passwords: auth.PasswordPolicy{Guessable: strength.Judge}})
 }
 
 func (f *usersFixture) stored(t *testing.T, email string) auth.User {
@@ -132,12 +134,12 @@ func TestUsersCreate(t *testing.T) {
 	if !f.canLogIn(t, "NEW@example.com", in.Password) {
 		t.Error("the created user cannot log in")
 	}
-	if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "bare@example.com", Name: "Bare", Password: "pw"}); err != nil {
+	if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: "bare@example.com", Name: "Bare", Password: strongPassword}); err != nil {
 		t.Errorf("Create without mobile or applications: %v", err)
 	}
 
 	missing := uuid.NewString()
-	valid := auth.NewUser{Email: "other@example.com", Name: "Other", Password: "pw"}
+	valid := auth.NewUser{Email: "other@example.com", Name: "Other", Password: strongPassword}
 	with := func(edit func(n *auth.NewUser)) auth.NewUser {
 		n := valid
 		edit(&n)
@@ -226,7 +228,7 @@ func TestUsersChangeEmail(t *testing.T) {
 			t.Error("after the move the old email should not log in and the new one should")
 		}
 		// The old email is free at once; the new one is taken.
-		if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: adaEmail, Name: "Another Ada", Password: "pw"}); err != nil {
+		if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: adaEmail, Name: "Another Ada", Password: strongPassword}); err != nil {
 			t.Errorf("Create with the freed email: %v", err)
 		}
 		wantErr(t, "moving grace onto the new email", f.users.ChangeEmail(f.Ctx, admin, graceEmail, newEmail), auth.ErrUserExists)
@@ -388,7 +390,7 @@ func TestUsersDelete(t *testing.T) {
 		t.Error("a deleted user logs in")
 	}
 	wantErr(t, "Delete again", f.users.Delete(f.Ctx, admin, graceEmail), auth.ErrUserNotFound)
-	if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: graceEmail, Name: "Grace 2", Password: "pw"}); err != nil {
+	if _, err := f.users.Create(f.Ctx, admin, auth.NewUser{Email: graceEmail, Name: "Grace 2", Password: strongPassword}); err != nil {
 		t.Errorf("Create with a deleted user's email: %v", err)
 	}
 	if got := f.stored(t, adaEmail); got.ID != adaID {
@@ -597,18 +599,24 @@ func TestUsersLog(t *testing.T) {
 // The functions link this package; the numbering plan tables stay out of them, the login function's
 // above all.
 func TestUsersLinkNoNumberingPlan(t *testing.T) {
-	goBin := testenv.RequireTool(t, "go", "lists what the functions link")
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
 	for _, pkg := range []string{"mfagateway/shared/auth", "mfagateway/functions/login"} {
-		out, err := exec.CommandContext(ctx, goBin, "list", "-deps", pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
-		}
-		for _, dep := range strings.Fields(string(out)) {
+		for _, dep := range linked(t, pkg) {
 			if strings.Contains(dep, "phonenumbers") || dep == "mfagateway/shared/phone" {
 				t.Errorf("%s links %s", pkg, dep)
 			}
 		}
 	}
+}
+
+// linked is every package pkg links, as go list names them.
+func linked(t *testing.T, pkg string) []string {
+	t.Helper()
+	goBin := testenv.RequireTool(t, "go", "lists what the functions link")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, goBin, "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
 }

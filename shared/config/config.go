@@ -38,7 +38,6 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		Table:       strings.TrimSpace(getenv("TABLE_NAME")),
 		SESSender:   strings.TrimSpace(getenv("SES_SENDER")),
 		SMSSenderID: strings.TrimSpace(getenv("SMS_SENDER_ID")),
-		Policy:      auth.DefaultPolicy,
 	}
 	var errs []error
 	if need.Table && c.Table == "" {
@@ -64,16 +63,25 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
 
+	c.Policy, err = LoadPolicy(getenv)
+	return c, errors.Join(append(errs, err)...)
+}
+
+// LoadPolicy reads the security settings alone, for a program that needs no other setting (the
+// operators' CLI sets passwords under PASSWORD_MIN_LENGTH). Every error names the variable.
+func LoadPolicy(getenv func(string) string) (auth.Policy, error) {
+	p := auth.DefaultPolicy
+	var errs []error
 	for _, s := range settings {
-		if err := s.set(getenv(s.Env), &c.Policy); err != nil {
+		if err := s.set(getenv(s.Env), &p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.Env, err))
 		}
 	}
 	// A setting that contradicts another stops the start naming both.
-	if p := c.Policy; p.CodeTTL > p.MFATokenTTL {
+	if p.CodeTTL > p.MFATokenTTL {
 		errs = append(errs, fmt.Errorf("BINDING_CODE_TTL: %s is longer than MFA_TOKEN_TTL %s", p.CodeTTL, p.MFATokenTTL))
 	}
-	return c, errors.Join(errs...)
+	return p, errors.Join(errs...)
 }
 
 func orDefault(v, def string) string {

@@ -22,14 +22,15 @@ const secret32 = "0123456789abcdef0123456789abcdef"
 
 // contractDefaults is the contract's table of security defaults, written out rather than taken from the code.
 var contractDefaults = auth.Policy{
-	CodeTTL:          5 * time.Minute,
-	MFATokenTTL:      15 * time.Minute,
-	MaxAttempts:      5,
-	ResendCooldown:   30 * time.Second,
-	MaxSends:         3,
-	SendsPerHour:     10,
-	LoginMaxFailures: 5,
-	AuthTokenTTL:     10 * time.Hour,
+	CodeTTL:           5 * time.Minute,
+	MFATokenTTL:       15 * time.Minute,
+	MaxAttempts:       5,
+	ResendCooldown:    30 * time.Second,
+	MaxSends:          3,
+	SendsPerHour:      10,
+	LoginMaxFailures:  5,
+	AuthTokenTTL:      10 * time.Hour,
+	PasswordMinLength: 15,
 }
 
 func TestDefaults(t *testing.T) {

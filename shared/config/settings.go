@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,7 +17,7 @@ type Kind string
 const (
 	// Duration is a Go duration (30s, 5m, 10h, 1h30m; a bare whole number means seconds), from 1 s to 30 days.
 	Duration Kind = "duration"
-	// Count is a whole number from 1 to 1,000,000.
+	// Count is a whole number from 1 to 1,000,000, or within the closer bounds of its setting.
 	Count Kind = "count"
 )
 
@@ -29,8 +30,13 @@ type Setting struct {
 	Kind      Kind
 	Parameter string // the template.yaml Parameter a deployment sets it with; "" when the template has none
 	Meaning   string // one line, as the settings tables say it
+	// Functions are the logical IDs of the template's functions whose environments carry the setting,
+	// the ones that act on it; none: every function's, through the template's Globals.
+	Functions []string
 	duration  func(*auth.Policy) *time.Duration
 	count     func(*auth.Policy) *int
+	// least and most bound a Count; zero: 1 and 1,000,000.
+	least, most int
 }
 
 // settings is every security setting. The defaults are auth.DefaultPolicy's.
@@ -51,7 +57,16 @@ var settings = []Setting{
 		count: func(p *auth.Policy) *int { return &p.LoginMaxFailures }},
 	{Env: "AUTH_TOKEN_TTL", Kind: Duration, Parameter: "AuthTokenTtl", Meaning: "auth token lifetime",
 		duration: func(p *auth.Policy) *time.Duration { return &p.AuthTokenTTL }},
+	// From NIST SP 800-63B-4's floor with a second factor (8) to the 64 characters it says every
+	// verifier should accept: a minimum above that would refuse the passwords it must take. Only the
+	// users routes set passwords, so only their function carries it.
+	{Env: "PASSWORD_MIN_LENGTH", Kind: Count, Parameter: "PasswordMinLength", Meaning: "fewest characters of a new password",
+		Functions: []string{"ApplicationsFunction"},
+		count:     func(p *auth.Policy) *int { return &p.PasswordMinLength }, least: auth.MinPasswordLength, most: maxPasswordMinLength},
 }
+
+// maxPasswordMinLength is the highest PASSWORD_MIN_LENGTH.
+const maxPasswordMinLength = 64
 
 // Settings returns the security settings, in the order the settings tables list them.
 func Settings() []Setting { return slices.Clone(settings) }
@@ -72,8 +87,12 @@ func (s Setting) set(v string, p *auth.Policy) error {
 	if s.Kind == Duration {
 		return readDuration(v, s.duration(p))
 	}
-	return readInt(v, s.count(p))
+	least, most := s.Bounds()
+	return readInt(v, s.count(p), least, most)
 }
+
+// Bounds are the lowest and highest value a Count takes.
+func (s Setting) Bounds() (least, most int) { return cmp.Or(s.least, 1), cmp.Or(s.most, 1_000_000) }
 
 // formatDuration writes d in the largest whole unit of a Go duration, as a person sets it.
 func formatDuration(d time.Duration) string {
@@ -119,15 +138,20 @@ func readDuration(v string, dst *time.Duration) error {
 	return nil
 }
 
-// readInt parses a positive integer; empty keeps the default.
-func readInt(v string, dst *int) error {
+// readInt parses a whole number from least to most; empty keeps the default.
+func readInt(v string, dst *int, least, most int) error {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1_000_000 {
-		return fmt.Errorf("%q is not a whole number from 1 to 1000000", v)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a whole number from %d to %d", v, least, most)
+	case n < least:
+		return fmt.Errorf("%d is below %d, the least it takes", n, least)
+	case n > most:
+		return fmt.Errorf("%d is above %d, the most it takes", n, most)
 	}
 	*dst = n
 	return nil

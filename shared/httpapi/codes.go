@@ -7,6 +7,7 @@ const (
 	CodeInvalidRequest      = "invalid_request"      // 400: the body or a parameter is malformed
 	CodeApplicationRequired = "application_required" // 400: neither an appId header nor a url property
 	CodeChannelUnavailable  = "channel_unavailable"  // 400: a resend names a channel the user has no address on
+	CodeWeakPassword        = "weak_password"        // 400: the new password breaks the password policy; the message says why
 	CodeInvalidCredentials  = "invalid_credentials"  // 401: email, password or application not valid
 	CodeInvalidMFAToken     = "invalid_mfa_token"    // 401: the MFA token is unknown, used or expired
 	CodeInvalidCode         = "invalid_code"         // 401: a wrong binding code, with attemptsRemaining
@@ -26,7 +27,7 @@ const (
 // Codes lists every error code, for checks that the documentation names them all.
 func Codes() []string {
 	return []string{
-		CodeInvalidRequest, CodeApplicationRequired, CodeChannelUnavailable, CodeInvalidCredentials, CodeInvalidMFAToken,
+		CodeInvalidRequest, CodeApplicationRequired, CodeChannelUnavailable, CodeWeakPassword, CodeInvalidCredentials, CodeInvalidMFAToken,
 		CodeInvalidCode, CodeExpired, CodeInvalidToken, CodeForbidden, CodeNotFound, CodeConflict,
 		CodePayloadTooLarge, CodeTooManyRequests, CodeTooManyAttempts, CodeInternal, CodeDeliveryFailed,
 		CodeUnavailable,

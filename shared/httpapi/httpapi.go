@@ -55,6 +55,7 @@ func errorFor(err error) *Error {
 		codeErr *auth.CodeError
 		propErr *auth.PropertyError
 		missing *auth.MissingApplicationError
+		weak    *auth.WeakPasswordError
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -84,6 +85,8 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyAttempts, Message: "Too many wrong codes; log in again."}
 	case errors.Is(err, auth.ErrChannelMismatch):
 		return invalid("authenticatorCode is not the channel the code was sent by.")
+	case errors.As(err, &weak):
+		return &Error{Status: http.StatusBadRequest, Code: CodeWeakPassword, Message: "The password is " + weak.Reason + "."}
 	case errors.Is(err, auth.ErrChannelUnavailable):
 		return &Error{Status: http.StatusBadRequest, Code: CodeChannelUnavailable, Message: "The user has no address on the channel asked for; ask for another authenticator."}
 	case errors.Is(err, auth.ErrInvalidToken):

@@ -20,7 +20,7 @@ const propsSeed = `{
     {"appId": "` + plainApp + `", "name": "Plain", "url": "plain.example.com"}
   ],
   "users": [
-    {"email": "be@example.com", "name": "Be", "password": "pw-be", "mobile": "+32 470 12 34 56", "applications": ["` + mfaApp + `"]}
+    {"email": "be@example.com", "name": "Be", "password": "pw-be-violet-anchor-marble", "mobile": "+32 470 12 34 56", "applications": ["` + mfaApp + `"]}
   ]
 }`
 

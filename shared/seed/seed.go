@@ -18,6 +18,7 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/password"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 )
 
@@ -143,6 +144,7 @@ func ParseBytes(b []byte) (File, error) { return Parse(bytes.NewReader(b)) }
 func (f *File) validate() error {
 	var errs []error
 	apps := map[string]bool{}
+	names := map[string]string{} // appId -> name, for the password policy
 	urls := map[string]string{}
 	for i := range f.Applications {
 		a := &f.Applications[i]
@@ -156,6 +158,7 @@ func (f *File) validate() error {
 			errs = append(errs, fmt.Errorf("%s: appId: %s appears twice", at, a.AppID))
 		}
 		apps[a.AppID] = true
+		names[a.AppID] = a.Name
 		if strings.TrimSpace(a.Name) == "" {
 			errs = append(errs, fmt.Errorf("%s: name: required", at))
 		}
@@ -214,6 +217,10 @@ func (f *File) validate() error {
 			if err := password.Check(u.PasswordHash); err != nil {
 				errs = append(errs, fmt.Errorf("%s: passwordHash: not an argon2id PHC string", at))
 			}
+		default:
+			if err := checkPassword(u, names); err != nil {
+				errs = append(errs, fmt.Errorf("%s: password: %w", at, err))
+			}
 		}
 		if u.Mobile != "" {
 			m, err := phone.Normalize(u.Mobile)
@@ -234,6 +241,28 @@ func (f *File) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// passwordPolicy is the users service's rule for a new password, at PASSWORD_MIN_LENGTH's default: a
+// seed is loaded before any function reads its settings. A passwordHash is taken as it is, as a login
+// takes a password set before the policy.
+var passwordPolicy = auth.PasswordPolicy{Guessable: strength.Judge}
+
+// checkPassword holds a seeded plain-text password to the policy, with the names of the seed's
+// applications the user joins. The error is the reason alone, never the password.
+func checkPassword(u *User, names map[string]string) error {
+	var apps []string
+	for _, id := range u.Applications {
+		if name, ok := names[id]; ok {
+			apps = append(apps, name)
+		}
+	}
+	err := passwordPolicy.Check(u.Password, u.Email, apps...)
+	var weak *auth.WeakPasswordError
+	if errors.As(err, &weak) {
+		return errors.New(weak.Reason)
+	}
+	return err
 }
 
 // Store is what loading a seed writes to.

@@ -71,9 +71,9 @@ const valid = `{
     {"appId": "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90", "name": "Plain", "url": "plain.example.com"}
   ],
   "users": [
-    {"email": "ada@example.com", "name": "Ada", "password": "pw-ada", "mobile": "+31612345678",
+    {"email": "ada@example.com", "name": "Ada", "password": "pw-ada-violet-anchor-marble", "mobile": "+31612345678",
      "applications": ["7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10"], "admin": true},
-    {"email": "grace@example.com", "name": "Grace", "password": "pw-grace",
+    {"email": "grace@example.com", "name": "Grace", "password": "pw-grace-violet-anchor-marble",
      "applications": ["2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"]}
   ]
 }`
@@ -90,7 +90,7 @@ func TestParseValid(t *testing.T) {
 			func(f seed.File) bool { return f.Users[0].Email == "ada@example.com" }},
 		{"mobile normalised to E.164", `"mobile": "+31612345678"`, `"mobile": "+31 6 1234 5678"`,
 			func(f seed.File) bool { return f.Users[0].Mobile == "+31612345678" }},
-		{"passwordHash instead of password", `"password": "pw-grace"`, `"passwordHash": "` + mustHash(t, "pw-grace") + `"`,
+		{"passwordHash instead of password", `"password": "pw-grace-violet-anchor-marble"`, `"passwordHash": "` + mustHash(t, "pw-grace-violet-anchor-marble") + `"`,
 			func(f seed.File) bool { return f.Users[1].Password == "" && f.Users[1].PasswordHash != "" }},
 		{"a user in no application", `"applications": ["2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"]}`, `"applications": []}`,
 			func(f seed.File) bool { return len(f.Users[1].Applications) == 0 }},
@@ -153,9 +153,9 @@ func TestParseInvalid(t *testing.T) {
 		{"mobile too short", `"mobile": "+31612345678"`, `"mobile": "+316"`, "users[0]", "mobile"},
 		{"missing user name", `"name": "Grace", `, ``, "users[1]", "name"},
 		{"blank user name", `"name": "Grace"`, `"name": "   "`, "users[1]", "name"},
-		{"both password and passwordHash", `"password": "pw-grace"`, `"password": "pw-grace", "passwordHash": "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U"`, "users[1]", "password"},
-		{"neither password nor passwordHash", `, "password": "pw-grace"`, ``, "users[1]", "password"},
-		{"passwordHash not a PHC string", `"password": "pw-grace"`, `"passwordHash": "pw-grace"`, "users[1]", "passwordHash"},
+		{"both password and passwordHash", `"password": "pw-grace-violet-anchor-marble"`, `"password": "pw-grace-violet-anchor-marble", "passwordHash": "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U"`, "users[1]", "password"},
+		{"neither password nor passwordHash", `, "password": "pw-grace-violet-anchor-marble"`, ``, "users[1]", "password"},
+		{"passwordHash not a PHC string", `"password": "pw-grace-violet-anchor-marble"`, `"passwordHash": "pw-grace-violet-anchor-marble"`, "users[1]", "passwordHash"},
 		{"userId not a UUID", `"name": "Grace",`, `"name": "Grace", "userId": "grace",`, "users[1]", "userId"},
 		{"userId a UUID in capitals", `"name": "Grace",`, `"name": "Grace", "userId": "6F1E0B9C-3A2D-4C5E-8F7A-1B2C3D4E5F60",`, "users[1]", "userId"},
 	}
@@ -235,8 +235,8 @@ func (s *memStore) PutUser(_ context.Context, u auth.User) error {
 }
 
 func TestLoad(t *testing.T) {
-	phc := mustHash(t, "pw-grace")
-	src := strings.Replace(valid, `"password": "pw-grace"`, `"passwordHash": "`+phc+`"`, 1)
+	phc := mustHash(t, "pw-grace-violet-anchor-marble")
+	src := strings.Replace(valid, `"password": "pw-grace-violet-anchor-marble"`, `"passwordHash": "`+phc+`"`, 1)
 	f, err := seed.ParseBytes([]byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -261,10 +261,10 @@ func TestLoad(t *testing.T) {
 	})
 	t.Run("plain password hashed", func(t *testing.T) {
 		u := store.users[0]
-		if u.PasswordHash == "pw-ada" || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+		if u.PasswordHash == "pw-ada-violet-anchor-marble" || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 			t.Fatalf("password stored as %q", u.PasswordHash)
 		}
-		if ok, err := hasher.Verify("pw-ada", u.PasswordHash); !ok || err != nil {
+		if ok, err := hasher.Verify("pw-ada-violet-anchor-marble", u.PasswordHash); !ok || err != nil {
 			t.Errorf("hash does not verify: %v", err)
 		}
 		if u.Email != "ada@example.com" || u.Name != "Ada" || u.Mobile != "+31612345678" || !u.Admin || len(u.Applications) != 1 || u.Applications[0] != mfaApp {

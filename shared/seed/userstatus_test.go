@@ -15,8 +15,8 @@ import (
 const statusSeed = `{
   "applications": [{"appId": "` + plainApp + `", "name": "Plain", "url": "plain.example.com"}],
   "users": [
-    {"email": "ada@example.com", "name": "Ada", "password": "pw-ada", "cultureInfo": "nl_nl"},
-    {"email": "bo@example.com", "name": "Bo", "password": "pw-bo", "status": "blocked"},
+    {"email": "ada@example.com", "name": "Ada", "password": "pw-ada-violet-anchor-marble", "cultureInfo": "nl_nl"},
+    {"email": "bo@example.com", "name": "Bo", "password": "pw-bo-violet-anchor-marble", "status": "blocked"},
     {"email": "cy@example.com", "name": "Cy", "status": "Pending"}
   ]
 }`
@@ -49,7 +49,7 @@ func TestSeedUserStatusInvalid(t *testing.T) {
 	for _, tc := range []struct{ from, to, want string }{
 		{`"status": "blocked"`, `"status": "Frozen"`, "users[1] (bo@example.com): status: must be Pending, Activated or Blocked"},
 		{`"cultureInfo": "nl_nl"`, `"cultureInfo": "not a tag"`, "users[0] (ada@example.com): cultureInfo: must be a BCP 47 language tag"},
-		{`"name": "Cy", "status": "Pending"`, `"name": "Cy", "status": "Pending", "password": "pw-cy"`, "users[2] (cy@example.com): password: a Pending user has none yet"},
+		{`"name": "Cy", "status": "Pending"`, `"name": "Cy", "status": "Pending", "password": "pw-cy-violet-anchor-marble"`, "users[2] (cy@example.com): password: a Pending user has none yet"},
 		{`"name": "Cy", "status": "Pending"`, `"name": "Cy", "status": "Activated"`, "users[2] (cy@example.com): password: give exactly one"},
 		{`"cultureInfo": "nl_nl"`, `"cultureInfo": 5`, "cultureInfo"},
 	} {

@@ -23,6 +23,7 @@ import (
 	"mfagateway/shared/logging"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 	"mfagateway/shared/seed"
 )
@@ -211,9 +212,11 @@ func (s *Stack) Applications() *auth.Applications {
 	return auth.NewApplications(s.Store, s.Clock.Now, uuid.NewString, s.Log)
 }
 
-// Users is the users service over Store, with the Stack's hasher, clock and the production mobile validator.
+// Users is the users service over Store, with the Stack's hasher, clock, the production mobile validator
+// and the production password policy at its default length.
 func (s *Stack) Users() *auth.Users {
-	return auth.NewUsers(auth.UsersDeps{Store: s.Store, Hasher: s.Hasher, Mobile: phone.Parse, NewID: uuid.NewString, Clock: s.Clock.Now, Log: s.Log})
+	return auth.NewUsers(auth.UsersDeps{Store: s.Store, Hasher: s.Hasher, Mobile: phone.Parse, NewID: uuid.NewString, Clock: s.Clock.Now, Log: s.Log,
+		Passwords: auth.PasswordPolicy{Guessable: strength.Judge}})
 }
 
 // Handlers are every handler the route table calls, wired as the functions' mains wire them, over

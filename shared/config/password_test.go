@@ -1,0 +1,89 @@
+package config_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/config"
+)
+
+// TestPasswordMinLength holds PASSWORD_MIN_LENGTH to its bounds: 15 when unset, any whole number from
+// 8 (NIST's floor with a second factor) to 64 taken as it is, and anything else refused at load with an
+// error that names the variable and the bound, so that a function never starts under a weaker rule.
+func TestPasswordMinLength(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    int    // when accepted
+		refusal string // in the error, when refused
+	}{
+		{"", 15, ""},
+		{"  ", 15, ""},
+		{"8", 8, ""},
+		{" 12 ", 12, ""},
+		{"15", 15, ""},
+		{"64", 64, ""},
+		{"7", 0, "7 is below 8"},
+		{"1", 0, "1 is below 8"},
+		{"0", 0, "0 is below 8"},
+		{"-15", 0, "-15 is below 8"},
+		{"65", 0, "65 is above 64"},
+		{"1000", 0, "1000 is above 64"},
+		{"fifteen", 0, "not a whole number from 8 to 64"},
+		{"15.5", 0, "not a whole number from 8 to 64"},
+		{"15s", 0, "not a whole number from 8 to 64"},
+	}
+	for _, tt := range tests {
+		t.Run("PASSWORD_MIN_LENGTH="+tt.value, func(t *testing.T) {
+			for _, load := range []struct {
+				name string
+				run  func() (auth.Policy, error)
+			}{
+				{"Load", func() (auth.Policy, error) {
+					c, err := config.Load(env(map[string]string{"PASSWORD_MIN_LENGTH": tt.value}), config.Need{})
+					return c.Policy, err
+				}},
+				{"LoadPolicy", func() (auth.Policy, error) {
+					return config.LoadPolicy(env(map[string]string{"PASSWORD_MIN_LENGTH": tt.value}))
+				}},
+			} {
+				p, err := load.run()
+				switch {
+				case tt.refusal == "" && err != nil:
+					t.Errorf("%s: %v", load.name, err)
+				case tt.refusal == "" && p.PasswordMinLength != tt.want:
+					t.Errorf("%s: PasswordMinLength = %d, want %d", load.name, p.PasswordMinLength, tt.want)
+				case tt.refusal != "" && err == nil:
+					t.Errorf("%s: accepted as %d", load.name, p.PasswordMinLength)
+				case tt.refusal != "" && (!strings.Contains(err.Error(), "PASSWORD_MIN_LENGTH: ") || !strings.Contains(err.Error(), tt.refusal)):
+					t.Errorf("%s: error %q, want it to name PASSWORD_MIN_LENGTH and say %q", load.name, err, tt.refusal)
+				}
+			}
+		})
+	}
+}
+
+// TestPasswordMinLengthRow checks the row's bounds against the domain's floor, and that the other
+// counts keep theirs.
+func TestPasswordMinLengthRow(t *testing.T) {
+	for _, s := range config.Settings() {
+		if s.Kind != config.Count {
+			continue
+		}
+		least, most := s.Bounds()
+		want := [2]int{1, 1_000_000}
+		if s.Env == "PASSWORD_MIN_LENGTH" {
+			want = [2]int{auth.MinPasswordLength, 64}
+			if !slices.Equal(s.Functions, []string{"ApplicationsFunction"}) {
+				t.Errorf("PASSWORD_MIN_LENGTH: Functions = %v, want the users routes' function alone", s.Functions)
+			}
+		}
+		if [2]int{least, most} != want {
+			t.Errorf("%s: bounds %d..%d, want %d..%d", s.Env, least, most, want[0], want[1])
+		}
+	}
+	if auth.MinPasswordLength != 8 {
+		t.Errorf("auth.MinPasswordLength = %d, want NIST's 8", auth.MinPasswordLength)
+	}
+}
