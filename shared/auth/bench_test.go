@@ -71,7 +71,7 @@ type benchTokens struct {
 }
 
 func (s benchTokens) TokenForApp(context.Context, string, string, string) (auth.TokenRecord, error) {
-	return auth.TokenRecord{Token: s.token, AppExists: true, User: &auth.User{ID: s.token.UserID, Email: s.token.Email, Name: s.token.Name}}, nil
+	return auth.TokenRecord{Token: s.token, AppExists: true, User: &auth.User{ID: s.token.UserID, Email: s.token.Email, Name: s.token.Name, Applications: []string{s.token.AppID}}}, nil
 }
 
 var benchCodeRe = regexp.MustCompile(`\b\d{6}\b`)
@@ -82,7 +82,7 @@ func benchService(b *testing.B) (*auth.Service, *benchStore, *benchSender) {
 	b.Helper()
 	now := time.Now()
 	store := &benchStore{challenge: auth.Challenge{
-		ID: auth.TokenID(benchBearer), UserID: "u-1", Email: "ada@example.com", Name: "Ada", AppID: benchAppID,
+		ID: auth.TokenID(benchBearer), UserID: benchUserID, Email: "ada@example.com", Name: "Ada", AppID: benchAppID,
 		Channel: auth.ChannelSMS, Authenticator: "Bench", To: "+31612345678", Destination: "+31******78",
 		CodeHash:      "00",
 		CodeExpiresAt: now.Add(4 * time.Minute), ExpiresAt: now.Add(14 * time.Minute),
