@@ -53,7 +53,8 @@ func (s *Sealer) Seal(list, mark string) string {
 // Open is the mark a token of the list was sealed from; ok is false for any token this sealer did
 // not seal for the list.
 func (s *Sealer) Open(list, token string) (mark string, ok bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: a token has one spelling, not also the ones that differ in the unused bits of its end.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
 		return "", false
 	}
