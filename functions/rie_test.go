@@ -900,6 +900,7 @@ func TestBootstrapRefusesIncompleteConfig(t *testing.T) {
 	tests = append(tests, []test{
 		{"LoginFunction", without(full, "CODE_HMAC_SECRET"), "CODE_HMAC_SECRET"},
 		{"VerifyFunction", with(full, "CODE_HMAC_SECRET", "too-short"), "CODE_HMAC_SECRET"},
+		{"ApplicationsFunction", without(full, "CODE_HMAC_SECRET"), "CODE_HMAC_SECRET"},
 		{"LoginFunction", without(full, "SES_SENDER"), "SES_SENDER"},
 		{"LoginFunction", with(full, "MFA_MAX_ATTEMPTS", "zero"), "MFA_MAX_ATTEMPTS"},
 	}...)

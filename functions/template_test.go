@@ -120,6 +120,7 @@ var functions = []function{
 			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
 			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
 		},
+		Env: map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")}, // seals the lists' page tokens
 	},
 }
 

@@ -116,7 +116,7 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 	if err != nil {
 		return nil, fmt.Errorf("embedded dynamodb: %w", err)
 	}
-	store := dynamo.New(engine.Client, cfg.Table)
+	store := dynamo.New(engine.Client, cfg.Table).WithPageSecret(cfg.Secret)
 	hasher := password.New(password.Default)
 	if err := data.Load(ctx, store, hasher, time.Now()); err != nil {
 		_ = engine.Close()

@@ -35,7 +35,7 @@ type ApplicationPage struct {
 }
 
 // ListPage returns the page of applications q asks for. A query that pages by key (q.Keyset) is one
-// read of the list index: at most q.Top applications after q.SkipToken, those that pass the filter.
+// read of the list index: the first q.Top applications after q.SkipToken that pass the filter.
 // Any other is answered from the first MaxListedApplications: those that pass its filter, in its order
 // (then by creation and appId), after skipping q.Skip, at most q.Top.
 func (a *Applications) ListPage(ctx context.Context, who Session, q odata.Query) (ApplicationPage, error) {
@@ -44,7 +44,7 @@ func (a *Applications) ListPage(ctx context.Context, who Session, q odata.Query)
 	}
 	if q.Keyset() {
 		apps, next, err := a.store.ApplicationsAfter(ctx, q.SkipToken, q.Top, q.Filter)
-		if refusedToken(ctx, a.log, "applications", err) {
+		if refusedQuery(ctx, a.log, "applications", err) {
 			return ApplicationPage{}, err
 		}
 		if err != nil {
@@ -64,14 +64,19 @@ func (a *Applications) ListPage(ctx context.Context, who Session, q odata.Query)
 	return page, nil
 }
 
-// refusedToken reports (and logs) whether err is the store's refusal of a $skiptoken it did not hand
-// out: a client's error, passed back as it is. The token itself is not logged: it is the client's text.
-func refusedToken(ctx context.Context, log *slog.Logger, event string, err error) bool {
+// refusedQuery reports (and logs) whether err is the store's refusal of the query: a $skiptoken it
+// did not hand out, or a $filter its database would not take. A client's error, passed back as it is;
+// the option's text is not logged: it is the client's.
+func refusedQuery(ctx context.Context, log *slog.Logger, event string, err error) bool {
 	var bad *odata.Error
 	if !errors.As(err, &bad) {
 		return false
 	}
-	log.InfoContext(ctx, "refused", "event", event, "action", "list", "outcome", "invalid_skiptoken")
+	outcome := "invalid_filter"
+	if bad.Option == "$skiptoken" {
+		outcome = "invalid_skiptoken"
+	}
+	log.InfoContext(ctx, "refused", "event", event, "action", "list", "outcome", outcome)
 	return true
 }
 

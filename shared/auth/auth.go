@@ -393,10 +393,11 @@ type ApplicationStore interface {
 	// ApplicationsByCreateDate reads the first limit applications in the order of creation, then appId,
 	// in one read of an index made for it; more reports that there are others after them.
 	ApplicationsByCreateDate(ctx context.Context, limit int) (apps []Application, more bool, err error)
-	// ApplicationsAfter reads one page of that index: at most limit applications in the order of
-	// creation after the page token after (from the first when empty), of which it returns those that
-	// pass filter (ApplicationSchema's), and the token of the next page, empty when there are no more.
-	// A token it did not hand out is an *odata.Error naming $skiptoken, refused before any read.
+	// ApplicationsAfter reads one page of that index: the first limit applications in the order of
+	// creation after the page token after (from the first when empty) that pass filter
+	// (ApplicationSchema's), and the token of the next page, empty when there are no more. The token
+	// is opaque and names no entity the page did not answer. A token it did not hand out, or a filter
+	// its database would refuse, is an *odata.Error naming $skiptoken or $filter, refused before any read.
 	ApplicationsAfter(ctx context.Context, after string, limit int, filter []odata.Comparison) (apps []Application, next string, err error)
 	// DeleteApplication removes a and its url index, provided a is still what is stored (ErrConflict otherwise).
 	DeleteApplication(ctx context.Context, a Application) error

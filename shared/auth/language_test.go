@@ -45,4 +45,10 @@ var languageChoices = []struct {
 	{"underscore and case as stored before canonical tags", " NL_be ", "", auth.Dutch},
 	{"a close language with texts takes them: Frisian reads Dutch", "fy", "fr", auth.Dutch},
 	{"Luxembourgish reads German", "lb-LU", "", auth.German},
+	// The matcher reads many languages (cy, ga, sw, zu, ur, bn, ...) as English with high confidence;
+	// only a tag of English itself chooses English.
+	{"Welsh passes to the application's French", "cy", "fr-FR", auth.French},
+	{"Irish passes to the application's Dutch", "ga-IE", "nl", auth.Dutch},
+	{"Swahili passes to the application's German", "sw", "de", auth.German},
+	{"British English over the application's Dutch", "en-GB", "nl", auth.English},
 }

@@ -96,6 +96,14 @@ func matchLanguage(culture string) (Language, bool) {
 	if conf == language.No {
 		return "", false
 	}
+	// English is also the matcher's answer, with high confidence, for many languages it has no
+	// closer match for (cy, ga, sw, zu, ur, bn, ...): a Welsh reader is better served by the
+	// application's language than by English, so English matches only a tag of English.
+	if languages[i] == English {
+		if base, _ := tag.Base(); base.String() != string(English) {
+			return "", false
+		}
+	}
 	return languages[i], true
 }
 

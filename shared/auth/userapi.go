@@ -216,8 +216,8 @@ func (s *Users) Me(ctx context.Context, who Session) (UserView, error) {
 
 // ListPage returns the page of users q asks for, each with its failed logins (read in one batch per
 // 100 users of the page). A Client session sees only members of its application. A query that pages
-// by key (q.Keyset) is one read of the list index: at most q.Top users after q.SkipToken, those that
-// pass the filter. Any other is answered from the first MaxListedUsers by creation: those that pass
+// by key (q.Keyset) is one read of the list index: the first q.Top users after q.SkipToken that pass
+// the filter. Any other is answered from the first MaxListedUsers by creation: those that pass
 // its filter, in its order (then by creation), after q.Skip, at most q.Top.
 func (s *Users) ListPage(ctx context.Context, who Session, q odata.Query) (UserPage, error) {
 	if err := s.gate(ctx, who, "list"); err != nil {
@@ -230,7 +230,7 @@ func (s *Users) ListPage(ctx context.Context, who Session, q odata.Query) (UserP
 	)
 	if q.Keyset() {
 		found, page.Next, err = s.d.Store.UsersAfter(ctx, q.SkipToken, q.Top, listFilter(who, q))
-		if refusedToken(ctx, s.d.Log, "users", err) {
+		if refusedQuery(ctx, s.d.Log, "users", err) {
 			return UserPage{}, err
 		}
 		page.Matched, page.More = len(found), page.Next != ""

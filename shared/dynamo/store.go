@@ -18,6 +18,7 @@ import (
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/fault"
+	"mfagateway/shared/odata"
 )
 
 // API is the slice of *dynamodb.Client the store uses.
@@ -35,13 +36,23 @@ type API interface {
 type Store struct {
 	db    API
 	table string
+	pages *odata.Sealer // seals the tokens of lists read by key
 }
 
 var _ auth.Store = (*Store)(nil)
 
-// New returns a store over the table.
+// New returns a store over the table. The tokens of its lists open only in this process until
+// WithPageSecret gives it the key every instance shares.
 func New(db API, table string) *Store {
-	return &Store{db: db, table: table}
+	return &Store{db: db, table: table, pages: odata.NewEphemeralSealer()}
+}
+
+// WithPageSecret is the store with the tokens of its lists sealed under a key derived from secret,
+// so that a token one instance hands out opens at every other given the same secret.
+func (s *Store) WithPageSecret(secret []byte) *Store {
+	c := *s
+	c.pages = odata.NewSealer(secret)
+	return &c
 }
 
 func key(pk string) map[string]types.AttributeValue {

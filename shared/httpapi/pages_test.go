@@ -274,21 +274,7 @@ func testUserPages(t *testing.T, e *apiEnv, all []listed, maxTop int) {
 	}
 
 	t.Run("a client session sees its members, on every page", func(t *testing.T) {
-		h := httpapi.NewUsers(e.Users(), e.Log)
-		client := auth.Session{AppID: demoMFA, Client: true}
-		got := follow(t, func(target string) page {
-			req := event("GET /odata/users", nil, "")
-			req.RawPath, req.RawQueryString, _ = strings.Cut(target, "?")
-			resp, err := h.List(e.Ctx, req, client)
-			if err != nil || resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s as a client: %d %s (%v)", target, resp.StatusCode, resp.Body, err)
-			}
-			var body map[string]any
-			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
-				t.Fatal(err)
-			}
-			return pageOf(t, body, "id")
-		}, fmt.Sprintf("/odata/users?$top=%d&$filter=%s", min(200, maxTop), q("status eq 'Blocked'")), min(200, maxTop))
+		got := follow(t, asClient(t, e, demoMFA), fmt.Sprintf("/odata/users?$top=%d&$filter=%s", min(200, maxTop), q("status eq 'Blocked'")), min(200, maxTop))
 		want := ids(all, func(l listed) bool { return l.member && l.status == auth.StatusBlocked })
 		if !slices.Equal(got, want) {
 			t.Fatalf("%d users, want the %d Blocked members of the client's application", len(got), len(want))
@@ -397,6 +383,26 @@ func testBadTokens(t *testing.T, e *apiEnv, counter *roundtrip.Counter) {
 	}
 }
 
+// asClient gets a page of users as the application appID acting by its credentials.
+func asClient(t *testing.T, e *apiEnv, appID string) func(target string) page {
+	h := httpapi.NewUsers(e.Users(), e.Log)
+	client := auth.Session{AppID: appID, Client: true}
+	return func(target string) page {
+		t.Helper()
+		req := event("GET /odata/users", nil, "")
+		req.RawPath, req.RawQueryString, _ = strings.Cut(target, "?")
+		resp, err := h.List(e.Ctx, req, client)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s as a client: %d %s (%v)", target, resp.StatusCode, resp.Body, err)
+		}
+		var body map[string]any
+		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+			t.Fatal(err)
+		}
+		return pageOf(t, body, "id")
+	}
+}
+
 func pageOf(t *testing.T, body map[string]any, idKey string) page {
 	t.Helper()
 	value, ok := body["value"].([]any)
@@ -412,3 +418,127 @@ func pageOf(t *testing.T, body map[string]any, idKey string) page {
 }
 
 func head(s []string) []string { return s[:min(len(s), 3)] }
+
+// TestPageTokensAreSealed: a token names only an entity the caller was answered, and tells nothing
+// of it: an application listing its members a user at a time learns no other user's id or creation
+// date from the tokens. A token opens only for the list that sealed it, unaltered; one that does not
+// is refused unread. An application stored without a creation date pages on like any other.
+func TestPageTokensAreSealed(t *testing.T) {
+	counter := roundtrip.New()
+	e := newAPIEnv(t, testenv.WithClientOptions(counter.Attach), testenv.DiscardLogs())
+	all := seedUsers(t, e, 40)
+	skOf := map[string]string{}
+	for _, l := range all {
+		skOf[l.id] = l.sk
+	}
+
+	t.Run("a client's tokens name only its members", func(t *testing.T) {
+		get, tokens := asClient(t, e, demoMFA), 0
+		got := follow(t, func(target string) page {
+			p := get(target)
+			if p.next == "" {
+				return p
+			}
+			tokens++
+			link, _ := url.Parse(p.next)
+			token := link.Query().Get("$skiptoken")
+			mark, ok := e.Pages.Open("USER", token)
+			if !ok {
+				t.Fatalf("token %q of %s does not open", token, target)
+			}
+			// A page that filled resumes after its own user; one that did not, where the read stopped,
+			// which may be any user, and so must not be readable.
+			if len(p.ids) == 1 && mark != skOf[p.ids[0]] {
+				t.Fatalf("the token after %s names %q, not the user the page answered", p.ids[0], mark)
+			}
+			if strings.Contains(token, "USER") || strings.Contains(strings.ToLower(token), "2031") {
+				t.Fatalf("token %q shows what it names", token)
+			}
+			return p
+		}, "/odata/users?$top=1", 1)
+		want := ids(all, func(l listed) bool { return l.member })
+		if !slices.Equal(got, want) || tokens < len(want)-1 {
+			t.Fatalf("%d users over %d tokens, want the %d members of the client's application", len(got), tokens, len(want))
+		}
+	})
+
+	a := e.callUsers(t, e.admin(), http.MethodGet, "/odata/users", "$top=1", "")
+	userToken := ""
+	if next, _ := a.Body["@odata.nextLink"].(string); next != "" {
+		link, _ := url.Parse(next)
+		userToken = link.Query().Get("$skiptoken")
+	}
+	if userToken == "" {
+		t.Fatalf("no token after the first user: %s", a.Raw)
+	}
+	altered := []byte(userToken)
+	altered[len(altered)/2] ^= 'A' ^ 'B'
+	forged := odata.NewSealer([]byte("another secret of at least 32 bytes....")).Seal("USER", all[0].sk)
+	for _, tc := range []struct{ name, list, token string }{
+		{"a users' token to the applications", "Applications", userToken},
+		{"altered", "users", string(altered)},
+		{"sealed under another secret", "users", forged},
+		{"plain base64 of an index key", "users", base64.RawURLEncoding.EncodeToString([]byte("USER#" + all[0].sk))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var a answer
+			calls := counter.Measure(func() {
+				a = e.callUsers(t, e.admin(), http.MethodGet, "/odata/"+tc.list, "$skiptoken="+url.QueryEscape(tc.token), "")
+			})
+			if a.Status != http.StatusBadRequest || a.Body["code"] != "invalid_request" || !strings.Contains(fmt.Sprint(a.Body["message"]), "$skiptoken") {
+				t.Errorf("%d %s, want 400 invalid_request naming $skiptoken", a.Status, a.Raw)
+			}
+			if calls.N() != 0 {
+				t.Errorf("%s DynamoDB operations, want none", calls)
+			}
+		})
+	}
+
+	t.Run("an application without a creation date", func(t *testing.T) {
+		if err := e.Store.LoadApplication(e.Ctx, auth.Application{ID: "undated", Name: "Undated", URL: "undated.example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		got := follow(t, func(target string) page {
+			status, body, raw := e.callApps(t, http.MethodGet, target, true)
+			if status != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", target, status, raw)
+			}
+			return pageOf(t, body, "appId")
+		}, "/odata/Applications?$top=1", 1)
+		if len(got) < 3 || got[0] != "undated" {
+			t.Fatalf("applications %v, want the undated one first and the demo's after it", got)
+		}
+	})
+}
+
+// TestFilterOfTooManyComparisons: a $filter of more comparisons than a list takes is refused, naming
+// $filter, before anything is read; the most it takes is answered.
+func TestFilterOfTooManyComparisons(t *testing.T) {
+	counter := roundtrip.New()
+	e := newAPIEnv(t, testenv.WithClientOptions(counter.Attach), testenv.DiscardLogs())
+	filter := func(term string, n int) string {
+		return "$filter=" + url.QueryEscape(strings.Join(slices.Repeat([]string{term}, n), " and "))
+	}
+	for _, tc := range []struct{ list, term string }{
+		{"users", "status ne 'Activated'"},
+		{"users", "appId ne 'x'"},
+		{"Applications", "url ne 'x'"},
+	} {
+		for _, query := range []string{filter(tc.term, odata.MaxComparisons+1), filter(tc.term, odata.MaxComparisons+1) + "&$orderby=email"} {
+			if tc.list == "Applications" {
+				query = strings.ReplaceAll(query, "email", "name")
+			}
+			var a answer
+			calls := counter.Measure(func() { a = e.callUsers(t, e.admin(), http.MethodGet, "/odata/"+tc.list, query, "") })
+			if a.Status != http.StatusBadRequest || a.Body["code"] != "invalid_request" || !strings.Contains(fmt.Sprint(a.Body["message"]), "$filter") {
+				t.Errorf("%s %.80s: %d %s, want 400 invalid_request naming $filter", tc.list, query, a.Status, a.Raw)
+			}
+			if calls.N() != 0 {
+				t.Errorf("%s %.80s: %s DynamoDB operations, want none", tc.list, query, calls)
+			}
+		}
+		if a := e.callUsers(t, e.admin(), http.MethodGet, "/odata/"+tc.list, filter(tc.term, odata.MaxComparisons), ""); a.Status != http.StatusOK {
+			t.Errorf("%s, %d comparisons: %d %s, want 200", tc.list, odata.MaxComparisons, a.Status, a.Raw)
+		}
+	}
+}

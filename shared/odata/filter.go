@@ -11,6 +11,10 @@ type token struct {
 	literal bool // a quoted string; text is its value, '' already turned into '
 }
 
+// MaxComparisons bounds the comparisons of $filter: the store turns them into one expression, which
+// its database holds to a size and a count of operators that a few dozen comparisons would pass.
+const MaxComparisons = 20
+
 // parseFilter parses "prop op literal [and prop op literal ...]" against the declared properties.
 func parseFilter(v string, declared map[string]Kind) ([]Comparison, *Error) {
 	if len(v) > maxFilterLen {
@@ -32,7 +36,9 @@ func parseFilter(v string, declared map[string]Kind) ([]Comparison, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		if out = append(out, c); len(out) > MaxComparisons {
+			return nil, refuse("$filter", "has more than %d comparisons", MaxComparisons)
+		}
 		switch {
 		case len(toks) == i+3:
 			return out, nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,8 @@ func TestParseAccepts(t *testing.T) {
 		{"top skip count", "$top=5&$skip=10&$count=true", odata.Query{Top: 5, Skip: 10, Count: true}},
 		{"top bounds", "$top=1000&$skip=0&$count=false", odata.Query{Top: 1000}},
 		{"select", "$select=name, url,name", odata.Query{Top: 100, Select: []string{"name", "url"}}},
+		{"the most comparisons", "$filter=" + url.QueryEscape(comparisons(odata.MaxComparisons)), odata.Query{Top: 100, Filter: slices.Repeat(
+			[]odata.Comparison{{"name", odata.Ne, str("x")}}, odata.MaxComparisons)}},
 		{"option names in any case", "$TOP=2&$Filter=name eq 'a'", odata.Query{Top: 2, Filter: []odata.Comparison{{"name", odata.Eq, str("a")}}}},
 	}
 	for _, c := range cases {
@@ -103,6 +106,7 @@ func TestParseRefuses(t *testing.T) {
 		{"filter unicode outside literal", "$filter=" + url.QueryEscape("naïve eq 'a'"), "$filter", ""},
 		{"filter too long", "$filter=name eq '" + strings.Repeat("x", 5000) + "'", "$filter", "longer"},
 		{"filter path", "$filter=name/x eq 'a'", "$filter", `"/"`},
+		{"filter of too many comparisons", "$filter=" + url.QueryEscape(comparisons(odata.MaxComparisons+1)), "$filter", "more than 20 comparisons"},
 		{"bad escape", "$filter=%zz", "query", ""},
 	}
 	for _, c := range cases {
@@ -208,4 +212,9 @@ func TestParseTopZero(t *testing.T) {
 	if err != nil || q.Top != 0 || !q.Count {
 		t.Fatalf("ParseRaw($top=0&$count=true) = %+v, %v; want top 0 with the count", q, err)
 	}
+}
+
+// comparisons is a $filter of n comparisons joined by and.
+func comparisons(n int) string {
+	return strings.Join(slices.Repeat([]string{"name ne 'x'"}, n), " and ")
 }

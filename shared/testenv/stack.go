@@ -22,6 +22,7 @@ import (
 	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/logging"
 	"mfagateway/shared/notify"
+	"mfagateway/shared/odata"
 	"mfagateway/shared/password"
 	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
@@ -58,6 +59,9 @@ type Stack struct {
 	// Log and auth.DefaultPolicy, then what the options changed. Random is nil (crypto/rand) unless
 	// WithRandom set it.
 	Deps auth.Deps
+	// Pages seals and opens the Store's page tokens: the store seals them under the login service's
+	// secret, as the applications function seals them under the same CODE_HMAC_SECRET.
+	Pages *odata.Sealer
 
 	engine *localdynamo.Engine // nil on moto
 }
@@ -66,7 +70,7 @@ type Stack struct {
 // send window starts with it.
 var epoch = time.Date(2031, 5, 6, 9, 0, 0, 0, time.UTC)
 
-// stackSecret is the HMAC key of a Stack's login service.
+// stackSecret is the HMAC key of a Stack's login service and the secret of its store's page tokens.
 const stackSecret = "an HMAC key of at least 32 bytes, for tests"
 
 // Option shapes a Stack.
@@ -181,7 +185,8 @@ func NewStack(tb testing.TB, opts ...Option) *Stack {
 	if c.httpClient != nil || len(c.clientOpts) > 0 {
 		s.Client = dynamodb.New(options, c.clientOpts...)
 	}
-	s.Store = dynamo.New(s.Client, s.Table)
+	s.Store = dynamo.New(s.Client, s.Table).WithPageSecret([]byte(stackSecret))
+	s.Pages = odata.NewSealer([]byte(stackSecret))
 
 	s.Clock = NewClock(c.start)
 	var logTo io.Writer = s.Logs

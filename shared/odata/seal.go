@@ -1,0 +1,67 @@
+package odata
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+)
+
+// sealLabel names the key that seals page tokens, so that the secret it is derived from (which also
+// keys other things) yields a key of its own here.
+const sealLabel = "odata skiptoken v1"
+
+// Sealer seals the $skiptoken a list reads by key hands out: AES-256-GCM under a key derived from a
+// server secret, bound to the list it is of. A sealed token tells its holder nothing of the entity it
+// resumes after (a plain key would name it, and with it, an entity the caller may not see), and a
+// token forged, altered, or taken from another list does not open.
+type Sealer struct {
+	aead cipher.AEAD
+}
+
+// NewSealer returns the sealer keyed by HMAC-SHA256(secret, "odata skiptoken v1"). Every instance
+// given the same secret opens the tokens of the others.
+func NewSealer(secret []byte) *Sealer {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(sealLabel))
+	block, err := aes.NewCipher(mac.Sum(nil)) // 32 bytes: AES-256
+	if err != nil {
+		panic(err) // a 32-byte key is always an AES key
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err) // AES has GCM's block size
+	}
+	return &Sealer{aead: aead}
+}
+
+// NewEphemeralSealer returns a sealer under a random key: its tokens open only in this process.
+func NewEphemeralSealer() *Sealer {
+	return NewSealer([]byte(rand.Text()))
+}
+
+// Seal is the token of mark (where a page of the list starts), unpadded base64url of nonce and
+// ciphertext, the list's name the additional data.
+func (s *Sealer) Seal(list, mark string) string {
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(mark)+s.aead.Overhead())
+	_, _ = rand.Read(nonce) // crypto/rand does not fail
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(mark), []byte(list)))
+}
+
+// Open is the mark a token of the list was sealed from; ok is false for any token this sealer did
+// not seal for the list.
+func (s *Sealer) Open(list, token string) (mark string, ok bool) {
+	// Strict: a token has one spelling, not also the ones that differ in the unused bits of its end.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
+		return "", false
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(list))
+	if err != nil {
+		return "", false
+	}
+	return string(plain), true
+}
