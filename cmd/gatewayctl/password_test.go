@@ -45,9 +45,9 @@ func TestUserCreateWeakPassword(t *testing.T) {
 		r.want(t, exitUsage, "password refused: it is shorter than 30 characters")
 		e.noUser(t, "nia.okafor@example.com")
 	})
-	t.Run("PASSWORD_MIN_LENGTH below 8", func(t *testing.T) {
-		r := invoke(t, map[string]string{"PASSWORD_MIN_LENGTH": "7"}, "violet anchor marble tundra\n", append(base, args...)...)
-		r.want(t, exitUsage, "PASSWORD_MIN_LENGTH: 7 is below 8")
+	t.Run("PASSWORD_MIN_LENGTH below 15", func(t *testing.T) {
+		r := invoke(t, map[string]string{"PASSWORD_MIN_LENGTH": "8"}, "violet anchor marble tundra\n", append(base, args...)...)
+		r.want(t, exitUsage, "PASSWORD_MIN_LENGTH: 8 is below 15")
 		e.noUser(t, "nia.okafor@example.com")
 	})
 	t.Run("strong", func(t *testing.T) {

@@ -30,8 +30,9 @@ func (e *WeakPasswordError) Is(target error) bool { return target == ErrWeakPass
 func (e *WeakPasswordError) Unwrap() error { return e.err }
 
 // MinPasswordLength is the lowest PASSWORD_MIN_LENGTH accepted: NIST SP 800-63B-4's floor for a
-// password used with a second factor. 15, the default, is its floor for a password used alone.
-const MinPasswordLength = 8
+// password used alone. Its floor with a second factor is 8, but MFA is a per-application switch, so any
+// password may end up as its user's only factor.
+const MinPasswordLength = 15
 
 // Guessable judges a password against lists of common and breached passwords and a guess estimate,
 // with userInputs (the email, its parts, the application names) as words an attacker would try first.
@@ -132,7 +133,7 @@ func contextWords(inputs ...string) []string {
 // out) are taken: it is built from them when those letters, at least minContextWord of them, lie
 // within one of the words, or when the words, cut out of them wherever they occur (longest first),
 // leave less than half of them. "Ada.Lovelace2024!" and "lovelace-lovelace" are built from
-// ada.lovelace@example.com; "ada-purple-tractor-17" is not (ada is 3 of its 14 letters).
+// ada.lovelace@example.com; "ada-purple-tractor-17" is not (ada is 3 of its 16 letters).
 func builtFrom(pw string, words []string) bool {
 	core := letters(pw)
 	n := utf8.RuneCountInString(core)

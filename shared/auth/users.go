@@ -588,9 +588,9 @@ var refusals = []struct {
 	{ErrInvalidEmail, "invalid_email"},
 	{ErrInvalidMobile, "invalid_mobile"},
 	{ErrNameRequired, "name_required"},
+	{ErrWeakPassword, "weak_password"}, // before the two below, which a WeakPasswordError may wrap
 	{ErrPasswordEmpty, "password_empty"},
 	{ErrPasswordTooLong, "password_too_long"},
-	{ErrWeakPassword, "weak_password"},
 	{ErrUserNotFound, "no_user"},
 	{ErrUserExists, "user_exists"},
 	{ErrSameEmail, "same_email"},

@@ -10,7 +10,7 @@ import (
 )
 
 // TestPasswordMinLength holds PASSWORD_MIN_LENGTH to its bounds: 15 when unset, any whole number from
-// 8 (NIST's floor with a second factor) to 64 taken as it is, and anything else refused at load with an
+// 15 (NIST's floor for a password used alone) to 64 taken as it is, and anything else refused at load with an
 // error that names the variable and the bound, so that a function never starts under a weaker rule.
 func TestPasswordMinLength(t *testing.T) {
 	tests := []struct {
@@ -20,19 +20,18 @@ func TestPasswordMinLength(t *testing.T) {
 	}{
 		{"", 15, ""},
 		{"  ", 15, ""},
-		{"8", 8, ""},
-		{" 12 ", 12, ""},
+		{" 16 ", 16, ""},
 		{"15", 15, ""},
 		{"64", 64, ""},
-		{"7", 0, "7 is below 8"},
-		{"1", 0, "1 is below 8"},
-		{"0", 0, "0 is below 8"},
-		{"-15", 0, "-15 is below 8"},
+		{"14", 0, "14 is below 15"},
+		{"8", 0, "8 is below 15"},
+		{"0", 0, "0 is below 15"},
+		{"-15", 0, "-15 is below 15"},
 		{"65", 0, "65 is above 64"},
 		{"1000", 0, "1000 is above 64"},
-		{"fifteen", 0, "not a whole number from 8 to 64"},
-		{"15.5", 0, "not a whole number from 8 to 64"},
-		{"15s", 0, "not a whole number from 8 to 64"},
+		{"fifteen", 0, "not a whole number from 15 to 64"},
+		{"15.5", 0, "not a whole number from 15 to 64"},
+		{"15s", 0, "not a whole number from 15 to 64"},
 	}
 	for _, tt := range tests {
 		t.Run("PASSWORD_MIN_LENGTH="+tt.value, func(t *testing.T) {
@@ -83,7 +82,7 @@ func TestPasswordMinLengthRow(t *testing.T) {
 			t.Errorf("%s: bounds %d..%d, want %d..%d", s.Env, least, most, want[0], want[1])
 		}
 	}
-	if auth.MinPasswordLength != 8 {
-		t.Errorf("auth.MinPasswordLength = %d, want NIST's 8", auth.MinPasswordLength)
+	if auth.MinPasswordLength != 15 {
+		t.Errorf("auth.MinPasswordLength = %d, want NIST's 15 for a password used alone", auth.MinPasswordLength)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 )
 
 // sealLabel names the key that seals page tokens, so that the secret it is derived from (which also
@@ -53,7 +54,11 @@ func (s *Sealer) Seal(list, mark string) string {
 // Open is the mark a token of the list was sealed from; ok is false for any token this sealer did
 // not seal for the list.
 func (s *Sealer) Open(list, token string) (mark string, ok bool) {
-	// Strict: a token has one spelling, not also the ones that differ in the unused bits of its end.
+	// Strict: a token has one spelling, not also the ones that differ in the unused bits of its end;
+	// and only the alphabet's characters, since the decoder would skip a CR or LF inside it.
+	if strings.ContainsFunc(token, func(r rune) bool { return !isBase64URL(r) }) {
+		return "", false
+	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
 		return "", false
@@ -64,4 +69,9 @@ func (s *Sealer) Open(list, token string) (mark string, ok bool) {
 		return "", false
 	}
 	return string(plain), true
+}
+
+// isBase64URL reports whether r is a character of the base64url alphabet.
+func isBase64URL(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }

@@ -7,6 +7,7 @@ package strength
 import (
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/trustelem/zxcvbn"
 	"github.com/trustelem/zxcvbn/frequency"
@@ -20,11 +21,15 @@ import (
 // refuse many long passphrases of ordinary words that NIST wants accepted.
 const MinScore = 3
 
-// maxJudged is how many characters of a password zxcvbn reads. Its matching grows with the square of
-// the length (1024 characters take half a minute); a password whose first 100 characters are hard to
-// guess is no easier as a whole, and one whose first 100 are easy is refused, as zxcvbn's authors
-// advise. The dictionaries are looked up with the whole password.
+// maxJudged is how many bytes of a password zxcvbn reads (cut at a character boundary): its matching
+// works on bytes and grows with the square of the length (1024 take half a minute), so the bound is in
+// bytes, whatever the characters. A password whose start is hard to guess is no easier as a whole,
+// and one whose start is easy is refused, as zxcvbn's authors advise. The dictionaries are looked up
+// with the whole password.
 const maxJudged = 100
+
+// ReasonNotUTF8 is the refusal of a password that is not valid UTF-8, which zxcvbn would score 0.
+const ReasonNotUTF8 = "not valid UTF-8 text"
 
 // Reasons, worded to follow "The password is".
 const (
@@ -54,19 +59,22 @@ func Judge(password string, userInputs []string) string {
 	if _, ok := common()[strings.ToLower(password)]; ok {
 		return ReasonCommon
 	}
-	if zxcvbn.PasswordStrength(firstRunes(password, maxJudged), userInputs).Score < MinScore {
+	if !utf8.ValidString(password) {
+		return ReasonNotUTF8
+	}
+	if zxcvbn.PasswordStrength(firstBytes(password, maxJudged), userInputs).Score < MinScore {
 		return ReasonGuessed
 	}
 	return ""
 }
 
-// firstRunes is s cut after n code points.
-func firstRunes(s string, n int) string {
-	for i := range s {
-		if n == 0 {
-			return s[:i]
-		}
+// firstBytes is s cut to at most n bytes, at the start of a character.
+func firstBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s
+	return s[:n]
 }
