@@ -125,6 +125,8 @@ func FuzzApplications(f *testing.F) {
 	f.Fuzz(func(t *testing.T, method, path, body string, admin bool) {
 		ev := fuzzEvent(method+" "+path, body, false, nil)
 		ev.RouteKey = "$default" // any method and path, matched against the function's rows
+		// As given, not as split from the route key: a method holding a space would move it into the path.
+		ev.RawPath, ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = path, method, path
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{
 			"valid": true, "tokenId": "t", "userId": "u", "appId": "a", "admin": admin,
 			"expiresAt": float64(time.Now().Add(time.Hour).Unix()),
