@@ -121,6 +121,11 @@ func FuzzApplications(f *testing.F) {
 	f.Add("POST", "/odata/Applications", `{"name":"n","url":"u.example.com"}`, true)
 	f.Add("PUT", "/odata/Applications/Put/x", `{"name":"n","extra":1}`, false)
 	f.Add("GET", "/odata/Applications/7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10", "", false)
+	f.Add("POST", "/odata/users", `{"email":"x@example.com","name":"n","applications":["2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90"]}`, true)
+	f.Add("PATCH", "/odata/users/36841690-5a00-5f32-a499-a1bff4a8e267", `{"mobilePhone":"+31 6 1234 5678","status":"Blocked"}`, true)
+	f.Add("PUT", "/odata/users/36841690-5a00-5f32-a499-a1bff4a8e267", `{"email":"g***@example.com","name":"G","id":1}`, false)
+	f.Add("POST", "/odata/users/unblockUser", `{"userId":"36841690-5a00-5f32-a499-a1bff4a8e267"}`, true)
+	f.Add("GET", "/odata/applications/2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90/getAppSecret", "", true)
 	s := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, method, path, body string, admin bool) {
 		ev := fuzzEvent(method+" "+path, body, false, nil)
