@@ -133,11 +133,13 @@ func contextWords(inputs ...string) []string {
 // out) are taken: it is built from them when those letters, at least minContextWord of them, lie
 // within one of the words, or when the words, cut out of them wherever they occur (longest first),
 // leave less than half of them. "Ada.Lovelace2024!" and "lovelace-lovelace" are built from
-// ada.lovelace@example.com; "ada-purple-tractor-17" is not (ada is 3 of its 16 letters).
+// ada.lovelace@example.com; "ada-purple-tractor-17" is not (ada is 3 of its 16 letters). A password
+// mostly of other characters is not built from words ("48#19!72@ers&63%" is not built from
+// "university", whatever its three letters): the guess estimate judges it instead.
 func builtFrom(pw string, words []string) bool {
 	core := letters(pw)
 	n := utf8.RuneCountInString(core)
-	if n == 0 || len(words) == 0 {
+	if n == 0 || len(words) == 0 || 2*n < utf8.RuneCountInString(pw) {
 		return false
 	}
 	rest := core

@@ -72,6 +72,7 @@ func TestPasswordPolicyAccepts(t *testing.T) {
 		{"no digits, no symbols", "correcthorsebatterystaple"},
 		{"multibyte, 15 code points", "ŝtelo ĉevalo ĵú"},
 		{"ada among other words", "ada-purple-tractor-17"},
+		{"three letters of the domain among symbols", "48#19!72@ana&63%"},
 		{"harbour among other words", "harbour oxide quilt zephyr"},
 		{"the demo seed's kind", "ada-demo-password-1"},
 		{"exactly 15 characters", "zq8#Lm2!vR7&xK4"},
