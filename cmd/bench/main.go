@@ -22,7 +22,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -251,9 +250,4 @@ func loadAvg() string {
 		return "?"
 	}
 	return f[0]
-}
-
-func targetByID(id string) target {
-	i := slices.IndexFunc(allTargets, func(t target) bool { return t.ID == id })
-	return allTargets[i]
 }

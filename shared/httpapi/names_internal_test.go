@@ -88,7 +88,7 @@ func FuzzFoldName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, key string) {
 		matched, ok := matchesField(name, key)
 		if !ok {
-			t.Skip()
+			t.Skip("not a name a struct tag can hold, or a key encoding/json cannot read: no matching to compare with")
 		}
 		if same := foldName(name) == foldName(unquoted(key)); same != matched {
 			t.Errorf("%q and %q: folds alike = %v, encoding/json matches = %v", name, key, same, matched)
@@ -161,7 +161,7 @@ func FuzzRepeatedName(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		if !json.Valid([]byte(body)) {
-			t.Skip()
+			t.Skip("not valid JSON: the handlers refuse it before looking for repeated names")
 		}
 		gotName, got := repeatedName([]byte(body))
 		wantName, want := referenceRepeated([]byte(body))

@@ -200,13 +200,3 @@ func StartMoto(t testing.TB) *Moto {
 	WaitHTTP(t, p, url+"/moto-api/", 30*time.Second)
 	return &Moto{URL: url, Process: p}
 }
-
-// Reset clears everything moto holds.
-func (m *Moto) Reset(t testing.TB) {
-	t.Helper()
-	resp, err := http.Post(m.URL+"/moto-api/reset", "application/json", nil)
-	if err != nil {
-		t.Fatalf("reset moto: %v", err)
-	}
-	_ = resp.Body.Close()
-}
