@@ -408,7 +408,8 @@ func checkStatus(prev User, next UserStatus) error {
 }
 
 // Change applies p to the user with the userId (PATCH; PUT with every property given) and returns it
-// as stored. A new email moves the user, under the rules of ChangeEmail. action names it in the log.
+// as stored, without its failed logins (WithFailedLogins reads them, for an answer that shows the
+// user). A new email moves the user, under the rules of ChangeEmail. action names it in the log.
 func (s *Users) Change(ctx context.Context, who Session, action, id string, p UserPatch) (UserView, error) {
 	if err := s.gate(ctx, who, action); err != nil {
 		return UserView{}, err
@@ -454,11 +455,16 @@ func (s *Users) Change(ctx context.Context, who Session, action, id string, p Us
 		return UserView{}, s.fail(ctx, who, action, next.Email, err)
 	}
 	s.decided(ctx, who, action, "changed", next, "status", next.State(), "admin", next.Admin, "tries", tries)
-	a, err := s.d.Store.GetLoginAttempts(ctx, next.Email)
+	return s.view(next, LoginAttempts{}), nil
+}
+
+// WithFailedLogins is v with the user's failed logins as stored now: one read.
+func (s *Users) WithFailedLogins(ctx context.Context, v UserView) (UserView, error) {
+	a, err := s.d.Store.GetLoginAttempts(ctx, v.User.Email)
 	if err != nil {
-		return UserView{}, fmt.Errorf("%s user: %w", action, err)
+		return UserView{}, fmt.Errorf("read failed logins: %w", err)
 	}
-	return s.view(next, a), nil
+	return s.view(v.User, a), nil
 }
 
 // DeleteByID removes a user (admins only): its tokens stop working, its email is free. A user that is

@@ -207,6 +207,9 @@ func (h *Users) change(ctx context.Context, req Request, who auth.Session, actio
 		return h.fail(ctx, req, err)
 	}
 	v, err := h.users.Change(ctx, who, action, id, p)
+	if err == nil && prefersRepresentation(req) {
+		v, err = h.users.WithFailedLogins(ctx, v) // read only for an answer that shows them
+	}
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
