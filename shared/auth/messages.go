@@ -40,10 +40,18 @@ type MessageKind string
 const (
 	// MessageBindingCode carries a binding code; its data is bindingCodeData.
 	MessageBindingCode MessageKind = "bindingCode"
+	// MessageMobileCode carries the code that confirms a new mobile number; its data is bindingCodeData.
+	MessageMobileCode MessageKind = "mobileCode"
+	// MessageInvitation carries the link that accepts an invitation; its data is ticketData.
+	MessageInvitation MessageKind = "invitation"
+	// MessagePasswordReset carries the link that resets a password; its data is ticketData.
+	MessagePasswordReset MessageKind = "passwordReset"
 )
 
-// messageKinds lists every kind, so a test can hold every language to all of them.
-var messageKinds = []MessageKind{MessageBindingCode}
+// messageKinds lists every kind, so a test can hold every language to all of them. The notices are
+// kinds too, named after their Notice; their data is noticeData.
+var messageKinds = append([]MessageKind{MessageBindingCode, MessageMobileCode, MessageInvitation, MessagePasswordReset},
+	noticeKinds()...)
 
 //go:embed messages/*.tmpl
 var messageFiles embed.FS
@@ -125,8 +133,12 @@ func render(lang Language, kind MessageKind, to string, data any) (Message, erro
 	if err := t.ExecuteTemplate(&body, string(kind)+".body", data); err != nil {
 		return Message{}, fmt.Errorf("message %s in %s: %w", kind, lang, err)
 	}
-	return Message{To: to, Subject: subject.String(), Body: body.String()}, nil
+	// A subject is one line whatever its data holds (an application's name, say), so that no sender
+	// can read a line break in it as the start of another header.
+	return Message{To: to, Subject: subjectLine.Replace(subject.String()), Body: body.String()}, nil
 }
+
+var subjectLine = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
 
 // bindingCodeData is what a binding code's templates say: the code and how long it lasts.
 type bindingCodeData struct {
@@ -134,12 +146,18 @@ type bindingCodeData struct {
 	Life lifetime
 }
 
-// lifetime is a duration as the templates word it: whole minutes when it is some, else seconds; the
-// other field is zero.
-type lifetime struct{ Minutes, Seconds int64 }
+// lifetime is a duration as the templates word it: whole days when it is some, else whole hours,
+// else whole minutes, else seconds; the other fields are zero.
+type lifetime struct{ Days, Hours, Minutes, Seconds int64 }
 
 func lifetimeOf(d time.Duration) lifetime {
-	if d%time.Minute == 0 {
+	const day = 24 * time.Hour
+	switch {
+	case d >= day && d%day == 0:
+		return lifetime{Days: int64(d / day)}
+	case d >= time.Hour && d%time.Hour == 0:
+		return lifetime{Hours: int64(d / time.Hour)}
+	case d%time.Minute == 0:
 		return lifetime{Minutes: int64(d / time.Minute)}
 	}
 	return lifetime{Seconds: int64(d / time.Second)}
@@ -148,4 +166,49 @@ func lifetimeOf(d time.Duration) lifetime {
 // bindingCodeMessage is the message in lang that carries code, valid for life, to to.
 func bindingCodeMessage(lang Language, to, code string, life time.Duration) (Message, error) {
 	return render(lang, MessageBindingCode, to, bindingCodeData{Code: code, Life: lifetimeOf(life)})
+}
+
+// MobileCodeMessage is the SMS in lang that carries code, valid for life, to the new mobile number to,
+// which the code confirms.
+func MobileCodeMessage(lang Language, to, code string, life time.Duration) (Message, error) {
+	if err := checkLife(MessageMobileCode, life); err != nil {
+		return Message{}, err
+	}
+	return render(lang, MessageMobileCode, to, bindingCodeData{Code: code, Life: lifetimeOf(life)})
+}
+
+// ticketData is what the emails that carry a ticket say: the link that holds it, the application it
+// is for, and how long it lasts.
+type ticketData struct {
+	Link    string
+	AppName string
+	Life    lifetime
+}
+
+// InvitationMessage is the email in lang that invites to to appName: link accepts the invitation and
+// holds its ticket, valid for life.
+func InvitationMessage(lang Language, to, link, appName string, life time.Duration) (Message, error) {
+	return ticketMessage(lang, MessageInvitation, to, link, appName, life)
+}
+
+// PasswordResetMessage is the email in lang that lets to choose a new password for appName: link holds
+// the reset ticket, valid for life.
+func PasswordResetMessage(lang Language, to, link, appName string, life time.Duration) (Message, error) {
+	return ticketMessage(lang, MessagePasswordReset, to, link, appName, life)
+}
+
+func ticketMessage(lang Language, kind MessageKind, to, link, appName string, life time.Duration) (Message, error) {
+	if err := checkLife(kind, life); err != nil {
+		return Message{}, err
+	}
+	return render(lang, kind, to, ticketData{Link: link, AppName: appName, Life: lifetimeOf(life)})
+}
+
+// checkLife refuses a lifetime under a second: the message would tell its reader that what it carries
+// has already expired.
+func checkLife(kind MessageKind, life time.Duration) error {
+	if life < time.Second {
+		return fmt.Errorf("message %s: lifetime %v is under a second", kind, life)
+	}
+	return nil
 }

@@ -58,34 +58,48 @@ func TestGSM7Septets(t *testing.T) {
 	}
 }
 
-// TestSMSFitsOneSegment: every language's binding-code SMS is GSM-7 only and fits one segment with
-// the longest values it can hold: a six-digit code and the longest lifetime wording, the greatest
-// count of minutes or of seconds a duration can have. The SMS names no application, so nothing else
-// can lengthen it.
+// smsMessages are the kinds that go by SMS, each as it is rendered.
+var smsMessages = map[MessageKind]func(lang Language, to, code string, life time.Duration) (Message, error){
+	MessageBindingCode: bindingCodeMessage,
+	MessageMobileCode:  MobileCodeMessage,
+}
+
+// TestSMSFitsOneSegment: every language's SMS of every kind that goes by SMS is GSM-7 only and fits
+// one segment with the longest values it can hold: a six-digit code and the longest lifetime wording,
+// from the realistic (every second up to 59 minutes) to the greatest count of days, hours, minutes or
+// seconds a duration can have. The SMS names no application, so nothing else can lengthen it.
 func TestSMSFitsOneSegment(t *testing.T) {
-	lives := []time.Duration{
-		time.Second, time.Minute, 5 * time.Minute, 90 * time.Second,
-		math.MaxInt64 / time.Minute * time.Minute, // 153722867 minutes
-		math.MaxInt64 / time.Second * time.Second, // 9223372036 seconds, not whole minutes
+	var lives []time.Duration
+	for d := time.Second; d < time.Hour; d += time.Second {
+		lives = append(lives, d)
 	}
-	for _, lang := range languages {
-		t.Run(string(lang), func(t *testing.T) {
-			longest := 0
-			for _, life := range lives {
-				m, err := bindingCodeMessage(lang, "+31612345678", "999999", life)
-				if err != nil {
-					t.Fatal(err)
+	lives = append(lives,
+		time.Hour, 2*time.Hour, 24*time.Hour, 7*24*time.Hour,
+		math.MaxInt64/(24*time.Hour)*(24*time.Hour), // 106751 days
+		math.MaxInt64/time.Hour*time.Hour,           // 2562047 hours, not whole days
+		math.MaxInt64/time.Minute*time.Minute,       // 153722867 minutes, not whole hours
+		math.MaxInt64/time.Second*time.Second,       // 9223372036 seconds, not whole minutes
+	)
+	for kind, message := range smsMessages {
+		for _, lang := range languages {
+			t.Run(string(kind)+"/"+string(lang), func(t *testing.T) {
+				longest := 0
+				for _, life := range lives {
+					m, err := message(lang, "+31612345678", "999999", life)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n, bad, ok := gsm7Septets(m.Body)
+					if !ok {
+						t.Fatalf("%q has %q, which is not GSM-7", m.Body, bad)
+					}
+					if n > gsm7SingleSegment {
+						t.Errorf("%q is %d septets, more than one segment", m.Body, n)
+					}
+					longest = max(longest, n)
 				}
-				n, bad, ok := gsm7Septets(m.Body)
-				if !ok {
-					t.Fatalf("%q has %q, which is not GSM-7", m.Body, bad)
-				}
-				if n > gsm7SingleSegment {
-					t.Errorf("%q is %d septets, more than one segment", m.Body, n)
-				}
-				longest = max(longest, n)
-			}
-			t.Logf("longest SMS: %d septets", longest)
-		})
+				t.Logf("longest SMS: %d septets", longest)
+			})
+		}
 	}
 }

@@ -12,12 +12,23 @@ import (
 // sampleData is data every message kind renders with; a kind added without a sample fails
 // TestEveryLanguageDefinesEveryMessage.
 var sampleData = map[MessageKind]any{
-	MessageBindingCode: bindingCodeData{Code: "123456", Life: lifetimeOf(5 * time.Minute)},
+	MessageBindingCode:                      bindingCodeData{Code: "123456", Life: lifetimeOf(5 * time.Minute)},
+	MessageMobileCode:                       bindingCodeData{Code: "123456", Life: lifetimeOf(5 * time.Minute)},
+	MessageInvitation:                       ticketData{Link: "https://app.example.com/accept-invite?ticket=t", AppName: "Portal", Life: lifetimeOf(7 * 24 * time.Hour)},
+	MessagePasswordReset:                    ticketData{Link: "https://app.example.com/reset-password?ticket=t", AppName: "Portal", Life: lifetimeOf(time.Hour)},
+	MessageKind(NoticePasswordChanged):      noticeData{When: "2026-12-02 14:05 UTC"},
+	MessageKind(NoticeEmailChanged):         noticeData{When: "2026-12-02 14:05 UTC", NewEmail: "a***@example.com"},
+	MessageKind(NoticeMobileChanged):        noticeData{When: "2026-12-02 14:05 UTC", NewMobile: "+31******78"},
+	MessageKind(NoticeAuthenticatorAdded):   noticeData{When: "2026-12-02 14:05 UTC", Authenticator: "OTP"},
+	MessageKind(NoticeAuthenticatorRemoved): noticeData{When: "2026-12-02 14:05 UTC", Authenticator: "OTP"},
+	MessageKind(NoticeRecoveryCodeUsed):     noticeData{When: "2026-12-02 14:05 UTC", Remaining: 9},
+	MessageKind(NoticeSecondFactorBackoff):  noticeData{When: "2026-12-02 14:05 UTC"},
 }
 
 // TestEveryLanguageDefinesEveryMessage: each language's file defines a subject and a body for every
 // message kind and both render from sample data to text of their own (not English's, outside
-// English); the files are exactly the languages, so none is left out of the matcher.
+// English) with no template text left; the files are exactly the languages, so none is left out of
+// the matcher.
 func TestEveryLanguageDefinesEveryMessage(t *testing.T) {
 	files, err := fs.Glob(messageFiles, "messages/*.tmpl")
 	if err != nil {
@@ -62,9 +73,13 @@ func TestEveryLanguageDefinesEveryMessage(t *testing.T) {
 				continue
 			}
 			for _, s := range []string{m.Subject, m.Body} {
-				if strings.TrimSpace(s) == "" || strings.Contains(s, "<no value>") || s != strings.TrimSpace(s) {
+				if strings.TrimSpace(s) == "" || strings.Contains(s, "<no value>") || strings.ContainsAny(s, "{}") ||
+					s != strings.TrimSpace(s) {
 					t.Errorf("%s in %s renders %q", kind, lang, s)
 				}
+			}
+			if strings.ContainsAny(m.Subject, "\r\n") {
+				t.Errorf("%s in %s has a subject of more than one line: %q", kind, lang, m.Subject)
 			}
 			if lang != English && (m.Subject == english.Subject || m.Body == english.Body) {
 				t.Errorf("%s in %s is English's text: %+v", kind, lang, m)
