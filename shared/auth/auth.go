@@ -42,6 +42,44 @@ type User struct {
 	CultureInfo string // BCP 47 tag, canonical; empty for none
 	CreateDate  time.Time
 	UpdateDate  time.Time
+	// Epoch is the user's session generation. Every auth token and MFA challenge carries the epoch it
+	// was made under, and only those of the current one work: raising it (a password set by ticket or
+	// changed by the user) ends every token and challenge of the user in the same write. Zero for a
+	// user stored before it was kept, and for its tokens and challenges.
+	Epoch int
+	// Ticket is the user's one live invitation or password-reset ticket; zero for none.
+	Ticket UserTicket
+	// PendingMobile is a number the user asked for and has not confirmed; zero for none. Codes keep
+	// going to Mobile until it is confirmed.
+	PendingMobile PendingMobile
+}
+
+// TicketKind is what a ticket was issued for.
+type TicketKind string
+
+// The ticket kinds.
+const (
+	TicketInvite TicketKind = "invite" // an invitation: its user is Pending
+	TicketReset  TicketKind = "reset"  // a forgotten or admin-reset password
+)
+
+// UserTicket is a ticket as its user's item keeps it: only its SHA-256, so that the table never holds
+// a usable ticket. A user has at most one: a new ticket replaces the previous one.
+type UserTicket struct {
+	Hash      string // hex SHA-256 of the ticket string; empty for none
+	Kind      TicketKind
+	AppID     string // the application the ticket's link and its login answer are for
+	ExpiresAt time.Time
+}
+
+// PendingMobile is a mobile number waiting for the code sent to it, kept as the code's HMAC.
+type PendingMobile struct {
+	Number        string // E.164; empty for none
+	Country       string // ISO 3166-1 alpha-2, as the numbering plan found it
+	CodeHash      string
+	CodeExpiresAt time.Time
+	Attempts      int // wrong codes so far
+	SentAt        time.Time
 }
 
 // UserStatus is where a user stands: only an Activated user may log in or use a token.
@@ -118,6 +156,7 @@ type Token struct {
 	Admin     bool
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	Epoch     int // the user's session epoch when the token was issued (User.Epoch)
 }
 
 // Challenge is a pending second factor: an MFA token (kept as its SHA-256) and the current binding code (kept as an HMAC).
@@ -152,11 +191,14 @@ type Challenge struct {
 	Sends         int       // codes sent for this challenge
 	LastSentAt    time.Time
 	Used          bool
+	// Epoch is the user's session epoch at login (User.Epoch): a challenge of an earlier epoch never
+	// yields a token.
+	Epoch int
 }
 
 // user is the challenge's user as the challenge knows it: enough to address a code and issue a token.
 func (c Challenge) user() User {
-	return User{ID: c.UserID, Email: c.Email, Name: c.Name, Mobile: c.Mobile, Admin: c.Admin}
+	return User{ID: c.UserID, Email: c.Email, Name: c.Name, Mobile: c.Mobile, Admin: c.Admin, Epoch: c.Epoch}
 }
 
 // app is the challenge's application as far as ChannelsFor needs it: its SMS countries were already

@@ -37,7 +37,7 @@ func (s *Service) newToken(u User, appID string, now time.Time) (string, Token, 
 	}
 	return bearer, Token{
 		ID: TokenID(bearer), UserID: u.ID, Email: u.Email, Name: u.Name, AppID: appID, Admin: u.Admin,
-		IssuedAt: now, ExpiresAt: now.Add(s.Policy.AuthTokenTTL),
+		IssuedAt: now, ExpiresAt: now.Add(s.Policy.AuthTokenTTL), Epoch: u.Epoch,
 	}, nil
 }
 

@@ -31,6 +31,11 @@ type Policy struct {
 	// PasswordMinLength is the fewest characters of a new password (PASSWORD_MIN_LENGTH), at least
 	// MinPasswordLength.
 	PasswordMinLength int
+	PasswordResetTTL  time.Duration // PASSWORD_RESET_TTL: the life of a reset ticket
+	InviteTTL         time.Duration // INVITE_TTL: the life of an invitation ticket
+	// ForgotPasswordTime is how long every forgotPassword answer takes (FORGOT_PASSWORD_TIME): the
+	// work for a known email (a write and an email) runs inside it, so that the time tells nothing.
+	ForgotPasswordTime time.Duration
 }
 
 // DefaultPolicy is the contract's table of security defaults.
@@ -44,7 +49,10 @@ var DefaultPolicy = Policy{
 	LoginMaxFailures: 5,
 	AuthTokenTTL:     10 * time.Hour,
 	// NIST SP 800-63B-4's floor for a password that is the only factor: an application may have MFA off.
-	PasswordMinLength: 15,
+	PasswordMinLength:  15,
+	PasswordResetTTL:   time.Hour,
+	InviteTTL:          7 * 24 * time.Hour,
+	ForgotPasswordTime: time.Second,
 }
 
 const (
@@ -169,7 +177,13 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		log.InfoContext(ctx, "login refused", "outcome", outcome, "reason", reason)
 		return LoginResult{}, ErrInvalidCredentials
 	}
-	user, app := *rec.User, *rec.App
+	return s.signIn(ctx, log, *rec.User, *rec.App, now)
+}
+
+// signIn is what a login whose password was right answers: an auth token when the application has
+// MFA off, else a started challenge. A password set by ticket answers through it too, so that it
+// never skips the second factor.
+func (s *Service) signIn(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time) (LoginResult, error) {
 	if !app.MFA {
 		bearer, tok, err := s.newToken(user, app.ID, now)
 		if err != nil {
@@ -294,7 +308,7 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	ch := Challenge{
 		ID: id, UserID: user.ID, Email: user.Email, Name: user.Name, AppID: app.ID, Admin: user.Admin,
 		NoEmail: !app.Allows(ChannelEmail), Language: ChooseLanguage(user.CultureInfo, app.CultureInfo),
-		Sends: 1, LastSentAt: now,
+		Sends: 1, LastSentAt: now, Epoch: user.Epoch,
 		CodeExpiresAt: now.Add(s.Policy.CodeTTL), ExpiresAt: now.Add(s.Policy.MFATokenTTL),
 	}
 	if slices.Contains(ChannelsFor(user, app), ChannelSMS) {

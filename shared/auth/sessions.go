@@ -74,6 +74,9 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 		reason = "application deleted"
 	case rec.User == nil:
 		reason = "user deleted"
+	case rec.User.Epoch != t.Epoch:
+		// Issued before the user's password was set by a ticket or changed: that ended every session.
+		reason = "sessions ended"
 	case rec.User.State() == StatusBlocked:
 		reason = "user blocked"
 	case rec.User.State() != StatusActivated:

@@ -595,6 +595,7 @@ var refusals = []struct {
 	{ErrUserExists, "user_exists"},
 	{ErrSameEmail, "same_email"},
 	{ErrConflict, "conflict"},
+	{ErrUserBlocked, "user_blocked"},
 }
 
 func (s *Users) fail(ctx context.Context, who Session, action, email string, err error) error {

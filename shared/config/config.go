@@ -22,6 +22,10 @@ type Config struct {
 	SMSSenderID string // SMS_SENDER_ID: optional alphanumeric sender ID
 	LogLevel    slog.Level
 	Policy      auth.Policy // the security settings, one per row of Settings
+	// Links are the templates of the invitation and reset links (INVITE_URL, PASSWORD_RESET_URL):
+	// {url} is the application's url, {ticket} the ticket; empty is auth.DefaultInviteURL and
+	// auth.DefaultResetURL.
+	Links auth.Links
 }
 
 // Need says which settings a caller requires; the rest may be empty.
@@ -63,6 +67,17 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
 
+	for _, l := range []struct {
+		env string
+		dst *string
+	}{{"INVITE_URL", &c.Links.Invite}, {"PASSWORD_RESET_URL", &c.Links.Reset}} {
+		v := strings.TrimSpace(getenv(l.env))
+		if err := checkLink(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", l.env, err))
+		}
+		*l.dst = v
+	}
+
 	c.Policy, err = LoadPolicy(getenv)
 	return c, errors.Join(append(errs, err)...)
 }
@@ -82,6 +97,22 @@ func LoadPolicy(getenv func(string) string) (auth.Policy, error) {
 		errs = append(errs, fmt.Errorf("BINDING_CODE_TTL: %s is longer than MFA_TOKEN_TTL %s", p.CodeTTL, p.MFATokenTTL))
 	}
 	return p, errors.Join(errs...)
+}
+
+// checkLink holds a ticket link template to what makes a working link: an http or https address that
+// places the ticket. Empty is the default.
+func checkLink(v string) error {
+	switch {
+	case v == "":
+		return nil
+	case !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://"):
+		return fmt.Errorf("%q must start with https:// (or http:// for a local server)", v)
+	case strings.Count(v, "{ticket}") != 1:
+		return fmt.Errorf("%q must hold {ticket} once, where the ticket goes", v)
+	case strings.ContainsAny(v, " \t\r\n"):
+		return fmt.Errorf("%q must not hold spaces", v)
+	}
+	return nil
 }
 
 func orDefault(v, def string) string {

@@ -31,6 +31,10 @@ var contractDefaults = auth.Policy{
 	LoginMaxFailures:  5,
 	AuthTokenTTL:      10 * time.Hour,
 	PasswordMinLength: 15,
+	PasswordResetTTL:  time.Hour,
+	InviteTTL:         7 * 24 * time.Hour,
+	// Ours, beside the contract's table: the time every forgotPassword answer takes.
+	ForgotPasswordTime: time.Second,
 }
 
 func TestDefaults(t *testing.T) {

@@ -59,10 +59,19 @@ var settings = []Setting{
 		duration: func(p *auth.Policy) *time.Duration { return &p.AuthTokenTTL }},
 	// From NIST SP 800-63B-4's floor with a second factor (8) to the 64 characters it says every
 	// verifier should accept: a minimum above that would refuse the passwords it must take. Only the
-	// users routes set passwords, so only their function carries it.
+	// account routes set passwords, so only their function carries it.
 	{Env: "PASSWORD_MIN_LENGTH", Kind: Count, Parameter: "PasswordMinLength", Meaning: "fewest characters of a new password",
-		Functions: []string{"ApplicationsFunction"},
+		Functions: []string{"AccountFunction"},
 		count:     func(p *auth.Policy) *int { return &p.PasswordMinLength }, least: auth.MinPasswordLength, most: maxPasswordMinLength},
+	{Env: "PASSWORD_RESET_TTL", Kind: Duration, Parameter: "PasswordResetTtl", Meaning: "reset ticket lifetime",
+		Functions: []string{"AccountFunction"},
+		duration:  func(p *auth.Policy) *time.Duration { return &p.PasswordResetTTL }},
+	{Env: "INVITE_TTL", Kind: Duration, Parameter: "InviteTtl", Meaning: "invitation ticket lifetime",
+		Functions: []string{"AccountFunction"},
+		duration:  func(p *auth.Policy) *time.Duration { return &p.InviteTTL }},
+	{Env: "FORGOT_PASSWORD_TIME", Kind: Duration, Parameter: "ForgotPasswordTime", Meaning: "time every forgotPassword answer takes, known email or not",
+		Functions: []string{"AccountFunction"},
+		duration:  func(p *auth.Policy) *time.Duration { return &p.ForgotPasswordTime }},
 }
 
 // maxPasswordMinLength is the highest PASSWORD_MIN_LENGTH.

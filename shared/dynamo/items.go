@@ -69,6 +69,20 @@ type userItem struct {
 	CultureInfo string `dynamodbav:"cultureInfo,omitempty"`
 	CreateDate  string `dynamodbav:"createDate,omitempty"`
 	UpdateDate  string `dynamodbav:"updateDate,omitempty"`
+	// Epoch is the session epoch (auth.User.Epoch); absent is zero.
+	Epoch int `dynamodbav:"sessionEpoch,omitempty"`
+	// The live ticket, as its SHA-256 (auth.UserTicket); absent when there is none.
+	TicketHash      string `dynamodbav:"ticketHash,omitempty"`
+	TicketKind      string `dynamodbav:"ticketKind,omitempty"`
+	TicketApp       string `dynamodbav:"ticketApp,omitempty"`
+	TicketExpiresAt int64  `dynamodbav:"ticketExpiresAt,omitempty"` // unix ms
+	// The mobile number waiting for its code (auth.PendingMobile); absent when there is none.
+	PendingMobile        string `dynamodbav:"pendingMobile,omitempty"`
+	PendingMobileCountry string `dynamodbav:"pendingMobileCountry,omitempty"`
+	PendingCodeHash      string `dynamodbav:"pendingCodeHash,omitempty"`
+	PendingCodeExpiresAt int64  `dynamodbav:"pendingCodeExpiresAt,omitempty"` // unix ms
+	PendingAttempts      int    `dynamodbav:"pendingAttempts,omitempty"`
+	PendingSentAt        int64  `dynamodbav:"pendingSentAt,omitempty"` // unix ms
 	// The list index's key, on the USERID# copy only (the item by email is not a second user).
 	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
@@ -80,6 +94,11 @@ func newUserItem(u auth.User) userItem {
 		PK: prefixUser + u.Email, UserID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash,
 		Mobile: u.Mobile, MobileCountry: u.MobileCountry, Admin: u.Admin, Applications: u.Applications,
 		Status: string(u.Status), CultureInfo: u.CultureInfo, CreateDate: date(u.CreateDate), UpdateDate: date(u.UpdateDate),
+		Epoch:      u.Epoch,
+		TicketHash: u.Ticket.Hash, TicketKind: string(u.Ticket.Kind), TicketApp: u.Ticket.AppID, TicketExpiresAt: ms(u.Ticket.ExpiresAt),
+		PendingMobile: u.PendingMobile.Number, PendingMobileCountry: u.PendingMobile.Country,
+		PendingCodeHash: u.PendingMobile.CodeHash, PendingCodeExpiresAt: ms(u.PendingMobile.CodeExpiresAt),
+		PendingAttempts: u.PendingMobile.Attempts, PendingSentAt: ms(u.PendingMobile.SentAt),
 	}
 }
 
@@ -96,6 +115,12 @@ func (i userItem) user() auth.User {
 		Mobile: i.Mobile, MobileCountry: i.MobileCountry, Admin: i.Admin, Applications: i.Applications,
 		Status: auth.UserStatus(i.Status), CultureInfo: i.CultureInfo,
 		CreateDate: parseDate(i.CreateDate), UpdateDate: parseDate(i.UpdateDate),
+		Epoch: i.Epoch,
+		Ticket: auth.UserTicket{Hash: i.TicketHash, Kind: auth.TicketKind(i.TicketKind), AppID: i.TicketApp,
+			ExpiresAt: fromMS(i.TicketExpiresAt)},
+		PendingMobile: auth.PendingMobile{Number: i.PendingMobile, Country: i.PendingMobileCountry,
+			CodeHash: i.PendingCodeHash, CodeExpiresAt: fromMS(i.PendingCodeExpiresAt),
+			Attempts: i.PendingAttempts, SentAt: fromMS(i.PendingSentAt)},
 	}
 }
 
@@ -224,8 +249,9 @@ type challengeItem struct {
 	Sends         int    `dynamodbav:"sends"`
 	LastSentAt    int64  `dynamodbav:"lastSentAt"` // unix ms
 	Used          bool   `dynamodbav:"used"`
-	TokenID       string `dynamodbav:"tokenId,omitempty"` // the auth token a consume issued (its hash)
-	TTL           int64  `dynamodbav:"ttl"`               // unix s, for DynamoDB TTL sweeping only
+	TokenID       string `dynamodbav:"tokenId,omitempty"`      // the auth token a consume issued (its hash)
+	Epoch         int    `dynamodbav:"sessionEpoch,omitempty"` // the user's session epoch at login
+	TTL           int64  `dynamodbav:"ttl"`                    // unix s, for DynamoDB TTL sweeping only
 }
 
 func newChallengeItem(c auth.Challenge) challengeItem {
@@ -234,7 +260,7 @@ func newChallengeItem(c auth.Challenge) challengeItem {
 		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination, Mobile: c.Mobile,
 		NoEmail: c.NoEmail, Language: string(c.Language),
 		CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
-		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used,
+		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used, Epoch: c.Epoch,
 		TTL: c.ExpiresAt.Add(time.Hour).Unix(),
 	}
 }
@@ -245,7 +271,7 @@ func (i challengeItem) challenge() auth.Challenge {
 		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination, Mobile: i.Mobile,
 		NoEmail: i.NoEmail, Language: auth.Language(i.Language),
 		CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
-		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used,
+		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used, Epoch: i.Epoch,
 	}
 }
 
@@ -259,13 +285,14 @@ type tokenItem struct {
 	IssuedAt  int64  `dynamodbav:"issuedAt"`  // unix ms
 	ExpiresAt int64  `dynamodbav:"expiresAt"` // unix ms
 	Revoked   bool   `dynamodbav:"revoked"`
+	Epoch     int    `dynamodbav:"sessionEpoch,omitempty"` // the user's session epoch at issue
 	TTL       int64  `dynamodbav:"ttl"`
 }
 
 func newTokenItem(t auth.Token) tokenItem {
 	return tokenItem{
 		PK: prefixToken + t.ID, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin,
-		IssuedAt: ms(t.IssuedAt), ExpiresAt: ms(t.ExpiresAt), TTL: t.ExpiresAt.Add(time.Hour).Unix(),
+		IssuedAt: ms(t.IssuedAt), ExpiresAt: ms(t.ExpiresAt), Epoch: t.Epoch, TTL: t.ExpiresAt.Add(time.Hour).Unix(),
 	}
 }
 

@@ -202,6 +202,6 @@ func (s *Store) TokenForApp(ctx context.Context, id, userID, appID string) (auth
 func (t tokenItem) token(id string) auth.Token {
 	return auth.Token{
 		ID: id, UserID: t.UserID, Email: t.Email, Name: t.Name, AppID: t.AppID, Admin: t.Admin,
-		IssuedAt: fromMS(t.IssuedAt), ExpiresAt: fromMS(t.ExpiresAt),
+		IssuedAt: fromMS(t.IssuedAt), ExpiresAt: fromMS(t.ExpiresAt), Epoch: t.Epoch,
 	}
 }

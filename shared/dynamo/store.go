@@ -442,9 +442,13 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		put,
+		s.epochCheck(c.UserID, c.Epoch),
 	}})
 	if collided(err) { // another verify or a resend is changing this challenge: answered as a code to retry
 		return auth.ErrConflict
+	}
+	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 2) {
+		return fmt.Errorf("the user's sessions ended after the login: %w", auth.ErrChallengeGone)
 	}
 	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.Used && old.TokenID == t.ID {
@@ -495,11 +499,14 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		send,
+		s.epochCheck(prev.UserID, prev.Epoch),
 	})
 	reasons, ok := cancelled(err)
 	switch {
 	case collided(err): // a verify or another resend is changing this challenge
 		return auth.ErrConflict
+	case ok && failedCondition(reasons, 2):
+		return fmt.Errorf("the user's sessions ended after the login: %w", auth.ErrChallengeGone)
 	case ok && failedCondition(reasons, 0):
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.CodeHash == next.CodeHash {
 			return nil // this request's own earlier attempt rotated it; its answer was lost
@@ -512,6 +519,21 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 		return fmt.Errorf("rotate code: %w", err)
 	}
 	return nil
+}
+
+// epochCheck is the transaction item that holds a challenge to its user's session epoch: a challenge
+// made before the user's sessions were ended (a password set by ticket or changed) neither yields a
+// token nor sends a code. A user stored without an epoch is at epoch zero; a user gone passes, as the
+// authorizer refuses its tokens anyway.
+func (s *Store) epochCheck(userID string, epoch int) types.TransactWriteItem {
+	cond := "sessionEpoch = :epoch"
+	if epoch == 0 {
+		cond = "attribute_not_exists(sessionEpoch) OR " + cond
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.table, Key: key(prefixUserID + userID), ConditionExpression: aws.String(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":epoch": &types.AttributeValueMemberN{Value: strconv.Itoa(epoch)}},
+	}}
 }
 
 // cancelled returns the cancellation reasons of a cancelled transaction.

@@ -147,6 +147,11 @@ func (s *Store) rewriteUser(ctx context.Context, what string, prev, next auth.Us
 		if failedCondition(reasons, 1) {
 			return auth.ErrConflict
 		}
+		for i := range extra {
+			if failedCondition(reasons, 2+i) {
+				return extraRefused(i)
+			}
+		}
 		if id, ok := missingApp(reasons, first, joined); ok {
 			return &auth.MissingApplicationError{ID: id}
 		}
@@ -156,6 +161,11 @@ func (s *Store) rewriteUser(ctx context.Context, what string, prev, next auth.Us
 	}
 	return nil
 }
+
+// extraRefused is the condition of the i-th extra item of a rewriteUser that failed.
+type extraRefused int
+
+func (e extraRefused) Error() string { return fmt.Sprintf("condition of extra item %d failed", int(e)) }
 
 // putOver is the put of item in place of the stored user prev, provided it is still exactly prev.
 func (s *Store) putOver(prev auth.User, item userItem) (types.TransactWriteItem, error) {
@@ -373,10 +383,29 @@ func unchanged(u auth.User) (expression.Expression, error) {
 		And(expression.Name(attrName).Equal(expression.Value(u.Name))).
 		And(expression.Name(attrPasswordHash).Equal(expression.Value(u.PasswordHash))).
 		And(expression.Name(attrAdmin).Equal(expression.Value(u.Admin)))
-	for _, a := range []struct{ name, value string }{
-		{attrMobile, u.Mobile}, {attrStatus, string(u.Status)}, {attrCultureInfo, u.CultureInfo},
+	// The attributes items.go leaves out when empty (omitempty): absent, or equal.
+	item := newUserItem(u)
+	for _, a := range []struct {
+		name  string
+		value any
+		empty bool
+	}{
+		{attrMobile, u.Mobile, u.Mobile == ""},
+		{attrStatus, string(u.Status), u.Status == ""},
+		{attrCultureInfo, u.CultureInfo, u.CultureInfo == ""},
+		{"sessionEpoch", item.Epoch, item.Epoch == 0},
+		{"ticketHash", item.TicketHash, item.TicketHash == ""},
+		{"ticketKind", item.TicketKind, item.TicketKind == ""},
+		{"ticketApp", item.TicketApp, item.TicketApp == ""},
+		{"ticketExpiresAt", item.TicketExpiresAt, item.TicketExpiresAt == 0},
+		{"pendingMobile", item.PendingMobile, item.PendingMobile == ""},
+		{"pendingMobileCountry", item.PendingMobileCountry, item.PendingMobileCountry == ""},
+		{"pendingCodeHash", item.PendingCodeHash, item.PendingCodeHash == ""},
+		{"pendingCodeExpiresAt", item.PendingCodeExpiresAt, item.PendingCodeExpiresAt == 0},
+		{"pendingAttempts", item.PendingAttempts, item.PendingAttempts == 0},
+		{"pendingSentAt", item.PendingSentAt, item.PendingSentAt == 0},
 	} {
-		if a.value == "" {
+		if a.empty {
 			cond = cond.And(expression.AttributeNotExists(expression.Name(a.name)))
 		} else {
 			cond = cond.And(expression.Name(a.name).Equal(expression.Value(a.value)))

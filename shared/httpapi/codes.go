@@ -13,6 +13,7 @@ const (
 	CodeInvalidCode         = "invalid_code"         // 401: a wrong binding code, with attemptsRemaining
 	CodeExpired             = "code_expired"         // 401: the binding code has expired
 	CodeInvalidToken        = "invalid_token"        // 401: the auth token is missing, expired or revoked
+	CodeInvalidTicket       = "invalid_ticket"       // 401: the invitation or reset ticket is unknown, used or expired
 	CodeForbidden           = "forbidden"            // 403: the caller may not do this
 	CodeNotFound            = "not_found"            // 404: no such route or entity
 	CodeConflict            = "conflict"             // 409: the change collides with another
@@ -28,7 +29,7 @@ const (
 func Codes() []string {
 	return []string{
 		CodeInvalidRequest, CodeApplicationRequired, CodeChannelUnavailable, CodeWeakPassword, CodeInvalidCredentials, CodeInvalidMFAToken,
-		CodeInvalidCode, CodeExpired, CodeInvalidToken, CodeForbidden, CodeNotFound, CodeConflict,
+		CodeInvalidCode, CodeExpired, CodeInvalidToken, CodeInvalidTicket, CodeForbidden, CodeNotFound, CodeConflict,
 		CodePayloadTooLarge, CodeTooManyRequests, CodeTooManyAttempts, CodeInternal, CodeDeliveryFailed,
 		CodeUnavailable,
 	}

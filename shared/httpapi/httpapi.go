@@ -91,6 +91,10 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: CodeChannelUnavailable, Message: "The user has no address on the channel asked for; ask for another authenticator."}
 	case errors.Is(err, auth.ErrInvalidToken):
 		return invalidToken()
+	case errors.Is(err, auth.ErrInvalidTicket):
+		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidTicket, Message: "The ticket is not valid: it is unknown, used, replaced by a newer one or expired."}
+	case errors.Is(err, auth.ErrUserBlocked):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "The user is blocked; unblock it first."}
 	case errors.Is(err, auth.ErrForbidden):
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "The caller may not do this."}
 	case errors.As(err, &missing): // before ErrNotFound, which it also is: the request named it, not the path

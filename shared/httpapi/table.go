@@ -15,6 +15,7 @@ const (
 	LoginFunction        = "LoginFunction"
 	VerifyFunction       = "VerifyFunction"
 	ApplicationsFunction = "ApplicationsFunction"
+	AccountFunction      = "AccountFunction"
 )
 
 // Route is one row of the route table.
@@ -61,6 +62,13 @@ var table = []Route{
 	{http.MethodPatch, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Patch)},
 	{http.MethodPut, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Put)},
 	{http.MethodDelete, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Delete)},
+	// The account lifecycle: the function that sets passwords, the only one that links the password
+	// dictionaries, and sends tickets.
+	{http.MethodPost, []string{"/odata/users/invite"}, AccountFunction, protected((*Accounts).Invite)},
+	{http.MethodPost, []string{"/odata/users/forgotPassword", "/odata/users/forgotpassword"}, AccountFunction, public((*Accounts).ForgotPassword)},
+	{http.MethodPost, []string{"/odata/users/changePassword", "/odata/users/changepassword"}, AccountFunction, public((*Accounts).ChangePassword)},
+	{http.MethodPost, []string{"/odata/users/updatePassword", "/odata/users/updatepassword"}, AccountFunction, protected((*Accounts).UpdatePassword)},
+	{http.MethodPost, []string{"/odata/users/resetPassword", "/odata/users/resetpassword"}, AccountFunction, protected((*Accounts).ResetPassword)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -104,6 +112,7 @@ type Handlers struct {
 	Session      *Session      // me, logout
 	Applications *Applications // /odata/Applications
 	Users        *Users        // /odata/users
+	Accounts     *Accounts     // the account lifecycle of /odata/users
 	Guard        *Guard        // in front of every protected row
 }
 
@@ -121,7 +130,7 @@ type binding struct {
 
 // handlerType is a type of the Handlers fields that carry route handlers.
 type handlerType interface {
-	Handler | Session | Applications | Users
+	Handler | Session | Applications | Users | Accounts
 }
 
 func public[T handlerType](method func(*T, context.Context, Request) (Response, error)) binding {
@@ -161,6 +170,8 @@ func dep[T handlerType](hs Handlers) (*T, string) {
 		v, name = hs.Applications, "Applications"
 	case *Users:
 		v, name = hs.Users, "Users"
+	case *Accounts:
+		v, name = hs.Accounts, "Accounts"
 	}
 	return v.(*T), name
 }

@@ -40,7 +40,7 @@ func TestRouteTable(t *testing.T) {
 			}
 		}
 	}
-	if got, want := httpapi.Functions(), []string{httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction}; !slices.Equal(got, want) {
+	if got, want := httpapi.Functions(), []string{httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction, httpapi.AccountFunction}; !slices.Equal(got, want) {
 		t.Errorf("Functions() = %v, want %v", got, want)
 	}
 	for _, key := range []string{httpapi.RouteLogin, httpapi.RouteResend, httpapi.RouteVerify, httpapi.RouteMe, httpapi.RouteLogout} {

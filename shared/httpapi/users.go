@@ -285,17 +285,22 @@ func decodeUser(req Request) (userBody, *Error) {
 	if apiErr := decodeOData(req, &body); apiErr != nil {
 		return body, apiErr
 	}
-	// The email has its own bound and rule (auth.ParseEmail), the same as at login.
+	return body, checkUserBody(body)
+}
+
+// checkUserBody holds a user's free texts and appIds to their bounds. The email has its own bound and
+// rule (auth.ParseEmail), the same as at login.
+func checkUserBody(body userBody) *Error {
 	if apiErr := checkTexts(textProp{"name", body.Name},
 		textProp{"mobilePhone", &body.MobilePhone.value}, textProp{"cultureInfo", &body.CultureInfo.value}); apiErr != nil {
-		return body, apiErr
+		return apiErr
 	}
 	for _, id := range body.Applications.value {
 		if !plausibleID(id) {
-			return body, invalid("applications must hold appIds.")
+			return invalid("applications must hold appIds.")
 		}
 	}
-	return body, nil
+	return nil
 }
 
 func (h *Users) fail(ctx context.Context, req Request, err error) Response {

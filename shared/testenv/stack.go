@@ -224,6 +224,21 @@ func (s *Stack) Users() *auth.Users {
 		Passwords: auth.PasswordPolicy{Guessable: strength.Judge}})
 }
 
+// Notifier is the notifier over the outbox's email, on the Stack's clock.
+func (s *Stack) Notifier() *auth.Notifier { return auth.NewNotifier(s.Outbox.Email(), s.Clock.Now, s.Log) }
+
+// Accounts is the account lifecycle over Users and Service, with Notifier and the default links. A
+// forgotPassword answer's wait moves the Stack's clock instead of sleeping, so that the time it waits
+// is what a test reads.
+func (s *Stack) Accounts() *auth.Accounts {
+	return auth.NewAccounts(s.Users(), s.Service(), s.Store, s.Notifier(), auth.Links{}).
+		WithSleep(func(_ context.Context, d time.Duration) {
+			if d > 0 {
+				s.Clock.Advance(d)
+			}
+		})
+}
+
 // Handlers are every handler the route table calls, wired as the functions' mains wire them, over
 // Service, Sessions, Applications and Users; the guard is on the Stack's clock and rechecks a token whose
 // verdict says AWS failed it.
@@ -234,6 +249,7 @@ func (s *Stack) Handlers() httpapi.Handlers {
 		Session:      httpapi.NewSession(sessions, s.Log),
 		Applications: httpapi.NewApplications(s.Applications(), s.Log),
 		Users:        httpapi.NewUsers(s.Users(), s.Log),
+		Accounts:     httpapi.NewAccounts(s.Accounts(), s.Log),
 		Guard:        httpapi.NewGuard(s.Clock.Now, s.Log).Rechecking(sessions),
 	}
 }
