@@ -232,6 +232,8 @@ func codeStatuses(t *testing.T) map[string]int {
 			switch prev, seen := out[code]; {
 			case status < 0:
 				t.Errorf("%s: %s with a status this test cannot read", where, code)
+			case alsoAnswered[code] == status:
+				// The one code the contract answers with a second status; the tables give its own.
 			case seen && prev != status:
 				t.Errorf("%s: %s answered with %d here and %d elsewhere", where, code, status, prev)
 			default:
@@ -247,6 +249,11 @@ func codeStatuses(t *testing.T) map[string]int {
 	}
 	return out
 }
+
+// alsoAnswered are the codes answered with a second status besides their own: a wrong old password
+// on updatePassword is invalid_credentials with 403, since the caller is signed in and its token is
+// good (docs/api.md says so at the route).
+var alsoAnswered = map[string]int{httpapi.CodeInvalidCredentials: 403}
 
 // isErrorType: httpapi.Error, or Error inside package httpapi.
 func isErrorType(e ast.Expr, pkg string) bool {

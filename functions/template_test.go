@@ -93,7 +93,7 @@ var functions = []function{
 	{
 		LogicalID: "LoginFunction", Dir: "login",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
+			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
 			// SMS to a phone number has no resource ARN.
 			{"*", []string{"sns:Publish"}},
 			{senderARN, []string{"ses:SendEmail"}},
@@ -106,7 +106,7 @@ var functions = []function{
 	},
 	{
 		LogicalID: "VerifyFunction", Dir: "verify",
-		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem"}}},
+		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}}},
 		Env:    map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")},
 	},
 	{
@@ -121,6 +121,21 @@ var functions = []function{
 			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
 		},
 		Env: map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")}, // seals the lists' page tokens
+	},
+	{
+		LogicalID: "AccountFunction", Dir: "account",
+		Grants: []grant{
+			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
+			{"*", []string{"sns:Publish"}},
+			{senderARN, []string{"ses:SendEmail"}},
+		},
+		Env: map[string]string{
+			"CODE_HMAC_SECRET":   cloudformation.Ref("CodeHmacSecret"),
+			"SES_SENDER":         cloudformation.Ref("SenderEmail"),
+			"SMS_SENDER_ID":      cloudformation.Ref("SmsSenderId"),
+			"INVITE_URL":         cloudformation.Ref("InviteUrl"),
+			"PASSWORD_RESET_URL": cloudformation.Ref("PasswordResetUrl"),
+		},
 	},
 }
 

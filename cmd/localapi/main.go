@@ -56,15 +56,16 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	a, err := newApp(ctx, *seedFile, getenv, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	defer a.close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	a, err := newApp(ctx, *seedFile, localLinks(getenv, "http://"+ln.Addr().String()), stdout, stderr)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer a.close()
 	srv := newServer(a.gateway, requestReadTimeout)
 	fmt.Fprintf(stdout, "MFA login gateway ready on http://%s in %d ms (Ctrl-C stops it)\n", ln.Addr(), time.Since(started).Milliseconds())
 	fmt.Fprintf(stdout, "Codes sent appear below and at http://%s/_local/outbox\n", ln.Addr())
@@ -79,6 +80,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	defer cancel()
 	fmt.Fprintln(stdout, "stopping")
 	return srv.Shutdown(shutdown)
+}
+
+// localLinks is getenv with the ticket links pointing at the local server at base, unless the
+// environment sets them: an invitation or reset read in the outbox opens on this server.
+func localLinks(getenv func(string) string, base string) func(string) string {
+	defaults := map[string]string{
+		"INVITE_URL":         base + "/accept-invite?ticket={ticket}",
+		"PASSWORD_RESET_URL": base + "/reset-password?ticket={ticket}",
+	}
+	return func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return defaults[name]
+	}
 }
 
 // app is the local gateway with everything behind it.
@@ -129,7 +145,7 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 		Secret: cfg.Secret, Policy: cfg.Policy, Log: log,
 	})
 	a := &app{engine: engine, outbox: outbox, gateway: &gateway{
-		outbox: outbox, log: log, functions: functions(svc, store, log),
+		outbox: outbox, log: log, functions: functions(svc, store, cfg.Links, log),
 		authorizer: httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)).Handle,
 	}}
 	printUsers(stdout, name, data)
@@ -138,17 +154,21 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 
 // functions builds the router of every function of the route table over the handlers the functions'
 // mains wire, so the gateway serves every row of the table.
-func functions(svc *auth.Service, store *dynamo.Store, log *slog.Logger) map[string]*httpapi.Router {
+func functions(svc *auth.Service, store *dynamo.Store, links auth.Links, log *slog.Logger) map[string]*httpapi.Router {
 	sessions := auth.NewSessions(store, nil, log)
+	hasher, _ := svc.Hasher.(auth.PasswordHasher)
+	users := auth.NewUsers(auth.UsersDeps{
+		Store: store, Hasher: hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
+		Passwords: auth.PasswordPolicy{MinLength: svc.Policy.PasswordMinLength, Guessable: strength.Judge},
+	})
+	notifier := auth.NewNotifier(svc.Email, nil, log)
 	return httpapi.Routers(httpapi.Handlers{
 		Auth:         httpapi.New(svc, log),
 		Session:      httpapi.NewSession(sessions, log),
 		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
-		Users: httpapi.NewUsers(auth.NewUsers(auth.UsersDeps{
-			Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
-			Passwords: auth.PasswordPolicy{MinLength: svc.Policy.PasswordMinLength, Guessable: strength.Judge},
-		}), log),
-		Guard: httpapi.NewGuard(nil, log).Rechecking(sessions),
+		Users:        httpapi.NewUsers(users, log),
+		Accounts:     httpapi.NewAccounts(auth.NewAccounts(users, svc, store, notifier, links), log),
+		Guard:        httpapi.NewGuard(nil, log).Rechecking(sessions),
 	})
 }
 

@@ -1,0 +1,47 @@
+// Command account is the Lambda behind the account lifecycle of /odata/users: POST invite,
+// updatePassword and resetPassword behind the token authorizer, and the public forgotPassword and
+// changePassword. It is the one function that sets passwords, so the one that links the password
+// dictionaries (shared/password/strength, some 40 ms of its cold start); it sends tickets and
+// notifications by SES, and a password set by ticket answers as a login would, so with MFA on it
+// starts a challenge and sends its code by SNS or SES.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/google/uuid"
+
+	"mfagateway/shared/auth"
+	"mfagateway/shared/awsclient"
+	"mfagateway/shared/config"
+	"mfagateway/shared/dynamo"
+	"mfagateway/shared/httpapi"
+	"mfagateway/shared/notify"
+	"mfagateway/shared/password"
+	"mfagateway/shared/password/strength"
+)
+
+func main() {
+	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true, SESSender: true})
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	hasher := password.New(password.Default)
+	email := notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender)
+	svc := auth.NewService(auth.Deps{
+		Store:  store,
+		Hasher: hasher,
+		SMS:    notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
+		Email:  email,
+		Secret: cfg.Secret,
+		Policy: cfg.Policy,
+		Log:    log,
+	})
+	users := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, NewID: uuid.NewString, Log: log,
+		Passwords: auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength, Guessable: strength.Judge}})
+	accounts := auth.NewAccounts(users, svc, store, auth.NewNotifier(email, nil, log), cfg.Links)
+	lambda.Start(httpapi.Function(httpapi.AccountFunction, httpapi.Handlers{
+		Accounts: httpapi.NewAccounts(accounts, log),
+		Guard:    httpapi.NewGuard(nil, log).Rechecking(auth.NewSessions(store, nil, log)),
+	}).Serve)
+}
