@@ -225,7 +225,9 @@ func (s *Stack) Users() *auth.Users {
 }
 
 // Notifier is the notifier over the outbox's email, on the Stack's clock.
-func (s *Stack) Notifier() *auth.Notifier { return auth.NewNotifier(s.Outbox.Email(), s.Clock.Now, s.Log) }
+func (s *Stack) Notifier() *auth.Notifier {
+	return auth.NewNotifier(s.Outbox.Email(), s.Clock.Now, s.Log)
+}
 
 // Accounts is the account lifecycle over Users and Service, with Notifier and the default links. A
 // forgotPassword answer's wait moves the Stack's clock instead of sleeping, so that the time it waits
