@@ -38,11 +38,15 @@ func envOf(vars map[string]string) func(string) string {
 func startLocal(t *testing.T, seedFile string, vars map[string]string) *localServer {
 	t.Helper()
 	stdout := &testenv.LogBuffer{} // the terminal: the outbox writes to it from request goroutines
-	a, err := newApp(context.Background(), seedFile, envOf(vars), stdout, io.Discard)
+	// Listening first, as run does, so that the ticket links point at this server.
+	srv := httptest.NewUnstartedServer(nil)
+	a, err := newApp(context.Background(), seedFile, localLinks(envOf(vars), "http://"+srv.Listener.Addr().String()), stdout, io.Discard)
 	if err != nil {
+		srv.Close()
 		t.Fatalf("newApp: %v", err)
 	}
-	srv := httptest.NewServer(a.gateway)
+	srv.Config.Handler = a.gateway
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		a.close()
