@@ -117,10 +117,16 @@ var functions = []function{
 	{
 		LogicalID: "ApplicationsFunction", Dir: "applications",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
+			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"}},
+			{"*", []string{"sns:Publish"}},
+			{senderARN, []string{"ses:SendEmail"}},
 			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
 		},
-		Env: map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")}, // seals the lists' page tokens
+		Env: map[string]string{
+			"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret"), // seals the lists' page tokens; keys the mobile code's HMAC
+			"SES_SENDER":       cloudformation.Ref("SenderEmail"),
+			"SMS_SENDER_ID":    cloudformation.Ref("SmsSenderId"),
+		},
 	},
 	{
 		LogicalID: "AccountFunction", Dir: "account",

@@ -1,7 +1,8 @@
 // Command account is the Lambda behind the account lifecycle of /odata/users: POST invite,
 // updatePassword and resetPassword behind the token authorizer, and the public forgotPassword and
 // changePassword. It is the one function that sets passwords, so the one that links the password
-// dictionaries (shared/password/strength, some 40 ms of its cold start); it sends tickets and
+// dictionaries (shared/password/strength, some 40 ms of its cold start) and, for an invitation's
+// mobile number, the numbering plan (shared/phone, some 14 ms); it sends tickets and
 // notifications by SES, and a password set by ticket answers as a login would, so with MFA on it
 // starts a challenge and sends its code by SNS or SES.
 package main
@@ -21,6 +22,7 @@ import (
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
 	"mfagateway/shared/password/strength"
+	"mfagateway/shared/phone"
 )
 
 func main() {
@@ -37,7 +39,8 @@ func main() {
 		Policy: cfg.Policy,
 		Log:    log,
 	})
-	users := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, NewID: uuid.NewString, Log: log,
+	// The numbering plan too: an invitation's user body is read by the same rules as POST /odata/users.
+	users := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
 		Passwords: auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength, Guessable: strength.Judge}})
 	accounts := auth.NewAccounts(users, svc, store, auth.NewNotifier(email, nil, log), cfg.Links)
 	lambda.Start(httpapi.Function(httpapi.AccountFunction, httpapi.Handlers{
