@@ -7,9 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"mfagateway/shared/auth"
 )
+
+// MaxForgotPasswordTime is the longest FORGOT_PASSWORD_TIME: the answer waits that long, and must come
+// well inside the function's timeout (10 s, less the margin a handler keeps for a clear 503).
+const MaxForgotPasswordTime = 5 * time.Second
 
 // MinSecretBytes is the shortest CODE_HMAC_SECRET accepted.
 const MinSecretBytes = 32
@@ -95,6 +100,10 @@ func LoadPolicy(getenv func(string) string) (auth.Policy, error) {
 	// A setting that contradicts another stops the start naming both.
 	if p.CodeTTL > p.MFATokenTTL {
 		errs = append(errs, fmt.Errorf("BINDING_CODE_TTL: %s is longer than MFA_TOKEN_TTL %s", p.CodeTTL, p.MFATokenTTL))
+	}
+	if p.ForgotPasswordTime > MaxForgotPasswordTime {
+		errs = append(errs, fmt.Errorf("FORGOT_PASSWORD_TIME: %s is longer than %s: the answer must come well inside the function's 10 s timeout",
+			p.ForgotPasswordTime, MaxForgotPasswordTime))
 	}
 	return p, errors.Join(errs...)
 }

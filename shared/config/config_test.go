@@ -264,3 +264,18 @@ func TestEveryErrorReported(t *testing.T) {
 		}
 	}
 }
+
+// TestForgotPasswordTimeBound: an answer that waits past the function's timeout is refused at start.
+func TestForgotPasswordTimeBound(t *testing.T) {
+	for v, ok := range map[string]bool{"1s": true, "5s": true, "6s": false, "1m": false} {
+		_, err := config.LoadPolicy(func(k string) string {
+			if k == "FORGOT_PASSWORD_TIME" {
+				return v
+			}
+			return ""
+		})
+		if (err == nil) != ok || (err != nil && !strings.Contains(err.Error(), "FORGOT_PASSWORD_TIME")) {
+			t.Errorf("FORGOT_PASSWORD_TIME=%s: %v, want accepted %v", v, err, ok)
+		}
+	}
+}
