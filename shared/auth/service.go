@@ -516,8 +516,14 @@ func (s *Service) challengeResult(mfaToken string, ch Challenge, now time.Time) 
 
 // slot is the clock hour of the per-user send cap.
 func (s *Service) slot(userID string, now time.Time) SendSlot {
+	return sendSlot(userID, now, s.Policy.SendsPerHour)
+}
+
+// sendSlot is the clock hour of now in the user's send cap of limit sends an hour: every send to a
+// user (codes, tickets, a new number's code) counts in the same one.
+func sendSlot(userID string, now time.Time, limit int) SendSlot {
 	w := now.UTC().Truncate(time.Hour)
-	return SendSlot{UserID: userID, Window: w, Limit: s.Policy.SendsPerHour, ExpiresAt: w.Add(2 * time.Hour)}
+	return SendSlot{UserID: userID, Window: w, Limit: limit, ExpiresAt: w.Add(2 * time.Hour)}
 }
 
 // newSecret returns a bearer string of 256 random bits and the ID it is stored under.
@@ -531,8 +537,11 @@ func (s *Service) newSecret() (bearer, id string, err error) {
 }
 
 // newCode draws a uniform decimal code of codeDigits digits.
-func (s *Service) newCode() (string, error) {
-	n, err := rand.Int(s.Random, big.NewInt(1_000_000))
+func (s *Service) newCode() (string, error) { return drawCode(s.Random) }
+
+// drawCode draws a uniform decimal code of codeDigits digits from r.
+func drawCode(r io.Reader) (string, error) {
+	n, err := rand.Int(r, big.NewInt(1_000_000))
 	if err != nil {
 		return "", fmt.Errorf("random: %w", err)
 	}

@@ -21,7 +21,8 @@ import (
 //     applications it may add or remove only its own; the email, mobile number and status of a user
 //     (unblock included) only while the user is a member of its application alone, since they
 //     decide where every application's codes go and whether the user may log in to any of them;
-//   - any other session, nothing (ErrForbidden), but its own user through Me.
+//   - any other session, nothing (ErrForbidden), but its own user through Me, ChangeMe and
+//     ConfirmMobile (selfservice.go).
 
 // UserPatch holds the properties a change of a user sets; nil leaves a property as it is.
 type UserPatch struct {
@@ -175,6 +176,7 @@ func (s *Users) byID(ctx context.Context, id string) (User, error) {
 // view is u as the API shows it, with its failed logins as of now.
 func (s *Users) view(u User, a LoginAttempts) UserView {
 	u.PasswordHash = ""
+	u.PendingMobile.CodeHash = ""
 	return UserView{User: u, FailedLogins: a.FailedLogins(s.d.Clock())}
 }
 
@@ -409,7 +411,9 @@ func checkStatus(prev User, next UserStatus) error {
 
 // Change applies p to the user with the userId (PATCH; PUT with every property given) and returns it
 // as stored, without its failed logins (WithFailedLogins reads them, for an answer that shows the
-// user). A new email moves the user, under the rules of ChangeEmail. action names it in the log.
+// user). A new email moves the user, under the rules of ChangeEmail. A new email is told to the old
+// address, a new mobile number (which drops any number the user asked for and has not confirmed) to
+// the user's email as it was. action names it in the log.
 func (s *Users) Change(ctx context.Context, who Session, action, id string, p UserPatch) (UserView, error) {
 	if err := s.gate(ctx, who, action); err != nil {
 		return UserView{}, err
@@ -419,9 +423,10 @@ func (s *Users) Change(ctx context.Context, who Session, action, id string, p Us
 	if err != nil {
 		return UserView{}, s.fail(ctx, who, action, "", err)
 	}
-	var next User
+	var prev, next User
 	tries, err := retryConflicts(ctx, func() error {
-		prev, err := s.byID(ctx, id)
+		var err error
+		prev, err = s.byID(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -434,6 +439,9 @@ func (s *Users) Change(ctx context.Context, who Session, action, id string, p Us
 		next = prev
 		next.Applications = slices.Clone(prev.Applications)
 		p.apply(&next)
+		if next.Mobile != prev.Mobile {
+			next.PendingMobile = PendingMobile{}
+		}
 		if p.Status != nil && *p.Status != prev.State() {
 			if err := checkStatus(prev, *p.Status); err != nil {
 				return err
@@ -455,6 +463,7 @@ func (s *Users) Change(ctx context.Context, who Session, action, id string, p Us
 		return UserView{}, s.fail(ctx, who, action, next.Email, err)
 	}
 	s.decided(ctx, who, action, "changed", next, "status", next.State(), "admin", next.Admin, "tries", tries)
+	s.notifyChange(ctx, who, prev, next)
 	return s.view(next, LoginAttempts{}), nil
 }
 

@@ -2,8 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/mail"
 	"slices"
@@ -100,6 +102,10 @@ type UserStore interface {
 	// UnblockUser writes next over prev, as UpdateUser, and forgets the failed passwords of its email,
 	// in one transaction.
 	UnblockUser(ctx context.Context, prev, next User) error
+	// SetPendingMobile writes next, prev with a new number waiting for its code, over prev as
+	// UpdateUser does (ErrConflict, ErrNotFound), and counts the code's SMS in the user's hourly send
+	// slot (ErrSendLimit, and then nothing is written), in one transaction.
+	SetPendingMobile(ctx context.Context, prev, next User, slot SendSlot) error
 }
 
 // PasswordHasher makes the stored form of a new password.
@@ -122,13 +128,24 @@ type UsersDeps struct {
 	Log    *slog.Logger
 	// Passwords is the rule every new password is held to; a program that sets none may leave it zero.
 	Passwords PasswordPolicy
+
+	// What a user changing their own mobile number needs (ChangeMe, ConfirmMobile); a program that
+	// offers no self-service may leave them zero.
+	SMS    Sender    // carries the code to a new number
+	Secret []byte    // the HMAC key of binding codes, the login service's; never stored in the table
+	Random io.Reader // crypto/rand.Reader when nil
+	// Policy gives CodeTTL, MaxAttempts, ResendCooldown and SendsPerHour; a zero Policy is DefaultPolicy.
+	Policy Policy
+	// Notifier tells a user by email that their email or mobile number changed; nil tells nobody.
+	Notifier *Notifier
 }
 
 // Users manages user accounts; the methods by email are for admins only, those by userId (userapi.go)
 // say who may use them. The operators' CLI and the users API call it, never the store, so each rule
 // holds whichever door a change comes through.
 type Users struct {
-	d UsersDeps
+	d     UsersDeps
+	codes codeKey
 }
 
 // NewUsers returns the users service.
@@ -139,7 +156,11 @@ func NewUsers(d UsersDeps) *Users {
 	if d.Clock == nil {
 		d.Clock = time.Now
 	}
-	return &Users{d: d}
+	if d.Random == nil {
+		d.Random = rand.Reader
+	}
+	d.Policy = selfServicePolicy(d.Policy)
+	return &Users{d: d, codes: codeKey(d.Secret)}
 }
 
 // NewUser is a user to create, as given; Create normalises and checks every field.
@@ -407,8 +428,12 @@ func (s *Users) SetMobile(ctx context.Context, who Session, email, mobile string
 		return false, s.fail(ctx, who, "set-mobile", email, err)
 	}
 	return s.update(ctx, who, "set-mobile", email, func(u *User) (bool, error) {
-		// Saving the same number again records its country, should it have been saved without.
+		// Saving the same number again records its country, should it have been saved without. A new
+		// number drops one the user asked for and has not confirmed: the operator's is the newer.
 		changed := u.Mobile != m || u.MobileCountry != country
+		if u.Mobile != m {
+			u.PendingMobile = PendingMobile{}
+		}
 		u.Mobile, u.MobileCountry = m, country
 		return changed, nil
 	}, "mobile", m != "")
@@ -574,9 +599,18 @@ func (s *Users) admin(ctx context.Context, who Session, action, email string) er
 
 // decided logs the outcome of a change that was made, or found needless.
 func (s *Users) decided(ctx context.Context, who Session, action, outcome string, u User, attrs ...any) {
+	s.logUser(ctx, "user "+outcome, who, action, outcome, u, attrs...)
+}
+
+// refused logs a change of the stored user u that was refused, and why (outcome).
+func (s *Users) refused(ctx context.Context, who Session, action, outcome string, u User, attrs ...any) {
+	s.logUser(ctx, "refused", who, action, outcome, u, attrs...)
+}
+
+func (s *Users) logUser(ctx context.Context, msg string, who Session, action, outcome string, u User, attrs ...any) {
 	attrs = append([]any{"event", "users", "action", action, "outcome", outcome,
 		"email", mask.Email(u.Email), "userId", u.ID, "actor", actor(who)}, attrs...)
-	s.d.Log.InfoContext(ctx, "user "+outcome, attrs...)
+	s.d.Log.InfoContext(ctx, msg, attrs...)
 }
 
 // refusals are the errors a caller caused, each with the outcome its log line names. Anything else is

@@ -47,6 +47,7 @@ func userStoreCases() []contractCase {
 		{"ChangeEmail refusals", testChangeEmailRefusals},
 		{"DeleteUser", testDeleteUser},
 		{"Unlock", testUnlock},
+		{"SetPendingMobile", testSetPendingMobile},
 		{"ListApplications", testListApplications},
 	}
 }

@@ -81,8 +81,12 @@ func errorFor(err error) *Error {
 			Extra: map[string]any{"attemptsRemaining": codeErr.Remaining}}
 	case errors.Is(err, auth.ErrCodeExpired):
 		return &Error{Status: http.StatusUnauthorized, Code: CodeExpired, Message: "The binding code has expired; ask for a new one."}
+	case errors.Is(err, auth.ErrPendingMobileDropped): // before ErrTooManyAttempts, which it also is
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyAttempts, Message: "Too many wrong codes; the new number was dropped: set it again for a new code."}
 	case errors.Is(err, auth.ErrTooManyAttempts):
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyAttempts, Message: "Too many wrong codes; log in again."}
+	case errors.Is(err, auth.ErrNoPendingMobile):
+		return invalid("No mobile number waits for a code: set mobilePhone first.")
 	case errors.Is(err, auth.ErrChannelMismatch):
 		return invalid("authenticatorCode is not the channel the code was sent by.")
 	case errors.As(err, &weak):

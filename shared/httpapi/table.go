@@ -62,6 +62,9 @@ var table = []Route{
 	{http.MethodPatch, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Patch)},
 	{http.MethodPut, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Put)},
 	{http.MethodDelete, []string{"/odata/users/{id}"}, ApplicationsFunction, protected((*Users).Delete)},
+	// The caller's own user: a new mobile number waits for the code sent to it.
+	{http.MethodPatch, []string{"/odata/users/me"}, ApplicationsFunction, protected((*Users).PatchMe)},
+	{http.MethodPost, []string{"/odata/users/me/confirmMobile", "/odata/users/me/confirmmobile"}, ApplicationsFunction, protected((*Users).ConfirmMobile)},
 	// The account lifecycle: the function that sets passwords, the only one that links the password
 	// dictionaries, and sends tickets.
 	{http.MethodPost, []string{"/odata/users/invite"}, AccountFunction, protected((*Accounts).Invite)},

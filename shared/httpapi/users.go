@@ -143,13 +143,14 @@ func (h *Users) Get(ctx context.Context, req Request, who auth.Session) (Respons
 	return respond(http.StatusOK, newUserResponse(v, who)), nil
 }
 
-// Me handles GET /odata/users/me: the caller's own user, its email and number in full.
+// Me handles GET /odata/users/me: the caller's own user, its email and number in full, and a number
+// waiting for its code masked.
 func (h *Users) Me(ctx context.Context, req Request, who auth.Session) (Response, error) {
 	v, err := h.users.Me(ctx, who)
 	if err != nil {
 		return h.fail(ctx, req, err), nil
 	}
-	return respond(http.StatusOK, newUserResponse(v, who)), nil
+	return respond(http.StatusOK, newProfileResponse(v, who)), nil
 }
 
 // Create handles POST /odata/users: a Pending user without a password; nothing is sent.

@@ -218,10 +218,12 @@ func (s *Stack) Applications() *auth.Applications {
 }
 
 // Users is the users service over Store, with the Stack's hasher, clock, the production mobile validator
-// and the production password policy at its default length.
+// and the production password policy at its default length; a new number's code goes by Deps.SMS
+// under Deps.Secret, Deps.Random and Deps.Policy, and notifications by Notifier.
 func (s *Stack) Users() *auth.Users {
 	return auth.NewUsers(auth.UsersDeps{Store: s.Store, Hasher: s.Hasher, Mobile: phone.Parse, NewID: uuid.NewString, Clock: s.Clock.Now, Log: s.Log,
-		Passwords: auth.PasswordPolicy{Guessable: strength.Judge}})
+		Passwords: auth.PasswordPolicy{Guessable: strength.Judge},
+		SMS:       s.Deps.SMS, Secret: s.Deps.Secret, Random: s.Deps.Random, Policy: s.Deps.Policy, Notifier: s.Notifier()})
 }
 
 // Notifier is the notifier over the outbox's email, on the Stack's clock.
