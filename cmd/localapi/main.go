@@ -157,11 +157,12 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 func functions(svc *auth.Service, store *dynamo.Store, links auth.Links, log *slog.Logger) map[string]*httpapi.Router {
 	sessions := auth.NewSessions(store, nil, log)
 	hasher, _ := svc.Hasher.(auth.PasswordHasher)
+	notifier := auth.NewNotifier(svc.Email, nil, log)
 	users := auth.NewUsers(auth.UsersDeps{
 		Store: store, Hasher: hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
 		Passwords: auth.PasswordPolicy{MinLength: svc.Policy.PasswordMinLength, Guessable: strength.Judge},
+		SMS:       svc.SMS, Secret: svc.Secret, Policy: svc.Policy, Notifier: notifier,
 	})
-	notifier := auth.NewNotifier(svc.Email, nil, log)
 	return httpapi.Routers(httpapi.Handlers{
 		Auth:         httpapi.New(svc, log),
 		Session:      httpapi.NewSession(sessions, log),
