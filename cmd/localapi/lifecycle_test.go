@@ -94,6 +94,30 @@ func TestLocalAccountLifecycle(t *testing.T) {
 	if st != http.StatusOK || verified["token"] == "" {
 		t.Fatalf("verify: %d %v, want 200 and an auth token", st, verified)
 	}
+	// The new user gives a mobile number: it waits for the code texted to it, and login codes keep
+	// going by email until it is confirmed; confirmed, the user's email gets the notice.
+	self := platformClient{s: s, token: verified["token"].(string), appID: demoMFA}
+	if r := self.do(t, http.MethodPatch, "/odata/users/me", jsonBody(map[string]any{"mobilePhone": "+31 6 2345 6789"}), nil); r.status != http.StatusNoContent {
+		t.Fatalf("PATCH /odata/users/me: %d %s, want 204", r.status, r.raw)
+	}
+	sms := s.lastMessage(t, "+31623456789")
+	mobileCode := sixDigits.FindString(sms["body"].(string))
+	if sms["channel"] != "SMS" || mobileCode == "" {
+		t.Fatalf("the code to the new number: %v", sms)
+	}
+	if me := self.do(t, http.MethodGet, "/odata/users/me", "", nil); me.body["mobilePhone"] != nil || me.body["pendingMobilePhone"] != "+31******89" {
+		t.Fatalf("before confirming: mobilePhone %v, pendingMobilePhone %v; want none and the waiting one masked", me.body["mobilePhone"], me.body["pendingMobilePhone"])
+	}
+	if r := self.do(t, http.MethodPost, "/odata/users/me/confirmMobile", jsonBody(map[string]string{"bindingCode": mobileCode}), nil); r.status != http.StatusNoContent {
+		t.Fatalf("confirmMobile: %d %s, want 204", r.status, r.raw)
+	}
+	if notice := s.lastMessage(t, "new@example.com"); !strings.Contains(notice["body"].(string), "+31******89") || strings.Contains(notice["body"].(string), "+31623456789") {
+		t.Errorf("the notice of the new number: %v, want it masked and in the user's mailbox", notice)
+	}
+	if st, ch := s.loginStatus(t, "new@example.com", "copper kettle under a quiet bridge", demoMFA); st != http.StatusForbidden || ch["authenticatorCode"] != "SMS" {
+		t.Errorf("a login after confirming: %d %v, want 403 with the code by SMS", st, ch)
+	}
+
 	if again := change("another long passphrase for this"); again.status != http.StatusUnauthorized || odataCode(again.body) != "invalid_ticket" {
 		t.Fatalf("a used ticket: %d %s, want 401 invalid_ticket", again.status, again.raw)
 	}
