@@ -51,8 +51,9 @@ type Links struct {
 	Reset  string
 }
 
-// link is the link of a ticket of kind for the application.
-func (l Links) link(kind TicketKind, app Application, ticket string) string {
+// link is the link of a ticket of kind for the application; false when the template places the
+// application's url and it has none, which would make a link to no host.
+func (l Links) link(kind TicketKind, app Application, ticket string) (string, bool) {
 	tmpl := l.Reset
 	def := DefaultResetURL
 	if kind == TicketInvite {
@@ -61,7 +62,10 @@ func (l Links) link(kind TicketKind, app Application, ticket string) string {
 	if strings.TrimSpace(tmpl) == "" {
 		tmpl = def
 	}
-	return strings.NewReplacer("{url}", app.URL, "{ticket}", ticket).Replace(tmpl)
+	if strings.Contains(tmpl, "{url}") && strings.TrimSpace(app.URL) == "" {
+		return "", false
+	}
+	return strings.NewReplacer("{url}", app.URL, "{ticket}", ticket).Replace(tmpl), true
 }
 
 // AccountStore is the persistence of the account lifecycle, besides the login's Store and the users'
@@ -168,6 +172,11 @@ func (a *Accounts) issue(ctx context.Context, log *slog.Logger, prev User, app A
 	if err != nil {
 		return err
 	}
+	// Before the ticket is stored: a ticket nobody can follow must not replace one that works.
+	link, ok := a.links.link(kind, app, ticket)
+	if !ok {
+		return &PropertyError{"url", "of the application is empty, and the ticket's link is built from it."}
+	}
 	life := a.ticketLife(kind)
 	next := prev
 	next.Applications = slices.Clone(prev.Applications)
@@ -182,7 +191,6 @@ func (a *Accounts) issue(ctx context.Context, log *slog.Logger, prev User, app A
 		return vanished(err)
 	}
 	lang := ChooseLanguage(prev.CultureInfo, app.CultureInfo)
-	link := a.links.link(kind, app, ticket)
 	render := PasswordResetMessage
 	if kind == TicketInvite {
 		render = InvitationMessage
@@ -352,16 +360,27 @@ func (a *Accounts) UpdatePassword(ctx context.Context, who Session, oldPassword,
 	}
 	now := a.now()
 	log := a.log().With("event", "update_password", "email", mask.Email(who.Email), "userId", who.UserID)
-	if err := a.svc.admit(ctx, who.Email, now); err != nil {
+	// As at login, the attempt is counted while the user is read: one round trip for both.
+	var (
+		rec     LoginRecord
+		readErr error
+		read    = make(chan struct{})
+	)
+	go func() {
+		defer close(read)
+		rec, readErr = a.svc.Store.LoadLogin(ctx, who.Email, AppRef{ID: who.AppID})
+	}()
+	err := a.svc.admit(ctx, who.Email, now)
+	<-read
+	if err != nil {
 		var rate *RateLimitError
 		if errors.As(err, &rate) {
 			log.InfoContext(ctx, "password not changed", "outcome", "locked", "retryAfter", seconds(rate.RetryAfter))
 		}
 		return err
 	}
-	rec, err := a.svc.Store.LoadLogin(ctx, who.Email, AppRef{ID: who.AppID})
-	if err != nil {
-		return fmt.Errorf("update password: %w", err)
+	if readErr != nil {
+		return fmt.Errorf("update password: %w", readErr)
 	}
 	u := rec.User
 	if u == nil || u.ID != who.UserID || u.PasswordHash == "" {
@@ -436,7 +455,7 @@ func (a *Accounts) ticketApp(ctx context.Context, who Session, u User) (Applicat
 	case len(u.Applications) > 0:
 		id = u.Applications[0]
 	default:
-		return Application{}, &PropertyError{"applications", "must name an application: the ticket's link and login are for one."}
+		return Application{}, noTicketApplication()
 	}
 	app, err := a.users.d.Store.GetApplication(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -445,12 +464,34 @@ func (a *Accounts) ticketApp(ctx context.Context, who Session, u User) (Applicat
 	return app, err
 }
 
+// noTicketApplication refuses a ticket for a user of no application.
+func noTicketApplication() error {
+	return &PropertyError{"applications", "must name an application: the ticket's link and login are for one."}
+}
+
 // Invite creates a Pending user (or takes the Pending user that has the email) and emails it an
 // invitation ticket, which replaces any earlier one. Who may: as CreatePending.
 func (a *Accounts) Invite(ctx context.Context, who Session, n NewUser) (UserView, error) {
-	v, err := a.users.CreatePending(ctx, who, n)
-	if errors.Is(err, ErrUserExists) {
-		v, err = a.pendingUser(ctx, who, n.Email)
+	var (
+		v   UserView
+		err error
+	)
+	if who.Client || len(appSet(nil, n.Applications)) > 0 {
+		v, err = a.users.CreatePending(ctx, who, n)
+		if errors.Is(err, ErrUserExists) {
+			v, err = a.pendingUser(ctx, who, n.Email)
+		}
+	} else {
+		// A user of no application can be sent no ticket, so a new one is refused before it is stored:
+		// once stored, it would stay Pending, and every later invitation would take it as stored,
+		// without the applications that invitation names. A Pending user that exists is invited to its
+		// own applications.
+		if err = a.users.gate(ctx, who, "invite"); err == nil {
+			v, err = a.pendingUser(ctx, who, n.Email)
+		}
+		if errors.Is(err, ErrUserNotFound) {
+			err = a.users.fail(ctx, who, "invite", n.Email, noTicketApplication())
+		}
 	}
 	if err != nil {
 		return UserView{}, err

@@ -28,18 +28,7 @@ func TestUserCopyStore(t *testing.T) {
 		{"TokenForApp reads the token's user", testTokenForAppUser},
 		{"CopyUsers gives users without a copy theirs", testCopyUsers},
 	}
-	for _, eng := range storeEngines() {
-		t.Run(eng.name, func(t *testing.T) {
-			t.Parallel()
-			newEnv := eng.start(t)
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					c.run(t, newEnv(t))
-				})
-			}
-		})
-	}
+	runOnEngines(t, cases)
 }
 
 // statusUser is testUser with the properties this file adds.

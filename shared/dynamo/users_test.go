@@ -22,18 +22,7 @@ import (
 // own table.
 func TestAdminStore(t *testing.T) {
 	cases := append(userStoreCases(), applicationStoreCases()...)
-	for _, eng := range storeEngines() {
-		t.Run(eng.name, func(t *testing.T) {
-			t.Parallel()
-			newEnv := eng.start(t)
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					c.run(t, newEnv(t))
-				})
-			}
-		})
-	}
+	runOnEngines(t, cases)
 }
 
 func userStoreCases() []contractCase {
