@@ -421,7 +421,8 @@ func (a *Accounts) UpdatePassword(ctx context.Context, who Session, oldPassword,
 		}
 		next = prev
 		next.Applications = slices.Clone(prev.Applications)
-		next.PasswordHash, next.Epoch, next.UpdateDate = phc, prev.Epoch+1, a.users.now()
+		// A live reset ticket is for a password the user has now replaced: it ends with the change.
+		next.PasswordHash, next.Epoch, next.Ticket, next.UpdateDate = phc, prev.Epoch+1, UserTicket{}, a.users.now()
 		if err := vanished(a.store.SetPassword(ctx, prev, next, who.TokenID)); !errors.Is(err, ErrConflict) {
 			return err
 		}

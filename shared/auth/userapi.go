@@ -450,6 +450,11 @@ func (s *Users) Change(ctx context.Context, who Session, action, id string, p Us
 		if err := s.clientChange(ctx, who, action, prev, next); err != nil {
 			return err
 		}
+		if next.Email != prev.Email || next.State() == StatusBlocked {
+			// A ticket went to the old address, or lets a user who may no longer log in set a
+			// password: either way it must not outlive the change.
+			next.Ticket = UserTicket{}
+		}
 		next.UpdateDate = s.now()
 		if next.Email != prev.Email {
 			return vanished(s.d.Store.MoveUser(ctx, prev, next))

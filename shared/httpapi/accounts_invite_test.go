@@ -505,14 +505,19 @@ func TestChangePasswordBadTickets(t *testing.T) {
 		if a := e.callUsers(t, e.admin(), http.MethodPatch, "/odata/users/"+graceID, "", `{"status": "Blocked"}`); a.Status != http.StatusNoContent {
 			t.Fatalf("block: %d %s", a.Status, a.Raw)
 		}
-		if attrS(e.userItem(t, graceEmail), "ticketHash") != auth.TokenID(ticket) {
-			t.Fatal("blocking the user dropped its ticket: the refusal below would prove nothing")
+		// A block ends the ticket: a user who may not log in sets no password, and an unblock does not
+		// bring the ticket back.
+		if got := attrS(e.userItem(t, graceEmail), "ticketHash"); got != "" {
+			t.Fatalf("blocking the user kept its ticket %q", got)
 		}
 		refused(t, e.changePassword(t, ticket, goodPassword, nil))
 		if a := e.callUsers(t, e.admin(), http.MethodPost, "/odata/users/unblockUser", "", `{"userId": "`+graceID+`"}`); a.Status != http.StatusNoContent {
 			t.Fatalf("unblock: %d %s", a.Status, a.Raw)
 		}
-		stillUsable(t, e, ticket)
+		refused(t, e.changePassword(t, ticket, goodPassword, nil))
+		if ok, _ := e.Hasher.Verify(gracePass, attrS(e.userItem(t, graceEmail), "passwordHash")); !ok {
+			t.Error("a refused ticket changed the password")
+		}
 	})
 
 	t.Run("the user was removed from the application", func(t *testing.T) {
