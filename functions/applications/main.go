@@ -20,7 +20,7 @@ import (
 func main() {
 	// The secret seals the lists' page tokens, so that every instance opens the tokens of the others.
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true})
-	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithPageSecret(cfg.Secret)
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithPageSecret(cfg.Secret, cfg.PreviousSecret)
 	apps := auth.NewApplications(store, nil, uuid.NewString, log)
 	users := auth.NewUsers(auth.UsersDeps{Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
 		Passwords: auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength}})
