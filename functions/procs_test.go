@@ -111,6 +111,7 @@ func TestProcessesStopped(t *testing.T) {
 		moto := testenv.StartMoto(t)
 		track(moto.Process.PID(), "moto_server")
 		b := &backend{moto: moto}
+		b.secretARN = b.createSecret(t, hmacSecret)
 		fn := startFunction(t, rie, "VerifyFunction", build(t, "VerifyFunction"), b.functionEnv(t))
 		// The placeholder token is malformed, so this answers without touching the table: enough to
 		// make the RIE start the bootstrap.

@@ -107,11 +107,12 @@ func rieBinary(t *testing.T) string {
 	return testenv.RequireTool(t, "aws-lambda-rie", "run the bootstraps as Lambda does; `make tools` installs it into bin/")
 }
 
-// backend is moto with the gateway's table (the test stack on moto), the demo seed and a verified SES
-// sender.
+// backend is moto with the gateway's table (the test stack on moto), the demo seed, a verified SES
+// sender and the server secret in Secrets Manager.
 type backend struct {
 	*testenv.Stack
-	moto *testenv.Moto
+	moto      *testenv.Moto
+	secretARN string // the server secret, as the stack's ServerSecret
 }
 
 func startBackend(t *testing.T) *backend {
@@ -131,6 +132,7 @@ func startBackend(t *testing.T) *backend {
 	if _, err := sesClient.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(sesSender)}); err != nil {
 		t.Fatalf("verify SES sender on moto: %v", err)
 	}
+	b.secretARN = b.createSecret(t, hmacSecret)
 	return b
 }
 
@@ -139,7 +141,7 @@ func (b *backend) functionEnv(t *testing.T) []string {
 	noFile := filepath.Join(t.TempDir(), "absent")
 	return []string{
 		"TABLE_NAME=" + tableName,
-		"CODE_HMAC_SECRET=" + hmacSecret,
+		"CODE_HMAC_SECRET_ARN=" + b.secretARN,
 		"SES_SENDER=" + sesSender,
 		"LOG_LEVEL=DEBUG",
 		// Long enough that a resend right after a login is inside it however slow this machine is;
@@ -827,6 +829,8 @@ func TestRIE(t *testing.T) {
 
 	t.Run("application credentials through the authorizer", func(t *testing.T) { testClientCredentials(t, g) })
 
+	t.Run("server secret rotation", func(t *testing.T) { testSecretRotation(t, g) })
+
 	// Its own url, which no other test creates: the first create succeeds whichever tests ran before.
 	t.Run("application url taken", func(t *testing.T) {
 		create := withBody(t, readEvent(t, "applications-create.json"),
@@ -901,6 +905,9 @@ func TestBootstrapRefusesIncompleteConfig(t *testing.T) {
 		{"LoginFunction", without(full, "CODE_HMAC_SECRET"), "CODE_HMAC_SECRET"},
 		{"VerifyFunction", with(full, "CODE_HMAC_SECRET", "too-short"), "CODE_HMAC_SECRET"},
 		{"ApplicationsFunction", without(full, "CODE_HMAC_SECRET"), "CODE_HMAC_SECRET"},
+		// Two sources of the server secret: refused before any call to Secrets Manager.
+		{"AccountFunction", with(full, "CODE_HMAC_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"), "CODE_HMAC_SECRET_ARN"},
+		{"VerifyFunction", with(without(full, "CODE_HMAC_SECRET"), "CODE_HMAC_SECRET_ARN", hmacSecret), "CODE_HMAC_SECRET_ARN"},
 		{"LoginFunction", without(full, "SES_SENDER"), "SES_SENDER"},
 		{"AccountFunction", without(full, "SES_SENDER"), "SES_SENDER"},
 		{"AccountFunction", with(full, "PASSWORD_RESET_URL", "ftp://x/{ticket}"), "PASSWORD_RESET_URL"},
@@ -908,32 +915,39 @@ func TestBootstrapRefusesIncompleteConfig(t *testing.T) {
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.function+"/"+tt.names, func(t *testing.T) {
-			bootstrap := build(t, tt.function)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bootstrap)
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // nothing else from this environment
+			var env []string
 			for k, v := range tt.env {
-				cmd.Env = append(cmd.Env, k+"="+v)
+				env = append(env, k+"="+v)
 			}
-			out, err := cmd.CombinedOutput()
-			exit, ok := err.(*exec.ExitError)
-			if !ok || exit.ExitCode() <= 0 {
-				t.Fatalf("bootstrap did not exit with an error status (err %v):\n%s", err, out)
-			}
-			var line struct {
-				Level, Msg, Error string
-			}
-			if err := json.Unmarshal(bytes.TrimSpace(out), &line); err != nil {
-				t.Fatalf("want one JSON log line, got %v:\n%s", err, out)
-			}
-			if line.Level != "ERROR" || line.Msg != "invalid configuration" || !strings.Contains(line.Error, tt.names) {
-				t.Errorf("want an ERROR \"invalid configuration\" naming %s, got %s", tt.names, out)
-			}
-			if strings.Contains(string(out), hmacSecret) {
-				t.Errorf("the message shows the secret: %s", out)
-			}
+			refusedStart(t, build(t, tt.function), env, tt.names)
 		})
+	}
+}
+
+// refusedStart runs bootstrap with env and PATH alone, outside the RIE: it must exit with an error
+// status and one JSON line, an ERROR "invalid configuration" naming names, without the secret.
+func refusedStart(t *testing.T, bootstrap string, env []string, names string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bootstrap)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...) // nothing else from this environment
+	out, err := cmd.CombinedOutput()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() <= 0 {
+		t.Fatalf("bootstrap did not exit with an error status (err %v):\n%s", err, out)
+	}
+	var line struct {
+		Level, Msg, Error string
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), &line); err != nil {
+		t.Fatalf("want one JSON log line, got %v:\n%s", err, out)
+	}
+	if line.Level != "ERROR" || line.Msg != "invalid configuration" || !strings.Contains(line.Error, names) {
+		t.Errorf("want an ERROR \"invalid configuration\" naming %s, got %s", names, out)
+	}
+	if strings.Contains(string(out), hmacSecret) {
+		t.Errorf("the message shows the secret: %s", out)
 	}
 }
 

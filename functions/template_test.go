@@ -76,6 +76,10 @@ type grant struct {
 var (
 	tableARN  = cloudformation.GetAtt("Table", "Arn")
 	senderARN = cloudformation.Sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}")
+	// The server secret's ARN (Ref of an AWS::SecretsManager::Secret): the functions read that one
+	// secret, and only it.
+	serverSecretARN = cloudformation.Ref("ServerSecret")
+	readSecret      = grant{serverSecretARN, []string{"secretsmanager:GetSecretValue"}}
 )
 
 // function is one Lambda of the template.
@@ -97,17 +101,18 @@ var functions = []function{
 			// SMS to a phone number has no resource ARN.
 			{"*", []string{"sns:Publish"}},
 			{senderARN, []string{"ses:SendEmail"}},
+			readSecret,
 		},
 		Env: map[string]string{
-			"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret"),
-			"SES_SENDER":       cloudformation.Ref("SenderEmail"),
-			"SMS_SENDER_ID":    cloudformation.Ref("SmsSenderId"),
+			"CODE_HMAC_SECRET_ARN": serverSecretARN,
+			"SES_SENDER":           cloudformation.Ref("SenderEmail"),
+			"SMS_SENDER_ID":        cloudformation.Ref("SmsSenderId"),
 		},
 	},
 	{
 		LogicalID: "VerifyFunction", Dir: "verify",
-		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}}},
-		Env:    map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")},
+		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}}, readSecret},
+		Env:    map[string]string{"CODE_HMAC_SECRET_ARN": serverSecretARN},
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",
@@ -121,11 +126,12 @@ var functions = []function{
 			{"*", []string{"sns:Publish"}},
 			{senderARN, []string{"ses:SendEmail"}},
 			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
+			readSecret,
 		},
 		Env: map[string]string{
-			"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret"), // seals the lists' page tokens; keys the mobile code's HMAC
-			"SES_SENDER":       cloudformation.Ref("SenderEmail"),
-			"SMS_SENDER_ID":    cloudformation.Ref("SmsSenderId"),
+			"CODE_HMAC_SECRET_ARN": serverSecretARN, // seals the lists' page tokens; keys the mobile code's HMAC
+			"SES_SENDER":           cloudformation.Ref("SenderEmail"),
+			"SMS_SENDER_ID":        cloudformation.Ref("SmsSenderId"),
 		},
 	},
 	{
@@ -134,13 +140,14 @@ var functions = []function{
 			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
 			{"*", []string{"sns:Publish"}},
 			{senderARN, []string{"ses:SendEmail"}},
+			readSecret,
 		},
 		Env: map[string]string{
-			"CODE_HMAC_SECRET":   cloudformation.Ref("CodeHmacSecret"),
-			"SES_SENDER":         cloudformation.Ref("SenderEmail"),
-			"SMS_SENDER_ID":      cloudformation.Ref("SmsSenderId"),
-			"INVITE_URL":         cloudformation.Ref("InviteUrl"),
-			"PASSWORD_RESET_URL": cloudformation.Ref("PasswordResetUrl"),
+			"CODE_HMAC_SECRET_ARN": serverSecretARN,
+			"SES_SENDER":           cloudformation.Ref("SenderEmail"),
+			"SMS_SENDER_ID":        cloudformation.Ref("SmsSenderId"),
+			"INVITE_URL":           cloudformation.Ref("InviteUrl"),
+			"PASSWORD_RESET_URL":   cloudformation.Ref("PasswordResetUrl"),
 		},
 	},
 }

@@ -31,13 +31,14 @@ func main() {
 	hasher := password.New(password.Default)
 	email := notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender)
 	svc := auth.NewService(auth.Deps{
-		Store:  store,
-		Hasher: hasher,
-		SMS:    notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
-		Email:  email,
-		Secret: cfg.Secret,
-		Policy: cfg.Policy,
-		Log:    log,
+		Store:          store,
+		Hasher:         hasher,
+		SMS:            notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
+		Email:          email,
+		Secret:         cfg.Secret,
+		PreviousSecret: cfg.PreviousSecret,
+		Policy:         cfg.Policy,
+		Log:            log,
 	})
 	// The numbering plan too: an invitation's user body is read by the same rules as POST /odata/users.
 	users := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,

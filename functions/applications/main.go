@@ -26,14 +26,15 @@ func main() {
 	// The secret seals the lists' page tokens, so that every instance opens the tokens of the others,
 	// and is the HMAC key of the code that confirms a new mobile number.
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true, SESSender: true})
-	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithPageSecret(cfg.Secret)
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithPageSecret(cfg.Secret, cfg.PreviousSecret)
 	apps := auth.NewApplications(store, nil, uuid.NewString, log)
 	users := auth.NewUsers(auth.UsersDeps{Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
-		Passwords: auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength},
-		SMS:       notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
-		Secret:    cfg.Secret,
-		Policy:    cfg.Policy,
-		Notifier:  auth.NewNotifier(notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender), nil, log),
+		Passwords:      auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength},
+		SMS:            notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
+		Secret:         cfg.Secret,
+		PreviousSecret: cfg.PreviousSecret,
+		Policy:         cfg.Policy,
+		Notifier:       auth.NewNotifier(notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender), nil, log),
 	})
 	lambda.Start(httpapi.Function(httpapi.ApplicationsFunction, httpapi.Handlers{
 		Applications: httpapi.NewApplications(apps, log),

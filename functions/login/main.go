@@ -21,13 +21,14 @@ func main() {
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true, SESSender: true})
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	svc := auth.NewService(auth.Deps{
-		Store:  store,
-		Hasher: password.New(password.Default),
-		SMS:    notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
-		Email:  notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender),
-		Secret: cfg.Secret,
-		Policy: cfg.Policy,
-		Log:    log,
+		Store:          store,
+		Hasher:         password.New(password.Default),
+		SMS:            notify.NewSMS(sns.NewFromConfig(awsCfg), cfg.SMSSenderID),
+		Email:          notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender),
+		Secret:         cfg.Secret,
+		PreviousSecret: cfg.PreviousSecret,
+		Policy:         cfg.Policy,
+		Log:            log,
 	})
 	sessions := auth.NewSessions(store, nil, log)
 	lambda.Start(httpapi.Function(httpapi.LoginFunction, httpapi.Handlers{

@@ -16,10 +16,11 @@ import (
 func main() {
 	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true})
 	svc := auth.NewService(auth.Deps{
-		Store:  dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
-		Secret: cfg.Secret,
-		Policy: cfg.Policy,
-		Log:    log,
+		Store:          dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Secret:         cfg.Secret,
+		PreviousSecret: cfg.PreviousSecret,
+		Policy:         cfg.Policy,
+		Log:            log,
 	})
 	lambda.Start(httpapi.Function(httpapi.VerifyFunction, httpapi.Handlers{Auth: httpapi.New(svc, log)}).Serve)
 }

@@ -88,23 +88,36 @@ func ResendChannelNames() string {
 }
 
 // codeKey keeps binding codes as an HMAC bound to their challenge and to the send that carried them,
-// so an older code never matches. The key lives in the functions' settings, never in the table.
-type codeKey []byte
+// so an older code never matches. The key is the server secret, which lives in the functions' settings
+// (or Secrets Manager), never in the table. Codes are made under the current key; previous is the
+// secret's version before its last rotation (nil: none), under which a code made before the rotation
+// still matches.
+type codeKey struct {
+	current, previous []byte
+}
 
 func (k codeKey) hash(challengeID string, send int, code string) string {
-	m := hmac.New(sha256.New, k)
+	return hex.EncodeToString(codeMAC(k.current, challengeID, send, code))
+}
+
+// matches compares the stored hash with the code's under the current key and, when there is one, under
+// the previous key: each in constant time and both every time, so the time tells nothing of which key
+// a stored hash is under.
+func (k codeKey) matches(ch Challenge, code string) bool {
+	want, _ := hex.DecodeString(ch.CodeHash)
+	current := hmac.Equal(want, codeMAC(k.current, ch.ID, ch.Sends, code))
+	previous := len(k.previous) > 0 && hmac.Equal(want, codeMAC(k.previous, ch.ID, ch.Sends, code))
+	return current || previous
+}
+
+func codeMAC(key []byte, challengeID string, send int, code string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(challengeID))
 	m.Write([]byte{0})
 	m.Write([]byte(strconv.Itoa(send)))
 	m.Write([]byte{0})
 	m.Write([]byte(code))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-func (k codeKey) matches(ch Challenge, code string) bool {
-	want, _ := hex.DecodeString(ch.CodeHash)
-	got, _ := hex.DecodeString(k.hash(ch.ID, ch.Sends, code))
-	return hmac.Equal(want, got)
+	return m.Sum(nil)
 }
 
 // sentCode is what the SMS and email authenticators share: the gateway draws the code, a sender

@@ -194,7 +194,7 @@ func (s *Users) changeMobile(ctx context.Context, who Session, prev User, next *
 		s.refused(ctx, who, "me_patch", "cooldown", prev, "mobile", mask.Phone(number), "retryAfter", seconds(wait))
 		return meChange{}, &RateLimitError{Reason: "resend cooldown", RetryAfter: wait}
 	}
-	if s.d.SMS == nil || len(s.codes) == 0 {
+	if s.d.SMS == nil || len(s.codes.current) == 0 {
 		return meChange{}, errors.New("mobile number change: no SMS sender or code key configured")
 	}
 	code, err := drawCode(s.d.Random)

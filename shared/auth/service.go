@@ -77,8 +77,11 @@ type Deps struct {
 	Clock  func() time.Time
 	Random io.Reader // crypto/rand.Reader in production
 	Secret []byte    // HMAC key for binding codes; never stored in the table
-	Policy Policy
-	Log    *slog.Logger
+	// PreviousSecret is the server secret's version before its last rotation, under which a code sent
+	// before the rotation still verifies; nil when there is none. New codes are under Secret.
+	PreviousSecret []byte
+	Policy         Policy
+	Log            *slog.Logger
 }
 
 // Service runs the login, verify and resend flows.
@@ -99,7 +102,7 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{Deps: d, codes: codeKey(d.Secret)}
+	s := &Service{Deps: d, codes: codeKey{current: d.Secret, previous: d.PreviousSecret}}
 	s.wireAuthenticators()
 	return s
 }

@@ -131,9 +131,12 @@ type UsersDeps struct {
 
 	// What a user changing their own mobile number needs (ChangeMe, ConfirmMobile); a program that
 	// offers no self-service may leave them zero.
-	SMS    Sender    // carries the code to a new number
-	Secret []byte    // the HMAC key of binding codes, the login service's; never stored in the table
-	Random io.Reader // crypto/rand.Reader when nil
+	SMS    Sender // carries the code to a new number
+	Secret []byte // the HMAC key of binding codes, the login service's; never stored in the table
+	// PreviousSecret is the server secret's version before its last rotation, under which a code sent
+	// before the rotation still matches; nil when there is none.
+	PreviousSecret []byte
+	Random         io.Reader // crypto/rand.Reader when nil
 	// Policy gives CodeTTL, MaxAttempts, ResendCooldown and SendsPerHour; a zero Policy is DefaultPolicy.
 	Policy Policy
 	// Notifier tells a user by email that their email or mobile number changed; nil tells nobody.
@@ -160,7 +163,7 @@ func NewUsers(d UsersDeps) *Users {
 		d.Random = rand.Reader
 	}
 	d.Policy = selfServicePolicy(d.Policy)
-	return &Users{d: d, codes: codeKey(d.Secret)}
+	return &Users{d: d, codes: codeKey{current: d.Secret, previous: d.PreviousSecret}}
 }
 
 // NewUser is a user to create, as given; Create normalises and checks every field.

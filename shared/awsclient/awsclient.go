@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	gwconfig "mfagateway/shared/config"
 	"mfagateway/shared/logging"
@@ -44,19 +45,31 @@ func Retryer() aws.Retryer {
 }
 
 // Boot is the start of every function: settings from the environment (need says which are required),
-// the JSON logger, and the AWS configuration. A problem is logged as one JSON line naming the setting,
-// and the process exits, so that Lambda reports a failed init instead of serving with bad settings.
+// the JSON logger, the AWS configuration, and, where CODE_HMAC_SECRET_ARN names it, the server secret
+// from Secrets Manager (ServerSecret). A problem is logged as one JSON line naming the setting, and the
+// process exits, so that Lambda reports a failed init instead of serving with bad settings.
 func Boot(need gwconfig.Need) (gwconfig.Config, aws.Config, *slog.Logger) {
+	ctx := context.Background()
 	cfg, err := gwconfig.Load(os.Getenv, need)
 	log := logging.New(os.Stdout, cfg.LogLevel)
 	if err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		os.Exit(1)
+		exit(log, "invalid configuration", err)
 	}
-	awsCfg, err := Load(context.Background())
+	awsCfg, err := Load(ctx)
 	if err != nil {
-		log.Error("aws configuration", "error", err.Error())
-		os.Exit(1)
+		exit(log, "aws configuration", err)
+	}
+	if cfg.SecretARN != "" {
+		cfg.Secret, cfg.PreviousSecret, err = ServerSecret(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN)
+		if err != nil {
+			exit(log, "invalid configuration", err)
+		}
 	}
 	return cfg, awsCfg, log
+}
+
+// exit logs the failed start as one ERROR line and ends the process.
+func exit(log *slog.Logger, msg string, err error) {
+	log.Error(msg, "error", err.Error())
+	os.Exit(1)
 }

@@ -16,17 +16,25 @@ import (
 // well inside the function's timeout (10 s, less the margin a handler keeps for a clear 503).
 const MaxForgotPasswordTime = 5 * time.Second
 
-// MinSecretBytes is the shortest CODE_HMAC_SECRET accepted.
+// MinSecretBytes is the shortest server secret accepted, from CODE_HMAC_SECRET or from Secrets Manager.
 const MinSecretBytes = 32
 
 // Config is everything a function or the local server needs from its environment.
 type Config struct {
-	Table       string // TABLE_NAME
-	Secret      []byte // CODE_HMAC_SECRET: the binding-code HMAC key (raw string, or "base64:..." )
-	SESSender   string // SES_SENDER: the From address of emailed codes
-	SMSSenderID string // SMS_SENDER_ID: optional alphanumeric sender ID
-	LogLevel    slog.Level
-	Policy      auth.Policy // the security settings, one per row of Settings
+	Table string // TABLE_NAME
+	// Secret is the server secret, the binding-code HMAC key: CODE_HMAC_SECRET (raw string, or
+	// "base64:..."), or on AWS the current version of the secret CODE_HMAC_SECRET_ARN names.
+	Secret []byte
+	// SecretARN is CODE_HMAC_SECRET_ARN, the Secrets Manager secret that holds the server secret on
+	// AWS. Load only checks it; awsclient.Boot reads the secret into Secret and PreviousSecret.
+	SecretARN string
+	// PreviousSecret is the secret's version before its last rotation (AWSPREVIOUS), under which codes
+	// and page tokens made before the rotation still check; nil when there is none.
+	PreviousSecret []byte
+	SESSender      string // SES_SENDER: the From address of emailed codes
+	SMSSenderID    string // SMS_SENDER_ID: optional alphanumeric sender ID
+	LogLevel       slog.Level
+	Policy         auth.Policy // the security settings, one per row of Settings
 	// Links are the templates of the invitation and reset links (INVITE_URL, PASSWORD_RESET_URL):
 	// {url} is the application's url, {ticket} the ticket; empty is auth.DefaultInviteURL and
 	// auth.DefaultResetURL.
@@ -45,6 +53,7 @@ type Need struct {
 func Load(getenv func(string) string, need Need) (Config, error) {
 	c := Config{
 		Table:       strings.TrimSpace(getenv("TABLE_NAME")),
+		SecretARN:   strings.TrimSpace(getenv("CODE_HMAC_SECRET_ARN")),
 		SESSender:   strings.TrimSpace(getenv("SES_SENDER")),
 		SMSSenderID: strings.TrimSpace(getenv("SMS_SENDER_ID")),
 	}
@@ -58,14 +67,18 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 	if len(c.SMSSenderID) > 11 {
 		errs = append(errs, errors.New("SMS_SENDER_ID: at most 11 characters"))
 	}
-	secret, err := decodeSecret(getenv("CODE_HMAC_SECRET"))
+	secret, err := ParseSecret(getenv("CODE_HMAC_SECRET"))
 	switch {
 	case err != nil:
 		errs = append(errs, fmt.Errorf("CODE_HMAC_SECRET: %w", err))
-	case len(secret) == 0 && need.Secret:
-		errs = append(errs, errors.New("CODE_HMAC_SECRET: required"))
-	case len(secret) > 0 && len(secret) < MinSecretBytes:
-		errs = append(errs, fmt.Errorf("CODE_HMAC_SECRET: at least %d bytes, got %d", MinSecretBytes, len(secret)))
+	case len(secret) > 0 && c.SecretARN != "":
+		// Two sources would leave which key is in force to a rule nobody remembers.
+		errs = append(errs, errors.New("CODE_HMAC_SECRET and CODE_HMAC_SECRET_ARN: set one, not both"))
+	case len(secret) == 0 && c.SecretARN == "" && need.Secret:
+		errs = append(errs, errors.New("CODE_HMAC_SECRET or CODE_HMAC_SECRET_ARN: required"))
+	}
+	if err := checkSecretARN(c.SecretARN); err != nil {
+		errs = append(errs, fmt.Errorf("CODE_HMAC_SECRET_ARN: %w", err))
 	}
 	c.Secret = secret
 	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "INFO"))); err != nil {
@@ -131,13 +144,32 @@ func orDefault(v, def string) string {
 	return v
 }
 
-func decodeSecret(v string) ([]byte, error) {
+// ParseSecret reads a server secret as CODE_HMAC_SECRET and each version of the Secrets Manager secret
+// hold it: the string itself, or "base64:" and the key in standard base64. Empty is no key; a key
+// shorter than MinSecretBytes is refused. An error never repeats the value.
+func ParseSecret(v string) ([]byte, error) {
+	b := []byte(v)
 	if rest, ok := strings.CutPrefix(v, "base64:"); ok {
-		b, err := base64.StdEncoding.DecodeString(rest)
-		if err != nil {
+		var err error
+		if b, err = base64.StdEncoding.DecodeString(rest); err != nil {
 			return nil, errors.New("not valid base64 after \"base64:\"")
 		}
-		return b, nil
 	}
-	return []byte(v), nil
+	if len(b) > 0 && len(b) < MinSecretBytes {
+		return nil, fmt.Errorf("at least %d bytes, got %d", MinSecretBytes, len(b))
+	}
+	return b, nil
+}
+
+// checkSecretARN holds CODE_HMAC_SECRET_ARN to the shape of a Secrets Manager secret's ARN, so that a
+// secret's value pasted in its place stops the start (and is not repeated in the message).
+func checkSecretARN(v string) error {
+	if v == "" {
+		return nil
+	}
+	parts := strings.SplitN(v, ":", 7)
+	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret" || parts[6] == "" {
+		return errors.New("not the ARN of a Secrets Manager secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)")
+	}
+	return nil
 }

@@ -48,10 +48,11 @@ func New(db API, table string) *Store {
 }
 
 // WithPageSecret is the store with the tokens of its lists sealed under a key derived from secret,
-// so that a token one instance hands out opens at every other given the same secret.
-func (s *Store) WithPageSecret(secret []byte) *Store {
+// so that a token one instance hands out opens at every other given the same secret. A token sealed
+// under one of previous (the secret before its last rotation; empty is none) still opens.
+func (s *Store) WithPageSecret(secret []byte, previous ...[]byte) *Store {
 	c := *s
-	c.pages = odata.NewSealer(secret)
+	c.pages = odata.NewSealer(secret, previous...)
 	return &c
 }
 

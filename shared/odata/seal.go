@@ -19,12 +19,25 @@ const sealLabel = "odata skiptoken v1"
 // resumes after (a plain key would name it, and with it, an entity the caller may not see), and a
 // token forged, altered, or taken from another list does not open.
 type Sealer struct {
-	aead cipher.AEAD
+	// keys[0], the current secret's, seals and opens; the others, of the secret's earlier versions, only open.
+	keys []cipher.AEAD
 }
 
 // NewSealer returns the sealer keyed by HMAC-SHA256(secret, "odata skiptoken v1"). Every instance
-// given the same secret opens the tokens of the others.
-func NewSealer(secret []byte) *Sealer {
+// given the same secret opens the tokens of the others. previous are the secret's earlier versions
+// (the one before a rotation): tokens sealed under them still open, and new ones are sealed under
+// secret. An empty previous is none.
+func NewSealer(secret []byte, previous ...[]byte) *Sealer {
+	s := &Sealer{keys: []cipher.AEAD{sealKey(secret)}}
+	for _, p := range previous {
+		if len(p) > 0 {
+			s.keys = append(s.keys, sealKey(p))
+		}
+	}
+	return s
+}
+
+func sealKey(secret []byte) cipher.AEAD {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(sealLabel))
 	block, err := aes.NewCipher(mac.Sum(nil)) // 32 bytes: AES-256
@@ -35,7 +48,7 @@ func NewSealer(secret []byte) *Sealer {
 	if err != nil {
 		panic(err) // AES has GCM's block size
 	}
-	return &Sealer{aead: aead}
+	return aead
 }
 
 // NewEphemeralSealer returns a sealer under a random key: its tokens open only in this process.
@@ -46,13 +59,14 @@ func NewEphemeralSealer() *Sealer {
 // Seal is the token of mark (where a page of the list starts), unpadded base64url of nonce and
 // ciphertext, the list's name the additional data.
 func (s *Sealer) Seal(list, mark string) string {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(mark)+s.aead.Overhead())
+	aead := s.keys[0]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(mark)+aead.Overhead())
 	_, _ = rand.Read(nonce) // crypto/rand does not fail
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(mark), []byte(list)))
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(mark), []byte(list)))
 }
 
-// Open is the mark a token of the list was sealed from; ok is false for any token this sealer did
-// not seal for the list.
+// Open is the mark a token of the list was sealed from; ok is false for any token not sealed for the
+// list under the current secret or one of the previous ones.
 func (s *Sealer) Open(list, token string) (mark string, ok bool) {
 	// Strict: a token has one spelling, not also the ones that differ in the unused bits of its end;
 	// and only the alphabet's characters, since the decoder would skip a CR or LF inside it.
@@ -60,15 +74,17 @@ func (s *Sealer) Open(list, token string) (mark string, ok bool) {
 		return "", false
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
+	// Every key is AES-256-GCM: one nonce size and one overhead.
+	n := s.keys[0].NonceSize()
+	if err != nil || len(raw) < n+s.keys[0].Overhead() {
 		return "", false
 	}
-	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(list))
-	if err != nil {
-		return "", false
+	for _, aead := range s.keys {
+		if plain, err := aead.Open(nil, raw[:n], raw[n:], []byte(list)); err == nil {
+			return string(plain), true
+		}
 	}
-	return string(plain), true
+	return "", false
 }
 
 // isBase64URL reports whether r is a character of the base64url alphabet.
