@@ -236,6 +236,8 @@ func (s *notifyStub) close() {
 // setup is an in-process service over a backend's table, with the functions' secret and policy,
 // that makes the challenges and tokens the timed routes consume. It is never timed.
 type setup struct {
+	store    *dynamo.Store
+	hasher   *password.Hasher
 	svc      *auth.Service
 	apps     *auth.Applications
 	users    *auth.Users
@@ -245,12 +247,11 @@ type setup struct {
 }
 
 func newSetup(b *backend) *setup {
-	s := &setup{sender: &captureSender{}}
+	store, hasher := dynamo.New(b.db, tableName), password.New(password.Default)
+	s := &setup{store: store, hasher: hasher, sender: &captureSender{}}
 	policy := auth.DefaultPolicy
 	policy.SendsPerHour = sendsPerHour
-	store := dynamo.New(b.db, tableName)
 	log := slog.New(slog.DiscardHandler)
-	hasher := password.New(password.Default)
 	s.svc = auth.NewService(auth.Deps{
 		Store: store, Hasher: hasher,
 		SMS: s.sender, Email: s.sender, Secret: []byte(hmacSecret), Policy: policy,
@@ -306,6 +307,20 @@ func (s *setup) signedIn(ctx context.Context, u auth.User, pw string) (string, e
 		return "", err
 	}
 	return set.Login.Token, nil
+}
+
+// passwordOf is which of the passwords the user has, as stored.
+func (s *setup) passwordOf(ctx context.Context, userID string, passwords ...string) (int, error) {
+	u, err := s.store.GetUserByID(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	for i, pw := range passwords {
+		if ok, err := s.hasher.Verify(pw, u.PasswordHash); err == nil && ok {
+			return i, nil
+		}
+	}
+	return 0, errors.New("the user has none of the passwords")
 }
 
 // secret issues a secret of the MFA demo application (the one the client-credentials events name).

@@ -72,24 +72,31 @@ func (s *setup) passwordByTicket(ev events, url, appID string) func(context.Cont
 }
 
 // passwordUpdate makes each invoke's updatePassword event, in which a user, made and signed in on the
-// first invoke, changes its password from the one it has to the other of two; check keeps count of
-// which one it has.
+// first invoke, changes its password from the one it has to the other of two. check keeps count of
+// which one it has; after an invoke that did not answer 204, the next event reads it from the table.
 func (s *setup) passwordUpdate(ev events) (event func(context.Context, int) ([]byte, error), check func([]byte) error) {
 	var (
 		u     auth.User
 		token string
-		has   int // the user's password is newPasswords[has]
+		has   int  // the user's password is newPasswords[has]
+		known bool // the last invoke answered 204, or none was made since has was read
 	)
 	event = func(ctx context.Context, _ int) ([]byte, error) {
-		if token == "" {
-			var err error
+		var err error
+		switch {
+		case token == "":
 			if u, err = s.accountUser(ctx); err != nil {
 				return nil, err
 			}
 			if token, err = s.signedIn(ctx, u, newPasswords[has]); err != nil {
 				return nil, err
 			}
+		case !known:
+			if has, err = s.passwordOf(ctx, u.ID, newPasswords[:2]...); err != nil {
+				return nil, err
+			}
 		}
+		known = false // until this invoke answers 204
 		body := map[string]string{"oldPassword": newPasswords[has], "newPassword": newPasswords[1-has]}
 		return withCaller(withBody(ev.get("users-update-password-wrong.json"), body), token, u), nil
 	}
@@ -97,7 +104,7 @@ func (s *setup) passwordUpdate(ev events) (event func(context.Context, int) ([]b
 		if _, err := wantStatus(b, 204); err != nil {
 			return err
 		}
-		has = 1 - has
+		has, known = 1-has, true
 		return nil
 	}
 	return event, check
