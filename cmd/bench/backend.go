@@ -22,6 +22,7 @@ import (
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/localdynamo"
 	"mfagateway/shared/password"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/seed"
 )
 
@@ -33,6 +34,8 @@ const (
 
 	demoApp    = "2b0f9a52-8c1e-4d7a-9e3b-5a4c6d7e8f90" // the demo seed's application without MFA
 	demoMFAApp = "7d6c1f0e-6a47-4d38-9d1c-3f1f2a9e5b10" // and with MFA
+	demoURL    = "demo.localhost"                       // their urls
+	demoMFAURL = "demo-mfa.localhost"
 
 	// The harness's own user sets up challenges and tokens for the routes that need one; a cheap
 	// hash keeps that setup fast (Verify takes its costs from the stored hash). The timed logins use
@@ -233,25 +236,33 @@ func (s *notifyStub) close() {
 // setup is an in-process service over a backend's table, with the functions' secret and policy,
 // that makes the challenges and tokens the timed routes consume. It is never timed.
 type setup struct {
-	svc    *auth.Service
-	apps   *auth.Applications
-	users  *auth.Users
-	sender *captureSender
-	shift  atomic.Int64 // added to the clock: a challenge made an hour ago is past its resend cooldown
+	store    *dynamo.Store
+	hasher   *password.Hasher
+	svc      *auth.Service
+	apps     *auth.Applications
+	users    *auth.Users
+	accounts *auth.Accounts
+	sender   *captureSender
+	shift    atomic.Int64 // added to the clock: a challenge made an hour ago is past its resend cooldown
 }
 
 func newSetup(b *backend) *setup {
-	s := &setup{sender: &captureSender{}}
+	store, hasher := dynamo.New(b.db, tableName), password.New(password.Default)
+	s := &setup{store: store, hasher: hasher, sender: &captureSender{}}
 	policy := auth.DefaultPolicy
 	policy.SendsPerHour = sendsPerHour
+	log := slog.New(slog.DiscardHandler)
 	s.svc = auth.NewService(auth.Deps{
-		Store: dynamo.New(b.db, tableName), Hasher: password.New(password.Default),
+		Store: store, Hasher: hasher,
 		SMS: s.sender, Email: s.sender, Secret: []byte(hmacSecret), Policy: policy,
 		Clock: func() time.Time { return time.Now().Add(time.Duration(s.shift.Load())) },
-		Log:   slog.New(slog.DiscardHandler),
+		Log:   log,
 	})
-	s.apps = auth.NewApplications(dynamo.New(b.db, tableName), nil, uuid.NewString, slog.New(slog.DiscardHandler))
-	s.users = auth.NewUsers(auth.UsersDeps{Store: dynamo.New(b.db, tableName), NewID: uuid.NewString, Log: slog.New(slog.DiscardHandler)})
+	s.apps = auth.NewApplications(store, nil, uuid.NewString, log)
+	// The production hasher: a password the setup sets is verified by a timed route.
+	s.users = auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, NewID: uuid.NewString, Log: log,
+		Passwords: auth.PasswordPolicy{Guessable: strength.Judge}})
+	s.accounts = auth.NewAccounts(s.users, s.svc, store, nil, auth.Links{})
 	return s
 }
 
@@ -264,6 +275,52 @@ func (s *setup) user(ctx context.Context, i int) (string, error) {
 		Email: fmt.Sprintf("bench-%d-%d@example.com", time.Now().UnixNano(), i), Name: "Bench", Applications: []string{demoApp},
 	})
 	return v.User.ID, err
+}
+
+// accountUser creates a Pending user of both demo applications, without a password, for the
+// account routes that set one.
+func (s *setup) accountUser(ctx context.Context) (auth.User, error) {
+	v, err := s.users.CreatePending(ctx, benchAdmin, auth.NewUser{
+		Email: fmt.Sprintf("bench-account-%d@example.com", time.Now().UnixNano()), Name: "Bench",
+		Applications: []string{demoApp, demoMFAApp},
+	})
+	return v.User, err
+}
+
+// ticket has the user sent a reset ticket for the application with the url and returns it.
+func (s *setup) ticket(ctx context.Context, userID, url string) (string, error) {
+	if err := s.accounts.ResetPassword(ctx, benchAdmin, userID, url); err != nil {
+		return "", err
+	}
+	return s.sender.ticket()
+}
+
+// signedIn gives the user the password by a ticket of the application without MFA and returns the
+// auth token that answers it.
+func (s *setup) signedIn(ctx context.Context, u auth.User, pw string) (string, error) {
+	ticket, err := s.ticket(ctx, u.ID, demoURL)
+	if err != nil {
+		return "", err
+	}
+	set, err := s.accounts.ChangePassword(ctx, ticket, pw, "")
+	if err != nil {
+		return "", err
+	}
+	return set.Login.Token, nil
+}
+
+// passwordOf is which of the passwords the user has, as stored.
+func (s *setup) passwordOf(ctx context.Context, userID string, passwords ...string) (int, error) {
+	u, err := s.store.GetUserByID(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	for i, pw := range passwords {
+		if ok, err := s.hasher.Verify(pw, u.PasswordHash); err == nil && ok {
+			return i, nil
+		}
+	}
+	return 0, errors.New("the user has none of the passwords")
 }
 
 // secret issues a secret of the MFA demo application (the one the client-credentials events name).
@@ -305,6 +362,9 @@ func (s *setup) challenge(ctx context.Context, ago time.Duration) (string, strin
 
 var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 
+// ticketLink is the ticket in an invitation's or a reset's link.
+var ticketLink = regexp.MustCompile(fmt.Sprintf(`[?&]ticket=([A-Za-z0-9_-]{%d})(?:[^A-Za-z0-9_-]|$)`, auth.TicketLen))
+
 type captureSender struct {
 	mu   sync.Mutex
 	last string
@@ -323,4 +383,15 @@ func (c *captureSender) code() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return sixDigits.FindString(c.last)
+}
+
+// ticket is the ticket of the link in the last message.
+func (c *captureSender) ticket() (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := ticketLink.FindStringSubmatch(c.last)
+	if m == nil {
+		return "", fmt.Errorf("no ticket link in the last message: %q", c.last)
+	}
+	return m[1], nil
 }

@@ -26,6 +26,7 @@ var (
 		{"VerifyFunction", "verify", "./functions/verify"},
 		{"AuthorizerFunction", "authorizer", "./functions/authorizer"},
 		{"ApplicationsFunction", "applications", "./functions/applications"},
+		{"AccountFunction", "account", "./functions/account"},
 	}
 	allTargets = append([]target{floor}, functions...)
 )

@@ -36,6 +36,7 @@ var coldEvent = map[string]struct {
 	"VerifyFunction":       {"verify.json", func(b []byte) error { _, err := wantStatus(b, 401); return err }},
 	"AuthorizerFunction":   {"authorizer-no-header.json", func(b []byte) error { return wantVerdict(b, false) }},
 	"ApplicationsFunction": {"applications-forbidden.json", func(b []byte) error { _, err := wantStatus(b, 403); return err }},
+	"AccountFunction":      {"users-change-password-bad-ticket.json", func(b []byte) error { _, err := wantStatus(b, 401); return err }},
 }
 
 // coldResult is one target's cold starts.

@@ -90,10 +90,36 @@ func withAuthHeader(event []byte, token string) []byte {
 func withAuthToken(event []byte, token string) []byte {
 	event = bytes.ReplaceAll(event, []byte(authPlaceholder), []byte(token))
 	return edit(event, func(e map[string]any) {
-		rc, _ := e["requestContext"].(map[string]any)
-		az, _ := rc["authorizer"].(map[string]any)
-		if l, ok := az["lambda"].(map[string]any); ok {
+		if l := authorizerContext(e); l != nil {
 			l["tokenId"] = auth.TokenID(token)
+		}
+	})
+}
+
+// withCaller makes the user, signed in with the auth token, the caller of a protected event: the
+// token in its Authorization header, and the authorizer context the authorizer gives that token.
+func withCaller(event []byte, token string, u auth.User) []byte {
+	event = bytes.ReplaceAll(event, []byte(authPlaceholder), []byte(token))
+	return edit(event, func(e map[string]any) {
+		if l := authorizerContext(e); l != nil {
+			l["tokenId"], l["userId"], l["email"], l["name"], l["admin"] = auth.TokenID(token), u.ID, u.Email, u.Name, u.Admin
+		}
+	})
+}
+
+// authorizerContext is the authorizer's context in a decoded event (requestContext.authorizer.lambda), or nil.
+func authorizerContext(e map[string]any) map[string]any {
+	rc, _ := e["requestContext"].(map[string]any)
+	az, _ := rc["authorizer"].(map[string]any)
+	l, _ := az["lambda"].(map[string]any)
+	return l
+}
+
+// withHeader returns the event with the header (a lower-case name, as API Gateway sends it) set to value.
+func withHeader(event []byte, name, value string) []byte {
+	return edit(event, func(e map[string]any) {
+		if h, ok := e["headers"].(map[string]any); ok {
+			h[name] = value
 		}
 	})
 }

@@ -18,18 +18,32 @@ import (
 	"mfagateway/shared/httpapi"
 	"mfagateway/shared/logging"
 	"mfagateway/shared/password"
+	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 	"mfagateway/shared/roundtrip"
 )
 
-// The demo seed's user the timed logins use.
+// The demo seed's users the timed logins and forgotPassword use, and an email no user has.
 const (
-	adaEmail    = "ada@example.com"
-	adaPassword = "ada-demo-password-1"
+	adaEmail     = "ada@example.com"
+	adaPassword  = "ada-demo-password-1"
+	graceEmail   = "grace@example.com"
+	unknownEmail = "nobody@example.com"
+)
+
+// newPasswords are passwords the policy takes, for the account routes that set one.
+var newPasswords = [...]string{"copper kettle under a quiet bridge", "seven lanterns over a frozen canal", "purple tractor on a rainy quay"}
+
+// Policy.ForgotPasswordTime in process: short where forgotPassword is only counted, the deployed
+// order of magnitude where its padding is timed.
+const (
+	forgotCounted = 50 * time.Millisecond
+	forgotTimed   = 200 * time.Millisecond
 )
 
 // inProcess is the functions' handlers in this process over a backend, wired as functions/*/main.go
-// wires them (JSON logs at INFO, to nowhere), with a movable clock for the resend cooldown.
+// wires them (JSON logs at INFO, to nowhere), with a movable clock for the resend cooldown and
+// forgotPassword answering after forgotTime.
 type inProcess struct {
 	fns   map[string]*httpapi.Router // the functions' routers by logical ID
 	az    *httpapi.Authorizer
@@ -39,26 +53,33 @@ type inProcess struct {
 	shift atomic.Int64
 }
 
-func newInProcess(db dynamo.API) *inProcess {
+func newInProcess(db dynamo.API, forgotTime time.Duration) *inProcess {
 	p := &inProcess{sms: &captureSender{}}
 	log := logging.New(io.Discard, slog.LevelInfo)
 	store := dynamo.New(db, tableName)
 	policy := auth.DefaultPolicy
 	policy.SendsPerHour = sendsPerHour
+	policy.ForgotPasswordTime = forgotTime
+	hasher := password.New(password.Default)
 	svc := auth.NewService(auth.Deps{
-		Store: store, Hasher: password.New(password.Default), SMS: p.sms, Email: p.sms,
+		Store: store, Hasher: hasher, SMS: p.sms, Email: p.sms,
 		Secret: []byte(hmacSecret), Policy: policy, Log: log,
 		Clock: func() time.Time { return time.Now().Add(time.Duration(p.shift.Load())) },
 	})
 	p.apps = auth.NewApplications(store, nil, uuid.NewString, log)
 	p.users = auth.NewUsers(auth.UsersDeps{Store: store, Mobile: phone.Parse, NewID: uuid.NewString, Log: log})
+	// The account function's own Users: the one that sets passwords, so the one with the hasher and the dictionaries.
+	accountUsers := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, NewID: uuid.NewString, Log: log,
+		Passwords: auth.PasswordPolicy{Guessable: strength.Judge}})
+	accounts := auth.NewAccounts(accountUsers, svc, store, auth.NewNotifier(p.sms, nil, log), auth.Links{})
 	p.fns = httpapi.Routers(httpapi.Handlers{
 		Auth:         httpapi.New(svc, log),
 		Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
 		Applications: httpapi.NewApplications(p.apps, log),
 		Users:        httpapi.NewUsers(p.users, log),
+		Accounts:     httpapi.NewAccounts(accounts, log),
 		Guard:        httpapi.NewGuard(nil, log),
-	}, httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction)
+	}, httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction, httpapi.AccountFunction)
 	p.az = httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
 	return p
 }
@@ -74,56 +95,82 @@ func decodeRequest(event []byte) httpapi.Request {
 // loginVsHash times, interleaved, a login with MFA off through the login handler (embedded engine,
 // in process) and one argon2id verify of the same password with password.Default alone.
 func loginVsHash(ctx context.Context, b *backend, ev events, n int) (login, hash []time.Duration, err error) {
-	p := newInProcess(b.db)
-	req := decodeRequest(ev.get("login-mfa-off.json"))
+	p := newInProcess(b.db, forgotCounted)
 	user, err := dynamo.New(b.db, tableName).GetUser(ctx, adaEmail)
 	if err != nil {
 		return nil, nil, err
 	}
 	hasher := password.New(password.Default)
-	doLogin := func() error {
-		t := time.Now()
-		resp, err := p.fns[httpapi.LoginFunction].Serve(ctx, req)
-		d := time.Since(t)
-		if err != nil || resp.StatusCode != 200 {
-			return fmt.Errorf("login: status %d, %v: %s", resp.StatusCode, err, resp.Body)
-		}
-		login = append(login, d)
-		return nil
-	}
-	doHash := func() error {
+	doLogin := timedServe(ctx, p, httpapi.LoginFunction, ev.get("login-mfa-off.json"), 200, &login)
+	doHash := func(timed bool) error {
 		t := time.Now()
 		ok, err := hasher.Verify(adaPassword, user.PasswordHash)
 		d := time.Since(t)
 		if err != nil || !ok {
 			return fmt.Errorf("argon2id verify: %v, %v", ok, err)
 		}
-		hash = append(hash, d)
+		if timed {
+			hash = append(hash, d)
+		}
 		return nil
 	}
 	// Two of each untimed first: the first login builds the SDK's request pipeline.
-	for range 2 {
-		if err := doLogin(); err != nil {
-			return nil, nil, err
-		}
-		if err := doHash(); err != nil {
-			return nil, nil, err
-		}
-	}
-	login, hash = nil, nil
-	for i := range n {
-		first, second := doLogin, doHash
-		if i%2 == 1 {
-			first, second = doHash, doLogin
-		}
-		if err := first(); err != nil {
-			return nil, nil, err
-		}
-		if err := second(); err != nil {
-			return nil, nil, err
-		}
+	if err := interleaved(n, 2, doLogin, doHash); err != nil {
+		return nil, nil, err
 	}
 	return login, hash, nil
+}
+
+// forgotVsUnknown times, interleaved, forgotPassword through the account handler in process over the
+// backend, with Policy.ForgotPasswordTime at forgotTimed: for a known email (grace, who is sent a
+// ticket each time) and for an email no user has, in the same request otherwise.
+func forgotVsUnknown(ctx context.Context, b *backend, ev events, n int) *forgotResult {
+	p := newInProcess(b.db, forgotTimed)
+	sample := ev.get("users-forgot-password.json")
+	var r forgotResult
+	doKnown := timedServe(ctx, p, httpapi.AccountFunction, withBody(sample, map[string]string{"email": graceEmail}), 200, &r.known)
+	doUnknown := timedServe(ctx, p, httpapi.AccountFunction, withBody(sample, map[string]string{"email": unknownEmail}), 200, &r.unknown)
+	// One of each untimed first: the first call builds the SDK's request pipeline.
+	if r.err = interleaved(n, 1, doKnown, doUnknown); r.err != nil {
+		r.known, r.unknown = nil, nil
+	}
+	return &r
+}
+
+// timedServe is a run of interleaved: it serves event through function fn in process, checks the
+// answer's status and, when timed, appends the time the answer took to *into.
+func timedServe(ctx context.Context, p *inProcess, fn string, event []byte, status int, into *[]time.Duration) func(bool) error {
+	req := decodeRequest(event)
+	return func(timed bool) error {
+		t := time.Now()
+		resp, err := p.fns[fn].Serve(ctx, req)
+		d := time.Since(t)
+		if err != nil || resp.StatusCode != status {
+			return fmt.Errorf("%s: status %d (want %d), %v: %s", req.RouteKey, resp.StatusCode, status, err, resp.Body)
+		}
+		if timed {
+			*into = append(*into, d)
+		}
+		return nil
+	}
+}
+
+// interleaved runs a and b warm times each untimed, then n times each timed, alternating which of
+// the two goes first, so that both see the same machine.
+func interleaved(n, warm int, a, b func(timed bool) error) error {
+	for i := range warm + n {
+		first, second := a, b
+		if i%2 == 1 {
+			first, second = b, a
+		}
+		if err := first(i >= warm); err != nil {
+			return err
+		}
+		if err := second(i >= warm); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // flowCalls are the DynamoDB operations of each flow, counted by the SDK middleware.
@@ -140,6 +187,8 @@ var flows = []struct {
 	{"getAppSecret", 2}, {"authorizer, application credentials", 1},
 	{"list users, one page (failed logins: one BatchGetItem)", 2}, {"get user (and its failed logins)", 2},
 	{"create user", 1}, {"change user (PATCH, Prefer: return=representation)", 3}, {"unblock user", 2}, {"delete user", 2},
+	{"invite (a new user)", 3}, {"forgotPassword, known email", 2}, {"forgotPassword, unknown email", 1},
+	{"changePassword, MFA off", 3}, {"changePassword, MFA on", 3}, {"updatePassword", 3}, {"resetPassword", 3},
 }
 
 // countRoundTrips runs each flow once through the handlers, in process, over the backend's table,
@@ -149,7 +198,7 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 	db := dynamodb.New(b.db.Options(), counter.Attach, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, roundtrip.Latency(5*time.Millisecond))
 	})
-	p := newInProcess(db)
+	p := newInProcess(db, forgotCounted)
 	out := flowCalls{}
 	var err error
 	measure := func(name string, fn func() error) {
@@ -261,7 +310,72 @@ func countRoundTrips(ctx context.Context, b *backend, ev events) (flowCalls, err
 	measure("delete user", func() error {
 		return wantServed(ctx, p, httpapi.ApplicationsFunction, withParam(ev.get("users-delete.json"), "id", gone.User.ID), 204)
 	})
+	if err != nil {
+		return out, err
+	}
+	accountRoundTrips(ctx, p, ev, measure)
 	return out, err
+}
+
+// accountRoundTrips runs the account flows, each once, for one user the first one invites. Every new
+// ticket replaces the user's last and every password set ends the user's tokens, hence the order:
+// the reset for the application with MFA and its password first, then the forgotten password of the
+// one without MFA, whose answer's token updates the password.
+func accountRoundTrips(ctx context.Context, p *inProcess, ev events, measure func(string, func() error)) {
+	u := auth.User{Email: fmt.Sprintf("bench-rt-account-%d@example.com", time.Now().UnixNano()), Name: "Bench"}
+	measure("invite (a new user)", func() (err error) {
+		body := map[string]any{"user": map[string]any{"email": u.Email, "name": u.Name, "applications": []string{demoApp, demoMFAApp}}}
+		u.ID, err = servedField(ctx, p, httpapi.AccountFunction, withBody(ev.get("users-invite.json"), body), 201, "id")
+		return err
+	})
+	measure("resetPassword", func() error {
+		body := map[string]string{"userId": u.ID, "url": demoMFAURL}
+		return wantServed(ctx, p, httpapi.AccountFunction, withBody(ev.get("users-reset-password.json"), body), 204)
+	})
+	measure("changePassword, MFA on", func() error {
+		event, err := p.passwordByTicket(ev, newPasswords[0], demoMFAApp)
+		if err != nil {
+			return err
+		}
+		return wantServed(ctx, p, httpapi.AccountFunction, event, 403)
+	})
+	forgot := ev.get("users-forgot-password.json")
+	measure("forgotPassword, known email", func() error {
+		return wantServed(ctx, p, httpapi.AccountFunction, withBody(forgot, map[string]string{"email": u.Email}), 200)
+	})
+	measure("forgotPassword, unknown email", func() error {
+		return wantServed(ctx, p, httpapi.AccountFunction, withBody(forgot, map[string]string{"email": unknownEmail}), 200)
+	})
+	var token string
+	measure("changePassword, MFA off", func() error {
+		event, err := p.passwordByTicket(ev, newPasswords[1], demoApp)
+		if err != nil {
+			return err
+		}
+		token, err = servedField(ctx, p, httpapi.AccountFunction, event, 200, "token")
+		return err
+	})
+	measure("updatePassword", func() error {
+		body := map[string]string{"oldPassword": newPasswords[1], "newPassword": newPasswords[2]}
+		return wantServed(ctx, p, httpapi.AccountFunction, withCaller(withBody(ev.get("users-update-password-wrong.json"), body), token, u), 204)
+	})
+}
+
+// passwordByTicket is a changePassword event that sets the password with the ticket of the last
+// message sent, which must be for the application appID.
+func (p *inProcess) passwordByTicket(ev events, pw, appID string) ([]byte, error) {
+	ticket, err := p.sms.ticket()
+	if err != nil {
+		return nil, err
+	}
+	return changePasswordEvent(ev, pw, ticket, appID), nil
+}
+
+// changePasswordEvent is a changePassword event that sets the password with the ticket, naming the
+// ticket's application appID in its appid header.
+func changePasswordEvent(ev events, pw, ticket, appID string) []byte {
+	body := map[string]any{"password": pw, "invite": false, "ticket": ticket}
+	return withHeader(withBody(ev.get("users-change-password-bad-ticket.json"), body), "appid", appID)
 }
 
 // wantAuthorized runs the authorizer on event in process and checks that its verdict is good.

@@ -46,6 +46,23 @@ func (t *table) ratioRow(what string, measured, floor float64, format func(float
 	t.rows = append(t.rows, r)
 }
 
+// bandRow adds a figure held against a floor whose ratio must lie within tolerance of goal.
+func (t *table) bandRow(what string, measured, floor float64, format func(float64) string, goal, tolerance float64) {
+	band := fmt.Sprintf("%.2f ± %.2f×", goal, tolerance)
+	r := row{what: what, measured: format(measured), floor: format(floor), ratio: dash, goal: band, met: "yes"}
+	t.goals++
+	ratio := math.NaN()
+	if floor > 0 {
+		ratio = measured / floor
+		r.ratio = fmt.Sprintf("%.3f×", ratio)
+	}
+	if !(math.Abs(ratio-goal) <= tolerance) {
+		r.met = "**no**"
+		t.missed = append(t.missed, fmt.Sprintf("%s: %s (goal %s)", what, r.ratio, band))
+	}
+	t.rows = append(t.rows, r)
+}
+
 // goalRow adds a figure with an absolute goal.
 func (t *table) goalRow(what, measured, floor, goal string, met bool, missedText string) {
 	r := row{what: what, measured: measured, floor: floor, ratio: dash, goal: goal, met: "yes"}

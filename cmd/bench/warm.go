@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"mfagateway/shared/auth"
 )
 
 // route is one timed route: which function serves it, how to make the event of one invoke (setup
@@ -12,7 +14,8 @@ import (
 type route struct {
 	name    string
 	fn      string // target ID
-	hashing bool   // verifies a password: fewer iterations
+	hashing bool   // verifies or hashes a password: fewer iterations
+	padded  bool   // its answer waits out FORGOT_PASSWORD_TIME: one untimed invoke, not 3
 	event   func(ctx context.Context, i int) ([]byte, error)
 	check   func(raw []byte) error
 }
@@ -48,6 +51,72 @@ func freshEntity(sample []byte, param string, create func(context.Context, int) 
 // live checks that an authorizer's verdict lets the request through.
 func live(b []byte) error { return wantVerdict(b, true) }
 
+// passwordByTicket makes each invoke's changePassword event: a reset ticket for the application
+// appID with the url, made untimed, of a user made on the first invoke.
+func (s *setup) passwordByTicket(ev events, url, appID string) func(context.Context, int) ([]byte, error) {
+	var userID string
+	return func(ctx context.Context, i int) ([]byte, error) {
+		if userID == "" {
+			u, err := s.accountUser(ctx)
+			if err != nil {
+				return nil, err
+			}
+			userID = u.ID
+		}
+		ticket, err := s.ticket(ctx, userID, url)
+		if err != nil {
+			return nil, err
+		}
+		return changePasswordEvent(ev, newPasswords[i%len(newPasswords)], ticket, appID), nil
+	}
+}
+
+// passwordUpdate makes each invoke's updatePassword event, in which a user, made and signed in on the
+// first invoke, changes its password from the one it has to the other of two. check keeps count of
+// which one it has; after an invoke that did not answer 204, the next event reads it from the table.
+func (s *setup) passwordUpdate(ev events) (event func(context.Context, int) ([]byte, error), check func([]byte) error) {
+	var (
+		u     auth.User
+		token string
+		has   int  // the user's password is newPasswords[has]
+		known bool // the last invoke answered 204, or none was made since has was read
+	)
+	event = func(ctx context.Context, _ int) ([]byte, error) {
+		var err error
+		switch {
+		case token == "":
+			if u, err = s.accountUser(ctx); err != nil {
+				return nil, err
+			}
+			if token, err = s.signedIn(ctx, u, newPasswords[has]); err != nil {
+				return nil, err
+			}
+		case !known:
+			if has, err = s.passwordOf(ctx, u.ID, newPasswords[:2]...); err != nil {
+				return nil, err
+			}
+		}
+		known = false // until this invoke answers 204
+		body := map[string]string{"oldPassword": newPasswords[has], "newPassword": newPasswords[1-has]}
+		return withCaller(withBody(ev.get("users-update-password-wrong.json"), body), token, u), nil
+	}
+	check = func(b []byte) error {
+		if _, err := wantStatus(b, 204); err != nil {
+			return err
+		}
+		has, known = 1-has, true
+		return nil
+	}
+	return event, check
+}
+
+// forgotEvent is a forgotPassword event for the email.
+func forgotEvent(ev events, email string) func(context.Context, int) ([]byte, error) {
+	return func(context.Context, int) ([]byte, error) {
+		return withBody(ev.get("users-forgot-password.json"), map[string]string{"email": email}), nil
+	}
+}
+
 // warmRoutes are the routes of template.yaml, each with an event that takes its main path.
 // With nil events it still names them (for the table's rows when nothing could be run).
 func warmRoutes(ev events, s *setup) []route {
@@ -58,13 +127,17 @@ func warmRoutes(ev events, s *setup) []route {
 			"applications-patch.json", "applications-put.json", "validate-token.json", "resend-email.json",
 			"applications-list.json", "applications-url.json", "applications-delete.json", "applications-secret.json",
 			"authorizer-client-credentials.json", "users-list.json", "users-get.json", "users-create.json", "users-patch.json",
-			"users-unblock.json", "users-delete.json"} {
+			"users-unblock.json", "users-delete.json", "users-invite.json", "users-forgot-password.json",
+			"users-change-password-bad-ticket.json", "users-update-password-wrong.json", "users-reset-password.json"} {
 			ev[name] = nil
 		}
 	}
 	fixed := func(b []byte) func(context.Context, int) ([]byte, error) {
 		return func(context.Context, int) ([]byte, error) { return b, nil }
 	}
+	updateEvent, updateCheck := s.passwordUpdate(ev)
+	// The bootstraps answer forgotPassword after the default FORGOT_PASSWORD_TIME, which is also its least.
+	padding := fmt.Sprintf("(answers after FORGOT_PASSWORD_TIME, %s)", fmtDur(auth.DefaultPolicy.ForgotPasswordTime))
 	return []route{
 		{name: "POST /api/auth/login, MFA off", fn: "LoginFunction", hashing: true, event: fixed(ev.get("login-mfa-off.json")), check: status(200)},
 		{name: "POST /api/auth/login, MFA on (SMS)", fn: "LoginFunction", hashing: true, event: fixed(ev.get("login-mfa-header.json")), check: status(403)},
@@ -119,6 +192,21 @@ func warmRoutes(ev events, s *setup) []route {
 		{name: "POST /odata/users/unblockUser", fn: "ApplicationsFunction", event: fixed(ev.get("users-unblock.json")), check: status(204)},
 		{name: "DELETE /odata/users/{id}", fn: "ApplicationsFunction",
 			event: freshEntity(ev.get("users-delete.json"), "id", s.user), check: status(204)},
+		{name: "POST /odata/users/invite (a new user)", fn: "AccountFunction",
+			event: func(_ context.Context, i int) ([]byte, error) {
+				user := map[string]any{"email": fmt.Sprintf("bench-invite-%d-%d@example.com", time.Now().UnixNano(), i), "name": "Bench", "applications": []string{demoApp}}
+				return withBody(ev.get("users-invite.json"), map[string]any{"user": user}), nil
+			}, check: status(201)},
+		{name: "POST /odata/users/forgotPassword, known email " + padding, fn: "AccountFunction", padded: true,
+			event: forgotEvent(ev, graceEmail), check: status(200)},
+		{name: "POST /odata/users/forgotPassword, unknown email " + padding, fn: "AccountFunction", padded: true,
+			event: forgotEvent(ev, unknownEmail), check: status(200)},
+		{name: "POST /odata/users/changePassword, MFA off (reset ticket)", fn: "AccountFunction", hashing: true,
+			event: s.passwordByTicket(ev, demoURL, demoApp), check: status(200)},
+		{name: "POST /odata/users/changePassword, MFA on (reset ticket; code by Email)", fn: "AccountFunction", hashing: true,
+			event: s.passwordByTicket(ev, demoMFAURL, demoMFAApp), check: status(403)},
+		{name: "POST /odata/users/updatePassword", fn: "AccountFunction", hashing: true, event: updateEvent, check: updateCheck},
+		{name: "POST /odata/users/resetPassword", fn: "AccountFunction", event: fixed(ev.get("users-reset-password.json")), check: status(204)},
 	}
 }
 
@@ -173,7 +261,11 @@ func warmRuns(ctx context.Context, rie string, bins map[string]string, b *backen
 		// A failed invoke is counted and left out; the route stops at the 6th, or at a failed setup.
 		var err, firstFail error
 		fails, tries := 0, 0
-		for i := 0; i < n+3; i++ {
+		untimed := 3
+		if r.padded {
+			untimed = 1
+		}
+		for i := 0; i < n+untimed; i++ {
 			if el := time.Since(start); (len(lat) >= lim.minN && el > lim.budget) || el > 2*lim.budget {
 				break
 			}
@@ -206,7 +298,7 @@ func warmRuns(ctx context.Context, rie string, bins map[string]string, b *backen
 				}
 				continue
 			}
-			if i >= 3 {
+			if i >= untimed {
 				lat, flat = append(lat, d), append(flat, fd)
 			}
 		}
