@@ -291,6 +291,12 @@ func (a *Accounts) ChangePassword(ctx context.Context, ticket, password, appID s
 		if err != nil {
 			return fmt.Errorf("change password: %w", err)
 		}
+		if phc != "" && u != nil && ap != nil && u.PasswordHash == phc {
+			// This request's own write landed and its answer was lost (an engine that does not make
+			// a retried transaction idempotent): the hash, salted afresh, can be no one else's.
+			next, app = *u, *ap
+			return nil
+		}
 		if reason := ticketRefusal(u, ap, hash, ticketApp, a.now()); reason != "" {
 			log.InfoContext(ctx, "password not set", "outcome", "invalid_ticket", "reason", reason)
 			return ErrInvalidTicket
@@ -414,6 +420,12 @@ func (a *Accounts) UpdatePassword(ctx context.Context, who Session, oldPassword,
 	prev := *u
 	var next User
 	_, err = retryConflicts(ctx, func() error {
+		if prev.PasswordHash == phc {
+			// This request's own write landed and its answer was lost (an engine that does not make
+			// a retried transaction idempotent): the hash, salted afresh, can be no one else's.
+			next = prev
+			return nil
+		}
 		if prev.PasswordHash != u.PasswordHash {
 			// The password changed since the old one was checked: that one is no longer the user's.
 			log.InfoContext(ctx, "password not changed", "outcome", "conflict", "reason", "changed meanwhile")
