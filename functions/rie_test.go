@@ -827,6 +827,8 @@ func TestRIE(t *testing.T) {
 
 	t.Run("application credentials through the authorizer", func(t *testing.T) { testClientCredentials(t, g) })
 
+	t.Run("a new mobile number confirmed by its code", func(t *testing.T) { testSelfService(t, g) })
+
 	// Its own url, which no other test creates: the first create succeeds whichever tests ran before.
 	t.Run("application url taken", func(t *testing.T) {
 		create := withBody(t, readEvent(t, "applications-create.json"),
