@@ -830,6 +830,7 @@ func TestRIE(t *testing.T) {
 	t.Run("application credentials through the authorizer", func(t *testing.T) { testClientCredentials(t, g) })
 
 	t.Run("server secret rotation", func(t *testing.T) { testSecretRotation(t, g) })
+	t.Run("a new mobile number confirmed by its code", func(t *testing.T) { testSelfService(t, g) })
 
 	// Its own url, which no other test creates: the first create succeeds whichever tests ran before.
 	t.Run("application url taken", func(t *testing.T) {
