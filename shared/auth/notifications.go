@@ -135,7 +135,13 @@ func (n *Notifier) Notify(ctx context.Context, u User, appCulture string, kind N
 		log.WarnContext(ctx, "notification not sent", "outcome", "render_failed", "error", fault.Text(err))
 		return
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyBudget)
+	// Its own budget, so that a request cancelled meanwhile does not cut it, but never past the
+	// request's deadline: the action it reports is done, and its answer must still make it in time.
+	deadline := time.Now().Add(notifyBudget)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	if err := n.email.Send(sctx, m); err != nil {
 		// Through fault.Text: the provider's message can hold the recipient.

@@ -56,11 +56,14 @@ func (k codeKey) mobileHash(userID string, p PendingMobile, code string) string 
 	return k.hash("mobile#"+userID+"#"+p.Number, int(p.SentAt.Unix()), code)
 }
 
-// mobileMatches compares a code with the pending number's, in constant time.
+// mobileMatches compares a code with the pending number's, in constant time, under the current key
+// and, when there is one, the previous key (a code sent before the secret's rotation), both every time.
 func (k codeKey) mobileMatches(userID string, p PendingMobile, code string) bool {
 	want, _ := hex.DecodeString(p.CodeHash)
-	got, _ := hex.DecodeString(k.mobileHash(userID, p, code))
-	return len(want) > 0 && hmac.Equal(want, got)
+	bound, send := "mobile#"+userID+"#"+p.Number, int(p.SentAt.Unix())
+	current := hmac.Equal(want, codeMAC(k.current, bound, send, code))
+	previous := len(k.previous) > 0 && hmac.Equal(want, codeMAC(k.previous, bound, send, code))
+	return len(want) > 0 && (current || previous)
 }
 
 // isBindingCode reports whether s has the shape of every binding code: codeDigits decimal digits.
@@ -197,12 +200,25 @@ func (s *Users) changeMobile(ctx context.Context, who Session, prev User, next *
 	if s.d.SMS == nil || len(s.codes.current) == 0 {
 		return meChange{}, errors.New("mobile number change: no SMS sender or code key configured")
 	}
+	// The session's application must text the number's country: otherwise nothing would ever text
+	// it, and the gateway would send to countries its operator left out.
+	switch app, err := s.d.Store.GetApplication(ctx, who.AppID); {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return meChange{}, fmt.Errorf("mobile number change: %w", err)
+	case !app.SMSTo(p.mobileCountry):
+		return meChange{}, &PropertyError{"mobilePhone", "is a number of a country the application sends no text messages to."}
+	}
 	code, err := drawCode(s.d.Random)
 	if err != nil {
 		return meChange{}, err
 	}
 	next.PendingMobile = PendingMobile{Number: number, Country: p.mobileCountry,
 		CodeExpiresAt: now.Add(s.d.Policy.CodeTTL), SentAt: now}
+	if pending.Number == number {
+		// A new code for the same number does not give back the wrong codes tried against the last.
+		next.PendingMobile.Attempts = pending.Attempts
+	}
 	next.PendingMobile.CodeHash = s.codes.mobileHash(prev.ID, next.PendingMobile, code)
 	return meChange{code: code}, nil
 }

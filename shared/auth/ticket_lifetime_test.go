@@ -21,6 +21,11 @@ func TestTicketEndsWithTheChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"email changed by the operators' CLI", func(t *testing.T, s *testenv.Stack, u auth.User) {
+			if err := s.Users().ChangeEmail(s.Ctx, admin, u.Email, "cli-"+u.Email); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"blocked", func(t *testing.T, s *testenv.Stack, u auth.User) {
 			st := auth.StatusBlocked
 			if _, err := s.Users().Change(s.Ctx, admin, "patch", u.ID, auth.UserPatch{Status: &st}); err != nil {

@@ -74,7 +74,8 @@ type UserStore interface {
 	// when gone) and every application next adds exists (*MissingApplicationError). Email and ID stay.
 	UpdateUser(ctx context.Context, prev, next User) error
 	// ChangeEmail moves u to newEmail, provided the stored user is still u (ErrConflict; ErrNotFound when
-	// gone) and no user has newEmail (ErrUserExists).
+	// gone) and no user has newEmail (ErrUserExists). The user's live ticket, which went to the old
+	// address, ends with the move.
 	ChangeEmail(ctx context.Context, u User, newEmail string) error
 	// DeleteUser removes u, provided the stored user is still u (ErrConflict; ErrNotFound when gone).
 	DeleteUser(ctx context.Context, u User) error
@@ -416,6 +417,9 @@ func (s *Users) ChangeEmail(ctx context.Context, who Session, email, newEmail st
 	if err != nil {
 		return s.fail(ctx, who, "change-email", from, err)
 	}
+	moved := u
+	moved.Email = to
+	s.notifyChange(ctx, who, u, moved)
 	s.decided(ctx, who, "change-email", "changed", u, "newEmail", mask.Email(to), "tries", tries)
 	return nil
 }

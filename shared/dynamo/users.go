@@ -205,7 +205,7 @@ func (s *Store) ChangeEmail(ctx context.Context, u auth.User, newEmail string) e
 		return auth.ErrSameEmail
 	}
 	moved := u
-	moved.Email = newEmail
+	moved.Email, moved.Ticket = newEmail, auth.UserTicket{} // the ticket went to the old address
 	return s.MoveUser(ctx, u, moved)
 }
 

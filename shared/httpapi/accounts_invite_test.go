@@ -287,10 +287,10 @@ func TestChangePasswordByInvitation(t *testing.T) {
 		if ok, err := e.Hasher.Verify(goodPassword, attrS(item, "passwordHash")); err != nil || !ok {
 			t.Errorf("stored hash does not verify the password: %v", err)
 		}
-		// The user is told, and the code is the newest email.
+		// The code goes first, then the user is told.
 		mails := e.emailsTo(newEmail)
-		if len(mails) != 3 || mails[1].Subject != "Your password was changed" {
-			t.Fatalf("emails %+v, want the invitation, the notification, the code", mails)
+		if len(mails) != 3 || mails[2].Subject != "Your password was changed" {
+			t.Fatalf("emails %+v, want the invitation, the code, the notification", mails)
 		}
 		v := e.verify(t, verifyBody(str(t, a.Body, "token"), "Email", e.LastCode(t)))
 		if v.Status != http.StatusOK {
