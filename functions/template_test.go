@@ -106,8 +106,14 @@ var functions = []function{
 	},
 	{
 		LogicalID: "VerifyFunction", Dir: "verify",
-		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}}},
-		Env:    map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")},
+		Grants: []grant{
+			{tableARN, []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
+			{senderARN, []string{"ses:SendEmail"}}, // the notice of a second factor backing off
+		},
+		Env: map[string]string{
+			"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret"),
+			"SES_SENDER":       cloudformation.Ref("SenderEmail"),
+		},
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",
