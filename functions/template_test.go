@@ -111,8 +111,15 @@ var functions = []function{
 	},
 	{
 		LogicalID: "VerifyFunction", Dir: "verify",
-		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}}, readSecret},
-		Env:    map[string]string{"CODE_HMAC_SECRET_ARN": serverSecretARN},
+		Grants: []grant{
+			{tableARN, []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
+			{senderARN, []string{"ses:SendEmail"}}, // the notice of a second factor backing off
+			readSecret,
+		},
+		Env: map[string]string{
+			"CODE_HMAC_SECRET_ARN": serverSecretARN,
+			"SES_SENDER":           cloudformation.Ref("SenderEmail"),
+		},
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",

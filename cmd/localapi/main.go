@@ -142,7 +142,7 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 	outbox := notify.NewOutbox(stdout, time.Now)
 	svc := auth.NewService(auth.Deps{
 		Store: store, Hasher: hasher, SMS: outbox.SMS(), Email: outbox.Email(),
-		Secret: cfg.Secret, Policy: cfg.Policy, Log: log,
+		Secret: cfg.Secret, Policy: cfg.Policy, Log: log, Notifier: auth.NewNotifier(outbox.Email(), nil, log),
 	})
 	a := &app{engine: engine, outbox: outbox, gateway: &gateway{
 		outbox: outbox, log: log, functions: functions(svc, store, cfg.Links, log),

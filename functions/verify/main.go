@@ -1,26 +1,30 @@
 // Command verify is the Lambda behind POST /api/auth/verifyMultifactorBindingCode.
-// It links only DynamoDB: verifying needs no password hashing and sends nothing.
+// It links DynamoDB and SES: verifying needs no password hashing and sends no code, only the one notice
+// that tells a user their second factor started to back off.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/awsclient"
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/notify"
 )
 
 func main() {
-	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true})
+	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true, SESSender: true})
 	svc := auth.NewService(auth.Deps{
 		Store:          dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
 		Secret:         cfg.Secret,
 		PreviousSecret: cfg.PreviousSecret,
 		Policy:         cfg.Policy,
 		Log:            log,
+		Notifier:       auth.NewNotifier(notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender), nil, log),
 	})
 	lambda.Start(httpapi.Function(httpapi.VerifyFunction, httpapi.Handlers{Auth: httpapi.New(svc, log)}).Serve)
 }

@@ -675,15 +675,15 @@ type abuseHookStore struct {
 	beforeConsume func()
 }
 
-func (s *abuseHookStore) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now time.Time) error {
+func (s *abuseHookStore) Consume(ctx context.Context, c auth.Challenge, t auth.Token, channel auth.Channel, now time.Time, maxAttempts int) error {
 	if f := s.beforeConsume; f != nil {
 		s.beforeConsume = nil
 		f()
 	}
-	return s.Store.Consume(ctx, c, t, now)
+	return s.Store.Consume(ctx, c, t, channel, now, maxAttempts)
 }
 
-// TestAbuseVerifyLosingToResend: a verify of the old code that has passed its attempt count and its
+// TestAbuseVerifyLosingToResend: a verify of the old code that has read the challenge and passed its
 // code comparison when a resend replaces the code. The resend wins (a new code goes out, the MFA token
 // lives on), so the old code must be refused as a wrong code, 401 invalid_code: the contract keeps
 // 401 invalid_mfa_token ("log in again") for a token that is unknown, used, expired or lost to another

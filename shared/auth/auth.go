@@ -144,6 +144,8 @@ type LoginAttempts struct {
 type LoginRecord struct {
 	User *User        // nil when no user has the email
 	App  *Application // nil when the application is unknown
+	// WrongCodes is the email's run of wrong binding codes; zero when none is stored.
+	WrongCodes WrongCodes
 }
 
 // Token is an issued auth token; only the SHA-256 of the bearer string is kept.
@@ -187,7 +189,7 @@ type Challenge struct {
 	CodeHash      string
 	CodeExpiresAt time.Time
 	ExpiresAt     time.Time // of the MFA token, resends included
-	Attempts      int       // tries against the current code
+	Attempts      int       // codes tried, all sends included: a resend does not restore them
 	Sends         int       // codes sent for this challenge
 	LastSentAt    time.Time
 	Used          bool
@@ -213,7 +215,7 @@ func (c Challenge) app() Application {
 
 // Usable is the rule of whether a challenge may be used now, for a code attempt, a resend or being
 // consumed: nil, ErrChallengeGone (used, or its MFA token expired; expiry is exclusive) or
-// ErrAttemptsExhausted (maxAttempts tries against its current code). The store's conditions on a
+// ErrAttemptsExhausted (maxAttempts codes tried, whatever was resent). The store's conditions on a
 // challenge are tested against it, state by state.
 func (c Challenge) Usable(now time.Time, maxAttempts int) error {
 	switch {
@@ -261,7 +263,7 @@ var (
 
 // Store is the persistence the domain needs. Every method is one DynamoDB round trip unless noted.
 type Store interface {
-	// LoadLogin reads the user and the application together.
+	// LoadLogin reads the user, the application and the email's run of wrong codes together.
 	LoadLogin(ctx context.Context, email string, app AppRef) (LoginRecord, error)
 	// Admit counts a password attempt for the email before the password is checked, provided the email
 	// is not locked, has fewer than below failures and its count has not expired. When it is refused,
@@ -284,13 +286,20 @@ type Store interface {
 	DeleteChallenge(ctx context.Context, id string) error
 	// GetChallenge reads a challenge (ErrChallengeGone when absent); expiry is the caller's to check.
 	GetChallenge(ctx context.Context, id string) (Challenge, error)
-	// CountAttempt uses one attempt of a live challenge before its code is compared, and returns the
-	// challenge as updated. channel, when not empty, must be the challenge's channel.
-	// Errors: ErrChallengeGone, ErrAttemptsExhausted, ErrCodeExpired, ErrChannelMismatch.
-	CountAttempt(ctx context.Context, id string, channel Channel, now time.Time, maxAttempts int) (Challenge, error)
-	// Consume marks the challenge used and stores the token in one transaction, provided the challenge
-	// is unused and live (ErrChallengeGone otherwise) and still holds the compared code (ErrConflict).
-	Consume(ctx context.Context, c Challenge, t Token, now time.Time) error
+	// CountAttempt counts a wrong code in one transaction: one attempt of the challenge c, from exactly
+	// c.Attempts, while it is verifiable now (channel, when not empty, must be its channel) and holds
+	// c's code and its user's session epoch; and one wrong code in its user's run, as step says.
+	// Errors, from what is stored: ErrChallengeGone, ErrAttemptsExhausted, ErrCodeExpired,
+	// ErrChannelMismatch (Challenge.Verifiable), ErrConflict (a resend replaced the code),
+	// ErrSecondFactorLocked or a *RateLimitError (WrongCodes.Refusal), and a *ChangedError when the
+	// attempts or the run were not what c and step started from.
+	CountAttempt(ctx context.Context, c Challenge, channel Channel, now time.Time, maxAttempts int, step WrongCodeStep) error
+	// Consume marks the challenge used, counting its attempt, stores the token and ends the user's run of
+	// wrong codes, in one transaction, provided the challenge is verifiable now (ErrChallengeGone,
+	// ErrAttemptsExhausted, ErrCodeExpired, ErrChannelMismatch), still holds the compared code
+	// (ErrConflict), is of its user's session epoch (ErrChallengeGone), and the run does not refuse
+	// (ErrSecondFactorLocked, *RateLimitError).
+	Consume(ctx context.Context, c Challenge, t Token, channel Channel, now time.Time, maxAttempts int) error
 	// RotateCode replaces prev's code by next's, and its channel, provider and address by next's, provided
 	// nobody changed prev meanwhile (ErrConflict), and counts the send in the slot (ErrSendLimit).
 	RotateCode(ctx context.Context, prev, next Challenge, slot SendSlot, maxAttempts int) error

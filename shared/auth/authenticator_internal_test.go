@@ -29,15 +29,15 @@ type oneChallenge struct {
 
 func (s *oneChallenge) GetChallenge(context.Context, string) (Challenge, error) { return s.ch, nil }
 
-func (s *oneChallenge) CountAttempt(_ context.Context, _ string, channel Channel, now time.Time, maxAttempts int) (Challenge, error) {
+func (s *oneChallenge) CountAttempt(_ context.Context, _ Challenge, channel Channel, now time.Time, maxAttempts int, _ WrongCodeStep) error {
 	if err := s.ch.Verifiable(now, maxAttempts, channel); err != nil {
-		return Challenge{}, err
+		return err
 	}
 	s.ch.Attempts++
-	return s.ch, nil
+	return nil
 }
 
-func (s *oneChallenge) Consume(context.Context, Challenge, Token, time.Time) error {
+func (s *oneChallenge) Consume(context.Context, Challenge, Token, Channel, time.Time, int) error {
 	s.consumed = true
 	return nil
 }

@@ -35,7 +35,7 @@ var benchSink any
 // benchStore is the part of auth.Store these benchmarks reach; any other method panics (nil embedded).
 type benchStore struct {
 	auth.Store
-	challenge auth.Challenge // what GetChallenge and CountAttempt answer
+	challenge auth.Challenge // what GetChallenge answers
 	rotated   auth.Challenge // the last RotateCode's next
 }
 
@@ -48,13 +48,11 @@ func (s *benchStore) RotateCode(_ context.Context, _, next auth.Challenge, _ aut
 	return nil
 }
 
-func (s *benchStore) CountAttempt(context.Context, string, auth.Channel, time.Time, int) (auth.Challenge, error) {
-	c := s.challenge
-	c.Attempts++
-	return c, nil
+func (s *benchStore) CountAttempt(context.Context, auth.Challenge, auth.Channel, time.Time, int, auth.WrongCodeStep) error {
+	return nil
 }
 
-func (s *benchStore) Consume(context.Context, auth.Challenge, auth.Token, time.Time) error {
+func (s *benchStore) Consume(context.Context, auth.Challenge, auth.Token, auth.Channel, time.Time, int) error {
 	return nil
 }
 

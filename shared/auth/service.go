@@ -22,7 +22,7 @@ import (
 type Policy struct {
 	CodeTTL          time.Duration // BINDING_CODE_TTL
 	MFATokenTTL      time.Duration // MFA_TOKEN_TTL
-	MaxAttempts      int           // MFA_MAX_ATTEMPTS
+	MaxAttempts      int           // MFA_MAX_ATTEMPTS: wrong codes per challenge, resends included
 	ResendCooldown   time.Duration // RESEND_COOLDOWN
 	MaxSends         int           // MFA_MAX_SENDS
 	SendsPerHour     int           // MFA_SENDS_PER_HOUR
@@ -36,6 +36,9 @@ type Policy struct {
 	// ForgotPasswordTime is how long every forgotPassword answer takes (FORGOT_PASSWORD_TIME): the
 	// work for a known email (a write and an email) runs inside it, so that the time tells nothing.
 	ForgotPasswordTime time.Duration
+	// AccountMaxFailures is the run of wrong codes, across a user's challenges, after which the user's
+	// second factor backs off (MFA_ACCOUNT_MAX_FAILURES), at most SecondFactorLock.
+	AccountMaxFailures int
 }
 
 // DefaultPolicy is the contract's table of security defaults.
@@ -53,6 +56,7 @@ var DefaultPolicy = Policy{
 	PasswordResetTTL:   time.Hour,
 	InviteTTL:          7 * 24 * time.Hour,
 	ForgotPasswordTime: time.Second,
+	AccountMaxFailures: 10,
 }
 
 const (
@@ -82,6 +86,8 @@ type Deps struct {
 	PreviousSecret []byte
 	Policy         Policy
 	Log            *slog.Logger
+	// Notifier tells a user that their second factor started to back off; nil tells nobody.
+	Notifier *Notifier
 }
 
 // Service runs the login, verify and resend flows.
@@ -179,6 +185,17 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		}
 		log.InfoContext(ctx, "login refused", "outcome", outcome, "reason", reason)
 		return LoginResult{}, ErrInvalidCredentials
+	}
+	if rec.App.MFA {
+		// The user's second factor backs off or is locked: no challenge, so nothing is sent.
+		if err := rec.WrongCodes.Refusal(rec.User.ID, now); err != nil {
+			log = log.With("userId", rec.User.ID)
+			// The password was right: its counted attempt must not push the user into password backoff.
+			if ferr := s.Store.ForgetAttempts(ctx, rec.User.Email, time.Time{}); ferr != nil {
+				log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(ferr))
+			}
+			return LoginResult{}, refuseSecondFactor(ctx, log, "login refused", err)
+		}
 	}
 	return s.signIn(ctx, log, *rec.User, *rec.App, now)
 }
@@ -373,8 +390,12 @@ func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, 
 	return ErrDeliveryFailed
 }
 
-// Verify checks a binding code. The attempt is counted before the code is compared, and the
-// challenge is consumed in the same transaction that stores the auth token.
+// Verify checks a binding code. The challenge is read and the code compared, but nothing is answered
+// before the write that counts the attempt has passed, so that however many race no more codes are
+// judged than the challenge and its user's run of wrong codes allow: a wrong code counts against both
+// in one transaction (CountAttempt), a right one counts its attempt in the transaction that consumes
+// the challenge, stores the auth token and ends the run (Consume). The run is kept under the user's
+// email, which only the challenge tells: hence the read first, where one write used to do.
 func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, code string) (VerifyResult, error) {
 	now := s.Clock()
 	id, ok := secretID(mfaToken)
@@ -383,28 +404,67 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 		log.InfoContext(ctx, "verify refused", "outcome", "invalid_mfa_token", "reason", "malformed")
 		return VerifyResult{}, ErrInvalidMFAToken
 	}
-	ch, err := s.Store.CountAttempt(ctx, id, channel, now, s.Policy.MaxAttempts)
+	ch, err := s.Store.GetChallenge(ctx, id)
 	if err != nil {
 		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
-	log = log.With("userId", ch.UserID, "attempt", ch.Attempts)
-	authn, err := s.authenticator(ch.Channel)
-	if err != nil {
-		return VerifyResult{}, err
+	log = log.With("userId", ch.UserID, "email", mask.Email(ch.Email))
+	var seen *WrongCodes // the user's run, once a refused write has shown it
+	for range maxCountTries {
+		if err := ch.Verifiable(now, s.Policy.MaxAttempts, channel); err != nil {
+			return VerifyResult{}, s.refuse(ctx, log, err)
+		}
+		authn, err := s.authenticator(ch.Channel)
+		if err != nil {
+			return VerifyResult{}, err
+		}
+		if authn.Check(ch, code) {
+			return s.consume(ctx, log, ch, channel, now)
+		}
+		counted, step, err := s.countWrongCode(ctx, ch, channel, now, seen)
+		var changed *ChangedError
+		switch {
+		case err == nil:
+			return VerifyResult{}, s.wrongCode(ctx, log.With("attempt", counted.Attempts), counted, step, now)
+		case errors.As(err, &changed):
+			if changed.Run != nil {
+				seen = changed.Run
+			}
+			switch {
+			case changed.Challenge != nil:
+				ch = *changed.Challenge
+			case changed.Run == nil: // the write collided with another: nothing is known, read again
+				if ch, err = s.Store.GetChallenge(ctx, id); err != nil {
+					return VerifyResult{}, s.refuse(ctx, log, err)
+				}
+			}
+			continue
+		case secondFactorRefused(err):
+			return VerifyResult{}, refuseSecondFactor(ctx, log, "verify refused", err)
+		case errors.Is(err, ErrConflict): // a resend replaced the code after the read: an old code was compared
+			log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "reason", "code replaced by a resend")
+			return VerifyResult{}, &CodeError{Remaining: max(s.Policy.MaxAttempts-ch.Attempts, 0)}
+		}
+		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
-	if !authn.Check(ch, code) {
-		remaining := max(s.Policy.MaxAttempts-ch.Attempts, 0)
-		log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "attemptsRemaining", remaining)
-		return VerifyResult{}, &CodeError{Remaining: remaining}
-	}
+	log.WarnContext(ctx, "verify refused", "outcome", "contended")
+	return VerifyResult{}, &RateLimitError{Reason: "code attempts contended", RetryAfter: time.Second}
+}
+
+// consume issues the auth token of a right code of ch, as read.
+func (s *Service) consume(ctx context.Context, log *slog.Logger, ch Challenge, channel Channel, now time.Time) (VerifyResult, error) {
+	log = log.With("attempt", ch.Attempts+1)
 	bearer, tok, err := s.newToken(ch.user(), ch.AppID, now)
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	if err := s.Store.Consume(ctx, ch, tok, now); err != nil {
-		if errors.Is(err, ErrConflict) { // a resend replaced this code between the count and now
+	if err := s.Store.Consume(ctx, ch, tok, channel, now, s.Policy.MaxAttempts); err != nil {
+		switch {
+		case errors.Is(err, ErrConflict): // a resend replaced this code between the read and now
 			log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "reason", "code replaced by a resend")
 			return VerifyResult{}, &CodeError{Remaining: max(s.Policy.MaxAttempts-ch.Attempts, 0)}
+		case secondFactorRefused(err):
+			return VerifyResult{}, refuseSecondFactor(ctx, log, "verify refused", err)
 		}
 		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
@@ -482,8 +542,7 @@ func (s *Service) ResendVia(ctx context.Context, mfaToken string, via Channel) (
 	if err != nil {
 		return ChallengeResult{}, err
 	}
-	next.Sends++
-	next.Attempts = 0
+	next.Sends++ // the attempts used stay used: a new code does not restore them
 	next.LastSentAt = now
 	next.CodeExpiresAt = now.Add(s.Policy.CodeTTL)
 	next.CodeHash = s.codes.hash(ch.ID, next.Sends, code)

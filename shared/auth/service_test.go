@@ -959,7 +959,9 @@ func TestResendCooldown(t *testing.T) {
 	}
 }
 
-func TestResendGivesFreshAttempts(t *testing.T) {
+// A resend does not restore the attempts (NIST SP 800-63B-4 §3.1.3.2): the challenge's wrong codes are
+// counted across its codes, and the try after the last is refused even with the new code.
+func TestResendKeepsAttempts(t *testing.T) {
 	f := newFixture(t)
 	mfa, code := f.challenge(t, adaEmail, adaPassword)
 	for want := 4; want >= 1; want-- {
@@ -972,10 +974,9 @@ func TestResendGivesFreshAttempts(t *testing.T) {
 	}
 	fresh := f.LastCode(t)
 	_, err := f.svc.Verify(f.Ctx, mfa, "", otherCode(fresh))
-	wantCodeError(t, err, 4)
-	if _, err := f.svc.Verify(f.Ctx, mfa, "", fresh); err != nil {
-		t.Fatalf("Verify: %v", err)
-	}
+	wantCodeError(t, err, 0)
+	_, err = f.svc.Verify(f.Ctx, mfa, "", fresh)
+	wantIs(t, err, auth.ErrTooManyAttempts)
 }
 
 func TestResendPerChallengeCap(t *testing.T) {

@@ -100,8 +100,8 @@ type UserStore interface {
 	// MoveUser writes next, whose email differs from prev's, in place of prev, under the conditions of
 	// ChangeEmail and of UpdateUser (ErrConflict, ErrNotFound, ErrUserExists, *MissingApplicationError).
 	MoveUser(ctx context.Context, prev, next User) error
-	// UnblockUser writes next over prev, as UpdateUser, and forgets the failed passwords of its email,
-	// in one transaction.
+	// UnblockUser writes next over prev, as UpdateUser, and forgets the failed passwords and the run of
+	// wrong codes of its email, in one transaction.
 	UnblockUser(ctx context.Context, prev, next User) error
 	// SetPendingMobile writes next, prev with a new number waiting for its code, over prev as
 	// UpdateUser does (ErrConflict, ErrNotFound), and counts the code's SMS in the user's hourly send

@@ -35,6 +35,7 @@ var contractDefaults = auth.Policy{
 	InviteTTL:         7 * 24 * time.Hour,
 	// Ours, beside the contract's table: the time every forgotPassword answer takes.
 	ForgotPasswordTime: time.Second,
+	AccountMaxFailures: 10,
 }
 
 func TestDefaults(t *testing.T) {

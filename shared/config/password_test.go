@@ -72,11 +72,14 @@ func TestPasswordMinLengthRow(t *testing.T) {
 		}
 		least, most := s.Bounds()
 		want := [2]int{1, 1_000_000}
-		if s.Env == "PASSWORD_MIN_LENGTH" {
+		switch s.Env {
+		case "PASSWORD_MIN_LENGTH":
 			want = [2]int{auth.MinPasswordLength, 64}
 			if !slices.Equal(s.Functions, []string{"AccountFunction"}) {
 				t.Errorf("PASSWORD_MIN_LENGTH: Functions = %v, want the account routes' function alone", s.Functions)
 			}
+		case "MFA_ACCOUNT_MAX_FAILURES": // the second factor locks at 100 in a row, whatever the backoff
+			want = [2]int{1, auth.SecondFactorLock}
 		}
 		if [2]int{least, most} != want {
 			t.Errorf("%s: bounds %d..%d, want %d..%d", s.Env, least, most, want[0], want[1])

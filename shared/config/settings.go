@@ -45,8 +45,14 @@ var settings = []Setting{
 		duration: func(p *auth.Policy) *time.Duration { return &p.CodeTTL }},
 	{Env: "MFA_TOKEN_TTL", Kind: Duration, Parameter: "MfaTokenTtl", Meaning: "MFA token lifetime, all resends included",
 		duration: func(p *auth.Policy) *time.Duration { return &p.MFATokenTTL }},
-	{Env: "MFA_MAX_ATTEMPTS", Kind: Count, Parameter: "MfaMaxAttempts", Meaning: "wrong codes allowed per code",
+	{Env: "MFA_MAX_ATTEMPTS", Kind: Count, Parameter: "MfaMaxAttempts", Meaning: "wrong codes allowed per challenge, across resends",
 		count: func(p *auth.Policy) *int { return &p.MaxAttempts }},
+	// At most NIST SP 800-63B-4's 100 consecutive failures, where the second factor locks anyway. Only
+	// a verify counts wrong codes; a login reads the backoff they left.
+	{Env: "MFA_ACCOUNT_MAX_FAILURES", Kind: Count, Parameter: "MfaAccountMaxFailures",
+		Meaning:   "consecutive wrong codes per user, across challenges, before the second factor backs off",
+		Functions: []string{"VerifyFunction"},
+		count:     func(p *auth.Policy) *int { return &p.AccountMaxFailures }, most: auth.SecondFactorLock},
 	{Env: "RESEND_COOLDOWN", Kind: Duration, Parameter: "ResendCooldown", Meaning: "time between sends for one challenge",
 		duration: func(p *auth.Policy) *time.Duration { return &p.ResendCooldown }},
 	{Env: "MFA_MAX_SENDS", Kind: Count, Parameter: "MfaMaxSends", Meaning: "sends per challenge, the login's included",

@@ -76,7 +76,7 @@ func (s *Store) SetPassword(ctx context.Context, prev, next auth.User, spare str
 	if prev.Email != next.Email || prev.ID != next.ID {
 		return errors.New("set password: email and user ID cannot change")
 	}
-	extra := []types.TransactWriteItem{s.clearFailures(prev.Email)}
+	extra := []types.TransactWriteItem{s.clearFailures(prev.Email), s.forgetRun(prev.Email)}
 	if spare != "" {
 		extra = append(extra, types.TransactWriteItem{Update: &types.Update{
 			TableName: &s.table, Key: key(prefixToken + spare),

@@ -274,13 +274,11 @@ func testEpochEndsChallenges(t *testing.T, e storeEnv) {
 	if err := e.Store.SetPassword(ctx, u, next, ""); err != nil {
 		t.Fatal(err)
 	}
-	counted, err := e.Store.CountAttempt(ctx, before.ID, before.Channel, now, contractMaxAttempts)
-	if err != nil {
-		t.Fatalf("CountAttempt: %v", err)
-	}
+	wantErrIs(t, "CountAttempt of a challenge from before the password set",
+		e.Store.CountAttempt(ctx, before, before.Channel, now, contractMaxAttempts, contractStep(before)), auth.ErrChallengeGone)
 	tok := contractToken(t, now)
 	tok.UserID, tok.Epoch = u.ID, before.Epoch
-	wantErrIs(t, "Consume of a challenge from before the password set", e.Store.Consume(ctx, counted, tok, now), auth.ErrChallengeGone)
+	wantErrIs(t, "Consume of a challenge from before the password set", e.Store.Consume(ctx, before, tok, "", now, contractMaxAttempts), auth.ErrChallengeGone)
 	if e.Item(t, "TOKEN#"+tok.ID) != nil {
 		t.Error("a refused Consume issued its token")
 	}
@@ -296,13 +294,9 @@ func testEpochEndsChallenges(t *testing.T, e storeEnv) {
 
 	// A challenge of the new epoch yields its token.
 	after := newChallenge(1)
-	counted, err = e.Store.CountAttempt(ctx, after.ID, after.Channel, now, contractMaxAttempts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tok = contractToken(t, now)
 	tok.UserID, tok.Epoch = u.ID, 1
-	if err := e.Store.Consume(ctx, counted, tok, now); err != nil {
+	if err := e.Store.Consume(ctx, after, tok, "", now, contractMaxAttempts); err != nil {
 		t.Errorf("Consume of a challenge of the user's epoch: %v", err)
 	}
 	// A user stored before epochs were kept is at epoch zero, and so are its challenges.
@@ -312,13 +306,9 @@ func testEpochEndsChallenges(t *testing.T, e storeEnv) {
 	c := contractChallenge(t, now)
 	c.UserID, c.Email = legacy.ID, legacy.Email
 	contractCreate(t, e, c)
-	counted, err = e.Store.CountAttempt(ctx, c.ID, c.Channel, now, contractMaxAttempts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tok = contractToken(t, now)
 	tok.UserID = legacy.ID
-	if err := e.Store.Consume(ctx, counted, tok, now); err != nil {
+	if err := e.Store.Consume(ctx, c, tok, "", now, contractMaxAttempts); err != nil {
 		t.Errorf("Consume of an epoch-zero challenge of a user without an epoch: %v", err)
 	}
 }

@@ -308,14 +308,20 @@ func BenchmarkFloorMarshalChallenge(b *testing.B) {
 	}
 }
 
-// BenchmarkCountAttempt builds the attempt's condition and decodes the challenge it returns (verify's first call).
+// BenchmarkCountAttempt decodes the challenge a verify reads and builds the conditions of the wrong
+// code's transaction (a verify's two calls).
 func BenchmarkCountAttempt(b *testing.B) {
 	_, _, _, challenge := benchItems(b)
-	s := dynamo.New(&benchAPI{upd: challenge}, benchTable)
+	s := dynamo.New(&benchAPI{get: challenge}, benchTable)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.CountAttempt(ctx, benchChallenge.ID, auth.ChannelSMS, benchNow, 5); err != nil {
+		c, err := s.GetChallenge(ctx, benchChallenge.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		step := auth.WrongCodeStep{Email: c.Email, UserID: c.UserID, Below: 9}
+		if err := s.CountAttempt(ctx, c, auth.ChannelSMS, benchNow, 5, step); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -58,10 +58,10 @@ func contractRotateCodeSwitchesChannel(t *testing.T, e storeEnv) {
 		t.Errorf("sends counted = %d, want 3: each switch is a send", n)
 	}
 	// A verify counts against the channel the challenge names now.
-	if _, err := e.Store.CountAttempt(ctx, prev.ID, auth.ChannelEmail, now.Add(time.Minute), contractMaxAttempts); !errors.Is(err, auth.ErrChannelMismatch) {
+	if err := e.Store.CountAttempt(ctx, back, auth.ChannelEmail, now.Add(time.Minute), contractMaxAttempts, contractStep(back)); !errors.Is(err, auth.ErrChannelMismatch) {
 		t.Errorf("CountAttempt naming Email after the switch back: %v, want ErrChannelMismatch", err)
 	}
-	if _, err := e.Store.CountAttempt(ctx, prev.ID, auth.ChannelSMS, now.Add(time.Minute), contractMaxAttempts); err != nil {
+	if err := e.Store.CountAttempt(ctx, back, auth.ChannelSMS, now.Add(time.Minute), contractMaxAttempts, contractStep(back)); err != nil {
 		t.Errorf("CountAttempt naming SMS: %v", err)
 	}
 }

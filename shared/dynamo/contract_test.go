@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -49,7 +48,7 @@ func testStoreContract(t *testing.T, newEnv func(t *testing.T) storeEnv) {
 }
 
 func contractCases() []contractCase {
-	return []contractCase{
+	return append([]contractCase{
 		{"LoadLogin", contractLoadLogin},
 		{"PutUser round trip", contractPutUser},
 		{"PutApplication url uniqueness", contractPutApplication},
@@ -79,7 +78,7 @@ func contractCases() []contractCase {
 		{"RotateCode switches channel", contractRotateCodeSwitchesChannel},
 		{"RotateCode switching channel after its own lost answer", contractRotateCodeSwitchOwnRetry},
 		{"application secrets issued concurrently", contractSecretsConcurrent},
-	}
+	}, contractRunCases()...)
 }
 
 const (
@@ -867,12 +866,11 @@ func contractCountAttemptSuccess(t *testing.T, e storeEnv) {
 	c := contractChallenge(t, now)
 	contractCreate(t, e, c)
 	for i, channel := range []auth.Channel{"", auth.ChannelSMS} {
-		got, err := e.Store.CountAttempt(ctx, c.ID, channel, now, contractMaxAttempts)
-		if err != nil {
+		if err := e.Store.CountAttempt(ctx, c, channel, now, contractMaxAttempts, contractStep(c)); err != nil {
 			t.Fatalf("CountAttempt #%d: %v", i+1, err)
 		}
 		c.Attempts = i + 1
-		contractSame(t, fmt.Sprintf("CountAttempt #%d", i+1), got, c)
+		contractSame(t, fmt.Sprintf("CountAttempt #%d", i+1), contractGet(t, e, c.ID), c)
 	}
 	if got := contractGet(t, e, c.ID).Attempts; got != 2 {
 		t.Errorf("stored attempts = %d, want 2", got)
@@ -912,8 +910,11 @@ func contractCountAttemptRefusals(t *testing.T, e storeEnv) {
 			if !tt.absent {
 				contractCreate(t, e, c)
 			}
-			_, err := e.Store.CountAttempt(t.Context(), c.ID, tt.channel, now, contractMaxAttempts)
+			err := e.Store.CountAttempt(t.Context(), c, tt.channel, now, contractMaxAttempts, contractStep(c))
 			contractErrIs(t, "CountAttempt", err, tt.want)
+			if e.Item(t, "MFAFAIL#"+contractStep(c).Email) != nil {
+				t.Error("a refused CountAttempt counted a wrong code in the user's run")
+			}
 			if tt.absent {
 				if e.Item(t, "MFA#"+c.ID) != nil {
 					t.Error("CountAttempt created a challenge")
@@ -928,6 +929,9 @@ func contractCountAttemptRefusals(t *testing.T, e storeEnv) {
 	}
 }
 
+// contractCountAttemptConcurrent: CountAttempts from one read race; each that loses reads what the
+// store returned with the refusal and tries again, as the domain does. Exactly the limit are counted,
+// each at a count of its own.
 func contractCountAttemptConcurrent(t *testing.T, e storeEnv) {
 	const n = 30
 	now := contractNow()
@@ -938,7 +942,18 @@ func contractCountAttemptConcurrent(t *testing.T, e storeEnv) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			results[i], errs[i] = e.Store.CountAttempt(context.Background(), c.ID, auth.ChannelSMS, now, contractMaxAttempts)
+			read := c
+			for {
+				err := e.Store.CountAttempt(context.Background(), read, auth.ChannelSMS, now, contractMaxAttempts, contractStep(read))
+				var changed *auth.ChangedError
+				if errors.As(err, &changed) && changed.Challenge != nil {
+					read = *changed.Challenge
+					continue
+				}
+				read.Attempts++
+				results[i], errs[i] = read, err
+				return
+			}
 		})
 	}
 	wg.Wait()
@@ -965,27 +980,23 @@ func contractConsumeOnce(t *testing.T, e storeEnv) {
 	now := contractNow()
 	c := contractChallenge(t, now)
 	contractCreate(t, e, c)
-	counted, err := e.Store.CountAttempt(ctx, c.ID, "", now, contractMaxAttempts)
-	if err != nil {
-		t.Fatalf("CountAttempt: %v", err)
-	}
 	first := contractToken(t, now)
-	if err := e.Store.Consume(ctx, counted, first, now); err != nil {
+	if err := e.Store.Consume(ctx, c, first, "", now, contractMaxAttempts); err != nil {
 		t.Fatalf("Consume: %v", err)
 	}
-	if !contractGet(t, e, c.ID).Used {
-		t.Error("challenge not marked used")
+	if got := contractGet(t, e, c.ID); !got.Used || got.Attempts != 1 {
+		t.Errorf("challenge used %v with %d attempts, want used with 1: the right code's", got.Used, got.Attempts)
 	}
 	if e.Item(t, "TOKEN#"+first.ID) == nil {
 		t.Error("token not stored")
 	}
 	second := contractToken(t, now)
-	err = e.Store.Consume(ctx, counted, second, now)
+	err := e.Store.Consume(ctx, c, second, "", now, contractMaxAttempts)
 	contractErrIs(t, "second Consume", err, auth.ErrChallengeGone)
 	if e.Item(t, "TOKEN#"+second.ID) != nil {
 		t.Error("second Consume stored a token")
 	}
-	_, err = e.Store.CountAttempt(ctx, c.ID, "", now, contractMaxAttempts)
+	err = e.Store.CountAttempt(ctx, c, "", now, contractMaxAttempts, contractStep(c))
 	contractErrIs(t, "CountAttempt after Consume", err, auth.ErrChallengeGone)
 }
 
@@ -1021,7 +1032,7 @@ func contractConsumeRefusals(t *testing.T, e storeEnv) {
 				contractCreate(t, e, stored)
 			}
 			tok := contractToken(t, now)
-			err := e.Store.Consume(t.Context(), compared, tok, now)
+			err := e.Store.Consume(t.Context(), compared, tok, "", now, contractMaxAttempts)
 			contractErrIs(t, "Consume", err, tt.want)
 			if e.Item(t, "TOKEN#"+tok.ID) != nil {
 				t.Error("refused Consume stored a token")
@@ -1051,7 +1062,7 @@ func contractConsumeConcurrent(t *testing.T, e storeEnv) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { errs[i] = e.Store.Consume(context.Background(), c, tokens[i], now) })
+		wg.Go(func() { errs[i] = e.Store.Consume(context.Background(), c, tokens[i], "", now, contractMaxAttempts) })
 	}
 	wg.Wait()
 	winners := 0
@@ -1076,11 +1087,10 @@ func contractConsumeConcurrent(t *testing.T, e storeEnv) {
 	}
 }
 
-// contractNext is the challenge as a resend at `at` would write it.
+// contractNext is the challenge as a resend at `at` would write it: the attempts used stay used.
 func contractNext(prev auth.Challenge, at time.Time, code string) auth.Challenge {
 	next := prev
 	next.Sends++
-	next.Attempts = 0
 	next.LastSentAt = at
 	next.CodeExpiresAt = at.Add(5 * time.Minute)
 	next.CodeHash = contractCodeHash(code)
@@ -1114,17 +1124,17 @@ func contractRotateCodeSuccess(t *testing.T, e storeEnv) {
 			}
 			got := contractGet(t, e, c.ID)
 			contractSame(t, "after RotateCode", got, next)
-			if got.Attempts != 0 || got.Sends != prev.Sends+1 {
-				t.Errorf("attempts %d, sends %d; want 0 and %d", got.Attempts, got.Sends, prev.Sends+1)
+			if got.Attempts != prev.Attempts || got.Sends != prev.Sends+1 {
+				t.Errorf("attempts %d, sends %d; want %d (kept) and %d", got.Attempts, got.Sends, prev.Attempts, prev.Sends+1)
 			}
 			if n := contractSends(t, e, slot); n != 2 {
 				t.Errorf("sends counted = %d, want 2", n)
 			}
 			// The new code is the one Consume accepts; the old one lost to the resend.
-			if err := e.Store.Consume(ctx, prev, contractToken(t, now), now); !errors.Is(err, auth.ErrConflict) {
+			if err := e.Store.Consume(ctx, prev, contractToken(t, now), "", now, contractMaxAttempts); !errors.Is(err, auth.ErrConflict) {
 				t.Errorf("Consume with the old code: %v, want ErrConflict", err)
 			}
-			if err := e.Store.Consume(ctx, next, contractToken(t, now), now); err != nil {
+			if err := e.Store.Consume(ctx, next, contractToken(t, now), "", now, contractMaxAttempts); err != nil {
 				t.Errorf("Consume with the new code: %v", err)
 			}
 		})
@@ -1208,10 +1218,10 @@ func contractRotateCodeRefusals(t *testing.T, e storeEnv) {
 
 // contractChallengeRule holds the store's conditions on a challenge to the domain's rule,
 // auth.Challenge.Usable and Verifiable. Challenges in every combination of used or not, MFA token and
-// code expiring a millisecond before, exactly at and a millisecond after now, and attempts one short
-// of and at the limit go to CountAttempt (naming another channel, the challenge's and none, in turn on
-// one challenge whose state the domain follows), then Consume, and on a second challenge to
-// RotateCode; every decision of the store must be the domain's. Dropping a part of a store condition,
+// code expiring a millisecond before, exactly at and a millisecond after now, and attempts none, one
+// short of and at the limit go to CountAttempt (naming another channel, the challenge's and none, in turn on
+// one challenge whose state the domain follows), then Consume (whose attempt counts too), and on a
+// second challenge to RotateCode; every decision of the store must be the domain's. Dropping a part of a store condition,
 // or changing the domain's rule, makes the two disagree in some state.
 func contractChallengeRule(t *testing.T, e storeEnv) {
 	now := contractNow()
@@ -1227,7 +1237,7 @@ func contractChallengeRule(t *testing.T, e storeEnv) {
 	for _, used := range []bool{false, true} {
 		for _, token := range offsets {
 			for _, code := range offsets {
-				for _, attempts := range []int{contractMaxAttempts - 1, contractMaxAttempts} {
+				for _, attempts := range []int{0, contractMaxAttempts - 1, contractMaxAttempts} {
 					states = append(states, state{
 						name: fmt.Sprintf("used %v, token expires %s now, code expires %s now, %d attempts", used, token.name, code.name, attempts),
 						edit: func(c *auth.Challenge) {
@@ -1261,16 +1271,15 @@ func contractChallengeRule(t *testing.T, e storeEnv) {
 			c := stored()
 			for _, channel := range []auth.Channel{auth.ChannelEmail, auth.ChannelSMS, ""} {
 				want := c.Verifiable(now, contractMaxAttempts, channel)
-				_, err := e.Store.CountAttempt(ctx, c.ID, channel, now, contractMaxAttempts)
+				err := e.Store.CountAttempt(ctx, c, channel, now, contractMaxAttempts, contractStep(c))
 				decided(t, fmt.Sprintf("CountAttempt naming %q", channel), err, want)
 				if want == nil {
 					c.Attempts++
 				}
 			}
-			// Consume follows the attempt that CountAttempt counted, which may have been the last:
-			// attempts do not limit it.
-			err := e.Store.Consume(ctx, c, contractToken(t, now), now)
-			decided(t, "Consume", err, c.Usable(now, math.MaxInt))
+			// Consume counts the right code's attempt: those CountAttempt counted may have used the last.
+			err := e.Store.Consume(ctx, c, contractToken(t, now), "", now, contractMaxAttempts)
+			decided(t, "Consume", err, c.Verifiable(now, contractMaxAttempts, ""))
 
 			c = stored()
 			err = e.Store.RotateCode(ctx, c, contractNext(c, now, "222222"), contractSlot(c.UserID, now, 10), contractMaxAttempts)
@@ -1282,7 +1291,7 @@ func contractChallengeRule(t *testing.T, e storeEnv) {
 	}
 	for op, wants := range map[string][]error{
 		"CountAttempt": {nil, auth.ErrChallengeGone, auth.ErrAttemptsExhausted, auth.ErrChannelMismatch, auth.ErrCodeExpired},
-		"Consume":      {nil, auth.ErrChallengeGone},
+		"Consume":      {nil, auth.ErrChallengeGone, auth.ErrAttemptsExhausted, auth.ErrCodeExpired},
 		"RotateCode":   {nil, auth.ErrChallengeGone, auth.ErrAttemptsExhausted},
 	} {
 		for _, w := range wants {
@@ -1302,22 +1311,22 @@ func contractConsumeOwnRetry(t *testing.T, e storeEnv) {
 	c := contractChallenge(t, now)
 	contractCreate(t, e, c)
 	tok := contractToken(t, now)
-	if err := e.Store.Consume(ctx, c, tok, now); err != nil {
+	if err := e.Store.Consume(ctx, c, tok, "", now, contractMaxAttempts); err != nil {
 		t.Fatalf("Consume: %v", err)
 	}
-	if err := e.Store.Consume(ctx, c, tok, now); err != nil {
+	if err := e.Store.Consume(ctx, c, tok, "", now, contractMaxAttempts); err != nil {
 		t.Errorf("Consume again with the same token, its first answer lost: %v, want nil", err)
 	}
 	if e.Item(t, "TOKEN#"+tok.ID) == nil {
 		t.Error("token not stored")
 	}
 	other := contractToken(t, now)
-	err := e.Store.Consume(ctx, c, other, now)
+	err := e.Store.Consume(ctx, c, other, "", now, contractMaxAttempts)
 	contractErrIs(t, "Consume with another token after", err, auth.ErrChallengeGone)
 	if e.Item(t, "TOKEN#"+other.ID) != nil {
 		t.Error("the other token was stored")
 	}
-	if err := e.Store.Consume(ctx, c, tok, now.Add(time.Second)); err != nil {
+	if err := e.Store.Consume(ctx, c, tok, "", now.Add(time.Second), contractMaxAttempts); err != nil {
 		t.Errorf("a later retry with the same token: %v, want nil", err)
 	}
 	if got := contractGet(t, e, c.ID); !got.Used {
@@ -1356,7 +1365,7 @@ func contractRotateCodeOwnRetry(t *testing.T, e storeEnv) {
 		t.Errorf("sends counted = %d, want 2: the losing rotate counted a send", n)
 	}
 
-	if err := e.Store.Consume(ctx, next, contractToken(t, now), now); err != nil {
+	if err := e.Store.Consume(ctx, next, contractToken(t, now), "", now, contractMaxAttempts); err != nil {
 		t.Fatalf("Consume the rotated code: %v", err)
 	}
 	err = e.Store.RotateCode(ctx, next, contractNext(next, now, "444444"), slot, contractMaxAttempts)

@@ -20,6 +20,9 @@ const (
 	prefixSends     = "SENDS#"  // + userId + "#" + unix hour: per-user hourly send counter
 )
 
+// prefixWrong + lower-cased email is the user's run of wrong binding codes across challenges.
+const prefixWrong = "MFAFAIL#"
+
 // The list index (template.yaml's gsi1): every application item by appId under one partition, and
 // every user's USERID# copy under another, each in the order of creation, so that a list is a Query
 // and never a Scan.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -67,13 +66,13 @@ func sendsKey(s auth.SendSlot) string {
 // maxBatchRounds bounds the retries of unprocessed BatchGetItem keys.
 const maxBatchRounds = 4
 
-// LoadLogin reads user and application in one consistent BatchGetItem.
+// LoadLogin reads user, application and the email's run of wrong codes in one consistent BatchGetItem.
 func (s *Store) LoadLogin(ctx context.Context, email string, app auth.AppRef) (auth.LoginRecord, error) {
 	appPK := prefixApp + app.ID
 	if app.ID == "" {
 		appPK = prefixAppURL + app.URL
 	}
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(prefixUser + email), key(appPK)})
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(prefixUser + email), key(appPK), key(prefixWrong + email)})
 	if err != nil {
 		return auth.LoginRecord{}, err
 	}
@@ -98,6 +97,12 @@ func (s *Store) LoadLogin(ctx context.Context, email string, app auth.AppRef) (a
 			}
 			application := a.application()
 			rec.App = &application
+		case prefixWrong + email:
+			run, err := decodeRun(item)
+			if err != nil {
+				return rec, fmt.Errorf("decode wrong codes: %w", err)
+			}
+			rec.WrongCodes = run
 		}
 	}
 	return rec, nil
@@ -377,37 +382,88 @@ func verifiableChallenge(now time.Time, maxAttempts int, channel auth.Channel) e
 	return cond
 }
 
-// CountAttempt uses one attempt, under the condition that the challenge is verifiable now: live, its
-// attempts not used up, (when given) its channel the one named and its code unexpired. A refused
-// attempt is not counted, and the old item tells which condition failed.
-func (s *Store) CountAttempt(ctx context.Context, id string, channel auth.Channel, now time.Time, maxAttempts int) (auth.Challenge, error) {
-	expr, err := expression.NewBuilder().WithCondition(verifiableChallenge(now, maxAttempts, channel)).
-		WithUpdate(expression.Add(expression.Name(attrAttempts), expression.Value(1))).Build()
-	if err != nil {
-		return auth.Challenge{}, err
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(prefixChallenge + id),
+// checkedUpdate is the transaction item that updates the item under pk by expr, returning the item as
+// it was when the condition fails.
+func (s *Store) checkedUpdate(pk string, expr expression.Expression) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(pk),
 		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return auth.Challenge{}, why(ccf.Item, func(c auth.Challenge) error { return c.Verifiable(now, maxAttempts, channel) })
-	}
+	}}
+}
+
+// CountAttempt counts a wrong code in one transaction: the challenge's attempt from exactly c.Attempts,
+// under the condition that it is verifiable now and still holds c's code, and the step in its user's
+// run; the challenge's session epoch is checked with them. A refused write counts nothing, and the
+// old items tell which condition failed.
+func (s *Store) CountAttempt(ctx context.Context, c auth.Challenge, channel auth.Channel, now time.Time, maxAttempts int, step auth.WrongCodeStep) error {
+	attempts := expression.Name(attrAttempts)
+	chExpr, err := expression.NewBuilder().
+		WithCondition(verifiableChallenge(now, maxAttempts, channel).
+			And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash))).
+			And(attempts.Equal(expression.Value(c.Attempts)))).
+		WithUpdate(expression.Set(attempts, expression.Value(c.Attempts+1))).
+		Build()
 	if err != nil {
-		return auth.Challenge{}, fmt.Errorf("count attempt: %w", err)
+		return err
 	}
-	return decodeChallenge(out.Attributes)
+	runCond, runUpdate := runStep(step, now)
+	runExpr, err := expression.NewBuilder().WithCondition(runCond).WithUpdate(runUpdate).Build()
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{
+		s.checkedUpdate(prefixChallenge+c.ID, chExpr),
+		s.checkedUpdate(prefixWrong+step.Email, runExpr),
+		s.epochCheck(c.UserID, c.Epoch),
+	})
+	reasons, ok := cancelled(err)
+	switch {
+	case collided(err):
+		return &auth.ChangedError{}
+	case ok && failedCondition(reasons, 2):
+		return fmt.Errorf("the user's sessions ended after the login: %w", auth.ErrChallengeGone)
+	case !ok && err != nil:
+		return fmt.Errorf("count attempt: %w", err)
+	case !ok:
+		return nil
+	}
+	changed := &auth.ChangedError{}
+	if failedCondition(reasons, 0) {
+		stored, err := decodeChallenge(reasons[0].Item)
+		if err != nil {
+			return err
+		}
+		switch err := stored.Verifiable(now, maxAttempts, channel); {
+		case err != nil:
+			return err
+		case stored.CodeHash != c.CodeHash:
+			return auth.ErrConflict
+		}
+		changed.Challenge = &stored
+	}
+	if failedCondition(reasons, 1) {
+		run, err := s.refusedRun(ctx, step.Email, reasons[1].Item)
+		if err != nil {
+			return err
+		}
+		if err := run.Refusal(step.UserID, now); err != nil {
+			return err
+		}
+		changed.Run = &run
+	}
+	if changed.Challenge == nil && changed.Run == nil {
+		return fmt.Errorf("count attempt: %w", err)
+	}
+	return changed
 }
 
 // why tells which condition on a challenge failed, from the old item DynamoDB returns with the
 // failure (ReturnValuesOnConditionCheckFailure), by asking rule, the domain's method the condition
 // was written from. No item means there was none: the challenge is gone. Reading it again instead
-// would cost a round trip and a permission the verify function does not have. An item the rule
-// passes failed on what the caller compared besides: a concurrent change.
+// would cost a round trip. An item the rule passes failed on what the caller compared besides: a
+// concurrent change.
 func why(item map[string]types.AttributeValue, rule func(auth.Challenge) error) error {
 	c, err := decodeChallenge(item)
 	if err != nil {
@@ -419,14 +475,16 @@ func why(item map[string]types.AttributeValue, rule func(auth.Challenge) error) 
 	return auth.ErrConflict
 }
 
-// Consume marks the challenge used and stores the token in one transaction; only one of any number of
-// racing verifies can pass the condition. ErrChallengeGone when the challenge is used or expired,
-// ErrConflict when a resend replaced the compared code.
-func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now time.Time) error {
+// Consume marks the challenge used, counting its attempt, stores the token and ends the user's run of
+// wrong codes, in one transaction; only one of any number of racing verifies can pass the condition.
+// The challenge must be verifiable now and hold the compared code (ErrConflict when a resend replaced
+// it), and the run must let the user's second factor be tried.
+func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, channel auth.Channel, now time.Time, maxAttempts int) error {
 	expr, err := expression.NewBuilder().
-		WithCondition(liveChallenge(now).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))).
+		WithCondition(verifiableChallenge(now, maxAttempts, channel).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))).
 		WithUpdate(expression.Set(expression.Name(attrUsed), expression.Value(true)).
-			Set(expression.Name(attrTokenID), expression.Value(t.ID))).
+			Set(expression.Name(attrTokenID), expression.Value(t.ID)).
+			Add(expression.Name(attrAttempts), expression.Value(1))).
 		Build()
 	if err != nil {
 		return err
@@ -435,32 +493,44 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 	if err != nil {
 		return err
 	}
+	forget := s.forgetRun(c.Email)
+	allows, err := expression.NewBuilder().WithCondition(runAllows(c.UserID, now)).Build()
+	if err != nil {
+		return err
+	}
+	forget.Delete.ConditionExpression = allows.Condition()
+	forget.Delete.ExpressionAttributeNames, forget.Delete.ExpressionAttributeValues = allows.Names(), allows.Values()
+	forget.Delete.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key(prefixChallenge + c.ID),
-			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
+		s.checkedUpdate(prefixChallenge+c.ID, expr),
 		put,
 		s.epochCheck(c.UserID, c.Epoch),
+		forget,
 	}})
 	if collided(err) { // another verify or a resend is changing this challenge: answered as a code to retry
 		return auth.ErrConflict
 	}
-	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 2) {
+	reasons, ok := cancelled(err)
+	if ok && failedCondition(reasons, 2) {
 		return fmt.Errorf("the user's sessions ended after the login: %w", auth.ErrChallengeGone)
 	}
-	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 0) {
+	if ok && failedCondition(reasons, 0) {
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.Used && old.TokenID == t.ID {
 			return nil // this request's own earlier attempt consumed it; its answer was lost
 		}
-		// Used or expired: gone. Otherwise a resend replaced the compared code meanwhile (ErrConflict).
-		// Attempts do not count here: the one this verify used may have been the last.
-		if err := why(reasons[0].Item, func(c auth.Challenge) error { return c.Usable(now, math.MaxInt) }); errors.Is(err, auth.ErrChallengeGone) {
+		// Not verifiable now: used, expired, attempts used up meanwhile... Otherwise a resend replaced
+		// the compared code (ErrConflict).
+		return why(reasons[0].Item, func(c auth.Challenge) error { return c.Verifiable(now, maxAttempts, channel) })
+	}
+	if ok && failedCondition(reasons, 3) {
+		run, err := s.refusedRun(ctx, c.Email, reasons[3].Item)
+		if err != nil {
 			return err
 		}
-		return auth.ErrConflict
+		if err := run.Refusal(c.UserID, now); err != nil {
+			return err
+		}
+		return auth.ErrConflict // the run changed back meanwhile: answered as a code to retry
 	}
 	if err != nil {
 		return fmt.Errorf("consume challenge: %w", err)
@@ -471,7 +541,8 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, now
 // RotateCode replaces the challenge's code, and its channel, provider and address with it (a resend
 // may switch channel), and counts the send, in one transaction: a code never goes out on a channel
 // the challenge does not name. The challenge must be exactly as read (same send count and code), live,
-// and with attempts left.
+// and with attempts left; the attempts used stay used (NIST SP 800-63B-4 §3.1.3.2: a new secret does
+// not restore them).
 func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot auth.SendSlot, maxAttempts int) error {
 	now := next.LastSentAt
 	expr, err := expression.NewBuilder().
@@ -481,7 +552,6 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 		WithUpdate(channelUpdate(next).
 			Set(expression.Name(attrCodeHash), expression.Value(next.CodeHash)).
 			Set(expression.Name(attrCodeExpiresAt), expression.Value(ms(next.CodeExpiresAt))).
-			Set(expression.Name(attrAttempts), expression.Value(0)).
 			Set(expression.Name(attrSends), expression.Value(next.Sends)).
 			Set(expression.Name(attrLastSentAt), expression.Value(ms(next.LastSentAt)))).
 		Build()

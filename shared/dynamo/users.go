@@ -111,13 +111,13 @@ func (s *Store) UpdateUser(ctx context.Context, prev, next auth.User) error {
 	return s.rewriteUser(ctx, "update user", prev, next)
 }
 
-// UnblockUser writes next over prev as UpdateUser does and forgets the failed passwords of the email,
-// in one transaction: the unblocked user and its count never disagree.
+// UnblockUser writes next over prev as UpdateUser does and forgets the failed passwords and the run of
+// wrong codes of the email, in one transaction: the unblocked user and its counts never disagree.
 func (s *Store) UnblockUser(ctx context.Context, prev, next auth.User) error {
 	if prev.Email != next.Email || prev.ID != next.ID {
 		return errors.New("unblock user: email and user ID cannot change")
 	}
-	return s.rewriteUser(ctx, "unblock user", prev, next, s.clearFailures(prev.Email))
+	return s.rewriteUser(ctx, "unblock user", prev, next, s.clearFailures(prev.Email), s.forgetRun(prev.Email))
 }
 
 // rewriteUser puts next over prev, by email (conditioned on prev) and by userId, checks that each

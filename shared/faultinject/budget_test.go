@@ -60,7 +60,7 @@ func TestCountersUnderRetries(t *testing.T) {
 					t.Fatalf("login: %s", a)
 				}
 				mfa, code := a.str("token"), w.lastCode(samPhone)
-				rule := faultinject.Rule{Op: "DynamoDB.UpdateItem", Times: 1, Kind: k}
+				rule := faultinject.Rule{Op: "DynamoDB.TransactWriteItems", Times: 1, Kind: k} // the wrong code's count
 				if persistent {
 					rule.Times = 0
 				}
@@ -112,12 +112,12 @@ func TestProductionBudget(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t, prod(lambdaTimeout))
 		a := w.login(samEmail, rightPW, appMFA)
-		w.ft.Set(faultinject.Rule{Op: "DynamoDB.UpdateItem", Kind: faultinject.Timeout})
+		w.ft.Set(faultinject.Rule{Op: "DynamoDB.GetItem", Kind: faultinject.Timeout})
 		v := w.verify(a.str("token"), "SMS", w.lastCode(samPhone))
 		if v.Code != "unavailable" {
-			t.Errorf("verify while CountAttempt hangs: %s, want 503 unavailable", v)
+			t.Errorf("verify while the challenge's read hangs: %s, want 503 unavailable", v)
 		}
-		if got := w.ft.Injected("DynamoDB.UpdateItem"); got != 2 {
+		if got := w.ft.Injected("DynamoDB.GetItem"); got != 2 {
 			t.Errorf("%d attempts were cut short, want 2 (2 fit in the budget)", got)
 		}
 	})

@@ -571,7 +571,7 @@ func (w *world) checkVerify(o *outcome, s *state, a answer) {
 		o.t.Errorf("attempts = %d, above the limit", attempts)
 	}
 	added := attempts - s.attempts
-	lost := o.row.kind == faultinject.DropAfterSend && o.row.step.op == "DynamoDB.UpdateItem"
+	lost := o.row.kind == faultinject.DropAfterSend && o.row.step.op == "DynamoDB.TransactWriteItems"
 	if a.Code == "invalid_code" {
 		switch {
 		case added < 1:

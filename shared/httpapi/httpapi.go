@@ -64,6 +64,9 @@ func errorFor(err error) *Error {
 		return invalid("%s", propErr.Error())
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidCredentials, Message: "The email, password or application is not valid."}
+	case errors.Is(err, auth.ErrSecondFactorLocked): // no Retry-After: waiting does not cure it
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyRequests,
+			Message: "Too many wrong codes in a row: the second factor is locked until an administrator unblocks the user or the password is reset."}
 	case errors.As(err, &rate):
 		e := &Error{Status: http.StatusTooManyRequests, Code: CodeTooManyRequests, Message: "Too many requests; try again later."}
 		if rate.RetryAfter > 0 {

@@ -16,7 +16,7 @@ var (
 	getUser     = cost{2, 2} // GetItem USERID#; GetItem LOGIN#
 	createUser  = cost{1, 1} // TransactWriteItems {USER#, USERID#, a check per application}
 	patchUser   = cost{3, 3} // GetItem USERID#; TransactWriteItems {USER#, USERID#}; GetItem LOGIN# for the answer
-	unblockUser = cost{2, 2} // GetItem USERID#; TransactWriteItems {USER#, USERID#, LOGIN# deleted}
+	unblockUser = cost{2, 2} // GetItem USERID#; TransactWriteItems {USER#, USERID#, LOGIN# and MFAFAIL# deleted}
 	deleteUser  = cost{2, 2} // GetItem USERID#; TransactWriteItems {USER#, USERID#}
 )
 

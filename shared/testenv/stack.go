@@ -56,7 +56,7 @@ type Stack struct {
 	Outbox     *notify.Outbox
 	Hasher     *password.Hasher // Seed's, and the login and users services'
 	// Deps are the login service's dependencies: Store, Hasher, the outbox's senders, Clock, Secret,
-	// Log and auth.DefaultPolicy, then what the options changed. Random is nil (crypto/rand) unless
+	// Log, auth.DefaultPolicy and Notifier, then what the options changed. Random is nil (crypto/rand) unless
 	// WithRandom set it.
 	Deps auth.Deps
 	// Pages seals and opens the Store's page tokens: the store seals them under the login service's
@@ -199,6 +199,7 @@ func NewStack(tb testing.TB, opts ...Option) *Stack {
 	s.Deps = auth.Deps{
 		Store: s.Store, Hasher: s.Hasher, SMS: s.Outbox.SMS(), Email: s.Outbox.Email(),
 		Clock: s.Clock.Now, Secret: []byte(stackSecret), Policy: auth.DefaultPolicy, Log: s.Log,
+		Notifier: s.Notifier(),
 	}
 	for _, change := range c.deps {
 		change(&s.Deps)
