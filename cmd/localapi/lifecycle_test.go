@@ -24,6 +24,19 @@ func (s *localServer) lastMessage(t *testing.T, to string) map[string]any {
 	return nil
 }
 
+// lastMessageWith is the newest outbox entry to the address whose body matches re.
+func (s *localServer) lastMessageWith(t *testing.T, to string, re *regexp.Regexp) map[string]any {
+	t.Helper()
+	box := s.outbox(t)
+	for i := len(box) - 1; i >= 0; i-- {
+		if body, _ := box[i]["body"].(string); box[i]["to"] == to && re.MatchString(body) {
+			return box[i]
+		}
+	}
+	t.Fatalf("no message to %s matching %s in the outbox: %v", to, re, box)
+	return nil
+}
+
 // ticketIn is the ticket of the link in m's body, which must point at this server's page.
 func (s *localServer) ticketIn(t *testing.T, m map[string]any, page string) string {
 	t.Helper()
@@ -84,7 +97,8 @@ func TestLocalAccountLifecycle(t *testing.T) {
 	if r.status != http.StatusForbidden || r.body["authenticatorCode"] != "Email" || r.body["token"] == "" {
 		t.Fatalf("changePassword with MFA on: %d %s, want 403 with an email challenge", r.status, r.raw)
 	}
-	codeMsg := s.lastMessage(t, "new@example.com")
+	// The code comes first, then the notice of the password set.
+	codeMsg := s.lastMessageWith(t, "new@example.com", sixDigits)
 	code := sixDigits.FindString(codeMsg["body"].(string))
 	if code == "" || !strings.Contains(codeMsg["body"].(string), "inlogcode") {
 		t.Fatalf("the challenge's code message %q: want a Dutch login code", codeMsg["body"])

@@ -99,6 +99,9 @@ func ownFixed(u User, p UserPatch) string {
 type meChange struct {
 	code    string // the code to send to the new pending number; "" when none is sent
 	removed bool   // the user's number is removed
+	// culture is the session's application's cultureInfo, read to check the new number's country,
+	// so that the code's message need not read it again.
+	culture string
 }
 
 // ChangeMe applies p to the session's own user: name and cultureInfo at once, in one conditional
@@ -166,7 +169,7 @@ func (s *Users) ChangeMe(ctx context.Context, who Session, p UserPatch) (UserVie
 	case sameProfile(prev, next):
 		outcome = "unchanged"
 	case ch.code != "":
-		if err := s.sendMobileCode(ctx, who, next, ch.code); err != nil {
+		if err := s.sendMobileCode(ctx, next, ch.code, ch.culture); err != nil {
 			s.refused(ctx, who, action, "delivery_failed", next, "mobile", mask.Phone(next.PendingMobile.Number), "error", fault.Text(err))
 			return UserView{}, ErrDeliveryFailed
 		}
@@ -202,12 +205,15 @@ func (s *Users) changeMobile(ctx context.Context, who Session, prev User, next *
 	}
 	// The session's application must text the number's country: otherwise nothing would ever text
 	// it, and the gateway would send to countries its operator left out.
+	var culture string
 	switch app, err := s.d.Store.GetApplication(ctx, who.AppID); {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return meChange{}, fmt.Errorf("mobile number change: %w", err)
 	case !app.SMSTo(p.mobileCountry):
 		return meChange{}, &PropertyError{"mobilePhone", "is a number of a country the application sends no text messages to."}
+	default:
+		culture = app.CultureInfo
 	}
 	code, err := drawCode(s.d.Random)
 	if err != nil {
@@ -220,7 +226,7 @@ func (s *Users) changeMobile(ctx context.Context, who Session, prev User, next *
 		next.PendingMobile.Attempts = pending.Attempts
 	}
 	next.PendingMobile.CodeHash = s.codes.mobileHash(prev.ID, next.PendingMobile, code)
-	return meChange{code: code}, nil
+	return meChange{code: code, culture: culture}, nil
 }
 
 // sameProfile reports whether next changes nothing ChangeMe may change of prev.
@@ -230,10 +236,10 @@ func sameProfile(prev, next User) bool {
 		a.Number == b.Number && a.CodeHash == b.CodeHash
 }
 
-// sendMobileCode texts the code to u's pending number, in u's language (else the session
+// sendMobileCode texts the code to u's pending number, in u's language (else appCulture's, the session
 // application's).
-func (s *Users) sendMobileCode(ctx context.Context, who Session, u User, code string) error {
-	lang := ChooseLanguage(u.CultureInfo, s.appCulture(ctx, u, who.AppID))
+func (s *Users) sendMobileCode(ctx context.Context, u User, code, appCulture string) error {
+	lang := ChooseLanguage(u.CultureInfo, appCulture)
 	m, err := MobileCodeMessage(lang, u.PendingMobile.Number, code, s.d.Policy.CodeTTL)
 	if err != nil {
 		return err

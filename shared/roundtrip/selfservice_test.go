@@ -17,8 +17,8 @@ import (
 var (
 	patchMe         = cost{2, 2} // GetItem USERID#; TransactWriteItems {USER#, USERID#}
 	patchMeShown    = cost{3, 3} // and GetItem LOGIN# for the answer
-	patchMeNumber   = cost{2, 2} // GetItem USERID#; TransactWriteItems {USER#, USERID#, SENDS#}
-	patchMeNumberEN = cost{3, 3} // and GetItem APP# for the SMS's language
+	patchMeNumber   = cost{3, 3} // GetItem USERID#; GetItem APP# (its smsCountries); TransactWriteItems {USER#, USERID#, SENDS#}
+	patchMeNumberEN = cost{3, 3} // the same: the application read gives the SMS's language too
 	confirmWrong    = cost{2, 2} // GetItem USERID#; TransactWriteItems {USER#, USERID#} attempts+1
 	confirmRight    = cost{3, 3} // and TransactWriteItems {USER#, USERID#} the number moved
 	confirmRightEN  = cost{4, 4} // and GetItem APP# for the notice's language
