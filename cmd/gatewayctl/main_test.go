@@ -483,17 +483,11 @@ func TestUserChanges(t *testing.T) {
 // lock fails the email's passwords until it is locked, as failed logins would, and returns the lock's end.
 func (e env) lock(t *testing.T, email string) time.Time {
 	t.Helper()
-	ctx := t.Context()
 	now := time.Now()
-	for range 5 {
-		if ok, _, err := e.Store.Admit(ctx, email, now, 5, now.Add(time.Hour)); err != nil || !ok {
-			t.Fatalf("Admit: %v, %v", ok, err)
-		}
-	}
+	a := auth.PasswordAttempt{Email: email, Network: auth.NetworkOf("203.0.113.10")}
+	e.CountAttempts(t, a, now, 5)
 	until := now.Add(10 * time.Minute)
-	if ok, _, err := e.Store.AdmitLocking(ctx, email, now, 5, until, now.Add(time.Hour)); err != nil || !ok {
-		t.Fatalf("AdmitLocking: %v, %v", ok, err)
-	}
+	e.LockAccount(t, a, now, 5, until)
 	return until
 }
 

@@ -642,8 +642,9 @@ func abuseRaceFailedPasswords(c *abuseCheck, limit int) {
 			c.unexpected("wrong password", a)
 		}
 	}
-	rec := w.Item(t, "LOGIN#"+abuseAda)
-	failures, locked := abuseNum(rec, "failures"), abuseNum(rec, "lockedUntil")
+	// The account counts every checked password; the lock is the network's (these requests name none).
+	failures := abuseNum(w.Item(t, "LOGIN#"+abuseAda), "failures")
+	locked := abuseNum(w.Item(t, "LOGINNET#"+abuseAda+"#"+string(auth.UnknownNetwork)), "lockedUntil")
 	now := w.Clock.Now()
 
 	checked := min(n, maxFailures)

@@ -373,7 +373,7 @@ func ticketRefusal(u *User, app *Application, hash, appID string, now time.Time)
 // and counted like a login attempt (a wrong one is ErrInvalidCredentials, too many a *RateLimitError);
 // the new one is held to the policy. Every other auth token and every MFA challenge of the user ends;
 // the caller's token stays. The user is notified.
-func (a *Accounts) UpdatePassword(ctx context.Context, who Session, oldPassword, newPassword string) error {
+func (a *Accounts) UpdatePassword(ctx context.Context, who Session, oldPassword, newPassword, sourceIP string) error {
 	if who.Client || who.UserID == "" {
 		return a.users.forbidden(ctx, who, "update_password", User{}, "no user")
 	}
@@ -389,7 +389,8 @@ func (a *Accounts) UpdatePassword(ctx context.Context, who Session, oldPassword,
 		defer close(read)
 		rec, readErr = a.svc.Store.LoadLogin(ctx, who.Email, AppRef{ID: who.AppID})
 	}()
-	err := a.svc.admit(ctx, who.Email, now)
+	attempt := PasswordAttempt{Email: who.Email, Network: NetworkOf(sourceIP)}
+	err := a.svc.admitFrom(ctx, attempt, now)
 	<-read
 	if err != nil {
 		var rate *RateLimitError
@@ -417,7 +418,7 @@ func (a *Accounts) UpdatePassword(ctx context.Context, who Session, oldPassword,
 	}
 	if err := a.users.d.Passwords.Check(newPassword, u.Email, appNames...); err != nil {
 		// The old password was right: its counted attempt must not push the user towards backoff.
-		if ferr := a.svc.Store.ForgetAttempts(ctx, u.Email, time.Time{}); ferr != nil {
+		if ferr := a.svc.Store.SettleAttempt(ctx, attempt, now); ferr != nil {
 			log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(ferr))
 		}
 		var weak *WeakPasswordError

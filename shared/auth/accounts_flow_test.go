@@ -238,7 +238,7 @@ func TestUpdatePasswordAfterAConcurrentChange(t *testing.T) {
 		calls := 0
 		acc := f.accountsOver(f.Store, f.renamingOnce(t, &calls), &slept)
 		who := session(t, f)
-		if err := acc.UpdatePassword(f.Ctx, who, gracePass, "copper-lantern-meadow-42"); err != nil {
+		if err := acc.UpdatePassword(f.Ctx, who, gracePass, "copper-lantern-meadow-42", ""); err != nil {
 			t.Fatalf("UpdatePassword: %v", err)
 		}
 		u, _ := f.Store.GetUser(f.Ctx, graceEmail)
@@ -267,7 +267,7 @@ func TestUpdatePasswordAfterAConcurrentChange(t *testing.T) {
 		}}
 		acc := f.accountsOver(f.Store, hook, &slept)
 		who := session(t, f)
-		if err := acc.UpdatePassword(f.Ctx, who, gracePass, "copper-lantern-meadow-42"); !errors.Is(err, auth.ErrInvalidCredentials) {
+		if err := acc.UpdatePassword(f.Ctx, who, gracePass, "copper-lantern-meadow-42", ""); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Fatalf("UpdatePassword: %v, want ErrInvalidCredentials", err)
 		}
 		if u, _ := f.Store.GetUser(f.Ctx, graceEmail); u.PasswordHash != meanwhile {

@@ -59,7 +59,7 @@ func TestPasswordWriteWhoseAnswerWasLost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := acc.UpdatePassword(f.Ctx, who, gracePass, newPass); err != nil {
+		if err := acc.UpdatePassword(f.Ctx, who, gracePass, newPass, ""); err != nil {
 			t.Fatalf("UpdatePassword: %v", err)
 		}
 		if writes != 1 {

@@ -47,8 +47,12 @@ func TestSendLimitForgetsTheAttempt(t *testing.T) {
 			t.Fatalf("login %d past the send cap: %v, want the send-limit refusal, never password backoff", i+2, err)
 		}
 	}
-	if item := f.Item(t, "LOGIN#"+adaEmail); item != nil {
-		t.Errorf("LOGIN# item left after send-limit refusals: %v", item)
+	// Each refused login's attempt was taken back: none is left on the account's count or the network's.
+	if a, err := f.Store.GetLoginAttempts(f.Ctx, adaEmail); err != nil || a.FailedLogins(f.Clock.Now()) != 0 {
+		t.Errorf("account's count after send-limit refusals = %+v, %v; want no failed logins", a, err)
+	}
+	if items := f.Items(t, "LOGINNET#"); len(items) != 0 {
+		t.Errorf("network counts left after send-limit refusals: %v", items)
 	}
 }
 

@@ -132,8 +132,9 @@ type AppRef struct {
 	URL string // normalised
 }
 
-// LoginAttempts is the failed-password state of one email, kept whether or not a user has that email,
-// so that the lock itself reveals nothing.
+// LoginAttempts is the state of one failed-password counter: the email's account count, or the
+// email's count from one network. Counters are kept whether or not a user has the email, so that the
+// lock itself reveals nothing.
 type LoginAttempts struct {
 	Failures    int
 	LockedUntil time.Time
@@ -265,21 +266,25 @@ var (
 type Store interface {
 	// LoadLogin reads the user, the application and the email's run of wrong codes together.
 	LoadLogin(ctx context.Context, email string, app AppRef) (LoginRecord, error)
-	// Admit counts a password attempt for the email before the password is checked, provided the email
-	// is not locked, has fewer than below failures and its count has not expired. When it is refused,
-	// the state returned says why.
-	Admit(ctx context.Context, email string, now time.Time, below int, expires time.Time) (bool, LoginAttempts, error)
-	// AdmitLocking counts a password attempt for an email that has exactly failures failures and no
-	// lock in force, and locks it until until in the same write.
-	AdmitLocking(ctx context.Context, email string, now time.Time, failures int, until, expires time.Time) (bool, LoginAttempts, error)
-	// ForgetAttempts drops the email's counted password attempts; with a non-zero expires, only if the
-	// count still has that expiry (so a count renewed meanwhile is kept).
+	// AdmitAttempt counts a password attempt before the password is checked on its two counters, the
+	// email's account and the email from the attempt's network, in one write: each by its rule, and
+	// both or neither. A refusal says which rule refused, with that counter's state.
+	AdmitAttempt(ctx context.Context, a PasswordAttempt, now time.Time, account, network AttemptRule) (Admission, error)
+	// SettleAttempt takes back the counted attempt of a right password that signed nobody in (the send
+	// cap refused the challenge): the network's count is forgotten and the attempt leaves the account's
+	// count. IssueToken and CreateChallenge do the same in their own write. An attempt without a
+	// network settles nothing.
+	SettleAttempt(ctx context.Context, a PasswordAttempt, now time.Time) error
+	// ForgetAttempts drops the email's account count of failed passwords; with a non-zero expires, only
+	// if the count still has that expiry (so a count renewed meanwhile is kept).
 	ForgetAttempts(ctx context.Context, email string, expires time.Time) error
-	// IssueToken stores the token and forgets the email's counted password attempts.
-	IssueToken(ctx context.Context, t Token) error
+	// IssueToken stores the token and, when from names the network of the login's counted attempt,
+	// takes that attempt back as SettleAttempt does.
+	IssueToken(ctx context.Context, t Token, from Network) error
 	// CreateChallenge stores the challenge, counts its first send in the slot (ErrSendLimit when full)
-	// and forgets the email's counted password attempts.
-	CreateChallenge(ctx context.Context, c Challenge, slot SendSlot) error
+	// and, when from names the network of the login's counted attempt, takes that attempt back as
+	// SettleAttempt does.
+	CreateChallenge(ctx context.Context, c Challenge, slot SendSlot, from Network) error
 	// SetChannel records the channel a code actually went by, after a fallback.
 	SetChannel(ctx context.Context, c Challenge) error
 	// DeleteChallenge removes a challenge whose code could not be delivered.

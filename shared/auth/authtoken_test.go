@@ -169,7 +169,7 @@ func TestAuthorizeOneRead(t *testing.T) {
 		forged := renamed(t, f.loginToken(t, adaEmail, adaPassword), graceID)
 		now := f.Clock.Now()
 		if err := f.Store.IssueToken(f.Ctx, auth.Token{ID: auth.TokenID(forged), UserID: adaID, Email: adaEmail, Name: "Ada",
-			AppID: appPlain, Admin: true, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			AppID: appPlain, Admin: true, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, ""); err != nil {
 			t.Fatal(err)
 		}
 		f.wantRefused(t, forged, graceID, "unknown")

@@ -31,17 +31,17 @@ func (s *faultyLoginStore) LoadLogin(context.Context, string, auth.AppRef) (auth
 	return auth.LoginRecord{User: &u, App: &a}, nil
 }
 
-func (s *faultyLoginStore) Admit(context.Context, string, time.Time, int, time.Time) (bool, auth.LoginAttempts, error) {
-	return true, auth.LoginAttempts{}, nil
+func (s *faultyLoginStore) AdmitAttempt(context.Context, auth.PasswordAttempt, time.Time, auth.AttemptRule, auth.AttemptRule) (auth.Admission, error) {
+	return auth.Admission{Admitted: true}, nil
 }
 
-func (s *faultyLoginStore) CreateChallenge(context.Context, auth.Challenge, auth.SendSlot) error {
+func (s *faultyLoginStore) CreateChallenge(context.Context, auth.Challenge, auth.SendSlot, auth.Network) error {
 	return s.createErr
 }
 
-func (s *faultyLoginStore) ForgetAttempts(ctx context.Context, email string, expires time.Time) error {
+func (s *faultyLoginStore) SettleAttempt(ctx context.Context, a auth.PasswordAttempt, now time.Time) error {
 	s.forgot++
-	return s.faulty.ForgetAttempts(ctx, email, expires)
+	return s.faulty.SettleAttempt(ctx, a, now)
 }
 
 func (s *faultyLoginStore) DeleteChallenge(ctx context.Context, id string) error {

@@ -26,8 +26,11 @@ type Policy struct {
 	ResendCooldown   time.Duration // RESEND_COOLDOWN
 	MaxSends         int           // MFA_MAX_SENDS
 	SendsPerHour     int           // MFA_SENDS_PER_HOUR
-	LoginMaxFailures int           // LOGIN_MAX_FAILURES
-	AuthTokenTTL     time.Duration // AUTH_TOKEN_TTL
+	LoginMaxFailures int           // LOGIN_MAX_FAILURES: per email and source network
+	// LoginAccountMaxFailures is the failed passwords of one email per clock hour, every network's
+	// together, before every network backs off (LOGIN_ACCOUNT_MAX_FAILURES).
+	LoginAccountMaxFailures int
+	AuthTokenTTL            time.Duration // AUTH_TOKEN_TTL
 	// PasswordMinLength is the fewest characters of a new password (PASSWORD_MIN_LENGTH), at least
 	// MinPasswordLength.
 	PasswordMinLength int
@@ -50,7 +53,10 @@ var DefaultPolicy = Policy{
 	MaxSends:         3,
 	SendsPerHour:     10,
 	LoginMaxFailures: 5,
-	AuthTokenTTL:     10 * time.Hour,
+	// Enough for a user mistyping on every device they own, and few enough that guesses spread over
+	// many networks get no more than a handful of tries an hour past it.
+	LoginAccountMaxFailures: 50,
+	AuthTokenTTL:            10 * time.Hour,
 	// NIST SP 800-63B-4's floor for a password that is the only factor: an application may have MFA off.
 	PasswordMinLength:  15,
 	PasswordResetTTL:   time.Hour,
@@ -62,7 +68,7 @@ var DefaultPolicy = Policy{
 const (
 	firstBackoff = time.Second
 	maxBackoff   = 15 * time.Minute
-	// Counters outlive their window a little so that TTL sweeping never races the check.
+	// failureMemory is how long a network's count of failed passwords is kept after its last attempt.
 	failureMemory = 24 * time.Hour
 	secretBytes   = 32
 	// cleanupBudget bounds the removal of an undeliverable challenge, which runs past the request's own
@@ -118,6 +124,9 @@ type LoginInput struct {
 	Email    string
 	Password string
 	App      AppRef
+	// SourceIP is the client's address (API Gateway's sourceIp; locally the peer's): failed passwords
+	// are counted by its network (NetworkOf). Empty is UnknownNetwork.
+	SourceIP string
 }
 
 // LoginResult is either an auth token (MFA == nil) or a started challenge.
@@ -150,8 +159,8 @@ type VerifyResult struct {
 // Every credential failure costs one password verification and one counter write, whatever its cause.
 func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
 	now := s.Clock()
-	email := NormalizeEmail(in.Email)
-	log := s.Log.With("event", "login", "email", mask.Email(email), "appId", in.App.ID)
+	attempt := PasswordAttempt{Email: NormalizeEmail(in.Email), Network: NetworkOf(in.SourceIP)}
+	log := s.Log.With("event", "login", "email", mask.Email(attempt.Email), "appId", in.App.ID, "network", string(attempt.Network))
 	// The attempt is counted before the password is checked, and in parallel with the read, so that
 	// a burst of guesses gets no more checks than the limit allows.
 	type loaded struct {
@@ -160,15 +169,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	read := make(chan loaded, 1)
 	go func() {
-		rec, err := s.Store.LoadLogin(ctx, email, in.App)
+		rec, err := s.Store.LoadLogin(ctx, attempt.Email, in.App)
 		read <- loaded{rec, err}
 	}()
-	admitErr := s.admit(ctx, email, now)
+	admitErr := s.admitFrom(ctx, attempt, now)
 	got := <-read
 	if admitErr != nil {
 		var rate *RateLimitError
 		if errors.As(admitErr, &rate) {
-			log.InfoContext(ctx, "login refused", "outcome", "locked", "retryAfter", seconds(rate.RetryAfter))
+			log.InfoContext(ctx, "login refused", "outcome", "locked", "reason", rate.Reason, "retryAfter", seconds(rate.RetryAfter))
 		}
 		return LoginResult{}, admitErr
 	}
@@ -191,74 +200,42 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		if err := rec.WrongCodes.Refusal(rec.User.ID, now); err != nil {
 			log = log.With("userId", rec.User.ID)
 			// The password was right: its counted attempt must not push the user into password backoff.
-			if ferr := s.Store.ForgetAttempts(ctx, rec.User.Email, time.Time{}); ferr != nil {
+			if ferr := s.Store.SettleAttempt(ctx, PasswordAttempt{Email: rec.User.Email, Network: attempt.Network}, now); ferr != nil {
 				log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(ferr))
 			}
 			return LoginResult{}, refuseSecondFactor(ctx, log, "login refused", err)
 		}
 	}
-	return s.signIn(ctx, log, *rec.User, *rec.App, now)
+	return s.signInFrom(ctx, log, *rec.User, *rec.App, now, attempt.Network)
 }
 
-// signIn is what a login whose password was right answers: an auth token when the application has
-// MFA off, else a started challenge. A password set by ticket answers through it too, so that it
-// never skips the second factor.
+// signIn is what a password set by ticket answers: what a login with the new password would, so that
+// it never skips the second factor. No attempt was counted for it.
 func (s *Service) signIn(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time) (LoginResult, error) {
+	return s.signInFrom(ctx, log, user, app, now, "")
+}
+
+// signInFrom is what a login whose password was right answers: an auth token when the application has
+// MFA off, else a started challenge. The write that stores either takes the login's counted attempt
+// back (from, the attempt's network; empty when none was counted): the network's count is forgotten,
+// and the attempt leaves the account's hourly count.
+func (s *Service) signInFrom(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time, from Network) (LoginResult, error) {
 	if !app.MFA {
 		bearer, tok, err := s.newToken(user, app.ID, now)
 		if err != nil {
 			return LoginResult{}, err
 		}
-		if err := s.Store.IssueToken(ctx, tok); err != nil {
+		if err := s.Store.IssueToken(ctx, tok, from); err != nil {
 			return LoginResult{}, fmt.Errorf("issue token: %w", err)
 		}
 		log.InfoContext(ctx, "login succeeded", "outcome", "token_issued", "userId", user.ID)
 		return LoginResult{Name: user.Name, Token: bearer, ExpiresIn: s.Policy.AuthTokenTTL}, nil
 	}
-	res, err := s.startChallenge(ctx, log, user, app, now)
+	res, err := s.startChallenge(ctx, log, user, app, now, from)
 	if err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{Name: user.Name, MFA: &res}, nil
-}
-
-// admit counts a password attempt before the password is checked. Below the limit attempts are
-// simply counted; from the limit on, each admitted attempt also locks the email for the backoff, so
-// that only one check at a time happens per backoff period. A success forgets the count.
-func (s *Service) admit(ctx context.Context, email string, now time.Time) error {
-	expires := now.Add(failureMemory)
-	for range 4 {
-		ok, st, err := s.Store.Admit(ctx, email, now, s.Policy.LoginMaxFailures-1, expires)
-		if err != nil {
-			return fmt.Errorf("admit: %w", err)
-		}
-		if ok {
-			return nil
-		}
-		if !st.Expires.IsZero() && !now.Before(st.Expires) && !now.Before(st.LockedUntil) {
-			// A count past its memory is forgotten here, not when TTL happens to sweep it.
-			if err := s.Store.ForgetAttempts(ctx, email, st.Expires); err != nil {
-				return fmt.Errorf("forget stale attempts: %w", err)
-			}
-			continue
-		}
-		if wait := st.LockedUntil.Sub(now); wait > 0 {
-			return &RateLimitError{Reason: "password backoff", RetryAfter: wait}
-		}
-		until := now.Add(Backoff(st.Failures + 1 - s.Policy.LoginMaxFailures))
-		ok, st, err = s.Store.AdmitLocking(ctx, email, now, st.Failures, until, expires)
-		if err != nil {
-			return fmt.Errorf("admit: %w", err)
-		}
-		if ok {
-			return nil
-		}
-		if wait := st.LockedUntil.Sub(now); wait > 0 {
-			return &RateLimitError{Reason: "password backoff", RetryAfter: wait}
-		}
-		// Another attempt changed the count between the two writes: look again.
-	}
-	return &RateLimitError{Reason: "password attempts contended", RetryAfter: time.Second}
 }
 
 // The reasons of a refused login whose user may not log in whatever the password.
@@ -310,7 +287,7 @@ func Backoff(n int) time.Duration {
 	return min(firstBackoff<<n, maxBackoff)
 }
 
-func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time) (ChallengeResult, error) {
+func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user User, app Application, now time.Time, from Network) (ChallengeResult, error) {
 	mfaToken, id, err := s.newSecret()
 	if err != nil {
 		return ChallengeResult{}, err
@@ -337,10 +314,10 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	address(&ch, chain[0], user)
 	ch.CodeHash = s.codes.hash(ch.ID, ch.Sends, code)
 	log = log.With("userId", user.ID, "challenge", shortID(id))
-	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now)); err != nil {
+	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now), from); err != nil {
 		if errors.Is(err, ErrSendLimit) {
 			// The password was right: its counted attempt must not push the user into password backoff.
-			if ferr := s.Store.ForgetAttempts(ctx, user.Email, time.Time{}); ferr != nil {
+			if ferr := s.Store.SettleAttempt(ctx, PasswordAttempt{Email: user.Email, Network: from}, now); ferr != nil {
 				// Logged through fault.Text, as every store and sender error here: AWS's messages can
 				// name the table and hold an item's contents or a recipient.
 				log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(ferr))

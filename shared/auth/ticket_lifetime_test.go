@@ -34,7 +34,7 @@ func TestTicketEndsWithTheChange(t *testing.T) {
 		}},
 		{"password updated", func(t *testing.T, s *testenv.Stack, u auth.User) {
 			who := auth.Session{UserID: u.ID, Email: u.Email, AppID: u.Applications[0]}
-			if err := s.Accounts().UpdatePassword(s.Ctx, who, "grace-demo-password-1", "a violet heron over the polder"); err != nil {
+			if err := s.Accounts().UpdatePassword(s.Ctx, who, "grace-demo-password-1", "a violet heron over the polder", ""); err != nil {
 				t.Fatal(err)
 			}
 		}},

@@ -84,12 +84,14 @@ func ParseStatus(raw string) (UserStatus, error) {
 	return "", &PropertyError{"status", fmt.Sprintf("must be Pending, Activated or Blocked, not %q.", clip(raw))}
 }
 
-// FailedLogins is the count of failed passwords as of now: a count past its memory is none.
+// FailedLogins is the count of failed passwords as of now: for the account's count, those of the
+// clock hour from every network. A count past its expiry is none. A count below zero (a right
+// password's attempt taken back after an unblock forgot the count) is none too.
 func (a LoginAttempts) FailedLogins(now time.Time) int {
-	if !a.Expires.IsZero() && !now.Before(a.Expires) {
+	if a.Stale(now) {
 		return 0
 	}
-	return a.Failures
+	return max(a.Failures, 0)
 }
 
 func (s *Users) now() time.Time { return s.d.Clock().UTC().Truncate(time.Second) }

@@ -33,6 +33,8 @@ var contractDefaults = auth.Policy{
 	PasswordMinLength: 15,
 	PasswordResetTTL:  time.Hour,
 	InviteTTL:         7 * 24 * time.Hour,
+	// Failed passwords per account per hour, all networks.
+	LoginAccountMaxFailures: 50,
 	// Ours, beside the contract's table: the time every forgotPassword answer takes.
 	ForgotPasswordTime: time.Second,
 	AccountMaxFailures: 10,
@@ -79,6 +81,7 @@ func TestEachVariable(t *testing.T) {
 		{name: "MFA_SENDS_PER_HOUR", value: "20", policy: func(p *auth.Policy) { p.SendsPerHour = 20 }},
 		{name: "LOGIN_MAX_FAILURES", value: "1", policy: func(p *auth.Policy) { p.LoginMaxFailures = 1 }},
 		{name: "LOGIN_MAX_FAILURES", value: "7", policy: func(p *auth.Policy) { p.LoginMaxFailures = 7 }},
+		{name: "LOGIN_ACCOUNT_MAX_FAILURES", value: "20", policy: func(p *auth.Policy) { p.LoginAccountMaxFailures = 20 }},
 		{name: "TABLE_NAME", value: " mfa-gateway ", check: func(c config.Config) bool { return c.Table == "mfa-gateway" }},
 		{name: "SES_SENDER", value: "codes@example.com", check: func(c config.Config) bool { return c.SESSender == "codes@example.com" }},
 		{name: "SMS_SENDER_ID", value: "MFAGATEWAY", check: func(c config.Config) bool { return c.SMSSenderID == "MFAGATEWAY" }},
@@ -144,6 +147,7 @@ func TestBadValues(t *testing.T) {
 		{"MFA_SENDS_PER_HOUR", "99999999999999999999"},
 		{"LOGIN_MAX_FAILURES", "0"},
 		{"LOGIN_MAX_FAILURES", "many"},
+		{"LOGIN_ACCOUNT_MAX_FAILURES", "0"},
 		{"LOG_LEVEL", "loud"},
 		{"SMS_SENDER_ID", "ABCDEFGHIJKL"},
 		{"CODE_HMAC_SECRET", "base64:not base64!"},

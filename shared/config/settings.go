@@ -59,8 +59,11 @@ var settings = []Setting{
 		count: func(p *auth.Policy) *int { return &p.MaxSends }},
 	{Env: "MFA_SENDS_PER_HOUR", Kind: Count, Parameter: "MfaSendsPerHour", Meaning: "sends per user per clock hour (UTC)",
 		count: func(p *auth.Policy) *int { return &p.SendsPerHour }},
-	{Env: "LOGIN_MAX_FAILURES", Kind: Count, Parameter: "LoginMaxFailures", Meaning: "failed passwords before backoff",
+	{Env: "LOGIN_MAX_FAILURES", Kind: Count, Parameter: "LoginMaxFailures", Meaning: "failed passwords per email and network before backoff",
 		count: func(p *auth.Policy) *int { return &p.LoginMaxFailures }},
+	{Env: "LOGIN_ACCOUNT_MAX_FAILURES", Kind: Count, Parameter: "LoginAccountMaxFailures",
+		Meaning: "failed passwords per account per clock hour (UTC), all networks, before backoff everywhere",
+		count:   func(p *auth.Policy) *int { return &p.LoginAccountMaxFailures }},
 	{Env: "AUTH_TOKEN_TTL", Kind: Duration, Parameter: "AuthTokenTtl", Meaning: "auth token lifetime",
 		duration: func(p *auth.Policy) *time.Duration { return &p.AuthTokenTTL }},
 	// From NIST SP 800-63B-4's floor with a second factor (8) to the 64 characters it says every

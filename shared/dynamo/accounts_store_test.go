@@ -49,8 +49,9 @@ func accountUser(t *testing.T, e storeEnv) (auth.User, auth.Application) {
 	u := testUser("ada@example.com", app.ID)
 	u.Status = auth.StatusActivated
 	addTestUser(t, e, u)
-	if ok, _, err := e.Store.Admit(t.Context(), u.Email, userNow, 5, userNow.Add(time.Hour)); err != nil || !ok {
-		t.Fatalf("Admit: %v, %v", ok, err)
+	rule := auth.AttemptRule{Mode: auth.CountBelow, Below: 5, Expires: userNow.Add(time.Hour)}
+	if adm, err := e.Store.AdmitAttempt(t.Context(), auth.PasswordAttempt{Email: u.Email, Network: "203.0.113.0/24"}, userNow, rule, rule); err != nil || !adm.Admitted {
+		t.Fatalf("AdmitAttempt: %+v, %v", adm, err)
 	}
 	return u, app
 }
@@ -158,7 +159,7 @@ func storeToken(t *testing.T, e storeEnv, u auth.User, appID string, epoch int) 
 	t.Helper()
 	tok := auth.Token{ID: contractID(t), UserID: u.ID, Email: u.Email, Name: u.Name, AppID: appID,
 		IssuedAt: userNow, ExpiresAt: userNow.Add(time.Hour), Epoch: epoch}
-	if err := e.Store.IssueToken(t.Context(), tok); err != nil {
+	if err := e.Store.IssueToken(t.Context(), tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	return tok
@@ -191,7 +192,8 @@ func testSetPassword(t *testing.T, e storeEnv) {
 		t.Fatal(err)
 	}
 	caller, other := storeToken(t, e, u, app.ID, 0), storeToken(t, e, u, app.ID, 0)
-	if _, _, err := e.Store.Admit(ctx, u.Email, userNow, 5, userNow.Add(time.Hour)); err != nil {
+	rule := auth.AttemptRule{Mode: auth.CountBelow, Below: 5, Expires: userNow.Add(time.Hour)}
+	if _, err := e.Store.AdmitAttempt(ctx, auth.PasswordAttempt{Email: u.Email, Network: "203.0.113.0/24"}, userNow, rule, rule); err != nil {
 		t.Fatal(err)
 	}
 

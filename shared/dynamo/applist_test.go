@@ -123,7 +123,7 @@ func testTokenForApp(t *testing.T, e storeEnv) {
 	app := listApps(t, e, 1)[0]
 	tok := contractToken(t, contractNow())
 	tok.AppID = app.ID
-	if err := e.Store.IssueToken(ctx, tok); err != nil {
+	if err := e.Store.IssueToken(ctx, tok, ""); err != nil {
 		t.Fatalf("IssueToken: %v", err)
 	}
 	rec, err := e.Store.TokenForApp(ctx, tok.ID, tok.UserID, app.ID)

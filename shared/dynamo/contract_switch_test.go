@@ -23,7 +23,7 @@ func contractSwitchChallenge(t *testing.T, e storeEnv, now time.Time) (auth.Chal
 	c.UserID = "user-" + contractID(t)[:12]
 	c.Mobile = contractMobile
 	slot := contractSlot(c.UserID, now, 10)
-	if err := e.Store.CreateChallenge(t.Context(), c, slot); err != nil {
+	if err := e.Store.CreateChallenge(t.Context(), c, slot, ""); err != nil {
 		t.Fatalf("CreateChallenge: %v", err)
 	}
 	got := contractGet(t, e, c.ID)

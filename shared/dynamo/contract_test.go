@@ -52,11 +52,11 @@ func contractCases() []contractCase {
 		{"LoadLogin", contractLoadLogin},
 		{"PutUser round trip", contractPutUser},
 		{"PutApplication url uniqueness", contractPutApplication},
-		{"Admit counts below the limit", contractAdmit},
-		{"Admit under a lock", contractAdmitLocked},
-		{"Admit concurrent", contractAdmitConcurrent},
-		{"AdmitLocking", contractAdmitLocking},
-		{"AdmitLocking concurrent", contractAdmitLockingConcurrent},
+		{"AdmitAttempt: the rules decide as the domain", contractAttemptRule},
+		{"AdmitAttempt counts on both counters or neither", contractAttemptBoth},
+		{"AdmitAttempt concurrent", contractAttemptConcurrent},
+		{"AdmitAttempt locking concurrent", contractAttemptLockingConcurrent},
+		{"SettleAttempt", contractSettleAttempt},
 		{"IssueToken", contractIssueToken},
 		{"CreateChallenge", contractCreateChallenge},
 		{"CreateChallenge send cap", contractCreateChallengeSendCap},
@@ -134,7 +134,7 @@ func contractToken(t *testing.T, now time.Time) auth.Token {
 // contractCreate stores c with room in its send slot.
 func contractCreate(t *testing.T, e storeEnv, c auth.Challenge) {
 	t.Helper()
-	if err := e.Store.CreateChallenge(t.Context(), c, contractSlot(c.UserID, c.LastSentAt, 100)); err != nil {
+	if err := e.Store.CreateChallenge(t.Context(), c, contractSlot(c.UserID, c.LastSentAt, 100), ""); err != nil {
 		t.Fatalf("CreateChallenge: %v", err)
 	}
 }
@@ -201,21 +201,11 @@ func contractErrIs(t *testing.T, what string, err, want error) {
 
 // ---- login state ----
 
-// contractLogin is the email's LOGIN# item as stored, read behind the store's back: the attempts and
-// lock it holds and its ttl; ok is false when there is no item.
+// contractLogin is the email's LOGIN# item (the account's counter) as stored, read behind the store's
+// back: the attempts and lock it holds and its ttl; ok is false when there is no item.
 func contractLogin(t *testing.T, e storeEnv, email string) (a auth.LoginAttempts, ttl int64, ok bool) {
 	t.Helper()
-	item := e.Item(t, "LOGIN#"+email)
-	if item == nil {
-		return auth.LoginAttempts{}, 0, false
-	}
-	if _, has := item["failures"]; has {
-		a.Failures = int(contractN(t, item, "failures"))
-	}
-	if _, has := item["lockedUntil"]; has {
-		a.LockedUntil = time.UnixMilli(contractN(t, item, "lockedUntil"))
-	}
-	return a, contractN(t, item, "ttl"), true
+	return contractCounter(t, e, "LOGIN#"+email)
 }
 
 // contractSameAttempts compares login states; lock times by instant.
@@ -237,24 +227,17 @@ func contractStored(t *testing.T, e storeEnv, what, email string, want auth.Logi
 	contractSameAttempts(t, what+", stored", got, want)
 }
 
-// contractCount counts n password attempts for the email at now, far below any limit.
+// contractCount counts n password attempts for the email from contractNetwork at now, far below any limit.
 func contractCount(t *testing.T, e storeEnv, email string, now time.Time, n int) {
 	t.Helper()
-	for i := range n {
-		ok, st, err := e.Store.Admit(t.Context(), email, now, 1000, now.Add(24*time.Hour))
-		if err != nil || !ok {
-			t.Fatalf("Admit #%d for %s = %v, %+v, %v; want admitted", i+1, email, ok, st, err)
-		}
-	}
+	e.CountAttempts(t, auth.PasswordAttempt{Email: email, Network: contractNetwork}, now, n)
 }
 
-// contractLock counts one attempt for an email with exactly failures counted and locks it until until.
+// contractLock counts one attempt for an email whose account has exactly failures counted and locks the
+// account until until.
 func contractLock(t *testing.T, e storeEnv, email string, now time.Time, failures int, until time.Time) {
 	t.Helper()
-	ok, st, err := e.Store.AdmitLocking(t.Context(), email, now, failures, until, now.Add(24*time.Hour))
-	if err != nil || !ok {
-		t.Fatalf("AdmitLocking %s with %d failures = %v, %+v, %v; want admitted", email, failures, ok, st, err)
-	}
+	e.LockAccount(t, auth.PasswordAttempt{Email: email, Network: contractNetwork}, now, failures, until)
 }
 
 func contractLoadLogin(t *testing.T, e storeEnv) {
@@ -428,397 +411,6 @@ func contractPutApplication(t *testing.T, e storeEnv) {
 	b.URL = "b.example.com"
 	if err := e.Store.PutApplication(ctx, b); err != nil {
 		t.Fatalf("PutApplication b with its own url: %v", err)
-	}
-}
-
-func contractAdmit(t *testing.T, e storeEnv) {
-	ctx := t.Context()
-	now := contractNow()
-	const below = 3
-	for want := 1; want <= below; want++ {
-		expires := now.Add(time.Duration(want) * time.Hour) // every counted attempt moves the ttl
-		ok, st, err := e.Store.Admit(ctx, contractEmail, now, below, expires)
-		if err != nil || !ok {
-			t.Fatalf("Admit #%d = %v, %+v, %v; want admitted", want, ok, st, err)
-		}
-		contractSameAttempts(t, fmt.Sprintf("state of admitted Admit #%d", want), st, auth.LoginAttempts{})
-		got, ttl, _ := contractLogin(t, e, contractEmail)
-		contractSameAttempts(t, fmt.Sprintf("stored after Admit #%d", want), got, auth.LoginAttempts{Failures: want})
-		if ttl != expires.Unix() {
-			t.Errorf("ttl after Admit #%d = %d, want %d", want, ttl, expires.Unix())
-		}
-	}
-
-	// At below failures the attempt is refused, not counted, and the state that refused it comes back.
-	lastTTL := now.Add(below * time.Hour).Unix()
-	for i := range 2 {
-		ok, st, err := e.Store.Admit(ctx, contractEmail, now, below, now.Add(48*time.Hour))
-		if err != nil || ok {
-			t.Fatalf("Admit at the limit #%d = %v, %v; want refused", i+1, ok, err)
-		}
-		contractSameAttempts(t, "refusal state", st, auth.LoginAttempts{Failures: below})
-	}
-	got, ttl, _ := contractLogin(t, e, contractEmail)
-	contractSameAttempts(t, "stored after refusals", got, auth.LoginAttempts{Failures: below})
-	if ttl != lastTTL {
-		t.Errorf("ttl = %d after refusals, want %d (a refused Admit writes nothing)", ttl, lastTTL)
-	}
-
-	// The limit is the caller's, not stored: a higher one admits again.
-	if ok, st, err := e.Store.Admit(ctx, contractEmail, now, below+1, now.Add(time.Hour)); err != nil || !ok {
-		t.Fatalf("Admit below %d = %v, %+v, %v; want admitted", below+1, ok, st, err)
-	}
-	contractStored(t, e, "after a higher limit", contractEmail, auth.LoginAttempts{Failures: below + 1})
-
-	// Counts are per email.
-	other := "other@example.com"
-	if ok, _, err := e.Store.Admit(ctx, other, now, 1, now.Add(time.Hour)); err != nil || !ok {
-		t.Fatalf("Admit for another email = %v, %v; want admitted", ok, err)
-	}
-	ok, st, err := e.Store.Admit(ctx, other, now, 1, now.Add(time.Hour))
-	if err != nil || ok {
-		t.Fatalf("second Admit below 1 = %v, %v; want refused", ok, err)
-	}
-	contractSameAttempts(t, "refusal state of the other email", st, auth.LoginAttempts{Failures: 1})
-	contractStored(t, e, "other email", other, auth.LoginAttempts{Failures: 1})
-}
-
-func contractAdmitLocked(t *testing.T, e storeEnv) {
-	ctx := t.Context()
-	now := contractNow()
-	until := now.Add(2 * time.Second)
-	contractCount(t, e, contractEmail, now, 2)
-	contractLock(t, e, contractEmail, now, 2, until)
-	locked := auth.LoginAttempts{Failures: 3, LockedUntil: until}
-
-	// While the lock is in force every attempt is refused, however far below the limit, with the lock
-	// in the state so that the caller can tell how long to wait.
-	for _, at := range []time.Time{now, now.Add(time.Second), until.Add(-time.Millisecond)} {
-		ok, st, err := e.Store.Admit(ctx, contractEmail, at, 1000, at.Add(time.Hour))
-		if err != nil || ok {
-			t.Fatalf("Admit %v before the lock ends = %v, %v; want refused", until.Sub(at), ok, err)
-		}
-		contractSameAttempts(t, fmt.Sprintf("refusal state %v before the lock ends", until.Sub(at)), st, locked)
-	}
-	contractStored(t, e, "after refusals under the lock", contractEmail, locked)
-
-	// From lockedUntil on the lock is over: the attempt is counted and the lapsed lock stays on the item.
-	ok, st, err := e.Store.Admit(ctx, contractEmail, until, 1000, until.Add(time.Hour))
-	if err != nil || !ok {
-		t.Fatalf("Admit when the lock ends = %v, %+v, %v; want admitted", ok, st, err)
-	}
-	contractStored(t, e, "after the lock", contractEmail, auth.LoginAttempts{Failures: 4, LockedUntil: until})
-
-	// A lapsed lock does not lift the limit: the refusal carries the count and the past lock, which is
-	// how the caller knows to lock again rather than wait.
-	ok, st, err = e.Store.Admit(ctx, contractEmail, until.Add(time.Minute), 4, until.Add(time.Hour))
-	if err != nil || ok {
-		t.Fatalf("Admit at the limit after the lock = %v, %v; want refused", ok, err)
-	}
-	contractSameAttempts(t, "refusal state at the limit after the lock", st, auth.LoginAttempts{Failures: 4, LockedUntil: until})
-
-	// Another email is not locked by this one.
-	if ok, _, err := e.Store.Admit(ctx, "other@example.com", now, 1000, now.Add(time.Hour)); err != nil || !ok {
-		t.Errorf("Admit for another email under this one's lock = %v, %v; want admitted", ok, err)
-	}
-}
-
-func contractAdmitLocking(t *testing.T, e storeEnv) {
-	now := contractNow()
-	expires := now.Add(24 * time.Hour)
-	until := now.Add(time.Second)
-	tests := []struct {
-		name     string
-		prior    int // attempts counted by Admit beforehand
-		failures int // the count AdmitLocking expects
-		admitted bool
-		state    auth.LoginAttempts // returned when refused
-		stored   auth.LoginAttempts // on the item afterwards
-		noItem   bool               // no LOGIN# item afterwards
-	}{
-		{"current count locks and counts", 4, 4, true, auth.LoginAttempts{}, auth.LoginAttempts{Failures: 5, LockedUntil: until}, false},
-		{"stale count is refused", 4, 3, false, auth.LoginAttempts{Failures: 4}, auth.LoginAttempts{Failures: 4}, false},
-		{"count ahead of the stored one is refused", 2, 3, false, auth.LoginAttempts{Failures: 2}, auth.LoginAttempts{Failures: 2}, false},
-		{"missing item counts as 0 failures", 0, 0, true, auth.LoginAttempts{}, auth.LoginAttempts{Failures: 1, LockedUntil: until}, false},
-		{"missing item is not 1 failure", 0, 1, false, auth.LoginAttempts{}, auth.LoginAttempts{}, true},
-		{"0 is not the count of an item with failures", 1, 0, false, auth.LoginAttempts{Failures: 1}, auth.LoginAttempts{Failures: 1}, false},
-	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			email := "locking" + strconv.Itoa(i) + "@example.com"
-			contractCount(t, e, email, now, tt.prior)
-			ok, st, err := e.Store.AdmitLocking(t.Context(), email, now, tt.failures, until, expires)
-			if err != nil {
-				t.Fatalf("AdmitLocking: %v", err)
-			}
-			if ok != tt.admitted {
-				t.Fatalf("AdmitLocking admitted = %v (state %+v), want %v", ok, st, tt.admitted)
-			}
-			contractSameAttempts(t, "AdmitLocking state", st, tt.state)
-			got, ttl, present := contractLogin(t, e, email)
-			if present == tt.noItem {
-				t.Fatalf("LOGIN# item present = %v, want %v", present, !tt.noItem)
-			}
-			contractSameAttempts(t, "stored", got, tt.stored)
-			if tt.admitted && ttl != expires.Unix() {
-				t.Errorf("ttl = %d, want %d", ttl, expires.Unix())
-			}
-		})
-	}
-
-	t.Run("lock in force, then lapsed", func(t *testing.T) {
-		ctx := t.Context()
-		email := "locked@example.com"
-		contractCount(t, e, email, now, 2)
-		contractLock(t, e, email, now, 2, until)
-		locked := auth.LoginAttempts{Failures: 3, LockedUntil: until}
-
-		// Under the lock even the current count is refused, and the lock comes back in the state.
-		later := until.Add(time.Minute)
-		for _, at := range []time.Time{now, until.Add(-time.Millisecond)} {
-			ok, st, err := e.Store.AdmitLocking(ctx, email, at, 3, later, at.Add(time.Hour))
-			if err != nil || ok {
-				t.Fatalf("AdmitLocking %v before the lock ends = %v, %v; want refused", until.Sub(at), ok, err)
-			}
-			contractSameAttempts(t, "refusal state under the lock", st, locked)
-		}
-		contractStored(t, e, "after refusals under the lock", email, locked)
-
-		// Once it has lapsed, the current count locks again, with the new lock; a stale one still does not.
-		ok, st, err := e.Store.AdmitLocking(ctx, email, until, 2, later, until.Add(time.Hour))
-		if err != nil || ok {
-			t.Fatalf("AdmitLocking with a stale count after the lock = %v, %v; want refused", ok, err)
-		}
-		contractSameAttempts(t, "refusal state of a stale count after the lock", st, locked)
-		expires := until.Add(2 * time.Hour)
-		if ok, st, err := e.Store.AdmitLocking(ctx, email, until, 3, later, expires); err != nil || !ok {
-			t.Fatalf("AdmitLocking after the lock = %v, %+v, %v; want admitted", ok, st, err)
-		}
-		got, ttl, _ := contractLogin(t, e, email)
-		contractSameAttempts(t, "stored after relocking", got, auth.LoginAttempts{Failures: 4, LockedUntil: later})
-		if ttl != expires.Unix() {
-			t.Errorf("ttl = %d, want %d", ttl, expires.Unix())
-		}
-		// The new lock refuses Admit in turn.
-		ok, st, err = e.Store.Admit(ctx, email, until, 1000, until.Add(time.Hour))
-		if err != nil || ok {
-			t.Fatalf("Admit under the new lock = %v, %v; want refused", ok, err)
-		}
-		contractSameAttempts(t, "Admit refusal state under the new lock", st, auth.LoginAttempts{Failures: 4, LockedUntil: later})
-	})
-}
-
-func contractAdmitConcurrent(t *testing.T, e storeEnv) {
-	const n, below = 30, 4
-	now := contractNow()
-	admitted := make([]bool, n)
-	states := make([]auth.LoginAttempts, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			admitted[i], states[i], errs[i] = e.Store.Admit(context.Background(), contractEmail, now, below, now.Add(time.Hour))
-		})
-	}
-	wg.Wait()
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err != nil:
-			t.Errorf("Admit #%d: %v", i, err)
-		case admitted[i]:
-			wins++
-		default:
-			// Refused only once the limit was reached, so every refusal saw exactly below failures.
-			contractSameAttempts(t, fmt.Sprintf("refusal state of Admit #%d", i), states[i], auth.LoginAttempts{Failures: below})
-		}
-	}
-	if wins != below {
-		t.Errorf("%d of %d racing Admits below %d were admitted, want exactly %d", wins, n, below, below)
-	}
-	contractStored(t, e, "after the race", contractEmail, auth.LoginAttempts{Failures: below})
-}
-
-func contractAdmitLockingConcurrent(t *testing.T, e storeEnv) {
-	const n, prior = 20, 3
-	now := contractNow()
-	contractCount(t, e, contractEmail, now, prior)
-	// Every racer read the same count and brings its own lock; exactly one may count and lock.
-	untils := make([]time.Time, n)
-	for i := range untils {
-		untils[i] = now.Add(time.Duration(i+1) * time.Second)
-	}
-	admitted := make([]bool, n)
-	states := make([]auth.LoginAttempts, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			admitted[i], states[i], errs[i] = e.Store.AdmitLocking(context.Background(), contractEmail, now, prior, untils[i], now.Add(time.Hour))
-		})
-	}
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err != nil:
-			t.Errorf("AdmitLocking #%d: %v", i, err)
-		case admitted[i] && winner >= 0:
-			t.Errorf("AdmitLocking #%d admitted after #%d already was", i, winner)
-		case admitted[i]:
-			winner = i
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no racing AdmitLocking was admitted, want exactly 1")
-	}
-	want := auth.LoginAttempts{Failures: prior + 1, LockedUntil: untils[winner]}
-	for i := range n {
-		if !admitted[i] && errs[i] == nil {
-			// The losers see the winner's lock in force.
-			contractSameAttempts(t, fmt.Sprintf("refusal state of AdmitLocking #%d", i), states[i], want)
-		}
-	}
-	contractStored(t, e, "after the race", contractEmail, want)
-}
-
-func contractIssueToken(t *testing.T, e storeEnv) {
-	now := contractNow()
-	tests := []struct {
-		name  string
-		prior int  // attempts counted beforehand
-		lock  bool // and a lock in force
-	}{
-		{"no attempts counted", 0, false},
-		{"attempts counted", 2, false},
-		{"locked", 2, true},
-	}
-	// Another email's attempts are not the token's to forget.
-	contractCount(t, e, "bystander@example.com", now, 2)
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := t.Context()
-			tok := contractToken(t, now)
-			tok.Email = "issue" + strconv.Itoa(i) + "@example.com"
-			contractCount(t, e, tok.Email, now, tt.prior)
-			if tt.lock {
-				contractLock(t, e, tok.Email, now, tt.prior, now.Add(time.Minute))
-			}
-			if err := e.Store.IssueToken(ctx, tok); err != nil {
-				t.Fatalf("IssueToken: %v", err)
-			}
-			item := e.Item(t, "TOKEN#"+tok.ID)
-			if item == nil {
-				t.Fatal("token not stored")
-			}
-			if contractS(item, "userId") != tok.UserID || contractS(item, "appId") != tok.AppID ||
-				contractN(t, item, "expiresAt") != tok.ExpiresAt.UnixMilli() {
-				t.Errorf("token item = %v", item)
-			}
-			if e.Item(t, "LOGIN#"+tok.Email) != nil {
-				t.Error("IssueToken kept the LOGIN# item")
-			}
-			// A token ID is written once. A second write of the same fresh 256-bit ID can only be the
-			// SDK retrying a write whose answer was lost: it reports success, overwrites nothing and
-			// forgets no attempts counted since.
-			contractCount(t, e, tok.Email, now, 1)
-			again := tok
-			again.UserID = "someone-else"
-			if err := e.Store.IssueToken(ctx, again); err != nil {
-				t.Errorf("IssueToken retried with its own ID: %v, want success", err)
-			}
-			if got := contractS(e.Item(t, "TOKEN#"+tok.ID), "userId"); got != tok.UserID {
-				t.Errorf("token overwritten: userId = %q", got)
-			}
-			contractStored(t, e, "after a refused IssueToken", tok.Email, auth.LoginAttempts{Failures: 1})
-		})
-	}
-	contractStored(t, e, "bystander", "bystander@example.com", auth.LoginAttempts{Failures: 2})
-}
-
-// ---- challenges ----
-
-func contractCreateChallenge(t *testing.T, e storeEnv) {
-	ctx := t.Context()
-	now := contractNow()
-	c := contractChallenge(t, now)
-	slot := contractSlot(c.UserID, now, 10)
-	contractCount(t, e, c.Email, now, 2)
-	contractLock(t, e, c.Email, now, 2, now.Add(time.Minute))
-	contractCount(t, e, "bystander@example.com", now, 2)
-	if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
-		t.Fatalf("CreateChallenge: %v", err)
-	}
-	contractSame(t, "stored challenge", contractGet(t, e, c.ID), c)
-	if got := contractSends(t, e, slot); got != 1 {
-		t.Errorf("sends counted = %d, want 1", got)
-	}
-	// The attempts and the lock go in the same transaction; another email's stay.
-	if e.Item(t, "LOGIN#"+c.Email) != nil {
-		t.Error("CreateChallenge kept the LOGIN# item")
-	}
-	contractStored(t, e, "bystander", "bystander@example.com", auth.LoginAttempts{Failures: 2})
-
-	// With no LOGIN# item to delete the challenge is stored all the same; the slot counts on.
-	c2 := contractChallenge(t, now)
-	if err := e.Store.CreateChallenge(ctx, c2, slot); err != nil {
-		t.Fatalf("CreateChallenge without attempts counted: %v", err)
-	}
-	contractSame(t, "second stored challenge", contractGet(t, e, c2.ID), c2)
-	if e.Item(t, "LOGIN#"+c.Email) != nil {
-		t.Error("CreateChallenge created a LOGIN# item")
-	}
-	if got := contractSends(t, e, slot); got != 2 {
-		t.Errorf("sends counted = %d, want 2", got)
-	}
-	item := e.Item(t, "SENDS#"+slot.UserID+"#"+strconv.FormatInt(slot.Window.Unix()/3600, 10))
-	if got := contractN(t, item, "ttl"); got != slot.ExpiresAt.Unix() {
-		t.Errorf("slot ttl = %d, want %d", got, slot.ExpiresAt.Unix())
-	}
-
-	// An existing ID can only be the SDK retrying this request's own write whose answer was lost: it
-	// reports success, overwrites nothing, counts no second send and keeps the attempts counted since.
-	contractCount(t, e, c.Email, now, 1)
-	dup := c
-	dup.CodeHash = contractCodeHash("222222")
-	if err := e.Store.CreateChallenge(ctx, dup, slot); err != nil {
-		t.Errorf("CreateChallenge retried with its own ID: %v, want success", err)
-	}
-	if got := contractGet(t, e, c.ID).CodeHash; got != c.CodeHash {
-		t.Error("existing challenge overwritten")
-	}
-	if got := contractSends(t, e, slot); got != 2 {
-		t.Errorf("sends counted = %d after a refused create, want 2", got)
-	}
-	contractStored(t, e, "after a refused create", c.Email, auth.LoginAttempts{Failures: 1})
-}
-
-func contractCreateChallengeSendCap(t *testing.T, e storeEnv) {
-	ctx := t.Context()
-	now := contractNow()
-	slot := contractSlot(contractUserID, now, 2)
-	for i := range 2 {
-		if err := e.Store.CreateChallenge(ctx, contractChallenge(t, now), slot); err != nil {
-			t.Fatalf("CreateChallenge #%d: %v", i+1, err)
-		}
-	}
-	contractCount(t, e, contractEmail, now, 1)
-	over := contractChallenge(t, now)
-	err := e.Store.CreateChallenge(ctx, over, slot)
-	contractErrIs(t, "CreateChallenge past the cap", err, auth.ErrSendLimit)
-	_, err = e.Store.GetChallenge(ctx, over.ID)
-	contractErrIs(t, "refused challenge", err, auth.ErrChallengeGone)
-	if got := contractSends(t, e, slot); got != 2 {
-		t.Errorf("sends counted = %d, want 2", got)
-	}
-	// The refused transaction forgets nothing.
-	contractStored(t, e, "after a refused CreateChallenge", contractEmail, auth.LoginAttempts{Failures: 1})
-	// Another user, and the next hour, have their own slots.
-	if err := e.Store.CreateChallenge(ctx, over, contractSlot("user-bob", now, 2)); err != nil {
-		t.Errorf("CreateChallenge for another user: %v", err)
-	}
-	if err := e.Store.CreateChallenge(ctx, contractChallenge(t, now), contractSlot(contractUserID, now.Add(time.Hour), 2)); err != nil {
-		t.Errorf("CreateChallenge in the next hour: %v", err)
 	}
 }
 
@@ -1114,7 +706,7 @@ func contractRotateCodeSuccess(t *testing.T, e storeEnv) {
 			c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
 			tt.edit(&c)
 			slot := contractSlot(c.UserID, now, 10)
-			if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+			if err := e.Store.CreateChallenge(ctx, c, slot, ""); err != nil {
 				t.Fatalf("CreateChallenge: %v", err)
 			}
 			prev := contractGet(t, e, c.ID)
@@ -1170,7 +762,7 @@ func contractRotateCodeRefusals(t *testing.T, e storeEnv) {
 			slot := contractSlot(c.UserID, now, tt.slotLimit)
 			before := int64(0)
 			if !tt.absent {
-				if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+				if err := e.Store.CreateChallenge(ctx, c, slot, ""); err != nil {
 					t.Fatalf("CreateChallenge: %v", err)
 				}
 				before = 1
@@ -1199,7 +791,7 @@ func contractRotateCodeRefusals(t *testing.T, e storeEnv) {
 		c := contractChallenge(t, now.Add(-time.Minute))
 		c.UserID = "user-race"
 		slot := contractSlot(c.UserID, now, 10)
-		if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+		if err := e.Store.CreateChallenge(ctx, c, slot, ""); err != nil {
 			t.Fatalf("CreateChallenge: %v", err)
 		}
 		if err := e.Store.RotateCode(ctx, c, contractNext(c, now, "222222"), slot, contractMaxAttempts); err != nil {
@@ -1343,7 +935,7 @@ func contractRotateCodeOwnRetry(t *testing.T, e storeEnv) {
 	c := contractChallenge(t, now.Add(-time.Minute))
 	c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
 	slot := contractSlot(c.UserID, now, 10)
-	if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+	if err := e.Store.CreateChallenge(ctx, c, slot, ""); err != nil {
 		t.Fatalf("CreateChallenge: %v", err)
 	}
 	next := contractNext(c, now, "222222")
@@ -1381,7 +973,7 @@ func contractRotateCodeSendCount(t *testing.T, e storeEnv) {
 	c.UserID = "user-" + contractID(t)[:12] // a send slot of its own
 	c.Sends = 2
 	slot := contractSlot(c.UserID, now, 10)
-	if err := e.Store.CreateChallenge(ctx, c, slot); err != nil {
+	if err := e.Store.CreateChallenge(ctx, c, slot, ""); err != nil {
 		t.Fatalf("CreateChallenge: %v", err)
 	}
 	read := c

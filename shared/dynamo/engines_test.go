@@ -24,12 +24,12 @@ package dynamo_test
 //     user's run of wrong codes is refused, the store reads the run instead (refusedRun). The
 //     store relies on it for challenges: it tells the failed condition from that item alone and takes
 //     a failure without one for a missing challenge (ErrChallengeGone), never reading it again. For
-//     the refusal state of Admit and AdmitLocking it falls back to a GetItem when no item came back,
-//     which against these engines happens only when there is no LOGIN# item. The capabilities probe
-//     therefore also runs CountAttempt, RotateCode, Consume, Admit and AdmitLocking through
-//     itemStripper, a client that drops those items, and counts the store's reads: stripped, every
-//     challenge refusal reads as ErrChallengeGone, while Admit and AdmitLocking return the same
-//     refusal states either way.
+//     the refusal state of AdmitAttempt it falls back to a GetItem when no item came back, which
+//     against these engines happens only when the refusing counter (LOGIN# or LOGINNET#) has no item.
+//     The capabilities probe therefore also runs CountAttempt, RotateCode, Consume and AdmitAttempt
+//     through itemStripper, a client that drops those items, and counts the store's reads: stripped,
+//     every challenge refusal reads as ErrChallengeGone, while AdmitAttempt returns the same refusal
+//     states either way.
 //   - Concurrency. minidyn serialises every request behind one mutex, so its conditional writes are
 //     atomic. moto_server is not: its threaded server evaluates a condition and then applies the write
 //     without a lock, and TransactWriteItems deep-copies each table it touches beforehand and puts that
@@ -37,8 +37,8 @@ package dynamo_test
 //     transact_write_items), wiping writes that committed meanwhile (observed: 6 CountAttempts passing
 //     "attempts < 5", 4 of 20 Consumes succeeding with their tokens then erased). testenv.StartMoto
 //     therefore serves moto's application one request at a time, which gives each conditional write the
-//     atomicity DynamoDB guarantees; the clients stay concurrent, and the concurrent cases (30 Admit,
-//     20 AdmitLocking, 30 CountAttempt, 20 Consume) run on both engines.
+//     atomicity DynamoDB guarantees; the clients stay concurrent, and the concurrent cases (30
+//     AdmitAttempt twice, 20 locking AdmitAttempt, 30 CountAttempt, 20 Consume) run on both engines.
 //   - Tables. Per contract case, the embedded engine is a fresh minidyn server (cheap, in-process); on
 //     moto it is a fresh table with a unique name, deleted on cleanup.
 //
@@ -206,8 +206,8 @@ func testEngineCaps(t *testing.T, newEnv func(t *testing.T) storeEnv, want engin
 	})
 
 	// The store tells a failed challenge condition from the item that came with the failure, and takes
-	// a failure without one for a missing challenge; it tells a refused Admit or AdmitLocking from that
-	// item or else from a fresh read. The stripped client shows what an engine without the item gets.
+	// a failure without one for a missing challenge; it tells a refused AdmitAttempt from that item or
+	// else from a fresh read. The stripped client shows what an engine without the item gets.
 	for _, v := range []struct {
 		name     string
 		db       dynamo.API
@@ -254,36 +254,42 @@ func testEngineCaps(t *testing.T, newEnv func(t *testing.T) storeEnv, want engin
 			contractErrIs(t, "CountAttempt on a missing challenge", err, auth.ErrChallengeGone)
 			reads(t, "challenge refusals", 0)
 
-			// A refused Admit or AdmitLocking returns the state that refused it, read either way.
-			email := contractID(t)[:16] + "@example.com"
+			// A refused AdmitAttempt returns the state of the counter that refused it, read either way.
+			a := auth.PasswordAttempt{Email: contractID(t)[:16] + "@example.com", Network: contractNetwork}
 			until := now.Add(time.Minute)
-			fallback := int64(0) // reads per refusal when the LOGIN# item exists
+			expires := now.Add(time.Hour)
+			fallback := int64(0) // reads per refusal when the refusing counter's item exists
 			if v.stripped {
 				fallback = 1
 			}
-			if ok, st, err := store.AdmitLocking(ctx, email, now, 0, until, now.Add(time.Hour)); err != nil || !ok {
-				t.Fatalf("AdmitLocking = %v, %+v, %v; want admitted", ok, st, err)
+			below := auth.AttemptRule{Mode: auth.CountBelow, Below: 10, Expires: expires}
+			locking := func(failures int, until time.Time) auth.AttemptRule {
+				return auth.AttemptRule{Mode: auth.CountLocking, Failures: failures, Until: until, Expires: expires}
 			}
-			reads(t, "admitted AdmitLocking", 0)
+			if adm, err := store.AdmitAttempt(ctx, a, now, locking(0, until), below); err != nil || !adm.Admitted {
+				t.Fatalf("locking attempt = %+v, %v; want admitted", adm, err)
+			}
+			reads(t, "admitted attempt", 0)
 			locked := auth.LoginAttempts{Failures: 1, LockedUntil: until}
-			ok, st, err := store.Admit(ctx, email, now, 10, now.Add(time.Hour))
-			if err != nil || ok {
-				t.Fatalf("Admit under the lock = %v, %v; want refused", ok, err)
+			adm, err := store.AdmitAttempt(ctx, a, now, below, below)
+			if err != nil || adm.Admitted || adm.Account == nil {
+				t.Fatalf("attempt under the account's lock = %+v, %v; want refused by the account", adm, err)
 			}
-			contractSameAttempts(t, "Admit refusal state", st, locked)
-			reads(t, "Admit refusal", fallback)
-			ok, st, err = store.AdmitLocking(ctx, email, until, 0, until.Add(time.Minute), until.Add(time.Hour))
-			if err != nil || ok {
-				t.Fatalf("AdmitLocking with a stale count = %v, %v; want refused", ok, err)
+			contractSameAttempts(t, "refusal state under the lock", *adm.Account, locked)
+			reads(t, "refusal under the lock", fallback)
+			adm, err = store.AdmitAttempt(ctx, a, until, locking(0, until.Add(time.Minute)), below)
+			if err != nil || adm.Admitted || adm.Account == nil {
+				t.Fatalf("locking attempt with a stale count = %+v, %v; want refused by the account", adm, err)
 			}
-			contractSameAttempts(t, "AdmitLocking refusal state", st, locked)
-			reads(t, "AdmitLocking refusal", fallback)
-			ok, st, err = store.AdmitLocking(ctx, "nobody-"+email, now, 3, until, now.Add(time.Hour))
-			if err != nil || ok {
-				t.Fatalf("AdmitLocking without an item = %v, %v; want refused", ok, err)
+			contractSameAttempts(t, "refusal state of a stale count", *adm.Account, locked)
+			reads(t, "refusal of a stale count", fallback)
+			nobody := auth.PasswordAttempt{Email: "nobody-" + a.Email, Network: a.Network}
+			adm, err = store.AdmitAttempt(ctx, nobody, now, below, locking(3, until))
+			if err != nil || adm.Admitted || adm.Network == nil {
+				t.Fatalf("locking attempt on no item = %+v, %v; want refused by the network", adm, err)
 			}
-			contractSameAttempts(t, "AdmitLocking refusal state without an item", st, auth.LoginAttempts{})
-			reads(t, "AdmitLocking refusal without an item", 1)
+			contractSameAttempts(t, "refusal state without an item", *adm.Network, auth.LoginAttempts{})
+			reads(t, "refusal without an item", 1)
 		})
 	}
 }

@@ -14,7 +14,7 @@ const (
 	prefixUserID    = "USERID#" // + userId; a copy of the user, so reads by userId and the list need no email
 	prefixApp       = "APP#"    // + appId
 	prefixAppURL    = "APPURL#" // + normalised url; a copy of the application, so login by url is one read
-	prefixLogin     = "LOGIN#"  // + lower-cased email: failed-password counter and lock
+	prefixLogin     = "LOGIN#"  // + lower-cased email: the account's failed-password counter and lock
 	prefixChallenge = "MFA#"    // + hex SHA-256 of the MFA token
 	prefixToken     = "TOKEN#"  // + hex SHA-256 of the auth token
 	prefixSends     = "SENDS#"  // + userId + "#" + unix hour: per-user hourly send counter
@@ -22,6 +22,10 @@ const (
 
 // prefixWrong + lower-cased email is the user's run of wrong binding codes across challenges.
 const prefixWrong = "MFAFAIL#"
+
+// prefixLoginNet + lower-cased email + "#" + network (an auth.Network, which holds no "#") is the
+// failed-password counter and lock of the email from one source network.
+const prefixLoginNet = "LOGINNET#"
 
 // The list index (template.yaml's gsi1): every application item by appId under one partition, and
 // every user's USERID# copy under another, each in the order of creation, so that a list is a Query
@@ -216,6 +220,8 @@ func channels(names []string) []auth.Channel {
 	return cs
 }
 
+// loginItem is a failed-password counter, of an account (LOGIN#) or of an email from one network
+// (LOGINNET#): the two have one layout.
 type loginItem struct {
 	PK          string `dynamodbav:"pk"`
 	Failures    int    `dynamodbav:"failures"`

@@ -132,74 +132,7 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	}
 }
 
-// notLocked is the condition of an email without a lock in force.
-func notLocked(now time.Time) expression.ConditionBuilder {
-	lock := expression.Name(attrLockedUntil)
-	return expression.AttributeNotExists(lock).Or(lock.LessThanEqual(expression.Value(ms(now))))
-}
-
-// Admit counts a password attempt if the email is unlocked, has fewer than below failures, and its
-// count is not past its expiry.
-func (s *Store) Admit(ctx context.Context, email string, now time.Time, below int, expires time.Time) (bool, auth.LoginAttempts, error) {
-	failures := expression.Name(attrFailures)
-	fewer := failures.LessThan(expression.Value(below))
-	if below > 0 { // an email never seen has none; with a limit of one, even the first attempt locks
-		fewer = expression.AttributeNotExists(failures).Or(fewer)
-	}
-	ttl := expression.Name(attrTTL)
-	fresh := expression.AttributeNotExists(ttl).Or(ttl.GreaterThan(expression.Value(now.Unix())))
-	cond := notLocked(now).And(fewer).And(fresh) // a stale count is refused, for the caller to forget it
-	upd := expression.Add(failures, expression.Value(1)).Set(ttl, expression.Value(expires.Unix()))
-	return s.admit(ctx, email, cond, upd)
-}
-
-// AdmitLocking counts a password attempt for an unlocked email with exactly failures failures, and
-// locks it until until.
-func (s *Store) AdmitLocking(ctx context.Context, email string, now time.Time, failures int, until, expires time.Time) (bool, auth.LoginAttempts, error) {
-	name := expression.Name(attrFailures)
-	match := name.Equal(expression.Value(failures))
-	if failures == 0 {
-		match = expression.AttributeNotExists(name).Or(match)
-	}
-	upd := expression.Set(name, expression.Value(failures+1)).
-		Set(expression.Name(attrLockedUntil), expression.Value(ms(until))).
-		Set(expression.Name(attrTTL), expression.Value(expires.Unix()))
-	return s.admit(ctx, email, notLocked(now).And(match), upd)
-}
-
-func (s *Store) admit(ctx context.Context, email string, cond expression.ConditionBuilder, upd expression.UpdateBuilder) (bool, auth.LoginAttempts, error) {
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
-	if err != nil {
-		return false, auth.LoginAttempts{}, err
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(prefixLogin + email),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		if err != nil {
-			return false, auth.LoginAttempts{}, fmt.Errorf("admit password attempt: %w", err)
-		}
-		return true, auth.LoginAttempts{}, nil
-	}
-	item := ccf.Item
-	if item == nil { // engines that do not return the old item
-		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(prefixLogin + email), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return false, auth.LoginAttempts{}, fmt.Errorf("read password attempts: %w", err)
-		}
-		item = out.Item
-	}
-	var l loginItem
-	if err := attributevalue.UnmarshalMap(item, &l); err != nil {
-		return false, auth.LoginAttempts{}, fmt.Errorf("decode password attempts: %w", err)
-	}
-	return false, l.attempts(), nil
-}
-
+// clearFailures is the transaction item that forgets the email's account count of failed passwords.
 func (s *Store) clearFailures(email string) types.TransactWriteItem {
 	return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(prefixLogin + email)}}
 }
@@ -214,7 +147,8 @@ func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// ForgetAttempts deletes the email's password attempts, conditionally on their expiry when one is given.
+// ForgetAttempts deletes the email's account count of failed passwords, conditionally on its expiry
+// when one is given.
 func (s *Store) ForgetAttempts(ctx context.Context, email string, expires time.Time) error {
 	in := &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(prefixLogin + email)}
 	if !expires.IsZero() {
@@ -232,13 +166,14 @@ func (s *Store) ForgetAttempts(ctx context.Context, email string, expires time.T
 	return err
 }
 
-// IssueToken stores a new auth token and forgets the email's password attempts, in one transaction.
-func (s *Store) IssueToken(ctx context.Context, t auth.Token) error {
+// IssueToken stores a new auth token and takes back the login's counted attempt from the network
+// from, in one transaction.
+func (s *Store) IssueToken(ctx context.Context, t auth.Token, from auth.Network) error {
 	put, err := s.putNew(newTokenItem(t))
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{put, s.clearFailures(t.Email)})
+	err = s.transact(ctx, append([]types.TransactWriteItem{put}, s.settle(auth.PasswordAttempt{Email: t.Email, Network: from}, t.IssuedAt)...))
 	if ownRetry(err) {
 		return nil
 	}
@@ -271,9 +206,9 @@ func (s *Store) countSend(slot auth.SendSlot) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// CreateChallenge stores a challenge, counts its first send and forgets the email's password attempts,
-// in one transaction.
-func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot) error {
+// CreateChallenge stores a challenge, counts its first send and takes back the login's counted attempt
+// from the network from, in one transaction.
+func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot, from auth.Network) error {
 	put, err := s.putNew(newChallengeItem(c))
 	if err != nil {
 		return err
@@ -282,7 +217,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{put, send, s.clearFailures(c.Email)})
+	err = s.transact(ctx, append([]types.TransactWriteItem{put, send}, s.settle(auth.PasswordAttempt{Email: c.Email, Network: from}, c.LastSentAt)...))
 	if ownRetry(err) {
 		return nil
 	}

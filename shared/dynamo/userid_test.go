@@ -236,7 +236,7 @@ func testTokenForAppUser(t *testing.T, e storeEnv) {
 	addTestUser(t, e, u)
 	tok := contractToken(t, contractNow())
 	tok.UserID, tok.AppID = u.ID, app.ID
-	if err := e.Store.IssueToken(ctx, tok); err != nil {
+	if err := e.Store.IssueToken(ctx, tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := e.Store.TokenForApp(ctx, tok.ID, u.ID, app.ID)

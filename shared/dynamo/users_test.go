@@ -341,14 +341,9 @@ func testDeleteUser(t *testing.T, e storeEnv) {
 func testUnlock(t *testing.T, e storeEnv) {
 	ctx := t.Context()
 	const email = "ada@example.com"
-	for range 2 {
-		if ok, _, err := e.Store.Admit(ctx, email, userNow, 5, userNow.Add(time.Hour)); err != nil || !ok {
-			t.Fatalf("Admit: %v, %v", ok, err)
-		}
-	}
-	if ok, _, err := e.Store.AdmitLocking(ctx, email, userNow, 2, userNow.Add(time.Minute), userNow.Add(time.Hour)); err != nil || !ok {
-		t.Fatalf("AdmitLocking: %v, %v", ok, err)
-	}
+	a := auth.PasswordAttempt{Email: email, Network: auth.NetworkOf("203.0.113.10")}
+	e.CountAttempts(t, a, userNow, 2)
+	e.LockAccount(t, a, userNow, 2, userNow.Add(time.Minute))
 	got, err := e.Store.GetLoginAttempts(ctx, email)
 	if err != nil || got.Failures != 3 || !got.LockedUntil.Equal(userNow.Add(time.Minute)) {
 		t.Fatalf("GetLoginAttempts before unlock = %+v, %v; want 3 failures, locked until %s", got, err, userNow.Add(time.Minute))

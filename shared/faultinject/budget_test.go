@@ -22,7 +22,7 @@ func TestCountersUnderRetries(t *testing.T) {
 			w := newWorld(t, faultOptions(k))
 			n := auth.DefaultPolicy.LoginMaxFailures - 1 // stay below the lock
 			for i := range n {
-				w.ft.Set(faultinject.Rule{Op: "DynamoDB.UpdateItem", Times: 1, Kind: k})
+				w.ft.Set(faultinject.Rule{Op: "DynamoDB.TransactWriteItems", Times: 1, Kind: k}) // the admission
 				a := w.login(samEmail, wrongPW, appPlain)
 				if a.Code == "too_many_requests" && k == faultinject.DropAfterSend {
 					// Counted twice per lost answer, the email reaches the limit early: safe, but early.

@@ -396,14 +396,24 @@ func (w *world) wantTokens(o *outcome, a answer, got bool) {
 	}
 }
 
-// wantFailuresAfterLogin checks a right password's login: a success forgets failed passwords.
+// wantFailuresAfterLogin checks a right password's login: a success takes its counted attempt back,
+// leaving no failed password on the account's count and no count for its network. An admission whose
+// answer was lost ran twice on an engine that ignores ClientRequestToken (DynamoDB answers the retry
+// with the first run's result); the success takes one of the two back.
 func (w *world) wantFailuresAfterLogin(o *outcome, a answer, email string) {
 	n := w.failures(email)
+	success := a.Status == http.StatusOK || a.Status == http.StatusForbidden
+	rerun := o.row.kind == faultinject.DropAfterSend && o.row.step.op == "DynamoDB.TransactWriteItems" && o.row.step.n == 1
 	switch {
-	case (a.Status == http.StatusOK || a.Status == http.StatusForbidden) && n != 0:
+	case success && n == 1 && rerun:
+		o.note("admission run again after its lost answer: 1 failed password left counted")
+	case success && n != 0:
 		o.t.Errorf("a successful login left %d failed passwords counted", n)
 	case a.Status >= 500 && n > 0:
 		o.note("right password counted as %d failure(s)", n)
+	}
+	if success && w.networkCount(email) != nil {
+		o.t.Errorf("a successful login left its network's count")
 	}
 }
 
@@ -470,7 +480,7 @@ func (w *world) wantNoUsableChallenge(o *outcome, s *state) {
 func (w *world) checkFailedPassword(o *outcome, s *state, a answer, atLimit bool) {
 	n := w.failures(samEmail)
 	added := n - s.failures
-	lost := o.row.kind == faultinject.DropAfterSend && o.row.step.op == "DynamoDB.UpdateItem"
+	lost := o.row.kind == faultinject.DropAfterSend && o.row.step.op == "DynamoDB.TransactWriteItems"
 	switch {
 	case a.Code == "invalid_credentials" && added < 1:
 		o.t.Errorf("a wrong password answered 401 but the count went %d → %d", s.failures, n)
@@ -482,7 +492,7 @@ func (w *world) checkFailedPassword(o *outcome, s *state, a answer, atLimit bool
 		o.t.Errorf("failed passwords went down %d → %d", s.failures, n)
 	}
 	if atLimit && a.Code == "invalid_credentials" {
-		until := nAttr(w.item("LOGIN#"+samEmail), "lockedUntil")
+		until := nAttr(w.networkCount(samEmail), "lockedUntil")
 		if until <= w.Clock.Now().UnixMilli() {
 			o.t.Errorf("failure %d answered 401 but no lock is in force", n)
 		}

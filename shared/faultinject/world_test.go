@@ -351,7 +351,7 @@ func (w *world) call(route string, headers map[string]string, body any) answer {
 		Version: "2.0", RouteKey: route, RawPath: path, Headers: h, Body: string(b),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey: route, Stage: "$default", RequestID: "fault-test",
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, Protocol: "HTTP/1.1", SourceIP: "192.0.2.1"},
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, Protocol: "HTTP/1.1", SourceIP: sourceIP},
 		},
 	}
 	fn := w.routers[httpapi.LoginFunction].Serve
@@ -466,8 +466,16 @@ func bAttr(it map[string]types.AttributeValue, name string) bool {
 	return v != nil && v.Value
 }
 
-// failures is the stored failed-password count of an email.
+// failures is the stored failed-password count of an email's account.
 func (w *world) failures(email string) int64 { return nAttr(w.item("LOGIN#"+email), "failures") }
+
+// sourceIP is the client address of every request of the world.
+const sourceIP = "192.0.2.1"
+
+// networkCount is the stored failed-password counter of an email from the world's network (nil when absent).
+func (w *world) networkCount(email string) map[string]types.AttributeValue {
+	return w.item("LOGINNET#" + email + "#" + string(auth.NetworkOf(sourceIP)))
+}
 
 // challengeItem is the stored challenge of an MFA token (nil when absent).
 func (w *world) challengeItem(mfaToken string) map[string]types.AttributeValue {

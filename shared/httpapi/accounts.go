@@ -191,7 +191,7 @@ func (h *Accounts) UpdatePassword(ctx context.Context, req Request, who auth.Ses
 	if apiErr != nil {
 		return h.fail(ctx, req, apiErr), nil
 	}
-	err := h.accounts.UpdatePassword(ctx, who, *in.OldPassword, *in.NewPassword)
+	err := h.accounts.UpdatePassword(ctx, who, *in.OldPassword, *in.NewPassword, req.RequestContext.HTTP.SourceIP)
 	if errors.Is(err, auth.ErrInvalidCredentials) {
 		// The caller is signed in: a wrong old password is a refusal of this action, not of the token.
 		return h.fail(ctx, req, &Error{Status: http.StatusForbidden, Code: CodeInvalidCredentials,

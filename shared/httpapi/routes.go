@@ -98,7 +98,7 @@ func loginInput(req Request, in loginRequest) (auth.LoginInput, *Error) {
 	case len(in.Password) > auth.MaxPasswordBytes:
 		return auth.LoginInput{}, invalid("password is longer than %d bytes.", auth.MaxPasswordBytes)
 	}
-	li := auth.LoginInput{Email: email, Password: in.Password}
+	li := auth.LoginInput{Email: email, Password: in.Password, SourceIP: req.RequestContext.HTTP.SourceIP}
 	if id := strings.TrimSpace(Header(req, "appid")); id != "" {
 		li.App.ID = id
 	} else if li.App.URL = auth.NormalizeURL(in.URL); li.App.URL == "" {

@@ -23,14 +23,15 @@ import (
 //
 // The round-trip goals are login ≤ 2, verify ≤ 2, resend ≤ 2, authorizer ≤ 1 (by token or by
 // application credentials). A login meets them in sequential round trips but makes 3 operations: the
-// password-attempt admission (UpdateItem) runs beside the BatchGetItem. The authorizer by token meets
+// password-attempt admission (one TransactWriteItems on the account's and the network's counters)
+// runs beside the BatchGetItem. The authorizer by token meets
 // its goal because the token names its user: token, application and user are one BatchGetItem.
 // `make bench` reports both.
 type cost struct{ ops, sequential int }
 
 var (
-	loginMFAOff = cost{3, 2} // UpdateItem admit ∥ BatchGetItem {user, application, run of wrong codes}; TransactWriteItems {token, forget attempts}
-	loginMFAOn  = cost{3, 2} // UpdateItem admit ∥ BatchGetItem; TransactWriteItems {challenge, hourly send count, forget attempts}
+	loginMFAOff = cost{3, 2} // TransactWriteItems admit ∥ BatchGetItem {user, application, run of wrong codes}; TransactWriteItems {token, attempt taken back}
+	loginMFAOn  = cost{3, 2} // TransactWriteItems admit ∥ BatchGetItem; TransactWriteItems {challenge, hourly send count, attempt taken back}
 	resend      = cost{2, 2} // GetItem challenge; TransactWriteItems {new code, hourly send count}
 	verify      = cost{2, 2} // GetItem challenge; TransactWriteItems {challenge used, token, epoch check, end of the run of wrong codes}
 	authorizer  = cost{1, 1} // BatchGetItem {token, application, the user the token names (USERID#)}
