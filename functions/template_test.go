@@ -106,8 +106,11 @@ var functions = []function{
 	},
 	{
 		LogicalID: "VerifyFunction", Dir: "verify",
-		Grants: []grant{{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}}},
-		Env:    map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret")},
+		Grants: []grant{
+			{tableARN, []string{"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem"}},
+			{senderARN, []string{"ses:SendEmail"}}, // the notice that a recovery code was used
+		},
+		Env: map[string]string{"CODE_HMAC_SECRET": cloudformation.Ref("CodeHmacSecret"), "SES_SENDER": cloudformation.Ref("SenderEmail")},
 	},
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",

@@ -1,22 +1,27 @@
 // Command verify is the Lambda behind POST /api/auth/verifyMultifactorBindingCode.
-// It links only DynamoDB: verifying needs no password hashing and sends nothing.
+// It needs no password hashing and sends no codes: it checks binding codes by their HMAC and an
+// authenticator app's codes by its sealed secret, both under the server secret. Its one message is
+// the email that tells a user a recovery code was used (SES).
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"mfagateway/shared/auth"
 	"mfagateway/shared/awsclient"
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/notify"
 )
 
 func main() {
-	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true})
+	cfg, awsCfg, log := awsclient.Boot(config.Need{Table: true, Secret: true, SESSender: true})
 	svc := auth.NewService(auth.Deps{
 		Store:  dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Email:  notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender),
 		Secret: cfg.Secret,
 		Policy: cfg.Policy,
 		Log:    log,

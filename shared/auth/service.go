@@ -85,6 +85,7 @@ type Deps struct {
 type Service struct {
 	Deps
 	codes          codeKey
+	otpKeys        otpKeys
 	authenticators map[Channel]Authenticator
 }
 
@@ -135,6 +136,8 @@ type VerifyResult struct {
 	Authenticator string
 	Name          string
 	ExpiresIn     time.Duration
+	// RecoveryCodesRemaining is, after a recovery code, how many the user has left; nil otherwise.
+	RecoveryCodesRemaining *int
 }
 
 // Login checks a password and either issues an auth token or starts a challenge.
@@ -315,9 +318,10 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		ch.Mobile = user.Mobile // kept only when SMS is allowed, so that a resend cannot switch to it otherwise
 	}
 	address(&ch, chain[0], user)
+	readyForApp(&ch, user)
 	ch.CodeHash = s.codes.hash(ch.ID, ch.Sends, code)
 	log = log.With("userId", user.ID, "challenge", shortID(id))
-	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now)); err != nil {
+	if err := s.Store.CreateChallenge(ctx, ch, s.sendSlotOf(ch, now)); err != nil {
 		if errors.Is(err, ErrSendLimit) {
 			// The password was right: its counted attempt must not push the user into password backoff.
 			if ferr := s.Store.ForgetAttempts(ctx, user.Email, time.Time{}); ferr != nil {
@@ -341,7 +345,11 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		log.WarnContext(ctx, "login failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
 	}
-	log.InfoContext(ctx, "login needs second factor", "outcome", "code_sent", "channel", ch.Channel, "destination", ch.Destination)
+	outcome := "code_sent"
+	if ch.Channel == ChannelOTP {
+		outcome = "authenticator_app"
+	}
+	log.InfoContext(ctx, "login needs second factor", "outcome", outcome, "channel", ch.Channel, "destination", ch.Destination)
 	return s.challengeResult(mfaToken, ch, now), nil
 }
 
@@ -380,11 +388,14 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 		log.InfoContext(ctx, "verify refused", "outcome", "invalid_mfa_token", "reason", "malformed")
 		return VerifyResult{}, ErrInvalidMFAToken
 	}
-	ch, err := s.Store.CountAttempt(ctx, id, channel, now, s.Policy.MaxAttempts)
+	ch, err := s.Store.CountAttempt(ctx, id, countedChannel(channel), now, s.Policy.MaxAttempts)
 	if err != nil {
 		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
 	log = log.With("userId", ch.UserID, "attempt", ch.Attempts)
+	if ownsCode(ch, channel) {
+		return s.verifyOwnCode(ctx, log, ch, channel, code, now)
+	}
 	authn, err := s.authenticator(ch.Channel)
 	if err != nil {
 		return VerifyResult{}, err
@@ -463,9 +474,9 @@ func (s *Service) ResendVia(ctx context.Context, mfaToken string, via Channel) (
 		return ChallengeResult{}, err
 	}
 	if !authn.CanResend() {
-		// Answered as a send cap already reached: this challenge gets no more codes, waiting or not.
-		log.InfoContext(ctx, "resend refused", "outcome", "channel_sends_no_codes", "channel", next.Channel)
-		return ChallengeResult{}, &RateLimitError{Reason: "channel sends no codes"}
+		// Nothing to send on this channel (the authenticator app): only a switch to another sends a code.
+		log.InfoContext(ctx, "resend refused", "outcome", "channel_unavailable", "reason", "channel sends no codes", "channel", next.Channel)
+		return ChallengeResult{}, ErrChannelUnavailable
 	}
 	if ch.Sends >= s.Policy.MaxSends {
 		log.InfoContext(ctx, "resend refused", "outcome", "challenge_send_cap", "sends", ch.Sends)

@@ -72,34 +72,42 @@ func (s *Store) LoadLogin(ctx context.Context, email string, app auth.AppRef) (a
 	if app.ID == "" {
 		appPK = prefixAppURL + app.URL
 	}
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(prefixUser + email), key(appPK)})
+	items, err := s.itemsByKey(ctx, prefixUser+email, appPK)
 	if err != nil {
 		return auth.LoginRecord{}, err
 	}
 	var rec auth.LoginRecord
-	for _, item := range items {
-		pk, _ := item[attrPK].(*types.AttributeValueMemberS)
-		if pk == nil {
-			continue
+	if item, ok := items[prefixUser+email]; ok {
+		if rec.User, err = found(decodeUser(item)); err != nil {
+			return rec, err
 		}
-		switch pk.Value {
-		case prefixUser + email:
-			var u userItem
-			if err := attributevalue.UnmarshalMap(item, &u); err != nil {
-				return rec, fmt.Errorf("decode user: %w", err)
-			}
-			user := u.user()
-			rec.User = &user
-		case appPK:
-			var a appItem
-			if err := attributevalue.UnmarshalMap(item, &a); err != nil {
-				return rec, fmt.Errorf("decode application: %w", err)
-			}
-			application := a.application()
-			rec.App = &application
+	}
+	if item, ok := items[appPK]; ok {
+		if rec.App, err = found(decodeApplication(item)); err != nil {
+			return rec, err
 		}
 	}
 	return rec, nil
+}
+
+// itemsByKey reads the items under pks in one consistent BatchGetItem, by key; a key without an item
+// is not in the map.
+func (s *Store) itemsByKey(ctx context.Context, pks ...string) (map[string]map[string]types.AttributeValue, error) {
+	keys := make([]map[string]types.AttributeValue, len(pks))
+	for i, pk := range pks {
+		keys[i] = key(pk)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]map[string]types.AttributeValue, len(items))
+	for _, item := range items {
+		if pk, _ := item[attrPK].(*types.AttributeValueMemberS); pk != nil {
+			byKey[pk.Value] = item
+		}
+	}
+	return byKey, nil
 }
 
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
@@ -265,18 +273,22 @@ func (s *Store) countSend(slot auth.SendSlot) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// CreateChallenge stores a challenge, counts its first send and forgets the email's password attempts,
-// in one transaction.
+// CreateChallenge stores a challenge, counts its first send (none for the zero slot: nothing is sent)
+// and forgets the email's password attempts, in one transaction.
 func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot) error {
 	put, err := s.putNew(newChallengeItem(c))
 	if err != nil {
 		return err
 	}
-	send, err := s.countSend(slot)
-	if err != nil {
-		return err
+	items := []types.TransactWriteItem{put}
+	if slot != (auth.SendSlot{}) {
+		send, err := s.countSend(slot)
+		if err != nil {
+			return err
+		}
+		items = append(items, send)
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{put, send, s.clearFailures(c.Email)})
+	err = s.transact(ctx, append(items, s.clearFailures(c.Email)))
 	if ownRetry(err) {
 		return nil
 	}

@@ -404,6 +404,7 @@ func unchanged(u auth.User) (expression.Expression, error) {
 		{"pendingCodeExpiresAt", item.PendingCodeExpiresAt, item.PendingCodeExpiresAt == 0},
 		{"pendingAttempts", item.PendingAttempts, item.PendingAttempts == 0},
 		{"pendingSentAt", item.PendingSentAt, item.PendingSentAt == 0},
+		{"otp", item.OTP, item.OTP == ""},
 	} {
 		if a.empty {
 			cond = cond.And(expression.AttributeNotExists(expression.Name(a.name)))
