@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"crypto/hmac"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -246,7 +245,7 @@ func (f *SecondFactors) Enrol(ctx context.Context, who Session) (Enrolment, erro
 func OTPAuthURI(issuer, account, secret string) string {
 	issuer = strings.TrimSpace(strings.ReplaceAll(issuer, ":", ""))
 	query := "secret=" + secret + "&issuer=" + strings.ReplaceAll(url.QueryEscape(issuer), "+", "%20") +
-		fmt.Sprintf("&digits=%d&period=%d", otpOptions.Digits.Length(), otpOptions.Period)
+		fmt.Sprintf("&digits=%d&period=%d", codeDigits, otpPeriod/time.Second)
 	return "otpauth://totp/" + url.PathEscape(issuer) + ":" + url.PathEscape(account) + "?" + query
 }
 
@@ -473,7 +472,7 @@ func (f *SecondFactors) ConfirmFor(ctx context.Context, who Session, email, secr
 // padding.
 func CheckOTPSecret(raw string) (string, error) {
 	s := strings.ToUpper(strings.NewReplacer(" ", "", "=", "").Replace(strings.TrimSpace(raw)))
-	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	b, err := otpEncoding.DecodeString(s)
 	switch {
 	case err != nil:
 		return "", &PropertyError{"totpSecret", "must be base32 (A-Z and 2-7)."}

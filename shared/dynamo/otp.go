@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -63,6 +64,11 @@ func (i otpItem) app() auth.AuthenticatorApp {
 }
 
 func decodeApp(item map[string]types.AttributeValue) (auth.AuthenticatorApp, error) {
+	if _, set := item[attrRecovery].(*types.AttributeValueMemberSS); !set && item[attrRecovery] != nil {
+		// DynamoDB removes a set that DELETE empties; the embedded engine leaves another value there.
+		item = maps.Clone(item)
+		delete(item, attrRecovery)
+	}
 	var i otpItem
 	if err := attributevalue.UnmarshalMap(item, &i); err != nil {
 		return auth.AuthenticatorApp{}, fmt.Errorf("decode authenticator app: %w", err)
@@ -276,7 +282,14 @@ func (s *Store) appTransaction(ctx context.Context, what string, a auth.Authenti
 	case collided(err):
 		return auth.ErrConflict
 	case ok && failedCondition(reasons, 0):
-		return appRefused(reasons[0].Item, a, step, hash)
+		item := reasons[0].Item
+		if len(item) == 0 { // engines that return no old item with a failed Delete
+			var gerr error
+			if item, gerr = s.getItem(ctx, prefixOTP+a.UserID); gerr != nil {
+				return gerr
+			}
+		}
+		return appRefused(item, a, step, hash)
 	case ok:
 		return auth.ErrConflict // the user's items: the user changed meanwhile, or is gone
 	case err != nil:
@@ -383,7 +396,9 @@ func (s *Store) ConsumeOTP(ctx context.Context, c auth.Challenge, t auth.Token, 
 }
 
 // ConsumeRecoveryCode consumes the challenge for a recovery code of its user, removing the code's
-// HMAC from the user's unused ones in the same transaction, then reads how many are left.
+// HMAC from the user's unused ones in the same transaction. The codes left are read alongside the
+// transaction, not after it, so that it costs no round trip more: whether the read sees the set
+// before the transaction or after it, the set without this code is what is left.
 func (s *Store) ConsumeRecoveryCode(ctx context.Context, c auth.Challenge, t auth.Token, hash string, now time.Time) (int, error) {
 	recovery := expression.Name(attrRecovery)
 	app, err := s.appUpdate(c.UserID,
@@ -392,16 +407,28 @@ func (s *Store) ConsumeRecoveryCode(ctx context.Context, c auth.Challenge, t aut
 	if err != nil {
 		return 0, err
 	}
+	type read struct {
+		item map[string]types.AttributeValue
+		err  error
+	}
+	left := make(chan read, 1)
+	go func() {
+		item, err := s.getItem(ctx, prefixOTP+c.UserID)
+		left <- read{item, err}
+	}()
 	err = s.consumeWith(ctx, c, t, now, app, func(map[string]types.AttributeValue) error { return auth.ErrRecoveryCodeUnknown })
+	got := <-left
 	if err != nil {
 		return 0, err
 	}
-	item, err := s.getItem(ctx, prefixOTP+c.UserID)
-	if err != nil || len(item) == 0 {
+	if got.err != nil || len(got.item) == 0 {
+		return 0, got.err // consumed; only the count is unknown
+	}
+	codes, err := decodeApp(got.item)
+	if err != nil {
 		return 0, err
 	}
-	left, err := decodeApp(item)
-	return len(left.Recovery), err
+	return len(slices.DeleteFunc(codes.Recovery, func(h string) bool { return h == hash })), nil
 }
 
 // consumeWith marks the challenge used and stores the token, as Consume does, with app, a write of the
