@@ -201,6 +201,15 @@ func contractOTP(t *testing.T, e storeEnv) {
 		contractErrIs(t, "another app's secret", e.Store.ReplaceRecoveryCodes(ctx, auth.AuthenticatorApp{UserID: app.UserID, Secret: "v1.other"}, 0, []string{"x"}),
 			auth.ErrConflict)
 	})
+	t.Run("DeleteUser takes the authenticator app with it", func(t *testing.T) {
+		u, _ := contractAppUser(t, e, "h1")
+		if err := e.Store.DeleteUser(ctx, u); err != nil {
+			t.Fatalf("DeleteUser: %v", err)
+		}
+		if e.Item(t, "OTP#"+u.ID) != nil {
+			t.Error("the deleted user's authenticator app is still there")
+		}
+	})
 	t.Run("RemoveAuthenticatorApp holds to its proof", func(t *testing.T) {
 		u, app := contractAppUser(t, e, "h1")
 		contractErrIs(t, "an old step", e.Store.RemoveAuthenticatorApp(ctx, app, u, auth.AppProof{Step: 100}), auth.ErrStepUsed)

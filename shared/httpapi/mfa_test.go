@@ -353,12 +353,16 @@ func TestAuthenticatorAppLogin(t *testing.T) {
 			t.Errorf("verify the texted code: %d %s", v.Status, v.Raw)
 		}
 	})
-	t.Run("wrong length or non-digits are 400 and use no attempt", func(t *testing.T) {
+	t.Run("wrong length, non-digits or another channel are 400 and use no attempt", func(t *testing.T) {
 		e, _, _ := withApp(t)
 		mfa := e.otpChallenge(t)
 		for _, code := range []string{"12345", "1234567", "12 456", "abcdef"} {
 			wantError(t, e.verify(t, verifyBody(mfa, "OTP", code)), http.StatusBadRequest, httpapi.CodeInvalidRequest, "")
 		}
+		for _, code := range []string{"123456", "ABCD-EFGH-IJKL", "ABCD-EFGH-IJKL-MNO1"} {
+			wantError(t, e.verify(t, verifyBody(mfa, "RecoveryCode", code)), http.StatusBadRequest, httpapi.CodeInvalidRequest, "")
+		}
+		wantError(t, e.verify(t, verifyBody(mfa, "SMS", "123456")), http.StatusBadRequest, httpapi.CodeInvalidRequest, "")
 		if n := e.attempts(t, mfa); n != 0 {
 			t.Errorf("attempts %d, want 0", n)
 		}
