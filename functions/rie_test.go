@@ -911,6 +911,7 @@ func TestBootstrapRefusesIncompleteConfig(t *testing.T) {
 		{"VerifyFunction", with(without(full, "CODE_HMAC_SECRET"), "CODE_HMAC_SECRET_ARN", hmacSecret), "CODE_HMAC_SECRET_ARN"},
 		{"LoginFunction", without(full, "SES_SENDER"), "SES_SENDER"},
 		{"AccountFunction", without(full, "SES_SENDER"), "SES_SENDER"},
+		{"VerifyFunction", without(full, "SES_SENDER"), "SES_SENDER"},
 		{"AccountFunction", with(full, "PASSWORD_RESET_URL", "ftp://x/{ticket}"), "PASSWORD_RESET_URL"},
 		{"LoginFunction", with(full, "MFA_MAX_ATTEMPTS", "zero"), "MFA_MAX_ATTEMPTS"},
 	}...)

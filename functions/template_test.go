@@ -113,7 +113,7 @@ var functions = []function{
 		LogicalID: "VerifyFunction", Dir: "verify",
 		Grants: []grant{
 			{tableARN, []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
-			{senderARN, []string{"ses:SendEmail"}}, // the notice of a second factor backing off
+			{senderARN, []string{"ses:SendEmail"}}, // the notices of a second factor backing off and of a recovery code used
 			readSecret,
 		},
 		Env: map[string]string{

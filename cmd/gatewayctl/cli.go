@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,8 @@ func commands() []command {
 		{"user backfill", "", "Give every user stored before users had a copy by userId its copy, so that its tokens work and it is listed.", userBackfill},
 		{"user unlock", "EMAIL", "Forget an email's failed passwords, lifting a temporary login lock.", userUnlock},
 		{"user delete", "EMAIL", "Delete a user; its email is free again at once.", userDelete},
+		{"user otp remove", "EMAIL", "Remove a user's authenticator app and its recovery codes (a lost phone); logins go back to SMS or email. Needs CODE_HMAC_SECRET.", userOTPRemove},
+		{"user recovery reset", "EMAIL", "Give a user a fresh set of recovery codes and print them once, to stdout; the old set stops working. Needs CODE_HMAC_SECRET.", userRecoveryReset},
 	}
 }
 
@@ -142,8 +145,10 @@ func lookup(args []string) (command, []string, error) {
 		if group != args[0] {
 			continue
 		}
-		if len(args) > 1 && name == args[1] {
-			return cmd, args[2:], nil
+		// A name may be more than one word ("otp remove"): each must follow.
+		words := strings.Fields(name)
+		if len(args) > len(words) && slices.Equal(args[1:1+len(words)], words) {
+			return cmd, args[1+len(words):], nil
 		}
 		groups = append(groups, name)
 	}

@@ -291,16 +291,21 @@ func userFailure(err error, email, taken string) error {
 
 // emailOnly parses a command whose one argument is an email and opens the users service.
 func emailOnly(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) (string, *auth.Users, error) {
-	pos, err := parse(fs, args, "EMAIL")
-	if err != nil {
-		return "", nil, err
-	}
-	email, err := checkEmail("email", pos[0])
+	email, err := oneEmail(fs, args)
 	if err != nil {
 		return "", nil, err
 	}
 	users, err := c.users(ctx)
 	return email, users, err
+}
+
+// oneEmail parses a command whose one argument is an email.
+func oneEmail(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parse(fs, args, "EMAIL")
+	if err != nil {
+		return "", err
+	}
+	return checkEmail("email", pos[0])
 }
 
 func emailAndApp(fs *flag.FlagSet, args []string) (string, string, error) {

@@ -32,6 +32,7 @@ import (
 	"mfagateway/shared/password"
 	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
+	"mfagateway/shared/qr"
 	"mfagateway/shared/seed"
 )
 
@@ -144,6 +145,10 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 		Store: store, Hasher: hasher, SMS: outbox.SMS(), Email: outbox.Email(),
 		Secret: cfg.Secret, Policy: cfg.Policy, Log: log, Notifier: auth.NewNotifier(outbox.Email(), nil, log),
 	})
+	if err := data.LoadApps(ctx, auth.NewSecondFactors(svc, store, nil, qr.PNG)); err != nil {
+		_ = engine.Close()
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
 	a := &app{engine: engine, outbox: outbox, gateway: &gateway{
 		outbox: outbox, log: log, functions: functions(svc, store, cfg.Links, log),
 		authorizer: httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)).Handle,
@@ -164,12 +169,13 @@ func functions(svc *auth.Service, store *dynamo.Store, links auth.Links, log *sl
 		SMS:       svc.SMS, Secret: svc.Secret, Policy: svc.Policy, Notifier: notifier,
 	})
 	return httpapi.Routers(httpapi.Handlers{
-		Auth:         httpapi.New(svc, log),
-		Session:      httpapi.NewSession(sessions, log),
-		Applications: httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
-		Users:        httpapi.NewUsers(users, log),
-		Accounts:     httpapi.NewAccounts(auth.NewAccounts(users, svc, store, notifier, links), log),
-		Guard:        httpapi.NewGuard(nil, log).Rechecking(sessions),
+		Auth:          httpapi.New(svc, log),
+		Session:       httpapi.NewSession(sessions, log),
+		Applications:  httpapi.NewApplications(auth.NewApplications(store, nil, uuid.NewString, log), log),
+		Users:         httpapi.NewUsers(users, log),
+		Accounts:      httpapi.NewAccounts(auth.NewAccounts(users, svc, store, notifier, links), log),
+		SecondFactors: httpapi.NewSecondFactors(auth.NewSecondFactors(svc, store, notifier, qr.PNG), log),
+		Guard:         httpapi.NewGuard(nil, log).Rechecking(sessions),
 	})
 }
 
@@ -198,7 +204,8 @@ func printUsers(w io.Writer, name string, data seed.File) {
 		if name == "demo seed" { // public demo accounts: shown in full so they can be typed
 			who, pw = u.Email, "password "+u.Password
 		}
-		user := auth.User{Email: u.Email, Mobile: u.Mobile, MobileCountry: u.MobileCountry(), Admin: u.Admin, Applications: u.Applications}
+		user := auth.User{Email: u.Email, Mobile: u.Mobile, MobileCountry: u.MobileCountry(), Admin: u.Admin, Applications: u.Applications,
+			OTP: u.TOTPSecret} // not sealed: only whether there is one counts here
 		ids := u.Applications
 		if len(ids) == 0 {
 			ids = []string{""} // a user of no application still has a channel: the one for none in particular

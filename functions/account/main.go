@@ -4,7 +4,9 @@
 // dictionaries (shared/password/strength, some 40 ms of its cold start) and, for an invitation's
 // mobile number, the numbering plan (shared/phone, some 14 ms); it sends tickets and
 // notifications by SES, and a password set by ticket answers as a login would, so with MFA on it
-// starts a challenge and sends its code by SNS or SES.
+// starts a challenge and sends its code by SNS or SES. It also serves the caller's second factors
+// (/api/auth/mfa/...), whose enrolment draws a QR code (shared/qr): the one function that links a QR
+// encoder.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	"mfagateway/shared/password"
 	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
+	"mfagateway/shared/qr"
 )
 
 func main() {
@@ -43,9 +46,12 @@ func main() {
 	// The numbering plan too: an invitation's user body is read by the same rules as POST /odata/users.
 	users := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
 		Passwords: auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength, Guessable: strength.Judge}})
-	accounts := auth.NewAccounts(users, svc, store, auth.NewNotifier(email, nil, log), cfg.Links)
+	notifier := auth.NewNotifier(email, nil, log)
+	accounts := auth.NewAccounts(users, svc, store, notifier, cfg.Links)
+	factors := auth.NewSecondFactors(svc, store, notifier, qr.PNG)
 	lambda.Start(httpapi.Function(httpapi.AccountFunction, httpapi.Handlers{
-		Accounts: httpapi.NewAccounts(accounts, log),
-		Guard:    httpapi.NewGuard(nil, log).Rechecking(auth.NewSessions(store, nil, log)),
+		Accounts:      httpapi.NewAccounts(accounts, log),
+		SecondFactors: httpapi.NewSecondFactors(factors, log),
+		Guard:         httpapi.NewGuard(nil, log).Rechecking(auth.NewSessions(store, nil, log)),
 	}).Serve)
 }

@@ -1,6 +1,8 @@
 // Command verify is the Lambda behind POST /api/auth/verifyMultifactorBindingCode.
-// It links DynamoDB and SES: verifying needs no password hashing and sends no code, only the one notice
-// that tells a user their second factor started to back off.
+// It needs no password hashing and sends no codes: it checks binding codes by their HMAC and an
+// authenticator app's codes by its sealed secret, both under the server secret. Its messages are the
+// emails that tell a user their second factor started to back off, or that a recovery code was used
+// (SES).
 package main
 
 import (

@@ -10,9 +10,8 @@ import (
 	"golang.org/x/text/language"
 )
 
-// ChannelOTP is the authenticator an application may allow for an authenticator app. It is a name an
-// application's multiFactorAuthenticators may hold; no authenticator runs it yet, so ChannelsFor never
-// gives it and an application that allows only OTP has no channel for a code.
+// ChannelOTP is the channel of an authenticator app (otp.go): a name an application's
+// multiFactorAuthenticators may hold, and the channel of a challenge whose user has one confirmed.
 const ChannelOTP Channel = "OTP"
 
 // DefaultAuthenticators are the second factors an application allows when it names none, in the order

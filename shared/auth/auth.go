@@ -52,6 +52,10 @@ type User struct {
 	// PendingMobile is a number the user asked for and has not confirmed; zero for none. Codes keep
 	// going to Mobile until it is confirmed.
 	PendingMobile PendingMobile
+	// OTP is the sealed secret of the user's confirmed authenticator app, a copy of its AuthenticatorApp's,
+	// so that a login knows without another read to ask for its code, and its challenge carries it to
+	// the verify; empty when the user has none confirmed.
+	OTP string
 }
 
 // TicketKind is what a ticket was issued for.
@@ -197,6 +201,9 @@ type Challenge struct {
 	// Epoch is the user's session epoch at login (User.Epoch): a challenge of an earlier epoch never
 	// yields a token.
 	Epoch int
+	// OTP is the sealed secret of the user's authenticator app at login (User.OTP) on a challenge that
+	// asks for its code; never logged or returned.
+	OTP string
 }
 
 // user is the challenge's user as the challenge knows it: enough to address a code and issue a token.
@@ -281,7 +288,8 @@ type Store interface {
 	// IssueToken stores the token and, when from names the network of the login's counted attempt,
 	// takes that attempt back as SettleAttempt does.
 	IssueToken(ctx context.Context, t Token, from Network) error
-	// CreateChallenge stores the challenge, counts its first send in the slot (ErrSendLimit when full)
+	// CreateChallenge stores the challenge, counts its first send in the slot (ErrSendLimit when full;
+	// the zero slot counts nothing)
 	// and, when from names the network of the login's counted attempt, takes that attempt back as
 	// SettleAttempt does.
 	CreateChallenge(ctx context.Context, c Challenge, slot SendSlot, from Network) error
@@ -308,6 +316,8 @@ type Store interface {
 	// RotateCode replaces prev's code by next's, and its channel, provider and address by next's, provided
 	// nobody changed prev meanwhile (ErrConflict), and counts the send in the slot (ErrSendLimit).
 	RotateCode(ctx context.Context, prev, next Challenge, slot SendSlot, maxAttempts int) error
+	// OTPStore verifies the codes of authenticator apps and recovery codes (otp.go).
+	OTPStore
 }
 
 // Hasher verifies passwords.
@@ -387,6 +397,9 @@ type Session struct {
 	AppID     string
 	Admin     bool
 	ExpiresAt time.Time
+	// IssuedAt is when the token was issued: a change that wants a recent login (enrolling an
+	// authenticator app) asks it. Zero for an application.
+	IssuedAt time.Time
 	// Client is an application acting by its ClientId and ClientSecret: UserID, Email, Name and TokenID
 	// are empty and Admin is false. It may read and change its own application (AppID) and read,
 	// create, invite, change and unblock users that are members of it, never an admin user, and never

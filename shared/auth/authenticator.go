@@ -202,15 +202,20 @@ func (s *Service) switchTo(ch *Challenge, channel Channel) bool {
 }
 
 // ChannelsFor is the one decision of how a user's codes travel for an application: the channels to
-// try in order, the first that delivers wins, so the first is the one the codes go by. SMS comes
-// first when the application allows it, the user has a mobile number and the number's country is
-// one the application sends SMS to; email follows when the application allows it, as the fallback
-// should the SMS fail or the only channel otherwise. None (an application that allows only OTP, which
-// no authenticator runs yet, or only SMS for a user it cannot text) leaves the login undeliverable.
+// try in order, the first that delivers wins, so the first is the one the codes go by. The
+// authenticator app comes first when the user has one confirmed and the application allows OTP (it
+// sends nothing, so it always "delivers"); then SMS when the application allows it, the user has a
+// mobile number and the number's country is one the application sends SMS to; email follows when the
+// application allows it, as the fallback should the SMS fail or the only channel otherwise. None (an
+// application that allows only OTP for a user without an authenticator app, or only SMS for a user it
+// cannot text) leaves the login undeliverable.
 // The login asks it through channelFor; anything that shows a user's channel (the local server's list
 // of users) asks it too.
 func ChannelsFor(u User, app Application) []Channel {
 	var chain []Channel
+	if u.OTP != "" && app.Allows(ChannelOTP) {
+		chain = append(chain, ChannelOTP)
+	}
 	if u.Mobile != "" && app.Allows(ChannelSMS) && app.SMSTo(u.MobileCountry) {
 		chain = append(chain, ChannelSMS)
 	}
@@ -244,8 +249,10 @@ func (s *Service) wireAuthenticators() {
 	codes := sentCode{key: s.codes, codeTTL: s.Policy.CodeTTL}
 	sms, email := codes, codes
 	sms.sender, email.sender = s.SMS, s.Email
+	s.otpKeys = deriveOTPKeysWith(s.Secret, s.PreviousSecret)
+	app := otpAuthenticator{keys: s.otpKeys, clock: s.Clock}
 	s.authenticators = map[Channel]Authenticator{}
-	for _, a := range []Authenticator{smsAuthenticator{sms}, emailAuthenticator{email}} {
+	for _, a := range []Authenticator{smsAuthenticator{sms}, emailAuthenticator{email}, app} {
 		s.authenticators[a.Channel()] = a
 	}
 }

@@ -100,6 +100,7 @@ type Deps struct {
 type Service struct {
 	Deps
 	codes          codeKey
+	otpKeys        otpKeys
 	authenticators map[Channel]Authenticator
 }
 
@@ -153,6 +154,8 @@ type VerifyResult struct {
 	Authenticator string
 	Name          string
 	ExpiresIn     time.Duration
+	// RecoveryCodesRemaining is, after a recovery code, how many the user has left; nil otherwise.
+	RecoveryCodesRemaining *int
 }
 
 // Login checks a password and either issues an auth token or starts a challenge.
@@ -312,9 +315,10 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		ch.Mobile = user.Mobile // kept only when SMS is allowed, so that a resend cannot switch to it otherwise
 	}
 	address(&ch, chain[0], user)
+	readyForApp(&ch, user)
 	ch.CodeHash = s.codes.hash(ch.ID, ch.Sends, code)
 	log = log.With("userId", user.ID, "challenge", shortID(id))
-	if err := s.Store.CreateChallenge(ctx, ch, s.slot(user.ID, now), from); err != nil {
+	if err := s.Store.CreateChallenge(ctx, ch, s.sendSlotOf(ch, now), from); err != nil {
 		if errors.Is(err, ErrSendLimit) {
 			// The password was right: its counted attempt must not push the user into password backoff.
 			if ferr := s.Store.SettleAttempt(ctx, PasswordAttempt{Email: user.Email, Network: from}, now); ferr != nil {
@@ -338,7 +342,11 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		log.WarnContext(ctx, "login failed", "outcome", "delivery_failed")
 		return ChallengeResult{}, err
 	}
-	log.InfoContext(ctx, "login needs second factor", "outcome", "code_sent", "channel", ch.Channel, "destination", ch.Destination)
+	outcome := "code_sent"
+	if ch.Channel == ChannelOTP {
+		outcome = "authenticator_app"
+	}
+	log.InfoContext(ctx, "login needs second factor", "outcome", outcome, "channel", ch.Channel, "destination", ch.Destination)
 	return s.challengeResult(mfaToken, ch, now), nil
 }
 
@@ -386,19 +394,26 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
 	log = log.With("userId", ch.UserID, "email", mask.Email(ch.Email))
-	var seen *WrongCodes // the user's run, once a refused write has shown it
+	var seen *WrongCodes          // the user's run, once a refused write has shown it
+	on := countedChannel(channel) // the channel the attempt must be on: any, for a recovery code
 	for range maxCountTries {
-		if err := ch.Verifiable(now, s.Policy.MaxAttempts, channel); err != nil {
+		if err := ch.Verifiable(now, s.Policy.MaxAttempts, on); err != nil {
 			return VerifyResult{}, s.refuse(ctx, log, err)
 		}
-		authn, err := s.authenticator(ch.Channel)
-		if err != nil {
-			return VerifyResult{}, err
+		if ownsCode(ch, channel) {
+			if res, done, err := s.verifyOwnCode(ctx, log, ch, channel, code, now); done {
+				return res, err
+			}
+		} else {
+			authn, err := s.authenticator(ch.Channel)
+			if err != nil {
+				return VerifyResult{}, err
+			}
+			if authn.Check(ch, code) {
+				return s.consume(ctx, log, ch, on, now)
+			}
 		}
-		if authn.Check(ch, code) {
-			return s.consume(ctx, log, ch, channel, now)
-		}
-		counted, step, err := s.countWrongCode(ctx, ch, channel, now, seen)
+		counted, step, err := s.countWrongCode(ctx, ch, on, now, seen)
 		var changed *ChangedError
 		switch {
 		case err == nil:
@@ -503,9 +518,9 @@ func (s *Service) ResendVia(ctx context.Context, mfaToken string, via Channel) (
 		return ChallengeResult{}, err
 	}
 	if !authn.CanResend() {
-		// Answered as a send cap already reached: this challenge gets no more codes, waiting or not.
-		log.InfoContext(ctx, "resend refused", "outcome", "channel_sends_no_codes", "channel", next.Channel)
-		return ChallengeResult{}, &RateLimitError{Reason: "channel sends no codes"}
+		// Nothing to send on this channel (the authenticator app): only a switch to another sends a code.
+		log.InfoContext(ctx, "resend refused", "outcome", "channel_unavailable", "reason", "channel sends no codes", "channel", next.Channel)
+		return ChallengeResult{}, ErrChannelUnavailable
 	}
 	if ch.Sends >= s.Policy.MaxSends {
 		log.InfoContext(ctx, "resend refused", "outcome", "challenge_send_cap", "sends", ch.Sends)

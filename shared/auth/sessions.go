@@ -92,7 +92,8 @@ func (s *Sessions) Authorize(ctx context.Context, bearer, appID string) (Session
 	}
 	log.DebugContext(ctx, "token accepted", "outcome", "authorized", "userId", t.UserID)
 	u := rec.User
-	return Session{TokenID: id, UserID: t.UserID, Email: u.Email, Name: u.Name, AppID: t.AppID, Admin: u.Admin, ExpiresAt: t.ExpiresAt}, nil
+	return Session{TokenID: id, UserID: t.UserID, Email: u.Email, Name: u.Name, AppID: t.AppID, Admin: u.Admin,
+		ExpiresAt: t.ExpiresAt, IssuedAt: t.IssuedAt}, nil
 }
 
 // isAppID reports whether id could be an application's appId, so is worth a read and may be logged:

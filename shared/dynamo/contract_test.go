@@ -78,6 +78,7 @@ func contractCases() []contractCase {
 		{"RotateCode switches channel", contractRotateCodeSwitchesChannel},
 		{"RotateCode switching channel after its own lost answer", contractRotateCodeSwitchOwnRetry},
 		{"application secrets issued concurrently", contractSecretsConcurrent},
+		{"authenticator app", contractOTP},
 	}, contractRunCases()...)
 }
 

@@ -1,9 +1,13 @@
 package dynamo
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"mfagateway/shared/auth"
 )
@@ -18,6 +22,7 @@ const (
 	prefixChallenge = "MFA#"    // + hex SHA-256 of the MFA token
 	prefixToken     = "TOKEN#"  // + hex SHA-256 of the auth token
 	prefixSends     = "SENDS#"  // + userId + "#" + unix hour: per-user hourly send counter
+	prefixOTP       = "OTP#"    // + userId: the user's authenticator app and recovery codes (otp.go)
 )
 
 // prefixWrong + lower-cased email is the user's run of wrong binding codes across challenges.
@@ -90,6 +95,9 @@ type userItem struct {
 	PendingCodeExpiresAt int64  `dynamodbav:"pendingCodeExpiresAt,omitempty"` // unix ms
 	PendingAttempts      int    `dynamodbav:"pendingAttempts,omitempty"`
 	PendingSentAt        int64  `dynamodbav:"pendingSentAt,omitempty"` // unix ms
+	// OTP is the sealed secret of the user's confirmed authenticator app (auth.User.OTP), a copy of its
+	// OTP# item's; absent when there is none.
+	OTP string `dynamodbav:"otp,omitempty"`
 	// The list index's key, on the USERID# copy only (the item by email is not a second user).
 	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
@@ -106,7 +114,25 @@ func newUserItem(u auth.User) userItem {
 		PendingMobile: u.PendingMobile.Number, PendingMobileCountry: u.PendingMobile.Country,
 		PendingCodeHash: u.PendingMobile.CodeHash, PendingCodeExpiresAt: ms(u.PendingMobile.CodeExpiresAt),
 		PendingAttempts: u.PendingMobile.Attempts, PendingSentAt: ms(u.PendingMobile.SentAt),
+		OTP: u.OTP,
 	}
+}
+
+// decodeApplication reads an application item, by appId or by url.
+func decodeApplication(item map[string]types.AttributeValue) (auth.Application, error) {
+	var a appItem
+	if err := attributevalue.UnmarshalMap(item, &a); err != nil {
+		return auth.Application{}, fmt.Errorf("decode application: %w", err)
+	}
+	return a.application(), nil
+}
+
+// found is v as a pointer, or nil with err: what a batch read holds of one key.
+func found[T any](v T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // newUserCopy is the user's full copy by userId, which reads by userId, the list and the authorizer read.
@@ -128,6 +154,7 @@ func (i userItem) user() auth.User {
 		PendingMobile: auth.PendingMobile{Number: i.PendingMobile, Country: i.PendingMobileCountry,
 			CodeHash: i.PendingCodeHash, CodeExpiresAt: fromMS(i.PendingCodeExpiresAt),
 			Attempts: i.PendingAttempts, SentAt: fromMS(i.PendingSentAt)},
+		OTP: i.OTP,
 	}
 }
 
@@ -260,6 +287,7 @@ type challengeItem struct {
 	Used          bool   `dynamodbav:"used"`
 	TokenID       string `dynamodbav:"tokenId,omitempty"`      // the auth token a consume issued (its hash)
 	Epoch         int    `dynamodbav:"sessionEpoch,omitempty"` // the user's session epoch at login
+	OTP           string `dynamodbav:"otp,omitempty"`          // the sealed secret of the user's authenticator app
 	TTL           int64  `dynamodbav:"ttl"`                    // unix s, for DynamoDB TTL sweeping only
 }
 
@@ -269,7 +297,7 @@ func newChallengeItem(c auth.Challenge) challengeItem {
 		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination, Mobile: c.Mobile,
 		NoEmail: c.NoEmail, Language: string(c.Language),
 		CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
-		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used, Epoch: c.Epoch,
+		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used, Epoch: c.Epoch, OTP: c.OTP,
 		TTL: c.ExpiresAt.Add(time.Hour).Unix(),
 	}
 }
@@ -280,7 +308,7 @@ func (i challengeItem) challenge() auth.Challenge {
 		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination, Mobile: i.Mobile,
 		NoEmail: i.NoEmail, Language: auth.Language(i.Language),
 		CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
-		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used, Epoch: i.Epoch,
+		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used, Epoch: i.Epoch, OTP: i.OTP,
 	}
 }
 

@@ -72,40 +72,49 @@ func (s *Store) LoadLogin(ctx context.Context, email string, app auth.AppRef) (a
 	if app.ID == "" {
 		appPK = prefixAppURL + app.URL
 	}
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(prefixUser + email), key(appPK), key(prefixWrong + email)})
+	items, err := s.itemsByKey(ctx, prefixUser+email, appPK, prefixWrong+email)
 	if err != nil {
 		return auth.LoginRecord{}, err
 	}
 	var rec auth.LoginRecord
-	for _, item := range items {
-		pk, _ := item[attrPK].(*types.AttributeValueMemberS)
-		if pk == nil {
-			continue
-		}
-		switch pk.Value {
-		case prefixUser + email:
-			var u userItem
-			if err := attributevalue.UnmarshalMap(item, &u); err != nil {
-				return rec, fmt.Errorf("decode user: %w", err)
-			}
-			user := u.user()
-			rec.User = &user
-		case appPK:
-			var a appItem
-			if err := attributevalue.UnmarshalMap(item, &a); err != nil {
-				return rec, fmt.Errorf("decode application: %w", err)
-			}
-			application := a.application()
-			rec.App = &application
-		case prefixWrong + email:
-			run, err := decodeRun(item)
-			if err != nil {
-				return rec, fmt.Errorf("decode wrong codes: %w", err)
-			}
-			rec.WrongCodes = run
+	if item, ok := items[prefixUser+email]; ok {
+		if rec.User, err = found(decodeUser(item)); err != nil {
+			return rec, err
 		}
 	}
+	if item, ok := items[appPK]; ok {
+		if rec.App, err = found(decodeApplication(item)); err != nil {
+			return rec, err
+		}
+	}
+	if item, ok := items[prefixWrong+email]; ok {
+		run, err := decodeRun(item)
+		if err != nil {
+			return rec, fmt.Errorf("decode wrong codes: %w", err)
+		}
+		rec.WrongCodes = run
+	}
 	return rec, nil
+}
+
+// itemsByKey reads the items under pks in one consistent BatchGetItem, by key; a key without an item
+// is not in the map.
+func (s *Store) itemsByKey(ctx context.Context, pks ...string) (map[string]map[string]types.AttributeValue, error) {
+	keys := make([]map[string]types.AttributeValue, len(pks))
+	for i, pk := range pks {
+		keys[i] = key(pk)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]map[string]types.AttributeValue, len(items))
+	for _, item := range items {
+		if pk, _ := item[attrPK].(*types.AttributeValueMemberS); pk != nil {
+			byKey[pk.Value] = item
+		}
+	}
+	return byKey, nil
 }
 
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
@@ -206,22 +215,26 @@ func (s *Store) countSend(slot auth.SendSlot) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// CreateChallenge stores a challenge, counts its first send and takes back the login's counted attempt
-// from the network from, in one transaction.
+// CreateChallenge stores a challenge, counts its first send (none for the zero slot: nothing is sent)
+// and takes back the login's counted attempt from the network from, in one transaction.
 func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot, from auth.Network) error {
 	put, err := s.putNew(newChallengeItem(c))
 	if err != nil {
 		return err
 	}
-	send, err := s.countSend(slot)
-	if err != nil {
-		return err
+	items := []types.TransactWriteItem{put}
+	if slot != (auth.SendSlot{}) {
+		send, err := s.countSend(slot)
+		if err != nil {
+			return err
+		}
+		items = append(items, send)
 	}
-	err = s.transact(ctx, append([]types.TransactWriteItem{put, send}, s.settle(auth.PasswordAttempt{Email: c.Email, Network: from}, c.LastSentAt)...))
+	err = s.transact(ctx, append(items, s.settle(auth.PasswordAttempt{Email: c.Email, Network: from}, c.LastSentAt)...))
 	if ownRetry(err) {
 		return nil
 	}
-	if reasons, ok := cancelled(err); ok && failedCondition(reasons, 1) {
+	if reasons, ok := cancelled(err); ok && slot != (auth.SendSlot{}) && failedCondition(reasons, 1) {
 		return auth.ErrSendLimit
 	}
 	if err != nil {
@@ -415,6 +428,13 @@ func why(item map[string]types.AttributeValue, rule func(auth.Challenge) error) 
 // The challenge must be verifiable now and hold the compared code (ErrConflict when a resend replaced
 // it), and the run must let the user's second factor be tried.
 func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, channel auth.Channel, now time.Time, maxAttempts int) error {
+	return s.consume(ctx, c, t, channel, now, maxAttempts, nil, nil)
+}
+
+// consume is Consume with app, when not nil, a write of the user's authenticator app in the same
+// transaction, whose refused condition refused explains from the app as it was.
+func (s *Store) consume(ctx context.Context, c auth.Challenge, t auth.Token, channel auth.Channel, now time.Time, maxAttempts int,
+	app *types.TransactWriteItem, refused func(map[string]types.AttributeValue) error) error {
 	expr, err := expression.NewBuilder().
 		WithCondition(verifiableChallenge(now, maxAttempts, channel).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))).
 		WithUpdate(expression.Set(expression.Name(attrUsed), expression.Value(true)).
@@ -436,12 +456,16 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, cha
 	forget.Delete.ConditionExpression = allows.Condition()
 	forget.Delete.ExpressionAttributeNames, forget.Delete.ExpressionAttributeValues = allows.Names(), allows.Values()
 	forget.Delete.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		s.checkedUpdate(prefixChallenge+c.ID, expr),
 		put,
 		s.epochCheck(c.UserID, c.Epoch),
 		forget,
-	}})
+	}
+	if app != nil {
+		items = append(items, *app)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if collided(err) { // another verify or a resend is changing this challenge: answered as a code to retry
 		return auth.ErrConflict
 	}
@@ -456,6 +480,9 @@ func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, cha
 		// Not verifiable now: used, expired, attempts used up meanwhile... Otherwise a resend replaced
 		// the compared code (ErrConflict).
 		return why(reasons[0].Item, func(c auth.Challenge) error { return c.Verifiable(now, maxAttempts, channel) })
+	}
+	if ok && app != nil && failedCondition(reasons, 4) {
+		return refused(reasons[4].Item)
 	}
 	if ok && failedCondition(reasons, 3) {
 		run, err := s.refusedRun(ctx, c.Email, reasons[3].Item)

@@ -263,9 +263,9 @@ func (s *Store) MoveUser(ctx context.Context, prev, next auth.User) error {
 	return nil
 }
 
-// DeleteUser removes u and its copy by userId in one transaction, provided the stored user is still u
-// (auth.ErrConflict, or auth.ErrNotFound when gone), so that a change made meanwhile is seen before
-// the user goes. The user's tokens stop working with the copy. The failed-password state of the email
+// DeleteUser removes u, its copy by userId and its authenticator app in one transaction, provided the
+// stored user is still u (auth.ErrConflict, or auth.ErrNotFound when gone), so that a change made
+// meanwhile is seen before the user goes. The user's tokens stop working with the copy. The failed-password state of the email
 // is left to expire.
 func (s *Store) DeleteUser(ctx context.Context, u auth.User) error {
 	cond, err := unchanged(u)
@@ -279,6 +279,7 @@ func (s *Store) DeleteUser(ctx context.Context, u auth.User) error {
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		{Delete: &types.Delete{TableName: &s.table, Key: key(prefixUserID + u.ID)}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key(prefixOTP + u.ID)}}, // the user's authenticator app goes too
 	})
 	if collided(err) {
 		return auth.ErrConflict
@@ -404,6 +405,7 @@ func unchanged(u auth.User) (expression.Expression, error) {
 		{"pendingCodeExpiresAt", item.PendingCodeExpiresAt, item.PendingCodeExpiresAt == 0},
 		{"pendingAttempts", item.PendingAttempts, item.PendingAttempts == 0},
 		{"pendingSentAt", item.PendingSentAt, item.PendingSentAt == 0},
+		{"otp", item.OTP, item.OTP == ""},
 	} {
 		if a.empty {
 			cond = cond.And(expression.AttributeNotExists(expression.Name(a.name)))

@@ -102,6 +102,12 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidTicket, Message: "The ticket is not valid: it is unknown, used, replaced by a newer one or expired."}
 	case errors.Is(err, auth.ErrUserBlocked):
 		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "The user is blocked; unblock it first."}
+	case errors.Is(err, auth.ErrReauthenticationRequired):
+		return &Error{Status: http.StatusForbidden, Code: CodeReauthentication, Message: "This change needs a recent login; log in again and retry within 10 minutes."}
+	case errors.Is(err, auth.ErrNoAuthenticatorApp): // before ErrNotFound, which it also is
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No authenticator app is enrolled (or none is confirmed, where that is needed)."}
+	case errors.Is(err, auth.ErrAuthenticatorAppConfirmed): // before ErrConflict, which it also is
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "An authenticator app is confirmed already; remove it first."}
 	case errors.Is(err, auth.ErrForbidden):
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "The caller may not do this."}
 	case errors.As(err, &missing): // before ErrNotFound, which it also is: the request named it, not the path

@@ -39,7 +39,8 @@ const (
 	ctxAppID     = "appId"
 	ctxAdmin     = "admin"
 	ctxExpiresAt = "expiresAt"
-	ctxClient    = "client" // the session is an application acting by its ClientId and ClientSecret
+	ctxIssuedAt  = "issuedAt" // when the token was issued: some changes want a recent login
+	ctxClient    = "client"   // the session is an application acting by its ClientId and ClientSecret
 	// ctxUnavailable marks a verdict the authorizer could not reach because AWS failed for a moment.
 	ctxUnavailable = "unavailable"
 )
@@ -92,7 +93,7 @@ func (a *Authorizer) Handle(ctx context.Context, req AuthorizerRequest) (Authori
 	}
 	return AuthorizerResponse{IsAuthorized: true, Context: map[string]any{
 		ctxValid: true, ctxTokenID: sess.TokenID, ctxUserID: sess.UserID, ctxEmail: sess.Email, ctxName: sess.Name,
-		ctxAppID: sess.AppID, ctxAdmin: sess.Admin, ctxExpiresAt: sess.ExpiresAt.Unix(),
+		ctxAppID: sess.AppID, ctxAdmin: sess.Admin, ctxExpiresAt: sess.ExpiresAt.Unix(), ctxIssuedAt: sess.IssuedAt.Unix(),
 	}}, nil
 }
 
@@ -211,6 +212,9 @@ func sessionOf(req Request) (auth.Session, bool) {
 		TokenID: stringOf(c[ctxTokenID]), UserID: stringOf(c[ctxUserID]), Email: stringOf(c[ctxEmail]),
 		Name: stringOf(c[ctxName]), AppID: stringOf(c[ctxAppID]), Admin: boolOf(c[ctxAdmin]),
 		ExpiresAt: exp,
+	}
+	if issued := int64Of(c[ctxIssuedAt]); issued > 0 {
+		s.IssuedAt = time.Unix(issued, 0)
 	}
 	return s, s.TokenID != "" && s.UserID != ""
 }

@@ -42,7 +42,7 @@ type challengeResponse struct {
 	Token             string `json:"token"`
 	AuthenticatorCode string `json:"authenticatorCode"`
 	Authenticator     string `json:"authenticator"`
-	Destination       string `json:"destination"`
+	Destination       string `json:"destination,omitempty"` // none for the authenticator app
 	ExpiresIn         int    `json:"expiresIn"`
 }
 
@@ -59,6 +59,8 @@ type verifyResponse struct {
 	Name              string  `json:"name"`
 	RedirectURL       *string `json:"redirectUrl"`
 	ExpiresIn         int     `json:"expiresIn"`
+	// RecoveryCodesRemaining is there after a recovery code only.
+	RecoveryCodesRemaining *int `json:"recoveryCodesRemaining,omitempty"`
 }
 
 type resendRequest struct {
@@ -127,20 +129,18 @@ func (h *Handler) Verify(ctx context.Context, req Request) (Response, error) {
 		return fail(ctx, h.log, RouteVerify, err), nil
 	}
 	code := strings.TrimSpace(in.BindingCode)
-	var channel auth.Channel
+	channel, known := auth.ParseVerifyChannel(in.AuthenticatorCode)
 	switch {
 	case in.Token == "":
 		return fail(ctx, h.log, RouteVerify, invalid("token is required.")), nil
 	case code == "":
 		return fail(ctx, h.log, RouteVerify, invalid("bindingCode is required.")), nil
-	case len(code) != codeLen || strings.ContainsFunc(code, func(r rune) bool { return r < '0' || r > '9' }):
+	case channel == auth.ChannelRecoveryCode && !auth.IsRecoveryCode(code):
+		return fail(ctx, h.log, RouteVerify, invalid("bindingCode must be a recovery code, XXXX-XXXX-XXXX-XXXX.")), nil
+	case channel != auth.ChannelRecoveryCode && (len(code) != codeLen || strings.ContainsFunc(code, func(r rune) bool { return r < '0' || r > '9' })):
 		return fail(ctx, h.log, RouteVerify, invalid("bindingCode must be %d digits.", codeLen)), nil
-	case in.AuthenticatorCode == "":
-	default:
-		var known bool
-		if channel, known = auth.ParseChannel(in.AuthenticatorCode); !known {
-			return fail(ctx, h.log, RouteVerify, invalid("authenticatorCode must be %s.", auth.ChannelNames())), nil
-		}
+	case in.AuthenticatorCode != "" && !known:
+		return fail(ctx, h.log, RouteVerify, invalid("authenticatorCode must be %s.", auth.VerifyChannelNames())), nil
 	}
 	res, err := h.svc.Verify(ctx, in.Token, channel, code)
 	if err != nil {
@@ -148,7 +148,7 @@ func (h *Handler) Verify(ctx context.Context, req Request) (Response, error) {
 	}
 	return respond(http.StatusOK, verifyResponse{
 		Token: res.Token, AuthenticatorCode: string(res.Channel), Authenticator: res.Authenticator,
-		Name: res.Name, ExpiresIn: secs(res.ExpiresIn),
+		Name: res.Name, ExpiresIn: secs(res.ExpiresIn), RecoveryCodesRemaining: res.RecoveryCodesRemaining,
 	}), nil
 }
 

@@ -72,6 +72,13 @@ var table = []Route{
 	{http.MethodPost, []string{"/odata/users/changePassword", "/odata/users/changepassword"}, AccountFunction, public((*Accounts).ChangePassword)},
 	{http.MethodPost, []string{"/odata/users/updatePassword", "/odata/users/updatepassword"}, AccountFunction, protected((*Accounts).UpdatePassword)},
 	{http.MethodPost, []string{"/odata/users/resetPassword", "/odata/users/resetpassword"}, AccountFunction, protected((*Accounts).ResetPassword)},
+	// The caller's own second factors: on the account function, which draws the enrolment's QR code,
+	// so that the login and verify functions link no QR encoder.
+	{http.MethodGet, []string{"/api/auth/mfa/authenticators"}, AccountFunction, protected((*SecondFactors).List)},
+	{http.MethodPost, []string{"/api/auth/mfa/authenticators"}, AccountFunction, protected((*SecondFactors).Enrol)},
+	{http.MethodPost, []string{"/api/auth/mfa/authenticators/confirm"}, AccountFunction, protected((*SecondFactors).Confirm)},
+	{http.MethodPost, []string{"/api/auth/mfa/recoveryCodes", "/api/auth/mfa/recoverycodes"}, AccountFunction, protected((*SecondFactors).RenewRecoveryCodes)},
+	{http.MethodDelete, []string{"/api/auth/mfa/authenticators/OTP", "/api/auth/mfa/authenticators/otp"}, AccountFunction, protected((*SecondFactors).Remove)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -116,7 +123,9 @@ type Handlers struct {
 	Applications *Applications // /odata/Applications
 	Users        *Users        // /odata/users
 	Accounts     *Accounts     // the account lifecycle of /odata/users
-	Guard        *Guard        // in front of every protected row
+	// SecondFactors serves the caller's own second factors (/api/auth/mfa/...).
+	SecondFactors *SecondFactors
+	Guard         *Guard // in front of every protected row
 }
 
 // HandlerFunc is a function's handler as lambda.Start calls it.
@@ -133,7 +142,7 @@ type binding struct {
 
 // handlerType is a type of the Handlers fields that carry route handlers.
 type handlerType interface {
-	Handler | Session | Applications | Users | Accounts
+	Handler | Session | Applications | Users | Accounts | SecondFactors
 }
 
 func public[T handlerType](method func(*T, context.Context, Request) (Response, error)) binding {
@@ -175,6 +184,8 @@ func dep[T handlerType](hs Handlers) (*T, string) {
 		v, name = hs.Users, "Users"
 	case *Accounts:
 		v, name = hs.Accounts, "Accounts"
+	case *SecondFactors:
+		v, name = hs.SecondFactors, "SecondFactors"
 	}
 	return v.(*T), name
 }

@@ -41,6 +41,23 @@ func (e *apiEnv) verdictOf(userID, email string, admin bool) map[string]any {
 // route would, with the authorizer's verdict, and decodes the answer (an error's inner object).
 func (e *apiEnv) callUsers(t *testing.T, verdict map[string]any, method, path, query, body string, headers ...string) answer {
 	t.Helper()
+	resp := e.callProtected(t, httpapi.ApplicationsFunction, verdict, method, path, query, body, headers...)
+	a := answer{Status: resp.StatusCode, Headers: resp.Headers, Raw: resp.Body}
+	if resp.Body != "" {
+		if err := json.Unmarshal([]byte(resp.Body), &a.Body); err != nil {
+			t.Fatalf("body %q: %v", resp.Body, err)
+		}
+	}
+	if a.Status >= 400 {
+		a = odataAnswer(t, a)
+	}
+	return a
+}
+
+// callProtected sends method path?query with body and headers (name, value, ...) to the function fn
+// as API Gateway's $default route would, with the authorizer's verdict; a 5xx fails the test.
+func (e *apiEnv) callProtected(t *testing.T, fn string, verdict map[string]any, method, path, query, body string, headers ...string) httpapi.Response {
+	t.Helper()
 	req := event(method+" "+path, nil, body)
 	req.RouteKey, req.RequestContext.RouteKey, req.RawQueryString = "$default", "$default", query
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -49,23 +66,14 @@ func (e *apiEnv) callUsers(t *testing.T, verdict map[string]any, method, path, q
 	if verdict != nil {
 		req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: verdict}
 	}
-	resp, err := e.routers[httpapi.ApplicationsFunction].Serve(e.Ctx, req)
+	resp, err := e.routers[fn].Serve(e.Ctx, req)
 	if err != nil {
 		t.Fatalf("handler error: %v", err)
 	}
-	a := answer{Status: resp.StatusCode, Headers: resp.Headers, Raw: resp.Body}
-	if resp.Body != "" {
-		if err := json.Unmarshal([]byte(resp.Body), &a.Body); err != nil {
-			t.Fatalf("body %q: %v", resp.Body, err)
-		}
+	if resp.StatusCode >= 500 {
+		t.Errorf("%s %s: %d %s for client input", method, path, resp.StatusCode, resp.Body)
 	}
-	if a.Status >= 500 {
-		t.Errorf("%s %s: %d %s for client input", method, path, a.Status, a.Raw)
-	}
-	if a.Status >= 400 {
-		a = odataAnswer(t, a)
-	}
-	return a
+	return resp
 }
 
 // admin is the verdict of ada, an admin.

@@ -81,6 +81,9 @@ type User struct {
 	CultureInfo string `json:"cultureInfo"`
 	// Status is Pending, Activated (the default) or Blocked. A Pending user has no password yet.
 	Status string `json:"status"`
+	// TOTPSecret, base32, gives the user a confirmed authenticator app of that secret (without
+	// recovery codes); empty for none.
+	TOTPSecret string `json:"totpSecret"`
 }
 
 // Parse decodes and validates a seed; every error names the entry and the field.
@@ -222,6 +225,14 @@ func (f *File) validate() error {
 				errs = append(errs, fmt.Errorf("%s: password: %w", at, err))
 			}
 		}
+		if u.TOTPSecret != "" {
+			norm, err := auth.CheckOTPSecret(u.TOTPSecret)
+			var perr *auth.PropertyError
+			if errors.As(err, &perr) {
+				errs = append(errs, fmt.Errorf("%s: totpSecret: %s", at, perr.Reason))
+			}
+			u.TOTPSecret = norm
+		}
 		if u.Mobile != "" {
 			m, err := phone.Normalize(u.Mobile)
 			if err != nil {
@@ -295,6 +306,29 @@ func orActivated(status string) string {
 		return string(auth.StatusActivated)
 	}
 	return status
+}
+
+// Apps is what gives seeded users their authenticator apps: the second-factor service, which seals
+// each secret under the server secret.
+type Apps interface {
+	ConfirmFor(ctx context.Context, who auth.Session, email, secret string) error
+}
+
+// seeder is who Apps sees acting: an operator, since the seed is the operator's.
+var seeder = auth.Session{UserID: "seed", Admin: true}
+
+// LoadApps gives each user of the seed with a totpSecret a confirmed authenticator app of it; Load
+// must have written the users first.
+func (f File) LoadApps(ctx context.Context, apps Apps) error {
+	for _, u := range f.Users {
+		if u.TOTPSecret == "" {
+			continue
+		}
+		if err := apps.ConfirmFor(ctx, seeder, u.Email, u.TOTPSecret); err != nil {
+			return fmt.Errorf("user %s: authenticator app: %w", u.Email, err)
+		}
+	}
+	return nil
 }
 
 // userNamespace derives stable user IDs from emails, so a reseeded local run keeps its IDs.

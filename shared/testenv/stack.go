@@ -26,6 +26,7 @@ import (
 	"mfagateway/shared/password"
 	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
+	"mfagateway/shared/qr"
 	"mfagateway/shared/seed"
 )
 
@@ -250,13 +251,20 @@ func (s *Stack) Accounts() *auth.Accounts {
 func (s *Stack) Handlers() httpapi.Handlers {
 	sessions := s.Sessions()
 	return httpapi.Handlers{
-		Auth:         httpapi.New(s.Service(), s.Log),
-		Session:      httpapi.NewSession(sessions, s.Log),
-		Applications: httpapi.NewApplications(s.Applications(), s.Log),
-		Users:        httpapi.NewUsers(s.Users(), s.Log),
-		Accounts:     httpapi.NewAccounts(s.Accounts(), s.Log),
-		Guard:        httpapi.NewGuard(s.Clock.Now, s.Log).Rechecking(sessions),
+		Auth:          httpapi.New(s.Service(), s.Log),
+		Session:       httpapi.NewSession(sessions, s.Log),
+		Applications:  httpapi.NewApplications(s.Applications(), s.Log),
+		Users:         httpapi.NewUsers(s.Users(), s.Log),
+		Accounts:      httpapi.NewAccounts(s.Accounts(), s.Log),
+		SecondFactors: httpapi.NewSecondFactors(s.SecondFactors(), s.Log),
+		Guard:         httpapi.NewGuard(s.Clock.Now, s.Log).Rechecking(sessions),
 	}
+}
+
+// SecondFactors is the second-factor service over Service and Store, with Notifier and the QR
+// encoder the account function links.
+func (s *Stack) SecondFactors() *auth.SecondFactors {
+	return auth.NewSecondFactors(s.Service(), s.Store, s.Notifier(), qr.PNG)
 }
 
 // Routers are the routers of the functions named (of every function when none is) over Handlers, by
@@ -280,10 +288,16 @@ func (s *Stack) SeedDemo(tb testing.TB) seed.File {
 }
 
 // Seed writes data's applications and users straight to the table (through Raw), passwords hashed by
-// Hasher, created at the clock's time.
+// Hasher, created at the clock's time, and their authenticator apps sealed under Deps.Secret.
 func (s *Stack) Seed(tb testing.TB, data seed.File) {
 	tb.Helper()
-	if err := data.Load(s.Ctx, dynamo.New(s.Raw, s.Table), s.Hasher, s.Clock.Now()); err != nil {
+	raw := dynamo.New(s.Raw, s.Table)
+	if err := data.Load(s.Ctx, raw, s.Hasher, s.Clock.Now()); err != nil {
+		tb.Fatalf("seed: %v", err)
+	}
+	deps := s.Deps
+	deps.Store = raw
+	if err := data.LoadApps(s.Ctx, auth.NewSecondFactors(auth.NewService(deps), raw, nil, nil)); err != nil {
 		tb.Fatalf("seed: %v", err)
 	}
 }
