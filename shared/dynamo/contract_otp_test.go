@@ -140,7 +140,9 @@ func contractOTP(t *testing.T, e storeEnv) {
 	})
 	t.Run("ConsumeOTP concurrent: of challenges racing with one step, one wins", func(t *testing.T) {
 		u, _ := contractAppUser(t, e)
-		contractRace(t, e, now, u, func(c auth.Challenge) error { return e.Store.ConsumeOTP(ctx, c, contractToken(t, now), 150, now, contractMaxAttempts) })
+		contractRace(t, e, now, u, func(c auth.Challenge) error {
+			return e.Store.ConsumeOTP(ctx, c, contractToken(t, now), 150, now, contractMaxAttempts)
+		})
 	})
 	t.Run("ConsumeRecoveryCode uses each code once and tells how many are left", func(t *testing.T) {
 		u, _ := contractAppUser(t, e, "h1", "h2")
