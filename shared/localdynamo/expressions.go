@@ -112,8 +112,16 @@ func (e *engine) updated(t *table, old, key attrs, expr string, names map[string
 	return work, nil
 }
 
-func projectInput(expr string, a attrs, names map[string]string) interpreter.ProjectInput {
-	return interpreter.ProjectInput{Expression: expr, Item: a, Aliases: names}
+// project keeps the attributes a projection expression names (all without one).
+func (e *engine) project(a attrs, expr string, names map[string]string) (attrs, *apiError) {
+	if expr == "" {
+		return a, nil
+	}
+	out, err := e.lang.Project(interpreter.ProjectInput{Expression: expr, Item: a, Aliases: names})
+	if err != nil {
+		return nil, invalid("%s", err.Error())
+	}
+	return out, nil
 }
 
 // keyCondition is what a Query reads: the partition, and whether the condition says more (of the

@@ -137,7 +137,10 @@ func checkValue(v *types.Item) *apiError {
 			kinds++
 		}
 	}
-	if kinds != 1 {
+	switch {
+	case kinds == 0:
+		return invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+	case kinds > 1:
 		return invalid("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
 	}
 	for set, empty := range map[string]bool{"string": v.SS != nil && len(v.SS) == 0,
@@ -160,18 +163,6 @@ func checkValue(v *types.Item) *apiError {
 		}
 	}
 	return nil
-}
-
-// project keeps the attributes a projection expression names (all without one).
-func (e *engine) project(a attrs, expr string, names map[string]string) (attrs, *apiError) {
-	if expr == "" {
-		return a, nil
-	}
-	out, err := e.lang.Project(projectInput(expr, a, names))
-	if err != nil {
-		return nil, invalid("%s", err.Error())
-	}
-	return out, nil
 }
 
 // clone is a copy of the item's top level; the interpreter builds new values for what it changes.
