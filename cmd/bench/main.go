@@ -156,6 +156,13 @@ func run(ctx context.Context, o options) int {
 	progress("round trips per flow (SDK middleware)")
 	m.calls, m.callsErr = countRoundTrips(ctx, emb, ev)
 
+	runs := growthRuns
+	if o.quick {
+		runs = growthQuickRuns
+	}
+	progress(fmt.Sprintf("growth: %d MFA logins and verifies on the embedded engine holding each of %v items", runs, growthSizes))
+	m.growth = measureGrowth(ctx, ev, runs)
+
 	// moto, once it answers, gets the table and the seed here, untimed; its timed rows follow.
 	var mb *backend
 	var motoErr error

@@ -23,6 +23,7 @@ type measurements struct {
 	loginErr    error
 	calls       flowCalls
 	callsErr    error
+	growth      []growthResult
 	forgot      map[string]*forgotResult // by backend name
 	warm        map[string]*warmResult
 	warmErr     map[string]error
@@ -149,6 +150,8 @@ func fill(t *table, m *measurements, o options) {
 			fmt.Sprintf("round trips, %s: %d operations (%d sequential), goal ≤ %d", f.name, c.N(), c.Sequential, f.goal))
 	}
 
+	growthRows(t, m.growth)
+
 	// forgotPassword's padding: a known email costs a write and an email more than an unknown one,
 	// which the answer's fixed time must hide.
 	for _, backend := range []string{"embedded engine", "moto"} {
@@ -214,11 +217,13 @@ func fill(t *table, m *measurements, o options) {
 	}
 	for _, f := range functions {
 		clients := awsClients(m.art.deps[f.ID])
-		minidyn := slices.ContainsFunc(m.art.deps[f.ID], func(d string) bool { return strings.HasPrefix(d, "github.com/truora/minidyn") })
+		minidyn := slices.ContainsFunc(m.art.deps[f.ID], func(d string) bool {
+			return d == "mfagateway/shared/localdynamo" || strings.HasPrefix(d, "github.com/truora/minidyn")
+		})
 		what := fmt.Sprintf("AWS clients linked by %s (go list -deps, linux/arm64)", f.Name)
 		measured := strings.Join(clients, ", ")
 		if minidyn {
-			measured += "; and the embedded engine (minidyn)"
+			measured += "; and the embedded engine (shared/localdynamo)"
 		}
 		if sends := map[string]string{"LoginFunction": "codes", "AccountFunction": "tickets, notices and codes"}[f.ID]; sends != "" {
 			ok := slices.Contains(clients, "sns") && slices.Contains(clients, "ses") && !minidyn

@@ -38,6 +38,10 @@ import (
 
 const defaultAddr = "127.0.0.1:3000"
 
+// sweepInterval is how often the embedded engine sweeps expired items, as DynamoDB's TTL would; each
+// sweep looks at a bounded share of the table.
+const sweepInterval = time.Second
+
 func main() {
 	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
@@ -133,6 +137,7 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 	if err != nil {
 		return nil, fmt.Errorf("embedded dynamodb: %w", err)
 	}
+	engine.SweepEvery(sweepInterval)
 	store := dynamo.New(engine.Client, cfg.Table).WithPageSecret(cfg.Secret)
 	hasher := password.New(password.Default)
 	if err := data.Load(ctx, store, hasher, time.Now()); err != nil {

@@ -260,7 +260,7 @@ type abuseEngine struct {
 	name    string
 	backend abuseBackend
 	// atomic engines apply each conditional write and transaction atomically, so every invariant of a
-	// race holds on them. Both engines are: minidyn serialises every request behind one mutex, and
+	// race holds on them. Both engines are: the embedded one orders every request behind one lock, and
 	// testenv.StartMoto serves moto one request at a time (moto_server's threads check a condition and
 	// write without a lock; see shared/dynamo/engines_test.go). Races run only on atomic engines, where
 	// every broken invariant and every unexpected answer is a failure, never a skip.

@@ -2,22 +2,21 @@ package dynamo_test
 
 // The store contract (contract_test.go) runs here against every engine we can run without AWS:
 //
-//   - embedded: minidyn (shared/localdynamo) served on loopback, one engine per contract case.
+//   - embedded: shared/localdynamo served on loopback, one engine per contract case.
 //   - moto: one moto_server per test binary, started by TestStoreEngines/moto and stopped by its
 //     cleanup once every subtest has finished; one table per contract case.
 //
 // What an engine cannot do, and how the suite copes (TestStoreEngines/*/capabilities asserts these
 // facts except the last, so an engine upgrade that changes one fails loudly and this list gets updated):
 //
-//   - TTL. minidyn has no TTL API: UpdateTimeToLive and DescribeTimeToLive answer 400 "unsupported
-//     operation" (not even a JSON error), which dynamo.CreateTable ignores. moto accepts and reports the
-//     TTL setting but never sweeps expired items. Neither engine deletes anything by TTL, so the suite
-//     never relies on sweeping: "expired, item present" cases write challenges whose expiresAt is in
-//     the past and expect the store's own expiry conditions to treat them as gone (as real DynamoDB
-//     must too, since its sweep lags by up to days).
-//   - Table status. minidyn's DescribeTable has no TableStatus (the table is usable at once); moto
-//     reports ACTIVE at once. The suite never waits for a status: it uses the table as soon as
-//     CreateTable returns, which both engines allow (real DynamoDB would need a TableExists waiter).
+//   - TTL. Both engines accept and report the TTL setting. moto never sweeps expired items; the
+//     embedded engine sweeps only when told to (Engine.Sweep, Engine.SweepEvery, which the local
+//     server uses and the suite does not). So the suite never relies on sweeping: "expired, item
+//     present" cases write challenges whose expiresAt is in the past and expect the store's own expiry
+//     conditions to treat them as gone (as real DynamoDB must too, since its sweep lags by up to days).
+//   - Table status. Both engines report ACTIVE at once. The suite never waits for a status: it uses
+//     the table as soon as CreateTable returns, which both engines allow (real DynamoDB would need a
+//     TableExists waiter).
 //   - ReturnValuesOnConditionCheckFailure. Both engines return the old item with a failed
 //     UpdateItem condition and in a cancelled transaction's reason (none when there is no item),
 //     except that minidyn leaves it out for a transaction's Delete: when Consume's Delete of the
@@ -30,8 +29,8 @@ package dynamo_test
 //     through itemStripper, a client that drops those items, and counts the store's reads: stripped,
 //     every challenge refusal reads as ErrChallengeGone, while AdmitAttempt returns the same refusal
 //     states either way.
-//   - Concurrency. minidyn serialises every request behind one mutex, so its conditional writes are
-//     atomic. moto_server is not: its threaded server evaluates a condition and then applies the write
+//   - Concurrency. The embedded engine orders every request behind one lock (reads share it, a write
+//     or a transaction holds it alone), so its conditional writes and transactions are atomic. moto_server is not: its threaded server evaluates a condition and then applies the write
 //     without a lock, and TransactWriteItems deep-copies each table it touches beforehand and puts that
 //     copy back when the transaction is cancelled (moto 5.2.1, moto/dynamodb/models/__init__.py
 //     transact_write_items), wiping writes that committed meanwhile (observed: 6 CountAttempts passing
@@ -39,7 +38,7 @@ package dynamo_test
 //     therefore serves moto's application one request at a time, which gives each conditional write the
 //     atomicity DynamoDB guarantees; the clients stay concurrent, and the concurrent cases (30
 //     AdmitAttempt twice, 20 locking AdmitAttempt, 30 CountAttempt, 20 Consume) run on both engines.
-//   - Tables. Per contract case, the embedded engine is a fresh minidyn server (cheap, in-process); on
+//   - Tables. Per contract case, the embedded engine is a fresh one (cheap, in-process); on
 //     moto it is a fresh table with a unique name, deleted on cleanup.
 //
 // Both engines report the reason of a cancelled transaction at the index of the item that failed,
@@ -81,7 +80,7 @@ func storeEngines() []storeEngine {
 	return []storeEngine{
 		{
 			name:  "embedded",
-			caps:  engineCaps{ttlAPI: false, tableStatus: false, itemOnCheckFail: true, itemOnTxFail: true},
+			caps:  engineCaps{ttlAPI: true, tableStatus: true, itemOnCheckFail: true, itemOnTxFail: true},
 			start: func(*testing.T) func(t *testing.T) storeEnv { return tablesOn() },
 		},
 		{

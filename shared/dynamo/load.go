@@ -13,7 +13,7 @@ import (
 // Bulk loads: the items of PutUser and PutApplication written as plain puts, one PutItem each, with
 // no transaction and no condition. They are for filling a table that nothing else writes meanwhile
 // (load tests, large seeds), where a transaction per entity costs more than its items; some engines
-// (minidyn) take time in proportion to the table for every transaction. A failure between the puts
+// (moto) take time in proportion to the table for every transaction. A failure between the puts
 // leaves a user without its copy by userId (Backfill writes it) or an application without its url
 // copy (a PutApplication writes it).
 

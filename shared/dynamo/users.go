@@ -416,8 +416,9 @@ func unchanged(u auth.User) (expression.Expression, error) {
 	if len(u.Applications) == 0 {
 		cond = cond.And(expression.AttributeNotExists(expression.Name(attrApplications)))
 	} else {
-		// Sets compare as sets, whatever the order; size() is avoided because some engines (minidyn)
-		// fail on the size of a missing attribute instead of treating the comparison as false.
+		// Sets compare as sets, whatever the order; size() is avoided because some engines (minidyn's
+		// interpreter, which the embedded engine uses) fail on the size of a missing attribute instead
+		// of treating the comparison as false.
 		set := &types.AttributeValueMemberSS{Value: slices.Clone(u.Applications)}
 		cond = cond.And(expression.Name(attrApplications).Equal(expression.Value(set)))
 	}

@@ -20,7 +20,7 @@ func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Valu
 // item that passes the filter, once.
 func TestQueryLimitBesideAFilter(t *testing.T) {
 	ctx := t.Context()
-	e, err := localdynamo.Start(ctx, "t")
+	e, err := localdynamo.Start(ctx, "gateway")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,14 +36,14 @@ func TestQueryLimitBesideAFilter(t *testing.T) {
 					want = append(want, id)
 				}
 			}
-			if _, err := e.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("t"), Item: item}); err != nil {
+			if _, err := e.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("gateway"), Item: item}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	var got []string
 	in := &dynamodb.QueryInput{
-		TableName: aws.String("t"), IndexName: aws.String("gsi1"), Limit: aws.Int32(2),
+		TableName: aws.String("gateway"), IndexName: aws.String("gsi1"), Limit: aws.Int32(2),
 		KeyConditionExpression: aws.String("#p = :p"), FilterExpression: aws.String("#k = :k"),
 		ProjectionExpression:      aws.String("pk, gsi1sk"),
 		ExpressionAttributeNames:  map[string]string{"#p": "gsi1pk", "#k": "kind"},
