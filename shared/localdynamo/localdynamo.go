@@ -4,6 +4,7 @@ package localdynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ type Engine struct {
 	URL    string
 	Client *dynamodb.Client
 	srv    *http.Server
+	served []*http.Server // Serve's, for other processes
 }
 
 // Start serves a fresh engine on 127.0.0.1 (a free port) and creates the gateway's table in it.
@@ -51,7 +53,11 @@ func NewClient(endpoint string) *dynamodb.Client {
 	})
 }
 
-// Close stops the engine at once, idle client connections included.
+// Close stops the engine at once, idle client connections included, and every endpoint Serve opened.
 func (e *Engine) Close() error {
-	return e.srv.Close()
+	errs := []error{e.srv.Close()}
+	for _, s := range e.served {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }
