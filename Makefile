@@ -10,7 +10,7 @@ RIE_STAMP     := bin/.aws-lambda-rie-$(RIE_VERSION)
 
 .PHONY: run tools test test-fast bench fuzz lint build clean
 
-run: ## serve the gateway on http://127.0.0.1:3000 (ADDR, SEED_FILE and the security settings from the environment)
+run: ## serve the gateway on http://127.0.0.1:3000 and its DynamoDB on 127.0.0.1:8000 (ADDR, LOCAL_DYNAMODB_ADDR, SEED_FILE and the security settings from the environment)
 	$(GO) run ./cmd/localapi $(ARGS)
 
 tools: $(RIE_STAMP) ## install the test tools into bin/ (the RIE; moto_server and cfn-lint come from the machine)

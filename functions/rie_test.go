@@ -117,10 +117,16 @@ type backend struct {
 
 func startBackend(t *testing.T) *backend {
 	t.Helper()
+	return startBackendWith(t, tableName)
+}
+
+// startBackendWith is startBackend with the gateway's table named table.
+func startBackendWith(t *testing.T, table string) *backend {
+	t.Helper()
 	moto := testenv.StartMoto(t)
 	track(moto.Process.PID(), "moto_server")
 	// The demo users are hashed at the production cost, as a deployment's users are.
-	b := &backend{moto: moto, Stack: testenv.NewStack(t, testenv.OnMoto(moto), testenv.WithTable(tableName),
+	b := &backend{moto: moto, Stack: testenv.NewStack(t, testenv.OnMoto(moto), testenv.WithTable(table),
 		testenv.WithClock(time.Now()), testenv.WithPassword(password.Default))}
 	b.SeedDemo(t)
 	ctx := b.Ctx
@@ -174,6 +180,17 @@ type lambdaFunction struct {
 // could not run at once otherwise.
 func startFunction(t *testing.T, rie, name, bootstrap string, env []string) *lambdaFunction {
 	t.Helper()
+	return runFunction(t, rie, name, bootstrap, append(os.Environ(), append([]string{
+		"AWS_LAMBDA_FUNCTION_NAME=" + name,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=10", // as template.yaml's Globals
+	}, env...)...))
+}
+
+// runFunction is startFunction with environ as the RIE's whole environment, which the RIE hands the
+// bootstrap, as a container's environment is all a function sees.
+func runFunction(t *testing.T, rie, name, bootstrap string, environ []string) *lambdaFunction {
+	t.Helper()
 	port, apiPort := testenv.FreePort(t), testenv.FreePort(t)
 	for apiPort == port {
 		apiPort = testenv.FreePort(t)
@@ -184,12 +201,7 @@ func startFunction(t *testing.T, rie, name, bootstrap string, env []string) *lam
 		"--log-level", "info",
 		bootstrap,
 	}
-	env = append([]string{
-		"AWS_LAMBDA_FUNCTION_NAME=" + name,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512",
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=10", // as template.yaml's Globals
-	}, env...)
-	p := testenv.Start(t, rie, args, env)
+	p := testenv.StartIsolated(t, rie, args, environ)
 	track(p.PID(), "aws-lambda-rie ("+name+")")
 	f := &lambdaFunction{name: name, url: fmt.Sprintf("http://127.0.0.1:%d", port), proc: p}
 	// Any answer will do; GET / is a 404 that, unlike the invocations path, starts no invoke.
@@ -637,57 +649,7 @@ func (b *backend) backdateLastSend(t *testing.T, mfaToken string) {
 func TestRIE(t *testing.T) {
 	g := startGateway(t)
 
-	t.Run("events", func(t *testing.T) {
-		want := readmeExpectations(t)
-		files, err := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no events/*.json: %v", err)
-		}
-		var names []string
-		for _, f := range files {
-			names = append(names, filepath.Base(f))
-		}
-		for name := range want {
-			if !slices.Contains(names, name) {
-				t.Errorf("events/README.md lists %s, which does not exist", name)
-			}
-		}
-		for _, name := range names {
-			t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
-				exp, ok := want[name]
-				if !ok {
-					t.Fatalf("events/README.md has no row for %s: add its expected answer", name)
-				}
-				event := readEvent(t, name)
-				if isAuthorizerRequest(t, event) {
-					if exp.Authorized == nil {
-						t.Fatalf("%s is an authorizer request, but events/README.md expects %q", name, exp.Text)
-					}
-					v := g.authorize(t, event)
-					if *v.IsAuthorized != *exp.Authorized || v.valid() != *exp.Valid {
-						t.Fatalf("isAuthorized %v, context.valid %v; want %v, %v; context %v", *v.IsAuthorized, v.valid(), *exp.Authorized, *exp.Valid, v.Context)
-					}
-					return
-				}
-				if exp.Authorized != nil {
-					t.Fatalf("%s is an API event, but events/README.md expects an authorizer answer: %q", name, exp.Text)
-				}
-				r := g.invoke(t, event)
-				r.want(t, exp.Status, exp.Code)
-				for field, value := range exp.Fields {
-					if got, _ := r.Body[field].(string); got != value {
-						t.Errorf("%s = %q, want %q; body %s", field, got, value, r.Raw)
-					}
-				}
-				switch {
-				case exp.Status == http.StatusOK && strings.Contains(exp.Text, "auth token"):
-					checkAuthAnswer(t, r)
-				case exp.Status == http.StatusForbidden && exp.Code == "": // an MFA challenge
-					checkChallengeAnswer(t, r)
-				}
-			})
-		}
-	})
+	t.Run("events", func(t *testing.T) { testEvents(t, g) })
 
 	t.Run("sample events with a real MFA token", func(t *testing.T) {
 		smsBefore, _ := g.backend.sent(t)
@@ -848,6 +810,62 @@ func TestRIE(t *testing.T) {
 		r = g.invoke(t, withToken(readEvent(t, "resend.json"), unknown))
 		r.want(t, http.StatusUnauthorized, "invalid_mfa_token")
 	})
+}
+
+// testEvents sends every file of events/ to the gateway's functions, in name order against one table,
+// and holds each answer to its row of events/README.md.
+func testEvents(t *testing.T, g *gateway) {
+	want := readmeExpectations(t)
+	files, err := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events/*.json: %v", err)
+	}
+	var names []string
+	for _, f := range files {
+		if name := filepath.Base(f); name != samEnvFile {
+			names = append(names, name)
+		}
+	}
+	for name := range want {
+		if !slices.Contains(names, name) {
+			t.Errorf("events/README.md lists %s, which does not exist", name)
+		}
+	}
+	for _, name := range names {
+		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
+			exp, ok := want[name]
+			if !ok {
+				t.Fatalf("events/README.md has no row for %s: add its expected answer", name)
+			}
+			event := readEvent(t, name)
+			if isAuthorizerRequest(t, event) {
+				if exp.Authorized == nil {
+					t.Fatalf("%s is an authorizer request, but events/README.md expects %q", name, exp.Text)
+				}
+				v := g.authorize(t, event)
+				if *v.IsAuthorized != *exp.Authorized || v.valid() != *exp.Valid {
+					t.Fatalf("isAuthorized %v, context.valid %v; want %v, %v; context %v", *v.IsAuthorized, v.valid(), *exp.Authorized, *exp.Valid, v.Context)
+				}
+				return
+			}
+			if exp.Authorized != nil {
+				t.Fatalf("%s is an API event, but events/README.md expects an authorizer answer: %q", name, exp.Text)
+			}
+			r := g.invoke(t, event)
+			r.want(t, exp.Status, exp.Code)
+			for field, value := range exp.Fields {
+				if got, _ := r.Body[field].(string); got != value {
+					t.Errorf("%s = %q, want %q; body %s", field, got, value, r.Raw)
+				}
+			}
+			switch {
+			case exp.Status == http.StatusOK && strings.Contains(exp.Text, "auth token"):
+				checkAuthAnswer(t, r)
+			case exp.Status == http.StatusForbidden && exp.Code == "": // an MFA challenge
+				checkChallengeAnswer(t, r)
+			}
+		})
+	}
 }
 
 // checkAuthAnswer asserts the shape of a 200 that carries an auth token.

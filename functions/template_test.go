@@ -159,9 +159,9 @@ var functions = []function{
 	},
 }
 
-// commonEnv is what every function reads (shared/config): the table, the log level, and each security
-// setting of config.Settings that names no functions, from the template Parameter that lets a
-// deployment change it.
+// commonEnv is what every function reads (shared/config and the SDK): the table, the log level, the
+// endpoint and the secret sam local sets, and each security setting of config.Settings that names no
+// functions, from the template Parameter that lets a deployment change it.
 var commonEnv = settingsEnv("")
 
 // settingsEnv is the environment of the function with logicalID ("" for every function) from
@@ -171,6 +171,10 @@ func settingsEnv(logicalID string) map[string]string {
 	if logicalID == "" {
 		env["TABLE_NAME"] = cloudformation.Ref("Table")
 		env["LOG_LEVEL"] = cloudformation.Ref("LogLevel")
+		// Declared empty, so that sam local's events/env.json may set them (samlocal_test.go); on AWS
+		// the SDK's own endpoints and the secret in Secrets Manager apply.
+		env["AWS_ENDPOINT_URL"] = ""
+		env["CODE_HMAC_SECRET"] = ""
 	}
 	for _, s := range config.Settings() {
 		if s.Parameter != "" && (len(s.Functions) == 0 && logicalID == "" || slices.Contains(s.Functions, logicalID)) {

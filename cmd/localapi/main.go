@@ -1,5 +1,6 @@
 // Command localapi serves the gateway's handlers on a local address the way API Gateway would, with the
-// embedded DynamoDB-compatible engine as storage and a local outbox instead of SNS and SES.
+// embedded DynamoDB-compatible engine as storage (served to other processes too: the admin CLI, the
+// functions under sam local) and a local outbox instead of SNS and SES.
 package main
 
 import (
@@ -36,7 +37,14 @@ import (
 	"mfagateway/shared/seed"
 )
 
-const defaultAddr = "127.0.0.1:3000"
+const (
+	defaultAddr = "127.0.0.1:3000"
+	// defaultDynamoAddr is where the embedded engine is served to other processes: DynamoDB Local's
+	// usual port, which events/env.json points sam local at.
+	defaultDynamoAddr = "127.0.0.1:8000"
+	// defaultTable is the table's name unless TABLE_NAME gives one; events/env.json names it too.
+	defaultTable = "mfa-gateway-local"
+)
 
 // sweepInterval is how often the embedded engine sweeps expired items, as DynamoDB's TTL would; each
 // sweep looks at a bounded share of the table.
@@ -55,6 +63,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", orDefault(getenv("ADDR"), defaultAddr), "address to listen on (env ADDR)")
 	seedFile := fs.String("seed", getenv("SEED_FILE"), "seed file (env SEED_FILE); the demo seed when empty")
+	dynamoAddr := fs.String("dynamodb-addr", orDefault(getenv("LOCAL_DYNAMODB_ADDR"), defaultDynamoAddr),
+		"address the embedded DynamoDB engine is served on for other processes, or off (env LOCAL_DYNAMODB_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +81,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer a.close()
+	if err := a.serveDynamo(*dynamoAddr, stdout); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	srv := newServer(a.gateway, requestReadTimeout)
 	fmt.Fprintf(stdout, "MFA login gateway ready on http://%s in %d ms (Ctrl-C stops it)\n", ln.Addr(), time.Since(started).Milliseconds())
 	fmt.Fprintf(stdout, "Codes sent appear below and at http://%s/_local/outbox\n", ln.Addr())
@@ -107,6 +121,22 @@ type app struct {
 	gateway *gateway
 	engine  *localdynamo.Engine
 	outbox  *notify.Outbox
+	table   string
+}
+
+// serveDynamo serves the embedded engine on addr for other processes (the admin CLI, sam local
+// invoke), unless addr is "off", and says where.
+func (a *app) serveDynamo(addr string, stdout io.Writer) error {
+	if addr == "off" {
+		return nil
+	}
+	url, err := a.engine.Serve(addr)
+	if err != nil {
+		return fmt.Errorf("serve the embedded DynamoDB on %s (--dynamodb-addr or LOCAL_DYNAMODB_ADDR; off serves it to no other process): %w", addr, err)
+	}
+	fmt.Fprintf(stdout, "DynamoDB endpoint %s, table %s, for other processes: gatewayctl --endpoint %s --table %s; sam local with events/env.json\n",
+		url, a.table, url, a.table)
+	return nil
 }
 
 func newApp(ctx context.Context, seedFile string, getenv func(string) string, stdout, stderr io.Writer) (*app, error) {
@@ -119,7 +149,7 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 		_, _ = rand.Read(cfg.Secret)
 	}
 	if cfg.Table == "" {
-		cfg.Table = "mfa-gateway-local"
+		cfg.Table = defaultTable
 	}
 	raw, name := seed.Demo, "demo seed"
 	if seedFile != "" {
@@ -154,7 +184,7 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 		_ = engine.Close()
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
-	a := &app{engine: engine, outbox: outbox, gateway: &gateway{
+	a := &app{engine: engine, outbox: outbox, table: cfg.Table, gateway: &gateway{
 		outbox: outbox, log: log, functions: functions(svc, store, cfg.Links, log),
 		authorizer: httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)).Handle,
 	}}

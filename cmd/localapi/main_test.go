@@ -29,6 +29,7 @@ type localServer struct {
 	url    string
 	stdout *testenv.LogBuffer
 	client *http.Client
+	app    *app
 }
 
 func envOf(vars map[string]string) func(string) string {
@@ -51,7 +52,7 @@ func startLocal(t *testing.T, seedFile string, vars map[string]string) *localSer
 		srv.Close()
 		a.close()
 	})
-	return &localServer{url: srv.URL, stdout: stdout, client: srv.Client()}
+	return &localServer{url: srv.URL, stdout: stdout, client: srv.Client(), app: a}
 }
 
 type reply struct {

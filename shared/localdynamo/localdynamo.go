@@ -7,6 +7,7 @@ package localdynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,6 +31,7 @@ type Engine struct {
 	sweeping sync.WaitGroup
 	stop     chan struct{}
 	stopOnce sync.Once
+	served []*http.Server // Serve's, for other processes
 }
 
 // Start serves a fresh engine on 127.0.0.1 (a free port) and creates the gateway's table in it.
@@ -83,9 +85,14 @@ func (e *Engine) SweepEvery(interval time.Duration) {
 	})
 }
 
-// Close stops the engine at once, idle client connections and sweeping included.
+// Close stops the engine at once, idle client connections, sweeping and every endpoint Serve opened
+// included.
 func (e *Engine) Close() error {
 	e.stopOnce.Do(func() { close(e.stop) })
 	e.sweeping.Wait()
-	return e.srv.Close()
+	errs := []error{e.srv.Close()}
+	for _, s := range e.served {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }

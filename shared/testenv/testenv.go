@@ -70,11 +70,19 @@ type Process struct {
 	done chan struct{}
 }
 
-// Start runs a command in its own process group and registers its stop with t.Cleanup.
+// Start runs a command in its own process group, with this process's environment and env on top, and
+// registers its stop with t.Cleanup.
 func Start(t testing.TB, name string, args []string, env []string) *Process {
 	t.Helper()
+	return StartIsolated(t, name, args, append(os.Environ(), env...))
+}
+
+// StartIsolated runs a command as Start does, with environ as its whole environment: nothing of this
+// process's own reaches it, as nothing of the host's reaches a container.
+func StartIsolated(t testing.TB, name string, args []string, environ []string) *Process {
+	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = environ
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if testing.Verbose() {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
