@@ -31,7 +31,7 @@ type Engine struct {
 	sweeping sync.WaitGroup
 	stop     chan struct{}
 	stopOnce sync.Once
-	served []*http.Server // Serve's, for other processes
+	served   []*http.Server // Serve's, for other processes
 }
 
 // Start serves a fresh engine on 127.0.0.1 (a free port) and creates the gateway's table in it.
