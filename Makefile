@@ -8,7 +8,7 @@ LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags='-s -w'
 RIE_VERSION   := v0.0.0-20261030222936-bef5c4ba774d
 RIE_STAMP     := bin/.aws-lambda-rie-$(RIE_VERSION)
 
-.PHONY: run tools test test-fast bench fuzz lint build clean
+.PHONY: run tools test test-fast bench fuzz lint build clean deploy-local
 
 run: ## serve the gateway on http://127.0.0.1:3000 and its DynamoDB on 127.0.0.1:8000 (ADDR, LOCAL_DYNAMODB_ADDR, SEED_FILE and the security settings from the environment)
 	$(GO) run ./cmd/localapi $(ARGS)
@@ -48,6 +48,9 @@ build-ApplicationsFunction:
 
 build-AccountFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/account
+
+deploy-local: ## deploy template.yaml on moto as sam build and sam deploy would (builds, zips, SAM transform, stack) and print its outputs; moto keeps serving until Ctrl-C (ARGS: --endpoint URL, --param Key=Value, --stack NAME)
+	$(GO) run ./cmd/deploylocal $(ARGS)
 
 bench: ## measure against floors (cold start, init, login vs hash, round trips, warm p50/p99 on the embedded engine and moto, size, RSS, Go benchmarks); prints one table, writes docs/performance.md
 	-@$(MAKE) --no-print-directory tools

@@ -144,8 +144,7 @@ func startBackendWith(t *testing.T, table string) *backend {
 
 // functionEnv is the deployment's environment as the template sets it, pointed at moto.
 func (b *backend) functionEnv(t *testing.T) []string {
-	noFile := filepath.Join(t.TempDir(), "absent")
-	return []string{
+	return append([]string{
 		"TABLE_NAME=" + tableName,
 		"CODE_HMAC_SECRET_ARN=" + b.secretARN,
 		"SES_SENDER=" + sesSender,
@@ -153,7 +152,14 @@ func (b *backend) functionEnv(t *testing.T) []string {
 		// Long enough that a resend right after a login is inside it however slow this machine is;
 		// the test moves the stored send time to get past it (backdateLastSend).
 		"RESEND_COOLDOWN=10m",
-		"AWS_ENDPOINT_URL=" + b.moto.URL,
+	}, motoEnv(t, b.moto.URL)...)
+}
+
+// motoEnv points a function's AWS clients at moto, with moto's dummy credentials.
+func motoEnv(t *testing.T, url string) []string {
+	noFile := filepath.Join(t.TempDir(), "absent")
+	return []string{
+		"AWS_ENDPOINT_URL=" + url,
 		"AWS_REGION=us-east-1",
 		"AWS_DEFAULT_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=test",

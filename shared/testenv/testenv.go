@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mfagateway/shared/localdeploy"
 )
 
 // InCI reports whether the tests run under CI, where a missing tool is a failure, not a skip.
@@ -180,15 +182,8 @@ type Moto struct {
 	Process *Process
 }
 
-// motoSerial runs moto's own server application, as moto_server does, but handling one request at a
-// time. moto's DynamoDB checks a condition and writes without a lock, so under moto_server's threads two
-// concurrent conditional writes can both pass; DynamoDB settles each conditional write atomically.
-// Serving requests one by one restores that guarantee while the clients stay truly concurrent.
-const motoSerial = `import sys
-from werkzeug.serving import run_simple
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
-`
+// motoSerial runs moto one request at a time (see localdeploy.MotoSerial).
+const motoSerial = localdeploy.MotoSerial
 
 // StartMoto starts moto (DynamoDB, SNS, SES) on a free loopback port for the test, with the Python
 // that runs moto_server, serving one request at a time (see motoSerial).
