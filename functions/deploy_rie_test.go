@@ -80,10 +80,13 @@ func testDeployedBootstraps(t *testing.T, d *localdeploy.Deployment, moto *teste
 		for _, m := range mismatches(id+".Environment", want, got) {
 			t.Error(m)
 		}
-		vars := append(motoEnv(t, moto.URL), "AWS_ENDPOINT_URL_SNS="+notify.URL, "AWS_ENDPOINT_URL_SES="+notify.URL)
+		// The stack's environment, then moto's endpoint over the empty AWS_ENDPOINT_URL it declares
+		// (on AWS the SDK's own endpoints), as the last value of a variable is the one a process gets.
+		var vars []string
 		for _, k := range slices.Sorted(maps.Keys(env)) {
 			vars = append(vars, k+"="+env[k])
 		}
+		vars = append(append(vars, motoEnv(t, moto.URL)...), "AWS_ENDPOINT_URL_SNS="+notify.URL, "AWS_ENDPOINT_URL_SES="+notify.URL)
 		g.functions[id] = startFunction(t, rie, d.PhysicalID(id), runner(t, qemu, bootstrap), vars)
 	}
 	if t.Failed() {

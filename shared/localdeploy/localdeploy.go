@@ -226,10 +226,13 @@ func parametersOf(sam map[string]any) (map[string]parameter, error) {
 	return declared, nil
 }
 
+// s3BucketOwned is S3's error code for a bucket that exists and is the caller's already.
+const s3BucketOwned = "BucketAlreadyOwnedByYou"
+
 func (d *Deployment) upload(ctx context.Context, bucket string) error {
 	err := d.AWS.Do(ctx, Call{Service: "s3", Op: "create_bucket", Params: map[string]any{"Bucket": bucket}})
 	var apiErr *APIError
-	if err != nil && !(errors.As(err, &apiErr) && apiErr.Code == "BucketAlreadyOwnedByYou") {
+	if err != nil && !(errors.As(err, &apiErr) && apiErr.Code == s3BucketOwned) {
 		return err
 	}
 	var puts []Call
