@@ -32,7 +32,7 @@ test: tools ## everything: vet, unit, handler and integration tests, and each Go
 test-fast: ## unit and handler tests only (no moto, RIE or cfn-lint)
 	$(GO) test -short ./...
 
-build: build-LoginFunction build-VerifyFunction build-AuthorizerFunction build-ApplicationsFunction build-AccountFunction
+build: build-LoginFunction build-VerifyFunction build-AuthorizerFunction build-ApplicationsFunction build-AccountFunction build-WebFunction
 
 build-LoginFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/login
@@ -48,6 +48,9 @@ build-ApplicationsFunction:
 
 build-AccountFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/account
+
+build-WebFunction:
+	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/web
 
 bench: ## measure against floors (cold start, init, login vs hash, round trips, warm p50/p99 on the embedded engine and moto, size, RSS, Go benchmarks); prints one table, writes docs/performance.md
 	-@$(MAKE) --no-print-directory tools

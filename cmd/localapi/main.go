@@ -33,6 +33,7 @@ import (
 	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/web"
 )
 
 const defaultAddr = "127.0.0.1:3000"
@@ -170,6 +171,9 @@ func functions(svc *auth.Service, store *dynamo.Store, links auth.Links, log *sl
 		Users:        httpapi.NewUsers(users, log),
 		Accounts:     httpapi.NewAccounts(auth.NewAccounts(users, svc, store, notifier, links), log),
 		Guard:        httpapi.NewGuard(nil, log).Rechecking(sessions),
+		Pages: httpapi.NewPages(web.MustNew(web.Options{
+			MinPasswordLength: svc.Policy.PasswordMinLength, ResendCooldown: svc.Policy.ResendCooldown,
+		}).Serve),
 	})
 }
 

@@ -74,8 +74,8 @@ func TestPasswordMinLengthRow(t *testing.T) {
 		want := [2]int{1, 1_000_000}
 		if s.Env == "PASSWORD_MIN_LENGTH" {
 			want = [2]int{auth.MinPasswordLength, 64}
-			if !slices.Equal(s.Functions, []string{"AccountFunction"}) {
-				t.Errorf("PASSWORD_MIN_LENGTH: Functions = %v, want the account routes' function alone", s.Functions)
+			if !slices.Equal(s.Functions, []string{"AccountFunction", "WebFunction"}) {
+				t.Errorf("PASSWORD_MIN_LENGTH: Functions = %v, want the account routes' function and the hosted pages'", s.Functions)
 			}
 		}
 		if [2]int{least, most} != want {

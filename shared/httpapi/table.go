@@ -16,6 +16,7 @@ const (
 	VerifyFunction       = "VerifyFunction"
 	ApplicationsFunction = "ApplicationsFunction"
 	AccountFunction      = "AccountFunction"
+	WebFunction          = "WebFunction"
 )
 
 // Route is one row of the route table.
@@ -72,6 +73,12 @@ var table = []Route{
 	{http.MethodPost, []string{"/odata/users/changePassword", "/odata/users/changepassword"}, AccountFunction, public((*Accounts).ChangePassword)},
 	{http.MethodPost, []string{"/odata/users/updatePassword", "/odata/users/updatepassword"}, AccountFunction, protected((*Accounts).UpdatePassword)},
 	{http.MethodPost, []string{"/odata/users/resetPassword", "/odata/users/resetpassword"}, AccountFunction, protected((*Accounts).ResetPassword)},
+	// The hosted pages and their files, for people's browsers: their own function, which reads no table
+	// and holds no secret. GET /account joins them with the /api/auth/mfa routes it calls.
+	{http.MethodGet, []string{"/login"}, WebFunction, public((*Pages).Serve)},
+	{http.MethodGet, []string{"/reset-password"}, WebFunction, public((*Pages).Serve)},
+	{http.MethodGet, []string{"/accept-invite"}, WebFunction, public((*Pages).Serve)},
+	{http.MethodGet, []string{"/assets/{file}"}, WebFunction, public((*Pages).Serve)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -93,6 +100,10 @@ func Functions() []string {
 	}
 	return ids
 }
+
+// Page reports whether the row serves a hosted page or one of its files: HTML, CSS or JavaScript for
+// a browser, not JSON.
+func (r Route) Page() bool { return r.Function == WebFunction }
 
 // Protected reports whether the row is behind the token authorizer: its handler takes the caller's session.
 func (r Route) Protected() bool { return r.handler.protected != nil }
@@ -116,6 +127,7 @@ type Handlers struct {
 	Applications *Applications // /odata/Applications
 	Users        *Users        // /odata/users
 	Accounts     *Accounts     // the account lifecycle of /odata/users
+	Pages        *Pages        // the hosted pages
 	Guard        *Guard        // in front of every protected row
 }
 
@@ -133,7 +145,7 @@ type binding struct {
 
 // handlerType is a type of the Handlers fields that carry route handlers.
 type handlerType interface {
-	Handler | Session | Applications | Users | Accounts
+	Handler | Session | Applications | Users | Accounts | Pages
 }
 
 func public[T handlerType](method func(*T, context.Context, Request) (Response, error)) binding {
@@ -175,6 +187,8 @@ func dep[T handlerType](hs Handlers) (*T, string) {
 		v, name = hs.Users, "Users"
 	case *Accounts:
 		v, name = hs.Accounts, "Accounts"
+	case *Pages:
+		v, name = hs.Pages, "Pages"
 	}
 	return v.(*T), name
 }

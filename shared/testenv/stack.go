@@ -27,6 +27,7 @@ import (
 	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/web"
 )
 
 // Stack is one gateway under test: the gateway's table on an engine (a fresh embedded engine, or a
@@ -255,6 +256,9 @@ func (s *Stack) Handlers() httpapi.Handlers {
 		Users:        httpapi.NewUsers(s.Users(), s.Log),
 		Accounts:     httpapi.NewAccounts(s.Accounts(), s.Log),
 		Guard:        httpapi.NewGuard(s.Clock.Now, s.Log).Rechecking(sessions),
+		Pages: httpapi.NewPages(web.MustNew(web.Options{
+			MinPasswordLength: s.Deps.Policy.PasswordMinLength, ResendCooldown: s.Deps.Policy.ResendCooldown,
+		}).Serve),
 	}
 }
 
