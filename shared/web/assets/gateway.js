@@ -204,7 +204,9 @@
     }
     showOnly('done');
     say('status', '');
-    byID('done-text').textContent = t('done_app', { name: result.name || (ctx && ctx.app && ctx.app.name) || '' });
+    // The answer's name is the user's; the application's comes from the url lookup, when there was one.
+    byID('done-text').textContent = ctx && ctx.app ? t('done_app', { name: ctx.app.name }) : '';
+    byID('done-user').textContent = result.name ? t('done_user', { name: result.name }) : '';
     if (result.expiresIn > 0) {
       const until = new Date(Date.now() + result.expiresIn * 1000);
       byID('done-until').textContent = t('done_until', { time: until.toLocaleTimeString(data.lang, { hour: '2-digit', minute: '2-digit' }) });
