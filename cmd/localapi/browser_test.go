@@ -152,6 +152,10 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(rc.last)
 		return
 	}
+	if r.URL.Path == "/favicon.ico" { // the browser's own request, not the application's
+		http.NotFound(w, r)
+		return
+	}
 	_ = r.ParseForm()
 	form := map[string]string{}
 	for k := range r.PostForm {
@@ -161,5 +165,5 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.last = map[string]any{"method": r.Method, "path": r.URL.Path, "form": form}
 	rc.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte("<!doctype html><html lang=en><title>Received</title><main><h1>Received</h1></main></html>"))
+	_, _ = w.Write([]byte(`<!doctype html><html lang=en><link rel=icon href="data:,"><title>Received</title><main><h1>Received</h1></main></html>`))
 }

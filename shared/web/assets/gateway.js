@@ -192,7 +192,7 @@
   // finish ends a sign-in with its auth token: posted to the redirect_uri, or shown as done. Before a
   // token is posted anywhere, /api/auth/me proves it is a token of the application whose origins were
   // checked.
-  async function finish(result, ctx, restartHref) {
+  async function finish(result, ctx, restartHref, news) {
     if (ctx && ctx.redirect) {
       const me = await get('/api/auth/me', { Authorization: 'Bearer ' + result.token, appId: ctx.appId });
       if (me.status !== 200 || me.body.appId !== ctx.appId) {
@@ -203,7 +203,7 @@
       return;
     }
     showOnly('done');
-    say('status', '');
+    say('status', news || '');
     // The answer's name is the user's; the application's comes from the url lookup, when there was one.
     byID('done-text').textContent = ctx && ctx.app ? t('done_app', { name: ctx.app.name }) : '';
     byID('done-user').textContent = result.name ? t('done_user', { name: result.name }) : '';
@@ -248,7 +248,7 @@
 
   // secondFactor runs the second step of a sign-in from the challenge of a 403 answer, until finish
   // gets the auth token or the challenge dies (then the page offers to start again).
-  function secondFactor(challenge, ctx, restartHref) {
+  function secondFactor(challenge, ctx, restartHref, news) {
     const codeInput = byID('code');
     const recoveryInput = byID('recovery');
     const resend = byID('resend');
@@ -398,22 +398,22 @@
     if (state.channel !== 'OTP') {
       cooldown(data.cooldown);
     }
-    say('status', byID('mfa-sent').textContent);
-    codeInput.focus();
+    say('status', news || '');
+    codeInput.focus(); // the field's description reads out where the code went
   }
 
   // signedIn goes on from an answer that logs in, a login's or a changePassword's: the second factor
-  // for a 403 challenge, the result for a 200 auth token. The password field is emptied either way.
-  // It reports whether the answer was one of those.
-  async function signedIn(res, ctx, passwordInput) {
+  // for a 403 challenge, the result for a 200 auth token. The password field is emptied either way, and
+  // news, if any, is announced. It reports whether the answer was one of those.
+  async function signedIn(res, ctx, passwordInput, news) {
     if ((res.status !== 403 && res.status !== 200) || !res.body.token) {
       return false;
     }
     passwordInput.value = '';
     if (res.status === 403) {
-      secondFactor(res.body, ctx);
+      secondFactor(res.body, ctx, undefined, news);
     } else {
-      await finish(res.body, ctx);
+      await finish(res.body, ctx, undefined, news);
     }
     return true;
   }

@@ -49,7 +49,7 @@
       }
       G.invalid(input, false);
       const res = await G.call('/odata/users/changePassword', { password: pw, invite: invite, ticket: ticket });
-      if (await G.signedIn(res, ctx, input)) {
+      if (await G.signedIn(res, ctx, input, G.t('password_set'))) {
         return;
       }
       G.say('error', G.errorText(res));
