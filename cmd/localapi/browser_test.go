@@ -124,6 +124,7 @@ func writeBrowserSeed(t *testing.T, file, receiver string) {
 			user("lee@example.com", "+31612345603", false),
 			user("kb@example.com", "+31612345604", false),
 			user("ria@example.com", "", false),
+			user("tom@example.com", "", false),
 		},
 	}
 	raw, err := json.Marshal(seed)

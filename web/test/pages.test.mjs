@@ -395,6 +395,26 @@ test('markup in every field and in the application name stays text', async () =>
   await page.close();
 });
 
+test('a 429 says how long to wait', async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/login?url=${PLAIN_URL}`);
+  await page.waitForFunction(() => document.title.includes('Web'));
+  await page.locator('#email').fill('tom@example.com');
+  let status = 0;
+  for (let i = 0; i < 8 && status !== 429; i++) {
+    await page.locator('#password').fill('a wrong password, try ' + i);
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/auth/login')),
+      page.locator('#login-form button[type=submit]').click(),
+    ]);
+    status = resp.status();
+  }
+  assert.equal(status, 429, 'failed passwords back the email off');
+  await page.locator('#error', { hasText: /^Too many tries\. Wait \d+ seconds and try again\.$/ }).waitFor();
+  await axe(page, 'too many requests');
+  await page.close();
+});
+
 test('a double-clicked submit sends one request', async () => {
   const page = await newPage();
   await page.goto(`${BASE}/login?url=${PLAIN_URL}`);
