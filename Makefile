@@ -8,7 +8,7 @@ LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags='-s -w'
 RIE_VERSION   := v0.0.0-20261030222936-bef5c4ba774d
 RIE_STAMP     := bin/.aws-lambda-rie-$(RIE_VERSION)
 
-.PHONY: run tools test test-fast bench fuzz lint build clean deploy-local
+.PHONY: run tools web-tools screenshots test test-fast bench fuzz lint build clean deploy-local
 
 run: ## serve the gateway on http://127.0.0.1:3000 and its DynamoDB on 127.0.0.1:8000 (ADDR, LOCAL_DYNAMODB_ADDR, SEED_FILE and the security settings from the environment)
 	$(GO) run ./cmd/localapi $(ARGS)
@@ -24,6 +24,16 @@ ifeq ($(wildcard bin/aws-lambda-rie),)
 .PHONY: $(RIE_STAMP)
 endif
 
+# The hosted pages' browser tests drive Debian's chromium (apt-get install chromium) with the npm
+# packages pinned in web/test/package-lock.json; without them those tests skip, except under CI=true.
+web-tools: web/test/node_modules/.package-lock.json ## install the browser tests' npm packages into web/test/node_modules
+
+web/test/node_modules/.package-lock.json: web/test/package.json web/test/package-lock.json
+	cd web/test && npm ci --no-audit --no-fund
+
+screenshots: web-tools ## write docs/screenshots/*.png of the hosted pages with the browser tests' harness
+	WEB_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestHostedPagesInBrowser$$' ./cmd/localapi/
+
 test: tools ## everything: vet, unit, handler and integration tests, and each Go benchmark run once
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
@@ -32,7 +42,7 @@ test: tools ## everything: vet, unit, handler and integration tests, and each Go
 test-fast: ## unit and handler tests only (no moto, RIE or cfn-lint)
 	$(GO) test -short ./...
 
-build: build-LoginFunction build-VerifyFunction build-AuthorizerFunction build-ApplicationsFunction build-AccountFunction
+build: build-LoginFunction build-VerifyFunction build-AuthorizerFunction build-ApplicationsFunction build-AccountFunction build-WebFunction
 
 build-LoginFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/login
@@ -48,6 +58,9 @@ build-ApplicationsFunction:
 
 build-AccountFunction:
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/account
+
+build-WebFunction:
+	GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/web
 
 deploy-local: ## deploy template.yaml on moto as sam build and sam deploy would (builds, zips, SAM transform, stack) and print its outputs; moto keeps serving until Ctrl-C (ARGS: --endpoint URL, --param Key=Value, --stack NAME)
 	$(GO) run ./cmd/deploylocal $(ARGS)

@@ -31,7 +31,7 @@ func TestAppPropertyFlags(t *testing.T) {
 	}
 
 	out := e.must(t, "", "app", "set", id, "--sms-countries", "all", "--culture-info", "none")
-	if want := "application " + id + ": cultureInfo none, phoneCountryCode +31, authenticators SMS,Email, SMS countries all"; out != want {
+	if want := "application " + id + ": cultureInfo none, phoneCountryCode +31, authenticators SMS,Email, SMS countries all, allowed origins none"; out != want {
 		t.Errorf("app set printed %q, want %q", out, want)
 	}
 	if a := e.app(t, id); len(a.SMSCountries) != 0 || a.CultureInfo != "" || a.PhoneCountryCode != "+31" || len(a.Authenticators) != 2 {

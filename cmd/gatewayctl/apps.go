@@ -94,7 +94,7 @@ func appMFA(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 // appFlags are the flags of an application's second-factor and locale properties, shared by
 // app create and app set.
 type appFlags struct {
-	cultureInfo, phoneCountryCode, authenticators, smsCountries *string
+	cultureInfo, phoneCountryCode, authenticators, smsCountries, allowedOrigins *string
 }
 
 // The flag of each application property, for messages.
@@ -103,6 +103,7 @@ var propertyFlags = map[string]string{
 	"phoneCountryCode":          "--phone-country-code",
 	"multiFactorAuthenticators": "--authenticators",
 	"smsCountries":              "--sms-countries",
+	"allowedOrigins":            "--allowed-origins",
 }
 
 func newAppFlags(fs *flag.FlagSet) appFlags {
@@ -113,6 +114,8 @@ func newAppFlags(fs *flag.FlagSet) appFlags {
 			"\n(default all three; without Email, codes never go by email)"),
 		smsCountries: fs.String("sms-countries", "", "the countries whose numbers get codes by SMS, comma-separated ISO 3166-1\n"+
 			"alpha-2 codes such as NL,BE; others get email (all for every country, the default)"),
+		allowedOrigins: fs.String("allowed-origins", "", "the origins the hosted login page may post a token to, comma-separated,\n"+
+			"such as https://app.example.com (none for none, the default)"),
 	}
 }
 
@@ -140,6 +143,12 @@ func (f appFlags) patch(fs *flag.FlagSet) auth.ApplicationPatch {
 				list = nil
 			}
 			p.SMSCountries = &list
+		case "allowed-origins":
+			list := commaList(*f.allowedOrigins)
+			if len(list) == 1 && strings.EqualFold(list[0], "none") {
+				list = nil
+			}
+			p.AllowedOrigins = &list
 		}
 	})
 	return p
@@ -185,7 +194,7 @@ func appSet(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 	}
 	p := props.patch(fs)
 	if p == (auth.ApplicationPatch{}) {
-		return usagef("", "give at least one of --culture-info, --phone-country-code, --authenticators and --sms-countries")
+		return usagef("", "give at least one of --culture-info, --phone-country-code, --authenticators, --sms-countries and --allowed-origins")
 	}
 	apps, err := c.applications(ctx)
 	if err != nil {
@@ -203,7 +212,7 @@ func appSet(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error 
 	for i, a := range app.Authenticators {
 		names[i] = string(a)
 	}
-	fmt.Fprintf(c.stdout, "application %s: cultureInfo %s, phoneCountryCode %s, authenticators %s, SMS countries %s\n",
-		id, orNone(app.CultureInfo), orNone(app.PhoneCountryCode), strings.Join(names, ","), countries)
+	fmt.Fprintf(c.stdout, "application %s: cultureInfo %s, phoneCountryCode %s, authenticators %s, SMS countries %s, allowed origins %s\n",
+		id, orNone(app.CultureInfo), orNone(app.PhoneCountryCode), strings.Join(names, ","), countries, orNone(strings.Join(app.AllowedOrigins, ",")))
 	return nil
 }

@@ -42,11 +42,12 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"app create", "--name NAME --url URL [--unique-identifier ID] [--mfa] [--culture-info TAG] [--phone-country-code CODE]\n" +
-			"      [--authenticators OTP,SMS,Email] [--sms-countries NL,BE|all]",
+			"      [--authenticators OTP,SMS,Email] [--sms-countries NL,BE|all] [--allowed-origins ORIGINS]",
 			"Create an application and print its new appId. The url must not be another application's.", appCreate},
 		{"app list", "", "List every application: appId, name, url and whether MFA is on.", appList},
-		{"app set", "APP_ID [--culture-info TAG|none] [--phone-country-code CODE|none] [--authenticators OTP,SMS,Email] [--sms-countries NL,BE|all]",
-			"Change an application's locale and second-factor properties for its next logins; what is not given stays.", appSet},
+		{"app set", "APP_ID [--culture-info TAG|none] [--phone-country-code CODE|none] [--authenticators OTP,SMS,Email] [--sms-countries NL,BE|all]\n" +
+			"      [--allowed-origins ORIGINS|none]",
+			"Change an application's locale, second-factor properties and allowed origins for its next logins; what is not given stays.", appSet},
 		{"app mfa", "APP_ID on|off", "Turn multi-factor authentication on or off for an application's next logins.", appMFA},
 		{"app secret", "APP_ID", "Issue a new secret of an application (its ClientSecret) and print it once, to stdout. " +
 			"The application keeps its two newest secrets; the oldest of them stops working.", appSecret},

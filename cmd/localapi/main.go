@@ -35,6 +35,7 @@ import (
 	"mfagateway/shared/phone"
 	"mfagateway/shared/qr"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/web"
 )
 
 const (
@@ -211,6 +212,9 @@ func functions(svc *auth.Service, store *dynamo.Store, links auth.Links, log *sl
 		Accounts:      httpapi.NewAccounts(auth.NewAccounts(users, svc, store, notifier, links), log),
 		SecondFactors: httpapi.NewSecondFactors(auth.NewSecondFactors(svc, store, notifier, qr.PNG), log),
 		Guard:         httpapi.NewGuard(nil, log).Rechecking(sessions),
+		Pages: httpapi.NewPages(web.MustNew(web.Options{
+			MinPasswordLength: svc.Policy.PasswordMinLength, ResendCooldown: svc.Policy.ResendCooldown,
+		}).Serve),
 	})
 }
 

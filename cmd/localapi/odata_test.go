@@ -28,8 +28,8 @@ func TestLocalApplicationByURL(t *testing.T) {
 	s := startLocal(t, "", nil)
 	for _, path := range []string{"/odata/Applications/url", "/odata/applications/url"} {
 		status, body := s.call(t, http.MethodPost, path, "", "", `{"url": "https://Demo.localhost/"}`)
-		if status != http.StatusOK || body["appId"] != demoPlain || body["name"] != "Demo" || len(body) != 4 {
-			t.Errorf("%s: %d %v, want 200 with Demo's appId, name, url and MFA flag only", path, status, body)
+		if status != http.StatusOK || body["appId"] != demoPlain || body["name"] != "Demo" || len(body) != 5 {
+			t.Errorf("%s: %d %v, want 200 with Demo's appId, name, url, MFA flag and allowedOrigins only", path, status, body)
 		}
 		status, body = s.call(t, http.MethodPost, path, "", "", `{"url": "nobody.example.com"}`)
 		if code, _ := errorAt(path, body); status != http.StatusNotFound || code != "not_found" {

@@ -128,6 +128,7 @@ func (p ApplicationPatch) Apply(app *Application) {
 	set(&app.PhoneCountryCode, p.PhoneCountryCode)
 	set(&app.Authenticators, p.Authenticators)
 	set(&app.SMSCountries, p.SMSCountries)
+	set(&app.AllowedOrigins, p.AllowedOrigins)
 }
 
 func set[T any](dst *T, v *T) {
@@ -148,7 +149,10 @@ func checkPatch(p ApplicationPatch) (ApplicationPatch, error) {
 	if p.Authenticators, err = checkSet(p.Authenticators, CheckAuthenticators); err != nil {
 		return p, err
 	}
-	p.SMSCountries, err = checkSet(p.SMSCountries, CheckSMSCountries)
+	if p.SMSCountries, err = checkSet(p.SMSCountries, CheckSMSCountries); err != nil {
+		return p, err
+	}
+	p.AllowedOrigins, err = checkSet(p.AllowedOrigins, CheckAllowedOrigins)
 	return p, err
 }
 
@@ -174,7 +178,7 @@ func (a *Applications) Replace(ctx context.Context, who Session, id string, next
 	return a.change(ctx, who, "put", id, func(app *Application) {
 		app.Name, app.URL, app.UniqueIdentifier, app.MFA = next.Name, NormalizeURL(next.URL), next.UniqueIdentifier, next.MFA
 		app.CultureInfo, app.PhoneCountryCode = next.CultureInfo, next.PhoneCountryCode
-		app.Authenticators, app.SMSCountries = next.Authenticators, next.SMSCountries
+		app.Authenticators, app.SMSCountries, app.AllowedOrigins = next.Authenticators, next.SMSCountries, next.AllowedOrigins
 	})
 }
 

@@ -71,6 +71,9 @@ func CheckApplication(a Application) (Application, error) {
 	if a.SMSCountries, err = CheckSMSCountries(a.SMSCountries); err != nil {
 		return a, err
 	}
+	if a.AllowedOrigins, err = CheckAllowedOrigins(a.AllowedOrigins); err != nil {
+		return a, err
+	}
 	return a, nil
 }
 

@@ -122,6 +122,9 @@ type Application struct {
 	// application not yet through CheckApplication, is the defaults.
 	Authenticators []Channel
 	SMSCountries   []string // ISO 3166-1 alpha-2; SMS goes only to numbers of these; empty is all
+	// AllowedOrigins are the origins the hosted login page may post a token to (scheme://host[:port],
+	// see CheckAllowedOrigins); empty is none. They are public, as the url is.
+	AllowedOrigins []string
 	CreateDate     time.Time
 	UpdateDate     time.Time
 	Version        int // bumped by every change; guards concurrent replaces
@@ -417,6 +420,7 @@ type ApplicationPatch struct {
 	PhoneCountryCode *string
 	Authenticators   *[]Channel // a list, even empty, replaces the one stored
 	SMSCountries     *[]string
+	AllowedOrigins   *[]string
 }
 
 // Errors of the protected routes.

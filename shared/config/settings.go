@@ -68,9 +68,9 @@ var settings = []Setting{
 		duration: func(p *auth.Policy) *time.Duration { return &p.AuthTokenTTL }},
 	// From NIST SP 800-63B-4's floor with a second factor (8) to the 64 characters it says every
 	// verifier should accept: a minimum above that would refuse the passwords it must take. Only the
-	// account routes set passwords, so only their function carries it.
+	// account routes set passwords, so only their function carries it, and the hosted pages that explain it.
 	{Env: "PASSWORD_MIN_LENGTH", Kind: Count, Parameter: "PasswordMinLength", Meaning: "fewest characters of a new password",
-		Functions: []string{"AccountFunction"},
+		Functions: []string{"AccountFunction", "WebFunction"},
 		count:     func(p *auth.Policy) *int { return &p.PasswordMinLength }, least: auth.MinPasswordLength, most: maxPasswordMinLength},
 	{Env: "PASSWORD_RESET_TTL", Kind: Duration, Parameter: "PasswordResetTtl", Meaning: "reset ticket lifetime",
 		Functions: []string{"AccountFunction"},

@@ -183,6 +183,7 @@ type appItem struct {
 	// Authenticators are absent in items written before they were kept: read as the defaults.
 	Authenticators []string `dynamodbav:"multiFactorAuthenticators,omitempty"`
 	SMSCountries   []string `dynamodbav:"smsCountries,omitempty"`
+	AllowedOrigins []string `dynamodbav:"allowedOrigins,omitempty"`
 	CreateDate     string   `dynamodbav:"createDate"`
 	UpdateDate     string   `dynamodbav:"updateDate"`
 	Version        int      `dynamodbav:"version"`
@@ -199,7 +200,7 @@ func newAppItem(pk string, a auth.Application) appItem {
 	i := appItem{
 		PK: pk, AppID: a.ID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
 		CultureInfo: a.CultureInfo, PhoneCountryCode: a.PhoneCountryCode,
-		Authenticators: channelNames(a.Authenticators), SMSCountries: a.SMSCountries,
+		Authenticators: channelNames(a.Authenticators), SMSCountries: a.SMSCountries, AllowedOrigins: a.AllowedOrigins,
 		CreateDate: a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
 		Version: a.Version,
 	}
@@ -215,7 +216,7 @@ func (i appItem) application() auth.Application {
 	updated, _ := time.Parse(time.RFC3339, i.UpdateDate)
 	a := auth.Application{
 		ID: i.AppID, Name: i.Name, URL: i.URL, UniqueIdentifier: i.UniqueIdentifier, MFA: i.MFA,
-		CultureInfo: i.CultureInfo, PhoneCountryCode: i.PhoneCountryCode, SMSCountries: i.SMSCountries,
+		CultureInfo: i.CultureInfo, PhoneCountryCode: i.PhoneCountryCode, SMSCountries: i.SMSCountries, AllowedOrigins: i.AllowedOrigins,
 		CreateDate: created, UpdateDate: updated, Version: i.Version, SecretHashes: i.SecretHashes,
 	}
 	a.Authenticators = slices.Clone(auth.DefaultAuthenticators)

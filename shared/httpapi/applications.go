@@ -41,6 +41,7 @@ type applicationBody struct {
 	PhoneCountryCode optional[string]   `json:"phoneCountryCode"`
 	Authenticators   optional[[]string] `json:"multiFactorAuthenticators"`
 	SMSCountries     optional[[]string] `json:"smsCountries"`
+	AllowedOrigins   optional[[]string] `json:"allowedOrigins"`
 	// The read-only properties are accepted with any value and ignored, so that an entity read with
 	// GET can be sent back as it is: the path names the application, the server keeps the dates.
 	ID         json.RawMessage `json:"id"`
@@ -60,6 +61,7 @@ type applicationResponse struct {
 	PhoneCountryCode string   `json:"phoneCountryCode"`
 	Authenticators   []string `json:"multiFactorAuthenticators"`
 	SMSCountries     []string `json:"smsCountries"`
+	AllowedOrigins   []string `json:"allowedOrigins"`
 	CreateDate       string   `json:"createDate"`
 	UpdateDate       string   `json:"updateDate"`
 }
@@ -71,6 +73,7 @@ func newApplicationResponse(a auth.Application) applicationResponse {
 		// Lists are never null in an answer: an application with no countries shows [].
 		Authenticators: append([]string{}, channelStrings(a.Authenticators)...),
 		SMSCountries:   append([]string{}, a.SMSCountries...),
+		AllowedOrigins: append([]string{}, a.AllowedOrigins...),
 		CreateDate:     a.CreateDate.UTC().Format(time.RFC3339), UpdateDate: a.UpdateDate.UTC().Format(time.RFC3339),
 	}
 }
@@ -154,6 +157,9 @@ func (h *Applications) patch(ctx context.Context, req Request, who auth.Session,
 	}
 	if body.SMSCountries.set {
 		p.SMSCountries = &body.SMSCountries.value
+	}
+	if body.AllowedOrigins.set {
+		p.AllowedOrigins = &body.AllowedOrigins.value
 	}
 	app, err := h.apps.Patch(ctx, who, id, p)
 	if err != nil {
@@ -275,6 +281,7 @@ func toApplication(b applicationBody) auth.Application {
 		a.Authenticators = toChannels(b.Authenticators.value)
 	}
 	a.SMSCountries = b.SMSCountries.value
+	a.AllowedOrigins = b.AllowedOrigins.value
 	return a
 }
 
@@ -325,12 +332,15 @@ type urlLookupRequest struct {
 }
 
 // applicationAtURL is what the public url lookup shows of an application: what a login page needs
-// before anyone has signed in, and nothing more.
+// before anyone has signed in, and nothing more. The hosted login page hands a token only to one of
+// the allowedOrigins; an origin is no secret (every request from it names it in its Origin header),
+// and knowing the list lets nobody else receive a token.
 type applicationAtURL struct {
-	AppID string `json:"appId"`
-	Name  string `json:"name"`
-	URL   string `json:"url"`
-	MFA   bool   `json:"enableMultiFactorAuthentication"`
+	AppID          string   `json:"appId"`
+	Name           string   `json:"name"`
+	URL            string   `json:"url"`
+	MFA            bool     `json:"enableMultiFactorAuthentication"`
+	AllowedOrigins []string `json:"allowedOrigins"`
 }
 
 // ByURL handles POST /odata/Applications/url (public): the application with the body's url,
@@ -352,5 +362,6 @@ func (h *Applications) ByURL(ctx context.Context, req Request) (Response, error)
 	if err != nil {
 		return fail(ctx, h.log, RouteApplicationByURL, err), nil
 	}
-	return respond(http.StatusOK, applicationAtURL{AppID: app.ID, Name: app.Name, URL: app.URL, MFA: app.MFA}), nil
+	return respond(http.StatusOK, applicationAtURL{AppID: app.ID, Name: app.Name, URL: app.URL, MFA: app.MFA,
+		AllowedOrigins: append([]string{}, app.AllowedOrigins...)}), nil
 }

@@ -13,7 +13,7 @@ func urlEvent(path, body string) httpapi.Request {
 	return event("POST "+path, nil, body)
 }
 
-// TestApplicationByURL: POST /odata/Applications/url, public, answers the appId, name, url and MFA flag
+// TestApplicationByURL: POST /odata/Applications/url, public, answers the appId, name, url, MFA flag and allowedOrigins
 // of the application at the body's url (normalised as for a login), and nothing else; 404 for a url no
 // application has; 400 for a body without a url.
 func TestApplicationByURL(t *testing.T) {
@@ -57,7 +57,7 @@ func TestApplicationByURL(t *testing.T) {
 			if a.Status != http.StatusOK {
 				t.Fatalf("%d %s, want 200", a.Status, a.Raw)
 			}
-			wantKeys(t, a, "appId", "name", "url", "enableMultiFactorAuthentication")
+			wantKeys(t, a, "appId", "name", "url", "enableMultiFactorAuthentication", "allowedOrigins")
 			want := map[string]map[string]any{
 				demoMFA:   {"name": "Demo (MFA)", "url": "demo-mfa.localhost", "enableMultiFactorAuthentication": true},
 				demoPlain: {"name": "Demo", "url": "demo.localhost", "enableMultiFactorAuthentication": false},

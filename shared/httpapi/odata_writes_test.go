@@ -48,7 +48,7 @@ func (e *apiEnv) getApp(t *testing.T, id string) answer {
 func wantEntity(t *testing.T, a answer, appID string) {
 	t.Helper()
 	wantKeys(t, a, "id", "appId", "name", "url", "uniqueIdentifier", "enableMultiFactorAuthentication",
-		"cultureInfo", "phoneCountryCode", "multiFactorAuthenticators", "smsCountries", "createDate", "updateDate")
+		"cultureInfo", "phoneCountryCode", "multiFactorAuthenticators", "smsCountries", "allowedOrigins", "createDate", "updateDate")
 	if a.Body["id"] != appID || a.Body["appId"] != appID {
 		t.Errorf("id %v, appId %v; want both %s (%s)", a.Body["id"], a.Body["appId"], appID, a.Raw)
 	}

@@ -16,6 +16,7 @@ const (
 	VerifyFunction       = "VerifyFunction"
 	ApplicationsFunction = "ApplicationsFunction"
 	AccountFunction      = "AccountFunction"
+	WebFunction          = "WebFunction"
 )
 
 // Route is one row of the route table.
@@ -79,6 +80,12 @@ var table = []Route{
 	{http.MethodPost, []string{"/api/auth/mfa/authenticators/confirm"}, AccountFunction, protected((*SecondFactors).Confirm)},
 	{http.MethodPost, []string{"/api/auth/mfa/recoveryCodes", "/api/auth/mfa/recoverycodes"}, AccountFunction, protected((*SecondFactors).RenewRecoveryCodes)},
 	{http.MethodDelete, []string{"/api/auth/mfa/authenticators/OTP", "/api/auth/mfa/authenticators/otp"}, AccountFunction, protected((*SecondFactors).Remove)},
+	// The hosted pages and their files, for people's browsers: their own function, which reads no table
+	// and holds no secret. GET /account joins them with the /api/auth/mfa routes it calls.
+	{http.MethodGet, []string{"/login"}, WebFunction, public((*Pages).Serve)},
+	{http.MethodGet, []string{"/reset-password"}, WebFunction, public((*Pages).Serve)},
+	{http.MethodGet, []string{"/accept-invite"}, WebFunction, public((*Pages).Serve)},
+	{http.MethodGet, []string{"/assets/{file}"}, WebFunction, public((*Pages).Serve)},
 }
 
 // Routes returns a copy of the table, in its order.
@@ -100,6 +107,10 @@ func Functions() []string {
 	}
 	return ids
 }
+
+// Page reports whether the row serves a hosted page or one of its files: HTML, CSS or JavaScript for
+// a browser, not JSON.
+func (r Route) Page() bool { return r.Function == WebFunction }
 
 // Protected reports whether the row is behind the token authorizer: its handler takes the caller's session.
 func (r Route) Protected() bool { return r.handler.protected != nil }
@@ -125,6 +136,7 @@ type Handlers struct {
 	Accounts     *Accounts     // the account lifecycle of /odata/users
 	// SecondFactors serves the caller's own second factors (/api/auth/mfa/...).
 	SecondFactors *SecondFactors
+	Pages         *Pages // the hosted pages
 	Guard         *Guard // in front of every protected row
 }
 
@@ -142,7 +154,7 @@ type binding struct {
 
 // handlerType is a type of the Handlers fields that carry route handlers.
 type handlerType interface {
-	Handler | Session | Applications | Users | Accounts | SecondFactors
+	Handler | Session | Applications | Users | Accounts | SecondFactors | Pages
 }
 
 func public[T handlerType](method func(*T, context.Context, Request) (Response, error)) binding {
@@ -186,6 +198,8 @@ func dep[T handlerType](hs Handlers) (*T, string) {
 		v, name = hs.Accounts, "Accounts"
 	case *SecondFactors:
 		v, name = hs.SecondFactors, "SecondFactors"
+	case *Pages:
+		v, name = hs.Pages, "Pages"
 	}
 	return v.(*T), name
 }

@@ -40,7 +40,7 @@ func TestRouteTable(t *testing.T) {
 			}
 		}
 	}
-	if got, want := httpapi.Functions(), []string{httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction, httpapi.AccountFunction}; !slices.Equal(got, want) {
+	if got, want := httpapi.Functions(), []string{httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction, httpapi.AccountFunction, httpapi.WebFunction}; !slices.Equal(got, want) {
 		t.Errorf("Functions() = %v, want %v", got, want)
 	}
 	for _, key := range []string{httpapi.RouteLogin, httpapi.RouteResend, httpapi.RouteVerify, httpapi.RouteMe, httpapi.RouteLogout} {
@@ -103,6 +103,10 @@ func TestFunctionRouters(t *testing.T) {
 						resp, err := e.routers[id].Serve(e.Ctx, req)
 						if err != nil {
 							t.Fatal(err)
+						}
+						if r.Function == id && r.Page() {
+							checkPageRow(t, r, resp)
+							return
 						}
 						var body struct{ Code, Message string }
 						body.Code, body.Message = errorOf(t, req.RawPath, resp.Body)

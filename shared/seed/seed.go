@@ -45,6 +45,7 @@ type Application struct {
 	// Authenticators left out are the defaults; an empty list is refused, as by the API.
 	Authenticators []string `json:"multiFactorAuthenticators"`
 	SMSCountries   []string `json:"smsCountries"`
+	AllowedOrigins []string `json:"allowedOrigins"`
 }
 
 // Stored is the seeded application as the store keeps it, created and updated at now, its properties
@@ -52,7 +53,7 @@ type Application struct {
 func (a Application) Stored(now time.Time) (auth.Application, error) {
 	app := auth.Application{ID: a.AppID, Name: a.Name, URL: a.URL, UniqueIdentifier: a.UniqueIdentifier, MFA: a.MFA,
 		CultureInfo: a.CultureInfo, PhoneCountryCode: a.PhoneCountryCode, SMSCountries: a.SMSCountries,
-		CreateDate: now, UpdateDate: now}
+		AllowedOrigins: a.AllowedOrigins, CreateDate: now, UpdateDate: now}
 	if a.Authenticators != nil {
 		app.Authenticators = make([]auth.Channel, len(a.Authenticators))
 		for i, name := range a.Authenticators {

@@ -28,6 +28,7 @@ import (
 	"mfagateway/shared/phone"
 	"mfagateway/shared/qr"
 	"mfagateway/shared/seed"
+	"mfagateway/shared/web"
 )
 
 // Stack is one gateway under test: the gateway's table on an engine (a fresh embedded engine, or a
@@ -258,6 +259,9 @@ func (s *Stack) Handlers() httpapi.Handlers {
 		Accounts:      httpapi.NewAccounts(s.Accounts(), s.Log),
 		SecondFactors: httpapi.NewSecondFactors(s.SecondFactors(), s.Log),
 		Guard:         httpapi.NewGuard(s.Clock.Now, s.Log).Rechecking(sessions),
+		Pages: httpapi.NewPages(web.MustNew(web.Options{
+			MinPasswordLength: s.Deps.Policy.PasswordMinLength, ResendCooldown: s.Deps.Policy.ResendCooldown,
+		}).Serve),
 	}
 }
 
