@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -123,7 +124,17 @@ func testDeployedBootstraps(t *testing.T, d *localdeploy.Deployment, moto *teste
 		exp := expected[name]
 		g.invoke(t, readEvent(t, name)).want(t, exp.Status, exp.Code)
 	}
-	t.Logf("login, verify, authorizer, me and the two public routes in %s (cold starts included)", time.Since(start).Round(time.Millisecond))
+	// The hosted pages' function answers its page.
+	page, _ := json.Marshal(map[string]any{
+		"version": "2.0", "routeKey": "GET /login", "rawPath": "/login", "rawQueryString": "url=demo.localhost",
+		"headers":        map[string]string{"accept-language": "en"},
+		"requestContext": map[string]any{"http": map[string]any{"method": "GET", "path": "/login", "sourceIp": "192.0.2.1"}},
+	})
+	var served apiResponse
+	if err := json.Unmarshal(g.functions["WebFunction"].invokeRaw(t, page), &served); err != nil || served.StatusCode == nil || *served.StatusCode != http.StatusOK {
+		t.Errorf("GET /login from the deployed WebFunction: %v, want 200", err)
+	}
+	t.Logf("login, verify, authorizer, me, the two public routes and a page in %s (cold starts included)", time.Since(start).Round(time.Millisecond))
 	for _, fn := range functions {
 		if g.functions[fn.LogicalID].bootstrap == 0 {
 			t.Errorf("%s: no bootstrap ran under its RIE", fn.LogicalID)
