@@ -223,7 +223,7 @@ func run(ctx context.Context, o options) int {
 	progress(fmt.Sprintf("done in %s", time.Since(began).Round(100*time.Millisecond)))
 	if o.out != "" {
 		path := filepath.Join(root, o.out)
-		if err := os.WriteFile(path, []byte(m.document(out)), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(m.document(out)+capacity(m.hash)), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}
