@@ -59,7 +59,8 @@ type OTPStore interface {
 	ConsumeOTP(ctx context.Context, c Challenge, t Token, step int64, now time.Time, maxAttempts int) error
 	// ConsumeRecoveryCode is Consume for a recovery code of the challenge's user, the one whose HMAC is
 	// hash: it must be among the user's unused codes (ErrRecoveryCodeUnknown) and is removed from them
-	// in the same transaction. remaining is the number of unused codes left.
+	// in the same transaction. remaining is the number of unused codes left, -1 when the code was used
+	// but the count could not be read.
 	ConsumeRecoveryCode(ctx context.Context, c Challenge, t Token, hash string, now time.Time, maxAttempts int) (remaining int, err error)
 }
 
@@ -339,7 +340,10 @@ func (s *Service) verifyOwnCode(ctx context.Context, log *slog.Logger, ch Challe
 
 // ownCodeRefused is the answer to a right authenticator-app or recovery code whose consume was refused.
 func (s *Service) ownCodeRefused(ctx context.Context, log *slog.Logger, ch Challenge, err error) error {
+	var changed *ChangedError
 	switch {
+	case errors.As(err, &changed):
+		return err // the verify decides again on the challenge as stored
 	case errors.Is(err, ErrConflict):
 		log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "reason", "lost a race")
 		return &CodeError{Remaining: max(s.Policy.MaxAttempts-ch.Attempts, 0)}
@@ -376,8 +380,12 @@ func (s *Service) verifyRecoveryCode(ctx context.Context, log *slog.Logger, ch C
 		return VerifyResult{}, true, s.ownCodeRefused(ctx, log, ch, err)
 	}
 	log.InfoContext(ctx, "verify succeeded", "outcome", "token_issued", "channel", ChannelRecoveryCode, "recoveryCodesRemaining", left)
+	res := VerifyResult{Token: bearer, Channel: ChannelRecoveryCode, Authenticator: ProviderAuthenticatorApp, Name: ch.Name,
+		ExpiresIn: s.Policy.AuthTokenTTL}
+	if left >= 0 {
+		res.RecoveryCodesRemaining = &left
+	}
 	u := User{ID: ch.UserID, Email: ch.Email, CultureInfo: string(ch.Language)}
-	s.Notifier.Notify(ctx, u, "", NoticeRecoveryCodeUsed, NoticeData{Remaining: left})
-	return VerifyResult{Token: bearer, Channel: ChannelRecoveryCode, Authenticator: ProviderAuthenticatorApp, Name: ch.Name,
-		ExpiresIn: s.Policy.AuthTokenTTL, RecoveryCodesRemaining: &left}, true, nil
+	s.Notifier.Notify(ctx, u, "", NoticeRecoveryCodeUsed, NoticeData{Remaining: max(left, 0)})
+	return res, true, nil
 }

@@ -397,21 +397,43 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 	var seen *WrongCodes          // the user's run, once a refused write has shown it
 	on := countedChannel(channel) // the channel the attempt must be on: any, for a recovery code
 	for range maxCountTries {
-		if err := ch.Verifiable(now, s.Policy.MaxAttempts, on); err != nil {
-			return VerifyResult{}, s.refuse(ctx, log, err)
+		rule := ch.Verifiable(now, s.Policy.MaxAttempts, on)
+		if channel == ChannelRecoveryCode {
+			rule = ch.Usable(now, s.Policy.MaxAttempts) // a recovery code answers any live challenge
 		}
+		if rule != nil {
+			return VerifyResult{}, s.refuse(ctx, log, rule)
+		}
+		var (
+			res    VerifyResult
+			done   bool
+			err    error
+			reread *ChangedError
+		)
 		if ownsCode(ch, channel) {
-			if res, done, err := s.verifyOwnCode(ctx, log, ch, channel, code, now); done {
-				return res, err
-			}
+			res, done, err = s.verifyOwnCode(ctx, log, ch, channel, code, now)
 		} else {
-			authn, err := s.authenticator(ch.Channel)
-			if err != nil {
-				return VerifyResult{}, err
+			authn, aerr := s.authenticator(ch.Channel)
+			if aerr != nil {
+				return VerifyResult{}, aerr
 			}
 			if authn.Check(ch, code) {
-				return s.consume(ctx, log, ch, on, now)
+				res, err = s.consume(ctx, log, ch, on, now)
+				done = true
 			}
+		}
+		if done && errors.As(err, &reread) {
+			// Other attempts, or a resend, came first: a right code takes its place in line as a
+			// wrong one does, so decide again on the challenge as it is now.
+			if reread.Challenge != nil {
+				ch = *reread.Challenge
+			} else if ch, err = s.Store.GetChallenge(ctx, id); err != nil {
+				return VerifyResult{}, s.refuse(ctx, log, err)
+			}
+			continue
+		}
+		if done {
+			return res, err
 		}
 		counted, step, err := s.countWrongCode(ctx, ch, on, now, seen)
 		var changed *ChangedError
@@ -451,7 +473,10 @@ func (s *Service) consume(ctx context.Context, log *slog.Logger, ch Challenge, c
 		return VerifyResult{}, err
 	}
 	if err := s.Store.Consume(ctx, ch, tok, channel, now, s.Policy.MaxAttempts); err != nil {
+		var changed *ChangedError
 		switch {
+		case errors.As(err, &changed):
+			return VerifyResult{}, err // the verify decides again
 		case errors.Is(err, ErrConflict): // a resend replaced this code between the read and now
 			log.InfoContext(ctx, "verify refused", "outcome", "invalid_code", "reason", "code replaced by a resend")
 			return VerifyResult{}, &CodeError{Remaining: max(s.Policy.MaxAttempts-ch.Attempts, 0)}

@@ -386,7 +386,7 @@ func (s *Store) ConsumeOTP(ctx context.Context, c auth.Challenge, t auth.Token, 
 	if err != nil {
 		return err
 	}
-	return s.consume(ctx, c, t, auth.ChannelOTP, now, maxAttempts, &app, func(item map[string]types.AttributeValue) error {
+	return s.consume(ctx, c, t, auth.ChannelOTP, now, maxAttempts, false, &app, func(item map[string]types.AttributeValue) error {
 		if err := appRefused(item, auth.AuthenticatorApp{Secret: c.OTP}, step, ""); !errors.Is(err, auth.ErrStepUsed) {
 			return auth.ErrAuthenticatorAppGone
 		}
@@ -415,13 +415,13 @@ func (s *Store) ConsumeRecoveryCode(ctx context.Context, c auth.Challenge, t aut
 		item, err := s.getItem(ctx, prefixOTP+c.UserID)
 		left <- read{item, err}
 	}()
-	err = s.consume(ctx, c, t, "", now, maxAttempts, &app, func(map[string]types.AttributeValue) error { return auth.ErrRecoveryCodeUnknown })
+	err = s.consume(ctx, c, t, "", now, maxAttempts, true, &app, func(map[string]types.AttributeValue) error { return auth.ErrRecoveryCodeUnknown })
 	got := <-left
 	if err != nil {
 		return 0, err
 	}
 	if got.err != nil || len(got.item) == 0 {
-		return 0, got.err // consumed; only the count is unknown
+		return -1, nil // consumed: the token stands; only the count of codes left is unknown
 	}
 	codes, err := decodeApp(got.item)
 	if err != nil {

@@ -428,15 +428,28 @@ func why(item map[string]types.AttributeValue, rule func(auth.Challenge) error) 
 // The challenge must be verifiable now and hold the compared code (ErrConflict when a resend replaced
 // it), and the run must let the user's second factor be tried.
 func (s *Store) Consume(ctx context.Context, c auth.Challenge, t auth.Token, channel auth.Channel, now time.Time, maxAttempts int) error {
-	return s.consume(ctx, c, t, channel, now, maxAttempts, nil, nil)
+	return s.consume(ctx, c, t, channel, now, maxAttempts, false, nil, nil)
 }
 
 // consume is Consume with app, when not nil, a write of the user's authenticator app in the same
-// transaction, whose refused condition refused explains from the app as it was.
+// transaction, whose refused condition refused explains from the app as it was. A recovery code
+// (recovery) consumes any usable challenge: its own code's expiry and a resend do not matter to it.
+//
+// The challenge must still have the attempts it was read with, as a wrong code's count must: a right
+// code takes its attempt's place in line like any other, so that parallel guesses get no more tries
+// than the limit. When only the attempts moved, the answer is a *auth.ChangedError with the challenge
+// as stored, for the caller to decide again; a transaction that collided with another is one without.
 func (s *Store) consume(ctx context.Context, c auth.Challenge, t auth.Token, channel auth.Channel, now time.Time, maxAttempts int,
-	app *types.TransactWriteItem, refused func(map[string]types.AttributeValue) error) error {
+	recovery bool, app *types.TransactWriteItem, refused func(map[string]types.AttributeValue) error) error {
+	cond := verifiableChallenge(now, maxAttempts, channel).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))
+	rule := func(st auth.Challenge) error { return st.Verifiable(now, maxAttempts, channel) }
+	if recovery {
+		cond = usableChallenge(now, maxAttempts)
+		rule = func(st auth.Challenge) error { return st.Usable(now, maxAttempts) }
+	}
+	cond = cond.And(expression.Name(attrAttempts).Equal(expression.Value(c.Attempts)))
 	expr, err := expression.NewBuilder().
-		WithCondition(verifiableChallenge(now, maxAttempts, channel).And(expression.Name(attrCodeHash).Equal(expression.Value(c.CodeHash)))).
+		WithCondition(cond).
 		WithUpdate(expression.Set(expression.Name(attrUsed), expression.Value(true)).
 			Set(expression.Name(attrTokenID), expression.Value(t.ID)).
 			Add(expression.Name(attrAttempts), expression.Value(1))).
@@ -466,20 +479,25 @@ func (s *Store) consume(ctx context.Context, c auth.Challenge, t auth.Token, cha
 		items = append(items, *app)
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if collided(err) { // another verify or a resend is changing this challenge: answered as a code to retry
-		return auth.ErrConflict
+	if collided(err) { // another verify or a resend is changing this challenge: read it again
+		return &auth.ChangedError{}
 	}
 	reasons, ok := cancelled(err)
 	if ok && failedCondition(reasons, 2) {
 		return fmt.Errorf("the user's sessions ended after the login: %w", auth.ErrChallengeGone)
 	}
 	if ok && failedCondition(reasons, 0) {
-		if old, _ := decodeChallengeItem(reasons[0].Item); old.Used && old.TokenID == t.ID {
+		old, derr := decodeChallengeItem(reasons[0].Item)
+		if derr == nil && old.Used && old.TokenID == t.ID {
 			return nil // this request's own earlier attempt consumed it; its answer was lost
+		}
+		stored, serr := decodeChallenge(reasons[0].Item)
+		if serr == nil && len(reasons[0].Item) > 0 && rule(stored) == nil && (recovery || stored.CodeHash == c.CodeHash) && stored.Attempts != c.Attempts {
+			return &auth.ChangedError{Challenge: &stored} // other attempts came first: decide again
 		}
 		// Not verifiable now: used, expired, attempts used up meanwhile... Otherwise a resend replaced
 		// the compared code (ErrConflict).
-		return why(reasons[0].Item, func(c auth.Challenge) error { return c.Verifiable(now, maxAttempts, channel) })
+		return why(reasons[0].Item, rule)
 	}
 	if ok && app != nil && failedCondition(reasons, 4) {
 		return refused(reasons[4].Item)
