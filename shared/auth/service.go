@@ -574,6 +574,8 @@ func (s *Service) ResendVia(ctx context.Context, mfaToken string, via Channel) (
 			// Another resend or a verify changed the challenge first; that send restarted the cooldown.
 			log.InfoContext(ctx, "resend refused", "outcome", "cooldown", "reason", "lost race")
 			return ChallengeResult{}, &RateLimitError{Reason: "resend cooldown", RetryAfter: s.Policy.ResendCooldown}
+		case secondFactorRefused(err):
+			return ChallengeResult{}, refuseSecondFactor(ctx, log, "resend refused", err)
 		}
 		return ChallengeResult{}, s.refuse(ctx, log, err)
 	}

@@ -542,6 +542,10 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 	if err != nil {
 		return err
 	}
+	run, err := s.runCheck(prev.Email, prev.UserID, now)
+	if err != nil {
+		return err
+	}
 	err = s.transact(ctx, []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(prefixChallenge + prev.ID),
@@ -551,8 +555,20 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 		}},
 		send,
 		s.epochCheck(prev.UserID, prev.Epoch),
+		run,
 	})
 	reasons, ok := cancelled(err)
+	if ok && failedCondition(reasons, 3) {
+		// The user's second factor backs off or is locked: nothing is sent.
+		found, rerr := s.refusedRun(ctx, prev.Email, reasons[3].Item)
+		if rerr != nil {
+			return rerr
+		}
+		if refusal := found.Refusal(prev.UserID, now); refusal != nil {
+			return refusal
+		}
+		return auth.ErrConflict
+	}
 	switch {
 	case collided(err): // a verify or another resend is changing this challenge
 		return auth.ErrConflict

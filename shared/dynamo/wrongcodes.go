@@ -89,6 +89,20 @@ func (s *Store) forgetRun(email string) types.TransactWriteItem {
 	return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(prefixWrong + email)}}
 }
 
+// runCheck is the transaction item that holds a send to the user's second factor being allowed: a
+// code is never sent while the run of wrong codes backs it off or locks it.
+func (s *Store) runCheck(email, userID string, now time.Time) (types.TransactWriteItem, error) {
+	allows, err := expression.NewBuilder().WithCondition(runAllows(userID, now)).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.table, Key: key(prefixWrong + email), ConditionExpression: allows.Condition(),
+		ExpressionAttributeNames: allows.Names(), ExpressionAttributeValues: allows.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}, nil
+}
+
 // refusedRun is the run a write refused by its condition on the run found: the item that came back
 // with the refusal or, from an engine that returns none (the embedded one, for a transaction's
 // Delete), a consistent read.
