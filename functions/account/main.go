@@ -10,6 +10,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -21,6 +23,7 @@ import (
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/metrics"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
 	"mfagateway/shared/password/strength"
@@ -42,6 +45,7 @@ func main() {
 		PreviousSecret: cfg.PreviousSecret,
 		Policy:         cfg.Policy,
 		Log:            log,
+		Metrics:        metrics.New(os.Stdout, nil),
 	})
 	// The numbering plan too: an invitation's user body is read by the same rules as POST /odata/users.
 	users := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -13,6 +15,7 @@ import (
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/metrics"
 	"mfagateway/shared/notify"
 	"mfagateway/shared/password"
 )
@@ -29,6 +32,7 @@ func main() {
 		PreviousSecret: cfg.PreviousSecret,
 		Policy:         cfg.Policy,
 		Log:            log,
+		Metrics:        metrics.New(os.Stdout, nil),
 	})
 	sessions := auth.NewSessions(store, nil, log)
 	lambda.Start(httpapi.Function(httpapi.LoginFunction, httpapi.Handlers{

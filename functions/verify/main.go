@@ -6,6 +6,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -15,6 +17,7 @@ import (
 	"mfagateway/shared/config"
 	"mfagateway/shared/dynamo"
 	"mfagateway/shared/httpapi"
+	"mfagateway/shared/metrics"
 	"mfagateway/shared/notify"
 )
 
@@ -26,6 +29,7 @@ func main() {
 		PreviousSecret: cfg.PreviousSecret,
 		Policy:         cfg.Policy,
 		Log:            log,
+		Metrics:        metrics.New(os.Stdout, nil),
 		Notifier:       auth.NewNotifier(notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender), nil, log),
 	})
 	lambda.Start(httpapi.Function(httpapi.VerifyFunction, httpapi.Handlers{Auth: httpapi.New(svc, log)}).Serve)

@@ -186,6 +186,10 @@ type Challenge struct {
 	// none, when the application did not let the login text it, and in challenges stored before it
 	// was kept.
 	Mobile string
+	// MobileCountry is the ISO 3166-1 alpha-2 country of Mobile (User.MobileCountry), kept with it so
+	// that the metrics of a text and of its code coming back count it by country; empty when Mobile is,
+	// or the number's country is not known.
+	MobileCountry string
 	// NoEmail is set when the application did not allow email codes at login. With Mobile, kept only
 	// when SMS was allowed, it is what a resend needs to switch only among the channels the login
 	// had, without reading the application.
@@ -254,12 +258,16 @@ func (c Challenge) Verifiable(now time.Time, maxAttempts int, channel Channel) e
 	return nil
 }
 
-// SendSlot is the per-user hourly send counter a send must fit in.
+// SendSlot is the counters a send must fit in: its user's hourly send counter and, for a text
+// message, a shard of the deployment's hourly SMS cap.
 type SendSlot struct {
 	UserID    string
 	Window    time.Time // start of the clock hour
 	Limit     int
 	ExpiresAt time.Time // when the counter may be swept
+	// SMS is the shard of the SMS cap a text counts in; zero for a send that is no text, which counts
+	// in no shard.
+	SMS SMSShard
 }
 
 // Store errors the domain reacts to. Store implementations wrap or return these.
@@ -269,7 +277,8 @@ var (
 	ErrCodeExpired       = errors.New("binding code expired")
 	ErrChannelMismatch   = errors.New("authenticatorCode is not the channel the code went by")
 	ErrSendLimit         = errors.New("per-user send limit reached")
-	ErrConflict          = errors.New("concurrent change")
+	// ErrSMSCap (smscap.go) is the refusal of the slot's SMS shard.
+	ErrConflict = errors.New("concurrent change")
 )
 
 // Store is the persistence the domain needs. Every method is one DynamoDB round trip unless noted.
@@ -291,8 +300,8 @@ type Store interface {
 	// IssueToken stores the token and, when from names the network of the login's counted attempt,
 	// takes that attempt back as SettleAttempt does.
 	IssueToken(ctx context.Context, t Token, from Network) error
-	// CreateChallenge stores the challenge, counts its first send in the slot (ErrSendLimit when full;
-	// the zero slot counts nothing)
+	// CreateChallenge stores the challenge, counts its first send in the slot (ErrSendLimit when the
+	// user's counter is full, else ErrSMSCap when its SMS shard is; the zero slot counts nothing)
 	// and, when from names the network of the login's counted attempt, takes that attempt back as
 	// SettleAttempt does.
 	CreateChallenge(ctx context.Context, c Challenge, slot SendSlot, from Network) error
@@ -317,7 +326,8 @@ type Store interface {
 	// (ErrSecondFactorLocked, *RateLimitError).
 	Consume(ctx context.Context, c Challenge, t Token, channel Channel, now time.Time, maxAttempts int) error
 	// RotateCode replaces prev's code by next's, and its channel, provider and address by next's, provided
-	// nobody changed prev meanwhile (ErrConflict), and counts the send in the slot (ErrSendLimit).
+	// nobody changed prev meanwhile (ErrConflict), and counts the send in the slot (ErrSendLimit, then
+	// ErrSMSCap).
 	RotateCode(ctx context.Context, prev, next Challenge, slot SendSlot, maxAttempts int) error
 	// OTPStore verifies the codes of authenticator apps and recovery codes (otp.go).
 	OTPStore

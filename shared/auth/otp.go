@@ -256,13 +256,14 @@ func readyForApp(ch *Challenge, u User) {
 	ch.CodeExpiresAt = ch.ExpiresAt
 }
 
-// sendSlotOf is the send a new challenge counts in its user's hourly cap: none for the authenticator
-// app (the zero SendSlot, which the store counts nowhere).
-func (s *Service) sendSlotOf(ch Challenge, now time.Time) SendSlot {
+// sendSlotOf is the send a new challenge counts in its user's hourly cap, and for a text in a shard
+// of the deployment's SMS cap: none for the authenticator app (the zero SendSlot, which the store
+// counts nowhere).
+func (s *Service) sendSlotOf(ch Challenge, now time.Time) (SendSlot, error) {
 	if ch.Channel == ChannelOTP {
-		return SendSlot{}
+		return SendSlot{}, nil
 	}
-	return s.slot(ch.UserID, now)
+	return withSMS(s.slot(ch.UserID, now), ch.Channel, s.Random, now, s.Policy.SMSSendsPerHour)
 }
 
 // ChannelRecoveryCode is a recovery code as a verify's authenticatorCode names it: no channel a

@@ -107,7 +107,8 @@ type meChange struct {
 // ChangeMe applies p to the session's own user: name and cultureInfo at once, in one conditional
 // write. A new mobile number becomes the user's pending number, with a fresh code sent to it by SMS
 // that counts in the user's hourly send cap (a *RateLimitError past it, and within
-// Policy.ResendCooldown of the last code to the same number); Mobile stays as it is until
+// Policy.ResendCooldown of the last code to the same number) and in the deployment's SMS cap
+// (ErrDeliveryFailed past it, and nothing is written); Mobile stays as it is until
 // ConfirmMobile. An empty number removes the user's number, and any pending one, at once, and the user
 // is told by email. The number the user has already, empty included, changes nothing. Email, status,
 // admin and applications may be given only as stored (ErrForbidden otherwise).
@@ -147,18 +148,26 @@ func (s *Users) ChangeMe(ctx context.Context, who Session, p UserPatch) (UserVie
 		if ch.code == "" {
 			return vanished(s.d.Store.UpdateUser(ctx, prev, next))
 		}
-		slot := sendSlot(prev.ID, now, s.d.Policy.SendsPerHour)
+		slot, err := withSMS(sendSlot(prev.ID, now, s.d.Policy.SendsPerHour), ChannelSMS, s.d.Random, now, s.d.Policy.SMSSendsPerHour)
+		if err != nil {
+			return err
+		}
 		err = s.d.Store.SetPendingMobile(ctx, prev, next, slot)
-		if errors.Is(err, ErrSendLimit) {
+		switch {
+		case errors.Is(err, ErrSendLimit):
 			wait := slot.Window.Add(time.Hour).Sub(now)
 			s.refused(ctx, who, action, "send_limit", prev, "retryAfter", seconds(wait))
 			return &RateLimitError{Reason: "sends per user per hour", RetryAfter: wait}
+		case errors.Is(err, ErrSMSCap):
+			// The code must reach the new number itself: no other channel can stand in.
+			s.refused(ctx, who, action, "delivery_failed", prev, "reason", "sms_cap")
+			return ErrDeliveryFailed
 		}
 		return vanished(err)
 	})
 	var rate *RateLimitError
 	switch {
-	case errors.Is(err, ErrForbidden), errors.As(err, &rate):
+	case errors.Is(err, ErrForbidden), errors.As(err, &rate), errors.Is(err, ErrDeliveryFailed):
 		return UserView{}, err // logged where it was decided
 	case err != nil:
 		return UserView{}, s.fail(ctx, who, action, prev.Email, err)

@@ -39,6 +39,9 @@ type Policy struct {
 	// ForgotPasswordTime is how long every forgotPassword answer takes (FORGOT_PASSWORD_TIME): the
 	// work for a known email (a write and an email) runs inside it, so that the time tells nothing.
 	ForgotPasswordTime time.Duration
+	// SMSSendsPerHour is the text messages the whole deployment sends per clock hour (SMS_SENDS_PER_HOUR):
+	// past it codes go by email where the user may have them, else the send fails. Zero caps nothing.
+	SMSSendsPerHour int
 	// AccountMaxFailures is the run of wrong codes, across a user's challenges, after which the user's
 	// second factor backs off (MFA_ACCOUNT_MAX_FAILURES), at most SecondFactorLock.
 	AccountMaxFailures int
@@ -63,6 +66,7 @@ var DefaultPolicy = Policy{
 	InviteTTL:          7 * 24 * time.Hour,
 	ForgotPasswordTime: time.Second,
 	AccountMaxFailures: 10,
+	SMSSendsPerHour:    1000,
 }
 
 const (
@@ -94,6 +98,8 @@ type Deps struct {
 	Log            *slog.Logger
 	// Notifier tells a user that their second factor started to back off; nil tells nobody.
 	Notifier *Notifier
+	// Metrics counts the logins, the codes sent and the verifies; nil counts nothing.
+	Metrics Metrics
 }
 
 // Service runs the login, verify and resend flows.
@@ -114,6 +120,9 @@ func NewService(d Deps) *Service {
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = noMetrics{}
 	}
 	s := &Service{Deps: d, codes: codeKey{current: d.Secret, previous: d.PreviousSecret}}
 	s.wireAuthenticators()
@@ -161,6 +170,12 @@ type VerifyResult struct {
 // Login checks a password and either issues an auth token or starts a challenge.
 // Every credential failure costs one password verification and one counter write, whatever its cause.
 func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
+	res, err := s.login(ctx, in)
+	s.Metrics.Login(ctx, loginOutcome(res, err))
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, in LoginInput) (LoginResult, error) {
 	now := s.Clock()
 	attempt := PasswordAttempt{Email: NormalizeEmail(in.Email), Network: NetworkOf(in.SourceIP)}
 	log := s.Log.With("event", "login", "email", mask.Email(attempt.Email), "appId", in.App.ID, "network", string(attempt.Network))
@@ -312,20 +327,30 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 		CodeExpiresAt: now.Add(s.Policy.CodeTTL), ExpiresAt: now.Add(s.Policy.MFATokenTTL),
 	}
 	if slices.Contains(ChannelsFor(user, app), ChannelSMS) {
-		ch.Mobile = user.Mobile // kept only when SMS is allowed, so that a resend cannot switch to it otherwise
+		// Kept only when SMS is allowed, so that a resend cannot switch to it otherwise.
+		ch.Mobile, ch.MobileCountry = user.Mobile, user.MobileCountry
 	}
 	address(&ch, chain[0], user)
 	readyForApp(&ch, user)
 	ch.CodeHash = s.codes.hash(ch.ID, ch.Sends, code)
 	log = log.With("userId", user.ID, "challenge", shortID(id))
-	if err := s.Store.CreateChallenge(ctx, ch, s.sendSlotOf(ch, now), from); err != nil {
+	err = s.createChallenge(ctx, ch, now, from)
+	if errors.Is(err, ErrSMSCap) {
+		// Past the deployment's SMS cap the code goes by the next channel, email where the user may
+		// have it; the refused transaction wrote nothing, so the challenge is stored anew.
+		s.Metrics.SMSCapped(ctx)
+		log.WarnContext(ctx, "sms cap reached", "channel", ch.Channel)
+		if chain = chain[1:]; len(chain) == 0 {
+			s.settle(ctx, log, user, from, now)
+			log.WarnContext(ctx, "login failed", "outcome", "delivery_failed", "reason", "sms_cap")
+			return ChallengeResult{}, ErrDeliveryFailed
+		}
+		address(&ch, chain[0], user)
+		err = s.createChallenge(ctx, ch, now, from)
+	}
+	if err != nil {
 		if errors.Is(err, ErrSendLimit) {
-			// The password was right: its counted attempt must not push the user into password backoff.
-			if ferr := s.Store.SettleAttempt(ctx, PasswordAttempt{Email: user.Email, Network: from}, now); ferr != nil {
-				// Logged through fault.Text, as every store and sender error here: AWS's messages can
-				// name the table and hold an item's contents or a recipient.
-				log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(ferr))
-			}
+			s.settle(ctx, log, user, from, now)
 			wait := s.slot(user.ID, now).Window.Add(time.Hour).Sub(now)
 			log.InfoContext(ctx, "login refused", "outcome", "send_limit", "retryAfter", seconds(wait))
 			return ChallengeResult{}, &RateLimitError{Reason: "sends per user per hour", RetryAfter: wait}
@@ -350,6 +375,25 @@ func (s *Service) startChallenge(ctx context.Context, log *slog.Logger, user Use
 	return s.challengeResult(mfaToken, ch, now), nil
 }
 
+// createChallenge stores ch with its first send counted in the slots sendSlotOf gives it.
+func (s *Service) createChallenge(ctx context.Context, ch Challenge, now time.Time, from Network) error {
+	slot, err := s.sendSlotOf(ch, now)
+	if err != nil {
+		return err
+	}
+	return s.Store.CreateChallenge(ctx, ch, slot, from)
+}
+
+// settle takes back the counted attempt of a login whose password was right but that started no
+// challenge: it must not push the user into password backoff.
+func (s *Service) settle(ctx context.Context, log *slog.Logger, user User, from Network, now time.Time) {
+	if err := s.Store.SettleAttempt(ctx, PasswordAttempt{Email: user.Email, Network: from}, now); err != nil {
+		// Logged through fault.Text, as every store and sender error here: AWS's messages can name the
+		// table and hold an item's contents or a recipient.
+		log.WarnContext(ctx, "attempts not forgotten", "error", fault.Text(err))
+	}
+}
+
 // deliver starts the challenge on the first authenticator of chain that delivers. Before a later one
 // is tried the challenge records its channel, so that a code that arrives always belongs to a
 // challenge that says how it went. user addresses the later ones.
@@ -368,6 +412,9 @@ func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, 
 		}
 		err := a.Start(ctx, *ch, code)
 		if err == nil {
+			if a.CanResend() { // an authenticator that sends its codes: the app's sends none
+				s.Metrics.CodeSent(ctx, string(ch.Channel), codeCountry(*ch))
+			}
 			return nil
 		}
 		log.WarnContext(ctx, "send failed", "channel", ch.Channel, "destination", ch.Destination, "error", fault.Text(err))
@@ -382,6 +429,18 @@ func (s *Service) deliver(ctx context.Context, log *slog.Logger, ch *Challenge, 
 // the challenge, stores the auth token and ends the run (Consume). The run is kept under the user's
 // email, which only the challenge tells: hence the read first, where one write used to do.
 func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, code string) (VerifyResult, error) {
+	var read Challenge
+	res, err := s.verify(ctx, mfaToken, channel, code, &read)
+	tried, country := string(read.Channel), codeCountry(read)
+	if channel == ChannelRecoveryCode {
+		tried, country = string(ChannelRecoveryCode), ""
+	}
+	s.Metrics.Verify(ctx, verifyOutcome(err), tried, country)
+	return res, err
+}
+
+// verify is Verify, leaving in read the challenge as first read, for its metric.
+func (s *Service) verify(ctx context.Context, mfaToken string, channel Channel, code string, read *Challenge) (VerifyResult, error) {
 	now := s.Clock()
 	id, ok := secretID(mfaToken)
 	log := s.Log.With("event", "verify", "challenge", shortID(id))
@@ -393,6 +452,7 @@ func (s *Service) Verify(ctx context.Context, mfaToken string, channel Channel, 
 	if err != nil {
 		return VerifyResult{}, s.refuse(ctx, log, err)
 	}
+	*read = ch
 	log = log.With("userId", ch.UserID, "email", mask.Email(ch.Email))
 	var seen *WrongCodes          // the user's run, once a refused write has shown it
 	on := countedChannel(channel) // the channel the attempt must be on: any, for a recovery code
@@ -564,7 +624,22 @@ func (s *Service) ResendVia(ctx context.Context, mfaToken string, via Channel) (
 	next.CodeExpiresAt = now.Add(s.Policy.CodeTTL)
 	next.CodeHash = s.codes.hash(ch.ID, next.Sends, code)
 	slot := s.slot(ch.UserID, now)
-	if err := s.Store.RotateCode(ctx, ch, next, slot, s.Policy.MaxAttempts); err != nil {
+	err = s.rotateCode(ctx, ch, next, slot, now)
+	if errors.Is(err, ErrSMSCap) {
+		// Past the deployment's SMS cap the code goes by email where the challenge may have it; the
+		// refused transaction wrote nothing, so the challenge is as read.
+		s.Metrics.SMSCapped(ctx)
+		log.WarnContext(ctx, "sms cap reached", "channel", next.Channel)
+		if !s.switchTo(&next, ChannelEmail) {
+			log.WarnContext(ctx, "resend failed", "outcome", "delivery_failed", "reason", "sms_cap")
+			return ChallengeResult{}, ErrDeliveryFailed
+		}
+		if authn, err = s.authenticator(next.Channel); err != nil {
+			return ChallengeResult{}, err
+		}
+		err = s.rotateCode(ctx, ch, next, slot, now)
+	}
+	if err != nil {
 		switch {
 		case errors.Is(err, ErrSendLimit):
 			wait := slot.Window.Add(time.Hour).Sub(now)
@@ -586,6 +661,15 @@ func (s *Service) ResendVia(ctx context.Context, mfaToken string, via Channel) (
 	log.InfoContext(ctx, "code resent", "outcome", "code_sent", "channel", next.Channel, "destination", next.Destination,
 		"sends", next.Sends, "switched", next.Channel != ch.Channel)
 	return s.challengeResult(mfaToken, next, now), nil
+}
+
+// rotateCode replaces prev by next, counting the send in slot and, for a text, in a shard of the SMS cap.
+func (s *Service) rotateCode(ctx context.Context, prev, next Challenge, slot SendSlot, now time.Time) error {
+	slot, err := withSMS(slot, next.Channel, s.Random, now, s.Policy.SMSSendsPerHour)
+	if err != nil {
+		return err
+	}
+	return s.Store.RotateCode(ctx, prev, next, slot, s.Policy.MaxAttempts)
 }
 
 func (s *Service) challengeResult(mfaToken string, ch Challenge, now time.Time) ChallengeResult {

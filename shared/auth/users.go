@@ -138,7 +138,8 @@ type UsersDeps struct {
 	// before the rotation still matches; nil when there is none.
 	PreviousSecret []byte
 	Random         io.Reader // crypto/rand.Reader when nil
-	// Policy gives CodeTTL, MaxAttempts, ResendCooldown and SendsPerHour; a zero Policy is DefaultPolicy.
+	// Policy gives CodeTTL, MaxAttempts, ResendCooldown, SendsPerHour and SMSSendsPerHour; a zero
+	// Policy is DefaultPolicy.
 	Policy Policy
 	// Notifier tells a user by email that their email or mobile number changed; nil tells nobody.
 	Notifier *Notifier

@@ -38,6 +38,8 @@ var contractDefaults = auth.Policy{
 	// Ours, beside the contract's table: the time every forgotPassword answer takes.
 	ForgotPasswordTime: time.Second,
 	AccountMaxFailures: 10,
+	// SMS per clock hour, the whole deployment's.
+	SMSSendsPerHour: 1000,
 }
 
 func TestDefaults(t *testing.T) {

@@ -59,6 +59,10 @@ var settings = []Setting{
 		count: func(p *auth.Policy) *int { return &p.MaxSends }},
 	{Env: "MFA_SENDS_PER_HOUR", Kind: Count, Parameter: "MfaSendsPerHour", Meaning: "sends per user per clock hour (UTC)",
 		count: func(p *auth.Policy) *int { return &p.SendsPerHour }},
+	// Every function that may text a code acts on it, which is most of them: the template's Globals.
+	{Env: "SMS_SENDS_PER_HOUR", Kind: Count, Parameter: "SmsSendsPerHour",
+		Meaning: "text messages per clock hour (UTC), whole deployment; past it codes go by email",
+		count:   func(p *auth.Policy) *int { return &p.SMSSendsPerHour }},
 	{Env: "LOGIN_MAX_FAILURES", Kind: Count, Parameter: "LoginMaxFailures", Meaning: "failed passwords per email and network before backoff",
 		count: func(p *auth.Policy) *int { return &p.LoginMaxFailures }},
 	{Env: "LOGIN_ACCOUNT_MAX_FAILURES", Kind: Count, Parameter: "LoginAccountMaxFailures",

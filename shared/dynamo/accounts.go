@@ -54,19 +54,7 @@ func (s *Store) UserAndApp(ctx context.Context, userID, appID string) (*auth.Use
 // SetTicket rewrites the user with its new ticket and counts the ticket's email in the hourly slot,
 // in one transaction: auth.ErrSendLimit when the slot is full, and then the ticket is not stored.
 func (s *Store) SetTicket(ctx context.Context, prev, next auth.User, slot auth.SendSlot) error {
-	if prev.Email != next.Email || prev.ID != next.ID {
-		return errors.New("set ticket: email and user ID cannot change")
-	}
-	send, err := s.countSend(slot)
-	if err != nil {
-		return err
-	}
-	err = s.rewriteUser(ctx, "set ticket", prev, next, send)
-	var refused extraRefused
-	if errors.As(err, &refused) {
-		return auth.ErrSendLimit
-	}
-	return err
+	return s.rewriteSending(ctx, "set ticket", prev, next, slot)
 }
 
 // SetPassword rewrites the user with its new password (and session epoch, ticket and status) and

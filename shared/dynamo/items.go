@@ -22,6 +22,7 @@ const (
 	prefixChallenge = "MFA#"    // + hex SHA-256 of the MFA token
 	prefixToken     = "TOKEN#"  // + hex SHA-256 of the auth token
 	prefixSends     = "SENDS#"  // + userId + "#" + unix hour: per-user hourly send counter
+	prefixSMSCap    = "SMSCAP#" // + unix hour + "#" + shard: one shard of the deployment's hourly SMS cap
 	prefixOTP       = "OTP#"    // + userId: the user's authenticator app and recovery codes (otp.go)
 )
 
@@ -276,9 +277,10 @@ type challengeItem struct {
 	Authenticator string `dynamodbav:"authenticator"`
 	To            string `dynamodbav:"to"`
 	Destination   string `dynamodbav:"destination"`
-	Mobile        string `dynamodbav:"mobile,omitempty"`   // the user's, for a resend's switch to SMS
-	NoEmail       bool   `dynamodbav:"noEmail,omitempty"`  // the application allowed no email codes
-	Language      string `dynamodbav:"language,omitempty"` // of the codes' texts; absent is the default
+	Mobile        string `dynamodbav:"mobile,omitempty"`        // the user's, for a resend's switch to SMS
+	MobileCountry string `dynamodbav:"mobileCountry,omitempty"` // Mobile's, for the metrics by country
+	NoEmail       bool   `dynamodbav:"noEmail,omitempty"`       // the application allowed no email codes
+	Language      string `dynamodbav:"language,omitempty"`      // of the codes' texts; absent is the default
 	CodeHash      string `dynamodbav:"codeHash"`
 	CodeExpiresAt int64  `dynamodbav:"codeExpiresAt"` // unix ms, compared in conditions
 	ExpiresAt     int64  `dynamodbav:"expiresAt"`     // unix ms
@@ -296,7 +298,7 @@ func newChallengeItem(c auth.Challenge) challengeItem {
 	return challengeItem{
 		PK: prefixChallenge + c.ID, UserID: c.UserID, Email: c.Email, Name: c.Name, AppID: c.AppID, Admin: c.Admin,
 		Channel: string(c.Channel), Authenticator: c.Authenticator, To: c.To, Destination: c.Destination, Mobile: c.Mobile,
-		NoEmail: c.NoEmail, Language: string(c.Language),
+		MobileCountry: c.MobileCountry, NoEmail: c.NoEmail, Language: string(c.Language),
 		CodeHash: c.CodeHash, CodeExpiresAt: ms(c.CodeExpiresAt), ExpiresAt: ms(c.ExpiresAt),
 		Attempts: c.Attempts, Sends: c.Sends, LastSentAt: ms(c.LastSentAt), Used: c.Used, Epoch: c.Epoch, OTP: c.OTP,
 		TTL: c.ExpiresAt.Add(time.Hour).Unix(),
@@ -307,7 +309,7 @@ func (i challengeItem) challenge() auth.Challenge {
 	return auth.Challenge{
 		ID: i.PK[len(prefixChallenge):], UserID: i.UserID, Email: i.Email, Name: i.Name, AppID: i.AppID, Admin: i.Admin,
 		Channel: auth.Channel(i.Channel), Authenticator: i.Authenticator, To: i.To, Destination: i.Destination, Mobile: i.Mobile,
-		NoEmail: i.NoEmail, Language: auth.Language(i.Language),
+		MobileCountry: i.MobileCountry, NoEmail: i.NoEmail, Language: auth.Language(i.Language),
 		CodeHash: i.CodeHash, CodeExpiresAt: fromMS(i.CodeExpiresAt), ExpiresAt: fromMS(i.ExpiresAt),
 		Attempts: i.Attempts, Sends: i.Sends, LastSentAt: fromMS(i.LastSentAt), Used: i.Used, Epoch: i.Epoch, OTP: i.OTP,
 	}

@@ -63,6 +63,10 @@ func sendsKey(s auth.SendSlot) string {
 	return prefixSends + s.UserID + "#" + strconv.FormatInt(s.Window.Unix()/3600, 10)
 }
 
+func smsCapKey(s auth.SMSShard) string {
+	return prefixSMSCap + strconv.FormatInt(s.Window.Unix()/3600, 10) + "#" + strconv.Itoa(s.Shard)
+}
+
 // maxBatchRounds bounds the retries of unprocessed BatchGetItem keys.
 const maxBatchRounds = 4
 
@@ -198,44 +202,77 @@ func ownRetry(err error) bool {
 	return ok && failedCondition(reasons, 0)
 }
 
-// countSend is the transaction item that counts one send in the user's hourly slot, refusing past its limit.
-func (s *Store) countSend(slot auth.SendSlot) (types.TransactWriteItem, error) {
+// countSends are the transaction items that count one send in the slot: in the user's hourly counter
+// and, for a text, in the slot's shard of the deployment's SMS cap, each refusing past its limit; none
+// for the zero slot.
+func (s *Store) countSends(slot auth.SendSlot) ([]types.TransactWriteItem, error) {
+	if slot == (auth.SendSlot{}) {
+		return nil, nil
+	}
+	send, err := s.countIn(sendsKey(slot), slot.Limit, slot.ExpiresAt)
+	if err != nil || slot.SMS == (auth.SMSShard{}) {
+		return []types.TransactWriteItem{send}, err
+	}
+	sms, err := s.countIn(smsCapKey(slot.SMS), slot.SMS.Limit, slot.SMS.ExpiresAt)
+	return []types.TransactWriteItem{send, sms}, err
+}
+
+// sendRefusal is the refusal of the count at index i of countSends' items: the user's, or the SMS cap's.
+func sendRefusal(i int) error {
+	if i == 0 {
+		return auth.ErrSendLimit
+	}
+	return auth.ErrSMSCap
+}
+
+// sendsRefused returns the refusal of the first of the n counts from index first that failed.
+func sendsRefused(reasons []types.CancellationReason, first, n int) (error, bool) {
+	for i := range n {
+		if failedCondition(reasons, first+i) {
+			return sendRefusal(i), true
+		}
+	}
+	return nil, false
+}
+
+// countIn is the transaction item that adds one to the counter under pk, refusing at limit.
+func (s *Store) countIn(pk string, limit int, expires time.Time) (types.TransactWriteItem, error) {
 	n := expression.Name(attrCount)
 	expr, err := expression.NewBuilder().
-		WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).Or(n.LessThan(expression.Value(slot.Limit)))).
-		WithUpdate(expression.Add(n, expression.Value(1)).Set(expression.Name(attrTTL), expression.Value(slot.ExpiresAt.Unix()))).
+		WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).Or(n.LessThan(expression.Value(limit)))).
+		WithUpdate(expression.Add(n, expression.Value(1)).Set(expression.Name(attrTTL), expression.Value(expires.Unix()))).
 		Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: key(sendsKey(slot)),
+		TableName: &s.table, Key: key(pk),
 		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}}, nil
 }
 
-// CreateChallenge stores a challenge, counts its first send (none for the zero slot: nothing is sent)
-// and takes back the login's counted attempt from the network from, in one transaction.
+// CreateChallenge stores a challenge, counts its first send (none for the zero slot: nothing is sent),
+// a text in its shard of the SMS cap too, and takes back the login's counted attempt from the network
+// from, in one transaction.
 func (s *Store) CreateChallenge(ctx context.Context, c auth.Challenge, slot auth.SendSlot, from auth.Network) error {
 	put, err := s.putNew(newChallengeItem(c))
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{put}
-	if slot != (auth.SendSlot{}) {
-		send, err := s.countSend(slot)
-		if err != nil {
-			return err
-		}
-		items = append(items, send)
+	sends, err := s.countSends(slot)
+	if err != nil {
+		return err
 	}
+	items := append([]types.TransactWriteItem{put}, sends...)
 	err = s.transact(ctx, append(items, s.settle(auth.PasswordAttempt{Email: c.Email, Network: from}, c.LastSentAt)...))
 	if ownRetry(err) {
 		return nil
 	}
-	if reasons, ok := cancelled(err); ok && slot != (auth.SendSlot{}) && failedCondition(reasons, 1) {
-		return auth.ErrSendLimit
+	if reasons, ok := cancelled(err); ok {
+		if refusal, ok := sendsRefused(reasons, 1, len(sends)); ok {
+			return refusal
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("create challenge: %w", err)
@@ -519,7 +556,7 @@ func (s *Store) consume(ctx context.Context, c auth.Challenge, t auth.Token, cha
 }
 
 // RotateCode replaces the challenge's code, and its channel, provider and address with it (a resend
-// may switch channel), and counts the send, in one transaction: a code never goes out on a channel
+// may switch channel), and counts the send, a text in its shard of the SMS cap too, in one transaction: a code never goes out on a channel
 // the challenge does not name. The challenge must be exactly as read (same send count and code), live,
 // and with attempts left; the attempts used stay used (NIST SP 800-63B-4 §3.1.3.2: a new secret does
 // not restore them).
@@ -538,7 +575,7 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 	if err != nil {
 		return err
 	}
-	send, err := s.countSend(slot)
+	sends, err := s.countSends(slot)
 	if err != nil {
 		return err
 	}
@@ -546,21 +583,20 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{
+	err = s.transact(ctx, append([]types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(prefixChallenge + prev.ID),
 			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		send,
 		s.epochCheck(prev.UserID, prev.Epoch),
 		run,
-	})
+	}, sends...))
 	reasons, ok := cancelled(err)
-	if ok && failedCondition(reasons, 3) {
+	if ok && failedCondition(reasons, 2) {
 		// The user's second factor backs off or is locked: nothing is sent.
-		found, rerr := s.refusedRun(ctx, prev.Email, reasons[3].Item)
+		found, rerr := s.refusedRun(ctx, prev.Email, reasons[2].Item)
 		if rerr != nil {
 			return rerr
 		}
@@ -569,10 +605,11 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 		}
 		return auth.ErrConflict
 	}
+	refusal, refused := sendsRefused(reasons, 3, len(sends))
 	switch {
 	case collided(err): // a verify or another resend is changing this challenge
 		return auth.ErrConflict
-	case ok && failedCondition(reasons, 2):
+	case ok && failedCondition(reasons, 1):
 		return fmt.Errorf("the user's sessions ended after the login: %w", auth.ErrChallengeGone)
 	case ok && failedCondition(reasons, 0):
 		if old, _ := decodeChallengeItem(reasons[0].Item); old.CodeHash == next.CodeHash {
@@ -580,8 +617,8 @@ func (s *Store) RotateCode(ctx context.Context, prev, next auth.Challenge, slot 
 		}
 		// An expired code is no reason to refuse a resend: a new code is what it is for.
 		return why(reasons[0].Item, func(c auth.Challenge) error { return c.Usable(now, maxAttempts) })
-	case ok && failedCondition(reasons, 1):
-		return auth.ErrSendLimit
+	case ok && refused:
+		return refusal
 	case err != nil:
 		return fmt.Errorf("rotate code: %w", err)
 	}
