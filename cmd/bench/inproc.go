@@ -20,6 +20,7 @@ import (
 	"mfagateway/shared/password"
 	"mfagateway/shared/password/strength"
 	"mfagateway/shared/phone"
+	"mfagateway/shared/qr"
 	"mfagateway/shared/roundtrip"
 )
 
@@ -71,14 +72,17 @@ func newInProcess(db dynamo.API, forgotTime time.Duration) *inProcess {
 	// The account function's own Users: the one that sets passwords, so the one with the hasher and the dictionaries.
 	accountUsers := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, NewID: uuid.NewString, Log: log,
 		Passwords: auth.PasswordPolicy{Guessable: strength.Judge}})
-	accounts := auth.NewAccounts(accountUsers, svc, store, auth.NewNotifier(p.sms, nil, log), auth.Links{})
+	notifier := auth.NewNotifier(p.sms, nil, log)
+	accounts := auth.NewAccounts(accountUsers, svc, store, notifier, auth.Links{})
+	factors := auth.NewSecondFactors(svc, store, notifier, qr.PNG)
 	p.fns = httpapi.Routers(httpapi.Handlers{
-		Auth:         httpapi.New(svc, log),
-		Session:      httpapi.NewSession(auth.NewSessions(store, nil, log), log),
-		Applications: httpapi.NewApplications(p.apps, log),
-		Users:        httpapi.NewUsers(p.users, log),
-		Accounts:     httpapi.NewAccounts(accounts, log),
-		Guard:        httpapi.NewGuard(nil, log),
+		Auth:          httpapi.New(svc, log),
+		Session:       httpapi.NewSession(auth.NewSessions(store, nil, log), log),
+		Applications:  httpapi.NewApplications(p.apps, log),
+		Users:         httpapi.NewUsers(p.users, log),
+		Accounts:      httpapi.NewAccounts(accounts, log),
+		SecondFactors: httpapi.NewSecondFactors(factors, log),
+		Guard:         httpapi.NewGuard(nil, log),
 	}, httpapi.LoginFunction, httpapi.VerifyFunction, httpapi.ApplicationsFunction, httpapi.AccountFunction)
 	p.az = httpapi.NewAuthorizer(auth.NewSessions(store, nil, log))
 	return p

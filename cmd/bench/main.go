@@ -169,6 +169,12 @@ func run(ctx context.Context, o options) int {
 	if !moto.missing {
 		mb, motoErr = moto.backend(ctx)
 	}
+	if rie != "" && mb != nil && motoErr == nil {
+		progress(fmt.Sprintf("cold starts with the server secret from Secrets Manager on moto: %d pairs per function that reads it", o.starts))
+		m.secretStarts, m.secretErr = secretColdStarts(ctx, rie, art.host, env, mb.url, ev, o.starts)
+	} else if motoErr != nil {
+		m.secretErr = motoErr
+	}
 	progress(fmt.Sprintf("forgotPassword, known vs unknown email: %d of each, in process, FORGOT_PASSWORD_TIME %s", o.forgotN, fmtDur(forgotTimed)))
 	m.forgot = map[string]*forgotResult{emb.name: forgotVsUnknown(ctx, emb, ev, o.forgotN)}
 	switch {

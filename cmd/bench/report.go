@@ -31,6 +31,11 @@ type measurements struct {
 	benchErr    error
 	load        [2]string
 	elapsed     time.Duration
+
+	// secretStarts are the cold starts of the functions that read the server secret, by value and by
+	// its ARN on moto; secretErr is why there are none.
+	secretStarts map[string]*secretStart
+	secretErr    error
 }
 
 const coldGoal, loginGoal = 1.5, 1.15
@@ -74,6 +79,7 @@ func fill(t *table, m *measurements, o options) {
 			t.ratioRow(what, nsOf(median(m.cold[f.ID].total)), nsOf(median(m.cold["floor"].total)), durf, goal)
 		}
 	}
+	secretRows(t, m, o)
 	for _, f := range functions {
 		what := fmt.Sprintf("↳ init %s as the RIE reports it (INIT REPORT: bootstrap start → first /next), median", f.Name)
 		if !m.rie {
