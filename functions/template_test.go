@@ -199,9 +199,16 @@ func settingsEnv(logicalID string) map[string]string {
 // encoded Fn::If, so Fn::If is evaluated, with the Parameters' defaults or the given overrides.
 func openTemplate(t *testing.T, params map[string]any) *cloudformation.Template {
 	t.Helper()
+	return openTemplateWith(t, params, nil)
+}
+
+// openTemplateWith is openTemplate with the intrinsics of extra evaluated by their handlers.
+func openTemplateWith(t *testing.T, params map[string]any, extra map[string]intrinsics.IntrinsicHandler) *cloudformation.Template {
+	t.Helper()
 	handlers := maps.Clone(cloudformation.EncoderIntrinsics)
 	delete(handlers, "Fn::If") // goformation's own FnIf, which reads the evaluated Conditions
 	handlers["Fn::Equals"] = equalsWithParameters
+	maps.Copy(handlers, extra)
 	tpl, err := goformation.OpenWithOptions(repoRoot+"/template.yaml", &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: handlers,
 		ParameterOverrides:        params,

@@ -125,6 +125,8 @@ func writeBrowserSeed(t *testing.T, file, receiver string) {
 			user("kb@example.com", "+31612345604", false),
 			user("ria@example.com", "", false),
 			user("tom@example.com", "", false),
+			user("otp@example.com", "", false),
+			user("old@example.com", "", false),
 		},
 	}
 	raw, err := json.Marshal(seed)

@@ -32,9 +32,14 @@ type gateway struct {
 	authorizer authorizerHandler
 	outbox     *notify.Outbox
 	log        *slog.Logger
+	cors       cors
 }
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.cors.preflight(w, r) {
+		return
+	}
+	g.cors.annotate(w.Header(), r)
 	if r.URL.Path == "/_local/outbox" && r.Method == http.MethodGet {
 		g.serveOutbox(w)
 		return

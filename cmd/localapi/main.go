@@ -152,6 +152,10 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 	if cfg.Table == "" {
 		cfg.Table = defaultTable
 	}
+	origins, err := httpapi.ParseCORSOrigins(getenv("CORS_ALLOWED_ORIGINS"))
+	if err != nil {
+		return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
+	}
 	raw, name := seed.Demo, "demo seed"
 	if seedFile != "" {
 		if raw, err = os.ReadFile(seedFile); err != nil {
@@ -186,7 +190,7 @@ func newApp(ctx context.Context, seedFile string, getenv func(string) string, st
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
 	a := &app{engine: engine, outbox: outbox, table: cfg.Table, gateway: &gateway{
-		outbox: outbox, log: log, functions: functions(svc, store, cfg.Links, log),
+		outbox: outbox, log: log, functions: functions(svc, store, cfg.Links, log), cors: cors{origins: origins},
 		authorizer: httpapi.NewAuthorizer(auth.NewSessions(store, nil, log)).Handle,
 	}}
 	printUsers(stdout, name, data)

@@ -1,5 +1,5 @@
-// Command web is the Lambda behind the hosted pages (GET /login, /reset-password, /accept-invite and
-// /assets/...). It serves built-in files only: no table, no secret, no AWS client.
+// Command web is the Lambda behind the hosted pages (GET /login, /reset-password, /accept-invite,
+// /account and /assets/...). It serves built-in files only: no table, no secret, no AWS client.
 package main
 
 import (

@@ -81,10 +81,11 @@ var table = []Route{
 	{http.MethodPost, []string{"/api/auth/mfa/recoveryCodes", "/api/auth/mfa/recoverycodes"}, AccountFunction, protected((*SecondFactors).RenewRecoveryCodes)},
 	{http.MethodDelete, []string{"/api/auth/mfa/authenticators/OTP", "/api/auth/mfa/authenticators/otp"}, AccountFunction, protected((*SecondFactors).Remove)},
 	// The hosted pages and their files, for people's browsers: their own function, which reads no table
-	// and holds no secret. GET /account joins them with the /api/auth/mfa routes it calls.
+	// and holds no secret. The account page calls the /api/auth/mfa routes above with its sign-in's token.
 	{http.MethodGet, []string{"/login"}, WebFunction, public((*Pages).Serve)},
 	{http.MethodGet, []string{"/reset-password"}, WebFunction, public((*Pages).Serve)},
 	{http.MethodGet, []string{"/accept-invite"}, WebFunction, public((*Pages).Serve)},
+	{http.MethodGet, []string{"/account"}, WebFunction, public((*Pages).Serve)},
 	{http.MethodGet, []string{"/assets/{file}"}, WebFunction, public((*Pages).Serve)},
 }
 

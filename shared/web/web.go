@@ -1,6 +1,7 @@
-// Package web serves the hosted pages, for people rather than programs: sign-in, password reset and
-// invitation, as plain HTML, CSS and a little JavaScript built into the binary, in four languages,
-// each answer under a strict Content-Security-Policy. The pages call only the public API.
+// Package web serves the hosted pages, for people rather than programs: sign-in, password reset,
+// invitation and the account's second factors, as plain HTML, CSS and a little JavaScript built into
+// the binary, in four languages, each answer under a strict Content-Security-Policy. The pages call
+// only the public API and the caller's own /api/auth/mfa routes.
 package web
 
 import (
@@ -34,19 +35,18 @@ var files embed.FS
 // Page is one hosted page: the path it is served on and what it is made of.
 type Page struct {
 	Path     string
-	name     string // what the page's script reads in its data: login, reset or invite
+	name     string // what the page's script reads in its data: login, reset, invite or account
 	template string // the file under templates/ that defines its "content"
 	script   string // its script under assets/, after the shared gateway.js
 	title    string // the text key of its heading
 }
 
-// pages are the hosted pages. The account page (/account: an authenticator app enrolled by QR code,
-// recovery codes seen and renewed) joins them when the /api/auth/mfa routes it calls exist: one more
-// Page here, its template and script, and its row in httpapi's route table.
+// pages are the hosted pages; each has its row in httpapi's route table.
 var pages = []Page{
 	{Path: "/login", name: "login", template: "login.html", script: "login.js", title: "login_title"},
 	{Path: "/reset-password", name: "reset", template: "password.html", script: "password.js", title: "reset_title"},
 	{Path: "/accept-invite", name: "invite", template: "password.html", script: "password.js", title: "invite_title"},
+	{Path: "/account", name: "account", template: "account.html", script: "account.js", title: "account_title"},
 }
 
 // AssetsPrefix is where the style sheet and scripts are served, one file per path segment.
@@ -185,6 +185,8 @@ type pageData struct {
 	MinLength int               `json:"minLength"`
 	Cooldown  int               `json:"cooldown"` // seconds
 	LoginHref string            `json:"loginHref"`
+	// AccountHref is the account page of the same application, which a finished sign-in links to.
+	AccountHref string `json:"accountHref"`
 }
 
 func (s *Site) page(pg Page, req httpapi.Request) (httpapi.Response, error) {
@@ -195,8 +197,9 @@ func (s *Site) page(pg Page, req httpapi.Request) (httpapi.Response, error) {
 		Lang: lang, Page: pg.name, Title: texts[pg.title], Script: pg.script, T: texts,
 		Data: pageData{
 			Lang: lang, Page: pg.name, Texts: texts, MinLength: s.opts.MinPasswordLength,
-			Cooldown:  int(math.Ceil(s.opts.ResendCooldown.Seconds())),
-			LoginHref: "/login" + withQuery(query, "lang", lang, "appId", "url", "redirect_uri", "state"),
+			Cooldown:    int(math.Ceil(s.opts.ResendCooldown.Seconds())),
+			LoginHref:   "/login" + withQuery(query, "lang", lang, "appId", "url", "redirect_uri", "state"),
+			AccountHref: "/account" + withQuery(query, "lang", lang, "appId", "url"),
 		},
 	}
 	for _, l := range Languages {

@@ -210,7 +210,7 @@ func TestAssets(t *testing.T) {
 			t.Errorf("%s: %d %q, want 200 %s, nosniff", path, resp.StatusCode, resp.Headers["Content-Type"], ct)
 		}
 	}
-	for _, path := range []string{"/assets/", "/assets/nope.js", "/assets/../web.go", "/assets/texts/en.json", "/templates/layout.html", "/account", "/"} {
+	for _, path := range []string{"/assets/", "/assets/nope.js", "/assets/../web.go", "/assets/texts/en.json", "/templates/layout.html", "/accounts", "/"} {
 		if resp := get(t, s, path, "", nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
 		}

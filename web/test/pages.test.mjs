@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -115,11 +116,16 @@ async function nextMessage(seen, match) {
 const codeOf = (entry) => /\b(\d{6})\b/.exec(entry.body)[1];
 const linkOf = (entry) => /(http:\/\/\S+ticket=[A-Za-z0-9_-]+)/.exec(entry.body)[1];
 
-async function signIn(page, query, email) {
-  await page.goto(`${BASE}/login?${query}`);
+// submitSignIn signs in with email on the sign-in form of the page.
+async function submitSignIn(page, email) {
   await page.locator('#email').fill(email);
   await page.locator('#password').fill(PASSWORD);
   await page.locator('#login-form button[type=submit]').click();
+}
+
+async function signIn(page, query, email) {
+  await page.goto(`${BASE}/login?${query}`);
+  await submitSignIn(page, email);
 }
 
 test('full sign-in with the SMS code: a wrong code, then the right one', async () => {
@@ -427,6 +433,218 @@ test('a double-clicked submit sends one request', async () => {
   // A second submit would have sent its request at once, before the first answer came back.
   await page.locator('#error', { hasText: 'The email address or password is not right' }).waitFor();
   assert.equal(logins, 1);
+  await page.close();
+});
+
+// TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s steps) of a base32 secret, as an authenticator app computes it.
+function base32(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const out = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of s.replace(/[\s=]/g, '').toUpperCase()) {
+    const i = alphabet.indexOf(c);
+    assert.ok(i >= 0, `base32 character ${c}`);
+    value = ((value << 5) | i) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
+  const at = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+// An authenticator app as the tests use it: each code is of a time step after the last one used (the
+// gateway accepts a step once, and one step either side of now), so that no code is a replay.
+function authenticatorApp(secret) {
+  let last = -Infinity;
+  return {
+    code() {
+      const now = Math.floor(Date.now() / 30000);
+      const step = Math.max(now - 1, last + 1);
+      assert.ok(step <= now + 1, 'a step the gateway still accepts');
+      last = step;
+      return totp(secret, step);
+    },
+  };
+}
+
+// The RFC 6238 test vector: the secret "12345678901234567890" at 59 s is 287082 (of 94287082).
+test('the tests\' TOTP is RFC 6238\'s', () => {
+  assert.equal(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
+});
+
+const recoveryCode = /^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/;
+
+async function recoveryCodesShown(page) {
+  await page.locator('#codes').waitFor();
+  const list = await page.locator('#recovery-codes li').allTextContents();
+  assert.equal(list.length, 10);
+  for (const c of list) {
+    assert.match(c, recoveryCode);
+  }
+  assert.equal(new Set(list).size, 10, 'ten different codes');
+  return list;
+}
+
+test('account: an authenticator app enrolled by its QR code, its code and a recovery code at sign-in, codes renewed, the app removed', async () => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(BASE).origin });
+  const page = await newPage();
+  await page.goto(`${BASE}/account?url=${MFA_URL}`);
+  await page.waitForFunction(() => document.title.includes('Web (MFA)'));
+  assert.equal(await page.locator('h1').textContent(), 'Your sign-in methods for Web (MFA)');
+  await axe(page, 'account sign-in');
+  const seen = (await outbox()).length;
+  await submitSignIn(page, 'otp@example.com');
+  await page.locator('#mfa').waitFor();
+  const mail = await nextMessage(seen, (e) => e.channel === 'Email' && e.to === 'otp@example.com');
+  await page.locator('#code').fill(codeOf(mail));
+  await page.locator('#code-form button[type=submit]').click();
+  await page.locator('#account').waitFor();
+  assert.deepEqual(await page.locator('#factors li').allTextContents(), ['codes by email: o***@example.com']);
+  assert.ok(await page.locator('#enrol').isVisible());
+  assert.ok(await page.locator('#app-manage').isHidden());
+  await axe(page, 'account');
+  await shot(page, 'account');
+
+  await page.locator('#enrol').click();
+  await page.locator('#enrol-step').waitFor();
+  assert.ok(await page.evaluate(() => document.activeElement.id === 'enrol-title'), 'focus moves to the step');
+  const src = await page.locator('#qr').getAttribute('src');
+  const png = Buffer.from(src.replace(/^data:image\/png;base64,/, ''), 'base64');
+  assert.ok(src.startsWith('data:image/png;base64,'), 'the QR code is a PNG data URL');
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  assert.equal(png.toString('latin1', 12, 16), 'IHDR');
+  const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  assert.ok(width > 20 && width === height, `a square image (${width}x${height})`);
+  assert.deepEqual(await page.locator('#qr').evaluate((img) => [img.complete, img.naturalWidth]), [true, width], 'the browser drew it');
+  // No QR decoder is at hand offline: the secret comes from what the page shows people who cannot scan.
+  const uri = new URL(await page.locator('#otpauth').getAttribute('href'));
+  assert.equal(uri.protocol, 'otpauth:');
+  assert.equal(uri.host, 'totp');
+  assert.equal(decodeURIComponent(uri.pathname), '/Web (MFA):otp@example.com');
+  assert.equal(uri.searchParams.get('issuer'), 'Web (MFA)');
+  assert.equal(uri.searchParams.get('digits'), '6');
+  assert.equal(uri.searchParams.get('period'), '30');
+  const secret = uri.searchParams.get('secret');
+  assert.match(secret, /^[A-Z2-7]{32,}$/);
+  assert.equal((await page.locator('#secret').textContent()).replace(/ /g, ''), secret, 'the key as text is the QR code\'s');
+  await axe(page, 'account enrolment');
+  await shot(page, 'account-enrol');
+
+  const app = authenticatorApp(secret);
+  await page.locator('#confirm-code').fill('12345');
+  await page.locator('#confirm-form button[type=submit]').click();
+  await page.locator('#error', { hasText: 'The code is 6 digits.' }).waitFor();
+  await page.locator('#confirm-code').fill(app.code());
+  await page.locator('#confirm-form button[type=submit]').click();
+  const codes = await recoveryCodesShown(page);
+  await page.locator('#status', { hasText: 'Your authenticator app is set up.' }).waitFor();
+  await axe(page, 'recovery codes');
+  await shot(page, 'recovery-codes');
+  await page.locator('#copy-codes').click();
+  await page.locator('#status', { hasText: 'The codes are copied.' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), codes.join('\n'));
+  await page.locator('#codes-done').click();
+  await page.locator('#account').waitFor();
+  assert.match(await page.locator('#factors').textContent(), /authenticator app: set up on/);
+  assert.equal(await page.locator('#recovery-count').textContent(), '10 recovery codes left.');
+  assert.equal(await page.locator('#recovery-codes li').count(), 0, 'the codes are gone from the page');
+  assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]), [0, 0, '']);
+  await page.close();
+
+  // A later sign-in asks for the app's code, and nothing is sent.
+  const login = await newPage();
+  const before = (await outbox()).length;
+  await signIn(login, `url=${MFA_URL}`, 'otp@example.com');
+  await login.locator('#mfa').waitFor();
+  assert.equal(await login.locator('#mfa-sent').textContent(), 'Enter the code your authenticator app shows.');
+  assert.ok(await login.locator('#resend').isHidden());
+  await login.locator('#code').fill(app.code());
+  await login.locator('#code-form button[type=submit]').click();
+  await login.locator('#done').waitFor();
+  assert.equal((await outbox()).slice(before).filter((e) => e.to === 'otp@example.com' && /\b\d{6}\b/.test(e.body)).length, 0, 'no code was sent');
+  await login.close();
+
+  // A recovery code instead, once; then the account page from the finished sign-in, with its token.
+  const rescue = await newPage();
+  await signIn(rescue, `url=${MFA_URL}`, 'otp@example.com');
+  await rescue.locator('#mfa').waitFor();
+  await rescue.locator('#use-recovery').click();
+  assert.ok(await rescue.evaluate(() => document.activeElement.id === 'recovery'));
+  await rescue.locator('#recovery').fill(codes[0]);
+  await rescue.locator('#code-form button[type=submit]').click();
+  await rescue.locator('#done').waitFor();
+  assert.equal(await rescue.locator('#done-recovery').textContent(), '9 recovery codes left.');
+  let requests = 0;
+  rescue.on('request', (r) => { if (r.url().includes('/api/auth/login')) requests++; });
+  await rescue.locator('#account-link').click();
+  await rescue.locator('#account').waitFor();
+  assert.equal(new URL(rescue.url()).pathname, '/account');
+  assert.equal(requests, 0, 'the account page took the sign-in along');
+  assert.equal(await rescue.locator('#recovery-count').textContent(), '9 recovery codes left.');
+  assert.equal(await rescue.locator('h1').textContent(), 'Your sign-in methods for Web (MFA)');
+  await rescue.locator('#renew-code').fill(app.code());
+  await rescue.locator('#renew-form button[type=submit]').click();
+  const renewed = await recoveryCodesShown(rescue);
+  assert.equal(renewed.filter((c) => codes.includes(c)).length, 0, 'a new set');
+  await rescue.locator('#status', { hasText: 'You have new recovery codes' }).waitFor();
+  await rescue.locator('#codes-done').click();
+  await rescue.locator('#account').waitFor();
+  assert.equal(await rescue.locator('#recovery-count').textContent(), '10 recovery codes left.');
+
+  await rescue.locator('#remove-code').fill(codes[1]); // of the old set: refused
+  await rescue.locator('#remove-form button[type=submit]').click();
+  await rescue.locator('#error', { hasText: 'That code is not right.' }).waitFor();
+  assert.equal(await rescue.locator('#remove-code').getAttribute('aria-invalid'), 'true');
+  await rescue.locator('#remove-code').fill(renewed[0]);
+  await rescue.locator('#remove-form button[type=submit]').click();
+  await rescue.locator('#status', { hasText: 'The authenticator app is removed.' }).waitFor();
+  assert.ok(await rescue.locator('#enrol').isVisible());
+  assert.deepEqual(await rescue.locator('#factors li').allTextContents(), ['codes by email: o***@example.com']);
+  await rescue.close();
+});
+
+test('account: a sign-in too old for the change says to sign in again', async () => {
+  const page = await newPage();
+  // The gateway's answer to an enrolment with a token from more than 10 minutes ago.
+  await page.route(`${BASE}/api/auth/mfa/authenticators`, (route) => (route.request().method() === 'POST'
+    ? route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ code: 'reauthentication_required', message: 'This change needs a recent login; log in again and retry within 10 minutes.' }) })
+    : route.continue()));
+  await page.goto(`${BASE}/account?url=${PLAIN_URL}&lang=en`);
+  await page.waitForFunction(() => document.title.includes('Web'));
+  await submitSignIn(page, 'old@example.com');
+  await page.locator('#account').waitFor();
+  await page.locator('#enrol').click();
+  await page.locator('#error', { hasText: 'For this change your sign-in must be less than 10 minutes old. Sign in again, then try again.' }).waitFor();
+  const again = page.locator('#restart-link');
+  assert.ok(await again.isVisible());
+  assert.ok(await again.evaluate((el) => el === document.activeElement), 'focus is on the way on');
+  assert.equal(new URL(await again.getAttribute('href'), BASE).pathname, '/account');
+  await axe(page, 'account: sign in again');
+  await again.click();
+  await page.locator('#login-form').waitFor();
+  await page.close();
+});
+
+test('account: in Dutch, and without an application', async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/account?url=${MFA_URL}&lang=nl`);
+  await page.waitForFunction(() => document.title.includes('Web (MFA)'));
+  assert.equal(await page.locator('h1').textContent(), 'Uw inlogmethoden voor Web (MFA)');
+  await axe(page, 'account in Dutch');
+  await page.goto(`${BASE}/account`);
+  await page.locator('#error', { hasText: 'This page does not say which application' }).waitFor();
+  assert.ok(await page.locator('#login-form').isHidden());
   await page.close();
 });
 

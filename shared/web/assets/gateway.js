@@ -1,30 +1,30 @@
 // The hosted pages' shared script: texts, calls to the public API, the second factor and the result.
 // A token lives in this page's memory only: never in a URL, a cookie or storage. It leaves the page
-// in one way, an HTML form POST to an origin the application allows.
+// in one way, an HTML form POST to an origin the application allows; a move to the account page keeps
+// it in memory by replacing the page's content instead of loading a new document.
 (function () {
   'use strict';
 
   const data = JSON.parse(document.getElementById('page-data').textContent);
-  const texts = data.texts;
   const byID = (id) => document.getElementById(id);
   const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
   // t is the text named key in the page's language, its {name} placeholders filled from vars.
   function t(key, vars) {
-    let s = has(texts, key) ? texts[key] : key;
+    let s = has(data.texts, key) ? data.texts[key] : key;
     for (const k of Object.keys(vars || {})) {
       s = s.split('{' + k + '}').join(String(vars[k]));
     }
     return s;
   }
 
-  // call POSTs a JSON body to the public API and reads the answer; an OData error is unwrapped, so
-  // that every error reads {code, message, ...}. A network failure is status 0.
-  async function call(path, body, headers) {
+  // send sends a JSON body (none when body is undefined) to the API and reads the answer; an OData
+  // error is unwrapped, so that every error reads {code, message, ...}. A network failure is status 0.
+  async function send(method, path, body, headers) {
     let resp;
     try {
       resp = await fetch(path, {
-        method: 'POST', body: JSON.stringify(body), credentials: 'omit', cache: 'no-store', redirect: 'error',
+        method: method, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store', redirect: 'error',
         headers: Object.assign({ 'Content-Type': 'application/json' }, headers || {}),
       });
     } catch (e) {
@@ -42,6 +42,9 @@
     const wait = parseInt(resp.headers.get('Retry-After') || '', 10);
     return { status: resp.status, body: json || {}, retryAfter: wait > 0 ? wait : 0 };
   }
+
+  // call POSTs a JSON body to the public API.
+  const call = (path, body, headers) => send('POST', path, body, headers);
 
   // get is call for a GET with headers only.
   async function get(path, headers) {
@@ -88,7 +91,7 @@
     if (res.status === 0) {
       return t('err_network');
     }
-    if (code && has(texts, 'err_' + code)) {
+    if (code && has(data.texts, 'err_' + code)) {
       return t('err_' + code);
     }
     return res.status >= 500 ? t('err_internal') : t('err_invalid_request');
@@ -189,10 +192,32 @@
     return ctx;
   }
 
-  // finish ends a sign-in with its auth token: posted to the redirect_uri, or shown as done. Before a
-  // token is posted anywhere, /api/auth/me proves it is a token of the application whose origins were
-  // checked.
+  // application is context for a page that signs in: it needs an application, and titles the page
+  // with its name (the text titleKey) when the url lookup found it. null, with the page emptied, when
+  // it cannot go on.
+  async function application(titleKey) {
+    const ctx = await context();
+    if (ctx && !ctx.appId && !ctx.url) {
+      say('error', t('err_application_required'));
+    }
+    if (!ctx || (!ctx.appId && !ctx.url)) {
+      showOnly();
+      return null;
+    }
+    if (ctx.app) {
+      setTitle(t(titleKey, { name: ctx.app.name }));
+    }
+    return ctx;
+  }
+
+  // finish ends a sign-in with its auth token: handed to the page's own next step (ctx.signedIn),
+  // posted to the redirect_uri, or shown as done. Before a token is posted anywhere, /api/auth/me
+  // proves it is a token of the application whose origins were checked.
   async function finish(result, ctx, restartHref, news) {
+    if (ctx && ctx.signedIn) {
+      await ctx.signedIn(result, news);
+      return;
+    }
     if (ctx && ctx.redirect) {
       const me = await get('/api/auth/me', { Authorization: 'Bearer ' + result.token, appId: ctx.appId });
       if (me.status !== 200 || me.body.appId !== ctx.appId) {
@@ -215,7 +240,48 @@
       byID('done-recovery').textContent = t('recovery_left', { n: result.recoveryCodesRemaining });
     }
     byID('restart-link').href = restartHref || data.loginHref;
+    if (ctx && ctx.appId) {
+      const link = byID('account-link');
+      link.href = data.accountHref;
+      link.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        open(data.accountHref, { token: result.token, appId: ctx.appId, app: ctx.app });
+      });
+      byID('done-account').hidden = false;
+    }
     byID('done-title').focus();
+  }
+
+  // handed is the sign-in a page was opened with by open, or null.
+  let handed = null;
+
+  // open goes to another hosted page of this site without unloading this one, so that the sign-in
+  // goes along in memory: the page is fetched, its main put in place of this one's, its address
+  // pushed and its script run. Going back loads the earlier address anew (the sign-in stays behind).
+  async function open(href, session) {
+    let doc = null;
+    try {
+      const resp = await fetch(href, { credentials: 'omit', cache: 'no-store', redirect: 'error' });
+      doc = resp.ok ? new DOMParser().parseFromString(await resp.text(), 'text/html') : null;
+    } catch (e) {
+      doc = null;
+    }
+    const scripts = doc ? Array.from(doc.querySelectorAll('head script[src]')) : [];
+    const main = doc && doc.querySelector('main');
+    const pageData = doc && doc.getElementById('page-data');
+    if (!main || !pageData || scripts.length < 2) {
+      window.location.assign(href);
+      return;
+    }
+    handed = session;
+    Object.assign(data, JSON.parse(pageData.textContent));
+    document.title = doc.title;
+    document.querySelector('main').replaceWith(document.adoptNode(main));
+    window.history.pushState(null, '', href);
+    window.addEventListener('popstate', () => window.location.reload());
+    const script = document.createElement('script');
+    script.src = scripts[scripts.length - 1].getAttribute('src');
+    document.head.appendChild(script);
   }
 
   // handoff posts the token to the application's page, the way OpenID Connect's form_post response
@@ -423,5 +489,49 @@
     box.addEventListener('change', () => { input.type = box.checked ? 'text' : 'password'; });
   }
 
-  window.Gateway = { data, t, call, say, invalid, guard, showOnly, setTitle, context, finish, secondFactor, signedIn, errorText, showPassword };
+  const looksLikeEmail = (s) => /^[^\s@]+@[^\s@]+$/.test(s);
+
+  // signInForm runs the email-and-password form for the application of ctx, and what follows.
+  function signInForm(ctx) {
+    const email = byID('email');
+    const password = byID('password');
+    showPassword(byID('show-password'), password);
+    // The application is named by its appId once known: the url only finds it.
+    const named = () => (ctx.appId ? { headers: { appId: ctx.appId }, body: {} } : { headers: {}, body: { url: ctx.url } });
+    guard(byID('login-form'), async () => {
+      const e = email.value.trim();
+      if (!e) {
+        say('error', t('err_email_required'));
+        invalid(email, true);
+        return;
+      }
+      if (!looksLikeEmail(e)) {
+        say('error', t('err_email_invalid'));
+        invalid(email, true);
+        return;
+      }
+      invalid(email, false);
+      if (!password.value) {
+        say('error', t('err_password_required'));
+        invalid(password, true);
+        return;
+      }
+      invalid(password, false);
+      const n = named();
+      const res = await call('/api/auth/login', Object.assign({ email: e, password: password.value }, n.body), n.headers);
+      if (await signedIn(res, ctx, password)) {
+        return;
+      }
+      say('error', errorText(res));
+      if (res.body.code === 'invalid_credentials') {
+        invalid(password, true);
+      }
+    });
+    return { email, named, looksLikeEmail };
+  }
+
+  window.Gateway = {
+    data, t, send, call, get, say, invalid, guard, showOnly, setTitle, context, application, finish, secondFactor, signedIn, errorText,
+    showPassword, signInForm, handed: () => handed,
+  };
 }());
