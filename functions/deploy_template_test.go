@@ -15,9 +15,17 @@ import (
 // basicExecutionRole is the one managed policy SAM gives a function's role: writing its own logs.
 const basicExecutionRole = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
+// liveAlias is the alias AutoPublishAlias gives every function; API Gateway calls a function only
+// through it, so that a canary deploy moves every route and the authorizer together.
+const liveAlias = "live"
+
+// aliasOf is the logical ID of the alias SAM makes for a function's AutoPublishAlias.
+func aliasOf(function string) string { return function + "Alias" + liveAlias }
+
 // testTranslatedTemplate checks, in the template CloudFormation got, what moto does not keep or does
 // not create: the table's TTL, point-in-time recovery and encryption, the functions' architecture and
-// log format, the roles' managed policies, the HTTP API's routes and authorizer, and its throttling.
+// log format, the roles' managed policies, the HTTP API's routes, authorizer, throttling and access
+// log, the alarms and the canary deploys.
 func testTranslatedTemplate(t *testing.T, d *localdeploy.Deployment) {
 	t.Run("table", func(t *testing.T) {
 		for id, props := range resourcesOfType(d, "AWS::DynamoDB::Table") {
@@ -85,8 +93,8 @@ func testTranslatedTemplate(t *testing.T, d *localdeploy.Deployment) {
 			if integration["type"] != "aws_proxy" || integration["httpMethod"] != "POST" || integration["payloadFormatVersion"] != "2.0" {
 				t.Errorf("%s: integration %v, want aws_proxy by POST with payload format 2.0", r.Key(), integration)
 			}
-			if refs := localdeploy.References(integration["uri"]); !slices.Equal(refs, []string{r.Function}) {
-				t.Errorf("%s: integration uri names %v, want %s", r.Key(), refs, r.Function)
+			if refs := localdeploy.References(integration["uri"]); !slices.Equal(refs, []string{aliasOf(r.Function)}) {
+				t.Errorf("%s: integration uri names %v, want %s, the alias of %s", r.Key(), refs, aliasOf(r.Function), r.Function)
 			}
 			// SAM marks a route without an authorizer with the scheme NONE, which it does not define.
 			scheme := "NONE"
@@ -113,8 +121,8 @@ func testTranslatedTemplate(t *testing.T, d *localdeploy.Deployment) {
 		}
 		for name, fn := range authorizers {
 			a, _ := dig(schemes, name, "x-amazon-apigateway-authorizer").(map[string]any)
-			if refs := localdeploy.References(a["authorizerUri"]); !slices.Equal(refs, []string{fn}) {
-				t.Errorf("%s: authorizerUri names %v, want %s", name, refs, fn)
+			if refs := localdeploy.References(a["authorizerUri"]); !slices.Equal(refs, []string{aliasOf(fn)}) {
+				t.Errorf("%s: authorizerUri names %v, want %s, the alias of %s", name, refs, aliasOf(fn), fn)
 			}
 			// A request carries a token or application credentials: no identity source, so no cache.
 			want := map[string]any{"type": "request", "authorizerPayloadFormatVersion": "2.0", "enableSimpleResponses": true,
@@ -127,7 +135,8 @@ func testTranslatedTemplate(t *testing.T, d *localdeploy.Deployment) {
 		}
 	})
 
-	// API Gateway invokes a function only where a permission allows that route (or the authorizer).
+	// API Gateway invokes a function's alias only where a permission allows that route (or the
+	// authorizer); the function itself ($LATEST) it may not invoke at all.
 	t.Run("invoke permissions", func(t *testing.T) {
 		type grant struct{ function, sourceTail string }
 		have := map[grant]int{}
@@ -144,11 +153,11 @@ func testTranslatedTemplate(t *testing.T, d *localdeploy.Deployment) {
 		}
 		want := map[grant]int{}
 		for _, fn := range authorizers {
-			want[grant{fn, "/authorizers/*"}]++
+			want[grant{aliasOf(fn), "/authorizers/*"}]++
 		}
 		pathParam := regexp.MustCompile(`\{[^}]+\}`)
 		for _, r := range routes {
-			want[grant{r.Function, "/${__Stage__}/" + r.Method + pathParam.ReplaceAllString(r.Path, "*")}]++
+			want[grant{aliasOf(r.Function), "/${__Stage__}/" + r.Method + pathParam.ReplaceAllString(r.Path, "*")}]++
 		}
 		for g, n := range want {
 			if have[g] != n {
@@ -186,6 +195,10 @@ func testTranslatedTemplate(t *testing.T, d *localdeploy.Deployment) {
 					t.Errorf("%s: %s %v, want a limit above 0", id, k, settings[k])
 				}
 			}
+			testAccessLog(t, d, id, s)
 		}
 	})
+
+	t.Run("alarms", func(t *testing.T) { testAlarms(t, d) })
+	t.Run("canary", func(t *testing.T) { testCanary(t, d) })
 }

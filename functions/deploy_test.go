@@ -18,9 +18,12 @@ import (
 // and creates the rest. What the test holds them to instead is said for each. A type moto skips that is
 // not here fails the test, and so does one here that moto creates or the template no longer has.
 var motoSkips = map[string]string{
-	"AWS::ApiGatewayV2::Api":      "routes, integrations and the authorizer: checked in the translated template",
-	"AWS::ApiGatewayV2::Stage":    "throttling: checked in the translated template",
-	"AWS::SecretsManager::Secret": "the deploy makes a stand-in, which the functions read at their start",
+	"AWS::ApiGatewayV2::Api":           "routes, integrations and the authorizer: checked in the translated template",
+	"AWS::ApiGatewayV2::Stage":         "throttling: checked in the translated template",
+	"AWS::SecretsManager::Secret":      "the deploy makes a stand-in, which the functions read at their start",
+	"AWS::CloudWatch::Alarm":           "metrics, thresholds and the topic they notify: checked in the translated template",
+	"AWS::CodeDeploy::Application":     "the canary's application: checked in the translated template",
+	"AWS::CodeDeploy::DeploymentGroup": "the canary and the alarms that roll it back: checked in the translated template",
 }
 
 // deployParams are the deploy test's parameter overrides: the rest take the template's defaults.
@@ -70,8 +73,15 @@ func TestDeploy(t *testing.T) {
 		for _, tt := range []struct{ name, value, want string }{
 			{"SenderEmail", "no-reply.example.com", "Parameter 'SenderEmail' failed to satisfy constraint: must be an e-mail address"},
 			{"SenderEmail", "no reply@example.com", "Parameter 'SenderEmail' failed to satisfy constraint"},
-			{"SmsSenderId", "Mfa-Gateway", "Parameter 'SmsSenderId' failed to satisfy constraint: must be 0 to 11 letters or digits"},
+			{"SmsSenderId", "Mfa-Gateway", "Parameter 'SmsSenderId' failed to satisfy constraint: must be empty, or 1 to 11 letters or digits"},
 			{"SmsSenderId", "MfaGateway12", "Parameter 'SmsSenderId' failed to satisfy constraint"},
+			{"SmsSenderId", "0612345678", "Parameter 'SmsSenderId' failed to satisfy constraint: must be empty, or 1 to 11 letters or digits with at least one letter"},
+			{"MfaMaxAttempts", "five", "Parameter 'MfaMaxAttempts' must be a number"},
+			{"MfaMaxAttempts", "0", "Parameter 'MfaMaxAttempts' failed to satisfy constraint: must be a whole number from 1"},
+			{"PasswordMinLength", "65", "Parameter 'PasswordMinLength' failed to satisfy constraint: must be a whole number from 15 to 64"},
+			{"AlarmEmail", "ops", "Parameter 'AlarmEmail' failed to satisfy constraint: must be empty or an e-mail address"},
+			{"AccessLogRetentionDays", "10", "Parameter 'AccessLogRetentionDays' must be one of AllowedValues"},
+			{"Tracing", "On", "Parameter 'Tracing' must be one of AllowedValues"},
 			{"LogLevel", "LOUD", "Parameter 'LogLevel' must be one of AllowedValues"},
 			{"NoSuchParameter", "x", "Parameters: [NoSuchParameter] do not exist in the template"},
 		} {
@@ -204,7 +214,7 @@ type live struct {
 	attrs     map[string]map[string]string // logical ID -> attribute -> value, for Fn::GetAtt
 	tables    map[string]map[string]any    // logical ID -> DescribeTable's Table
 	functions map[string]map[string]any    // logical ID -> GetFunctionConfiguration
-	policies  map[string][]map[string]any  // function logical ID -> its resource policy's statements
+	policies  map[string][]map[string]any  // function or alias logical ID -> its resource policy's statements
 	roles     map[string]map[string]any    // logical ID -> GetRole's Role
 	inline    map[string]map[string]any    // role logical ID -> inline policy name -> document
 	logGroups map[string]map[string]any    // by name
@@ -244,6 +254,14 @@ func readLive(t *testing.T, d *localdeploy.Deployment) *live {
 	for id := range resourcesOfType(d, "AWS::Lambda::Function") {
 		add("function "+id, "lambda", "get_function_configuration", map[string]any{"FunctionName": d.PhysicalID(id)})
 		add("code "+id, "lambda", "get_function", map[string]any{"FunctionName": d.PhysicalID(id)})
+		if permitted[id] {
+			add("policy "+id, "lambda", "get_policy", map[string]any{"FunctionName": d.PhysicalID(id)})
+		}
+	}
+	// API Gateway invokes the functions' aliases: the permissions are the aliases'. Ref of an alias,
+	// its physical ID, is its ARN.
+	for id := range resourcesOfType(d, "AWS::Lambda::Alias") {
+		l.attrs[id] = map[string]string{"Arn": d.PhysicalID(id)}
 		if permitted[id] {
 			add("policy "+id, "lambda", "get_policy", map[string]any{"FunctionName": d.PhysicalID(id)})
 		}
@@ -447,9 +465,11 @@ func testDeployPermissions(t *testing.T, d *localdeploy.Deployment, l *live, r *
 		statements := slices.Clone(l.policies[fn])
 		arn := l.attrs[fn]["Arn"]
 		for _, p := range want[fn] {
+			// moto files a permission on an alias under its function, with the function's ARN as
+			// Resource and the alias's in the FunctionName it was given; Lambda's Resource is the alias's.
 			i := slices.IndexFunc(statements, func(s map[string]any) bool {
 				return s["Effect"] == "Allow" && s["Action"] == p.action && dig(s, "Principal", "Service") == p.principal &&
-					s["Resource"] == arn && matchesResolved(p.sourceARN, fmt.Sprint(dig(s, "Condition", "ArnLike", "AWS:SourceArn")))
+					(s["Resource"] == arn || s["FunctionName"] == arn) && matchesResolved(p.sourceARN, fmt.Sprint(dig(s, "Condition", "ArnLike", "AWS:SourceArn")))
 			})
 			if i < 0 {
 				t.Errorf("%s: %s has no statement allowing %s %s from %s", p.id, fn, p.principal, p.action, strings.ReplaceAll(p.sourceARN, skipMark, "<skipped>"))
@@ -476,7 +496,8 @@ func testDeployLogGroups(t *testing.T, d *localdeploy.Deployment, l *live, r *re
 			t.Errorf("%s: no log group %s", id, name)
 			continue
 		}
-		if got, want := g["retentionInDays"], r.resolve(props["RetentionInDays"]); got != want {
+		// A Number parameter's Ref is text; the service answers a number.
+		if got, want := g["retentionInDays"], r.resolve(props["RetentionInDays"]); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: retention %v days, want %v", id, got, want)
 		}
 	}

@@ -19,7 +19,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/global"
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
@@ -67,11 +66,34 @@ func tableRoutes() []route {
 // authorizers maps each authorizer of the Api to the function that implements it.
 var authorizers = map[string]string{protected: "AuthorizerFunction"}
 
-// grant is what a function may do on one resource.
+// grant is what a function may, or with Deny may not, do on one resource.
 type grant struct {
 	Resource string // a literal, or an intrinsic as goformation encodes it (cloudformation.GetAtt, .Sub...)
 	Actions  []string
+	// LeadingKeys are the table key prefixes the grant is held to (a ForAllValues:StringLike condition
+	// on dynamodb:LeadingKeys, each prefix followed by *); none: no condition.
+	LeadingKeys []string
+	Deny        bool
 }
+
+// The kinds of item of the single table, by their pk prefix (shared/dynamo's key builders).
+const (
+	userKeys      = "USER#" // by email: holds the password hash
+	userIDKeys    = "USERID#"
+	appKeys       = "APP#"
+	appURLKeys    = "APPURL#"
+	loginKeys     = "LOGIN#"
+	loginNetKeys  = "LOGINNET#"
+	challengeKeys = "MFA#"
+	wrongKeys     = "MFAFAIL#"
+	tokenKeys     = "TOKEN#"
+	sendsKeys     = "SENDS#"
+	smsCapKeys    = "SMSCAP#" // the deployment-wide SMS cap's hourly shards
+	otpKeys       = "OTP#"
+)
+
+// smsOnly takes every SNS topic and endpoint off an sns:Publish on "*": what is left is SMS to a number.
+var smsOnly = grant{Resource: "arn:aws:sns:*:*:*", Actions: []string{"sns:Publish"}, Deny: true}
 
 var (
 	tableARN  = cloudformation.GetAtt("Table", "Arn")
@@ -79,7 +101,7 @@ var (
 	// The server secret's ARN (Ref of an AWS::SecretsManager::Secret): the functions read that one
 	// secret, and only it.
 	serverSecretARN = cloudformation.Ref("ServerSecret")
-	readSecret      = grant{serverSecretARN, []string{"secretsmanager:GetSecretValue"}}
+	readSecret      = grant{Resource: serverSecretARN, Actions: []string{"secretsmanager:GetSecretValue"}}
 )
 
 // function is one Lambda of the template.
@@ -97,10 +119,13 @@ var functions = []function{
 	{
 		LogicalID: "LoginFunction", Dir: "login",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
+			{Resource: tableARN, Actions: []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+				// Never OTP#: a login learns of an authenticator app from the user's item.
+				LeadingKeys: []string{userKeys, userIDKeys, appKeys, appURLKeys, loginKeys, loginNetKeys, challengeKeys, wrongKeys, tokenKeys, sendsKeys, smsCapKeys}},
 			// SMS to a phone number has no resource ARN.
-			{"*", []string{"sns:Publish"}},
-			{senderARN, []string{"ses:SendEmail"}},
+			{Resource: "*", Actions: []string{"sns:Publish"}},
+			smsOnly,
+			{Resource: senderARN, Actions: []string{"ses:SendEmail"}},
 			readSecret,
 		},
 		Env: map[string]string{
@@ -112,8 +137,10 @@ var functions = []function{
 	{
 		LogicalID: "VerifyFunction", Dir: "verify",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
-			{senderARN, []string{"ses:SendEmail"}}, // the notices of a second factor backing off and of a recovery code used
+			{Resource: tableARN, Actions: []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+				// The challenge names its user by userId: no USER# item, no password hash.
+				LeadingKeys: []string{challengeKeys, wrongKeys, tokenKeys, userIDKeys, otpKeys}},
+			{Resource: senderARN, Actions: []string{"ses:SendEmail"}}, // the notices of a second factor backing off and of a recovery code used
 			readSecret,
 		},
 		Env: map[string]string{
@@ -124,15 +151,20 @@ var functions = []function{
 	{
 		LogicalID: "AuthorizerFunction", Dir: "authorizer",
 		// A token, its application and its user in one BatchGetItem; an application alone (GetItem) for ClientId and ClientSecret.
-		Grants: []grant{{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem"}}},
+		// USERID#, not USER#: the authorizer never reads a password hash.
+		Grants: []grant{{Resource: tableARN, Actions: []string{"dynamodb:BatchGetItem", "dynamodb:GetItem"}, LeadingKeys: []string{tokenKeys, appKeys, userIDKeys}}},
 	},
 	{
 		LogicalID: "ApplicationsFunction", Dir: "applications",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"}},
-			{"*", []string{"sns:Publish"}},
-			{senderARN, []string{"ses:SendEmail"}},
-			{cloudformation.Sub("${Table.Arn}/index/gsi1"), []string{"dynamodb:Query"}}, // the list index only
+			{Resource: tableARN, Actions: []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"},
+				// The guard's token, an unblock's run of wrong codes, a deleted user's authenticator app; no challenge.
+				LeadingKeys: []string{appKeys, appURLKeys, userKeys, userIDKeys, loginKeys, wrongKeys, sendsKeys, tokenKeys, otpKeys, smsCapKeys}},
+			{Resource: "*", Actions: []string{"sns:Publish"}},
+			smsOnly,
+			{Resource: senderARN, Actions: []string{"ses:SendEmail"}},
+			// The list index only. Its partition key is not the table's pk: no leading-key condition.
+			{Resource: cloudformation.Sub("${Table.Arn}/index/gsi1"), Actions: []string{"dynamodb:Query"}},
 			readSecret,
 		},
 		Env: map[string]string{
@@ -144,9 +176,12 @@ var functions = []function{
 	{
 		LogicalID: "AccountFunction", Dir: "account",
 		Grants: []grant{
-			{tableARN, []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
-			{"*", []string{"sns:Publish"}},
-			{senderARN, []string{"ses:SendEmail"}},
+			{Resource: tableARN, Actions: []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+				// A password set by ticket answers as a login does; and the authenticator app.
+				LeadingKeys: []string{userKeys, userIDKeys, appKeys, appURLKeys, loginKeys, loginNetKeys, challengeKeys, wrongKeys, tokenKeys, sendsKeys, otpKeys, smsCapKeys}},
+			{Resource: "*", Actions: []string{"sns:Publish"}},
+			smsOnly,
+			{Resource: senderARN, Actions: []string{"ses:SendEmail"}},
 			readSecret,
 		},
 		Env: map[string]string{
@@ -165,7 +200,7 @@ var functions = []function{
 
 // readsTable reports whether the function is granted any action on the table.
 func (f function) readsTable() bool {
-	return slices.ContainsFunc(f.Grants, func(g grant) bool { return g.Resource == tableARN })
+	return slices.ContainsFunc(f.Grants, func(g grant) bool { return g.Resource == tableARN && !g.Deny })
 }
 
 // commonEnv is what every function reads (shared/config and the SDK): the table, the log level, the
@@ -197,6 +232,11 @@ func settingsEnv(logicalID string) map[string]string {
 // goformation's encoded strings (compare them with cloudformation.Ref and friends). Conditions are
 // the exception: a typed field such as the table's DeletionProtectionEnabled (a bool) cannot hold an
 // encoded Fn::If, so Fn::If is evaluated, with the Parameters' defaults or the given overrides.
+// goformation's types are stricter than CloudFormation and SAM in three ways, mended before they are
+// filled (templateJSON): a numeric field (an alarm's Threshold, a log group's RetentionInDays) holding
+// !Ref of a Number Parameter gets that Parameter's value; a property that is !Ref AWS::NoValue is left
+// out, as CloudFormation does; and the HTTP API's AccessLogSettings, which goformation does not know,
+// is taken out (apiAccessLogs reads it).
 func openTemplate(t *testing.T, params map[string]any) *cloudformation.Template {
 	t.Helper()
 	return openTemplateWith(t, params, nil)
@@ -205,11 +245,41 @@ func openTemplate(t *testing.T, params map[string]any) *cloudformation.Template 
 // openTemplateWith is openTemplate with the intrinsics of extra evaluated by their handlers.
 func openTemplateWith(t *testing.T, params map[string]any, extra map[string]intrinsics.IntrinsicHandler) *cloudformation.Template {
 	t.Helper()
+	raw := templateJSONWith(t, params, extra)
+	if props, ok := dig(raw, "Resources", "Api", "Properties").(map[string]any); ok {
+		delete(props, "AccessLogSettings")
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &cloudformation.Template{}
+	if err := json.Unmarshal(b, tpl); err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	return tpl
+}
+
+// templateJSON is template.yaml as openTemplate reads it, before goformation's types: intrinsics
+// encoded, conditions evaluated, numbers and AWS::NoValue mended.
+func templateJSON(t *testing.T, params map[string]any) map[string]any {
+	t.Helper()
+	return templateJSONWith(t, params, nil)
+}
+
+// templateJSONWith is templateJSON with the intrinsics of extra evaluated by their handlers.
+func templateJSONWith(t *testing.T, params map[string]any, extra map[string]intrinsics.IntrinsicHandler) map[string]any {
+	t.Helper()
 	handlers := maps.Clone(cloudformation.EncoderIntrinsics)
 	delete(handlers, "Fn::If") // goformation's own FnIf, which reads the evaluated Conditions
 	handlers["Fn::Equals"] = equalsWithParameters
+	handlers["Fn::Not"] = notCondition
 	maps.Copy(handlers, extra)
-	tpl, err := goformation.OpenWithOptions(repoRoot+"/template.yaml", &intrinsics.ProcessorOptions{
+	data, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	processed, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: handlers,
 		ParameterOverrides:        params,
 		EvaluateConditions:        true,
@@ -217,7 +287,49 @@ func openTemplateWith(t *testing.T, params map[string]any, extra map[string]intr
 	if err != nil {
 		t.Fatalf("parse template.yaml: %v", err)
 	}
-	return tpl
+	var raw map[string]any
+	if err := json.Unmarshal(processed, &raw); err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	declared, _ := raw["Parameters"].(map[string]any)
+	number := func(v any) (any, bool) {
+		name, _ := decodeIntrinsic(v)["Ref"].(string)
+		p, _ := declared[name].(map[string]any)
+		if p == nil || p["Type"] != "Number" {
+			return nil, false
+		}
+		value := p["Default"]
+		if given, ok := params[name]; ok {
+			value = given
+		}
+		n, err := strconv.ParseFloat(fmt.Sprint(value), 64)
+		return n, err == nil
+	}
+	var mend func(v any)
+	mend = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if ref, _ := decodeIntrinsic(e)["Ref"].(string); ref == "AWS::NoValue" {
+					delete(v, k)
+					continue
+				}
+				if k == "Threshold" || k == "RetentionInDays" {
+					if n, ok := number(e); ok {
+						v[k] = n
+						continue
+					}
+				}
+				mend(e)
+			}
+		case []any:
+			for _, e := range v {
+				mend(e)
+			}
+		}
+	}
+	mend(raw["Resources"])
+	return raw
 }
 
 // equalsWithParameters evaluates Fn::Equals for a condition, reading a Ref to a Parameter as that
@@ -233,6 +345,19 @@ func equalsWithParameters(_ string, input, template any) any {
 		}
 	}
 	return reflect.DeepEqual(args[0], args[1])
+}
+
+// notCondition evaluates Fn::Not of an evaluated condition.
+func notCondition(_ string, input, _ any) any {
+	args, ok := input.([]any)
+	if !ok || len(args) != 1 {
+		return nil
+	}
+	b, ok := args[0].(bool)
+	if !ok {
+		return nil
+	}
+	return !b
 }
 
 // decodeIntrinsic returns the intrinsic function object goformation encoded in v, or nil.
@@ -402,8 +527,10 @@ func TestTemplateAuthorizers(t *testing.T) {
 			if a == nil {
 				t.Fatalf("Api has no authorizer %s", name)
 			}
-			if arn := a["FunctionArn"]; arn != cloudformation.GetAtt(function, "Arn") {
-				t.Errorf("FunctionArn = %v, want !GetAtt %s.Arn", show(fmt.Sprint(arn)), function)
+			// The alias AutoPublishAlias makes, so that a canary deploy moves the authorizer too;
+			// !GetAtt .Arn would call $LATEST, the new code, before CodeDeploy shifts any traffic.
+			if arn := a["FunctionArn"]; arn != cloudformation.Ref(function+".Alias") {
+				t.Errorf("FunctionArn = %v, want !Ref %s.Alias", show(fmt.Sprint(arn)), function)
 			}
 			if v := a["AuthorizerPayloadFormatVersion"]; v != "2.0" {
 				t.Errorf("AuthorizerPayloadFormatVersion = %v, want \"2.0\"", v)
@@ -482,8 +609,9 @@ func TestTemplateFunctions(t *testing.T) {
 }
 
 // TestTemplateSettings holds template.yaml's Parameters to config.Settings: each security setting the
-// template exposes has its Parameter, a string whose default is the setting's default, whose pattern
-// admits that default and whose description names the variable.
+// template exposes has its Parameter, whose default is the setting's default and whose description
+// names the variable. A duration is a String whose pattern admits the default; a count is a Number
+// bounded as config reads it (CloudFormation passes a Number to the environment as it was written).
 func TestTemplateSettings(t *testing.T) {
 	tpl := openTemplate(t, nil)
 	for _, s := range config.Settings() {
@@ -495,8 +623,19 @@ func TestTemplateSettings(t *testing.T) {
 			if !ok {
 				t.Fatalf("template.yaml has no Parameter %s", s.Parameter)
 			}
-			if p.Type != "String" {
-				t.Errorf("%s: Type %s, want String (the function reads the variable as text)", s.Parameter, p.Type)
+			switch s.Kind {
+			case config.Count:
+				if p.Type != "Number" {
+					t.Errorf("%s: Type %s, want Number", s.Parameter, p.Type)
+				}
+				least, most := s.Bounds()
+				if p.MinValue == nil || *p.MinValue != float64(least) || p.MaxValue == nil || *p.MaxValue != float64(most) {
+					t.Errorf("%s: MinValue %s, MaxValue %s, want %d and %d (config.Setting.Bounds)", s.Parameter, fmtPtr(p.MinValue), fmtPtr(p.MaxValue), least, most)
+				}
+			default:
+				if p.Type != "String" {
+					t.Errorf("%s: Type %s, want String (a Go duration)", s.Parameter, p.Type)
+				}
 			}
 			if def := fmt.Sprint(p.Default); def != s.Default() {
 				t.Errorf("%s: Default %q, want %q (auth.DefaultPolicy)", s.Parameter, def, s.Default())
@@ -587,7 +726,7 @@ func checkGrants(t *testing.T, fn *serverless.Function, want []grant) {
 		docs = append(docs, *p.IAMPolicyDocument)
 	}
 
-	got := map[string]bool{} // "action on resource"
+	got := map[string]bool{} // "[Deny ]action on resource[ for keys ...]"
 	for _, doc := range docs {
 		for i, raw := range doc.Statement {
 			stmt, ok := raw.(map[string]any)
@@ -598,12 +737,21 @@ func checkGrants(t *testing.T, fn *serverless.Function, want []grant) {
 			sid, _ := stmt["Sid"].(string)
 			where := "statement " + strconv.Itoa(i) + " " + strconv.Quote(sid)
 			for key := range stmt {
-				if !slices.Contains([]string{"Sid", "Effect", "Action", "Resource"}, key) {
+				if !slices.Contains([]string{"Sid", "Effect", "Action", "Resource", "Condition"}, key) {
 					t.Errorf("%s: %s is not checked by this test; extend checkGrants before using it", where, key)
 				}
 			}
-			if stmt["Effect"] != "Allow" {
-				t.Errorf("%s: Effect = %v, want Allow", where, stmt["Effect"])
+			effect := ""
+			switch stmt["Effect"] {
+			case "Allow":
+			case "Deny":
+				effect = "Deny "
+			default:
+				t.Errorf("%s: Effect = %v, want Allow or Deny", where, stmt["Effect"])
+			}
+			keys, err := leadingKeys(stmt["Condition"])
+			if err != nil {
+				t.Errorf("%s: %v", where, err)
 			}
 			actions, resources := stringList(stmt["Action"]), stringList(stmt["Resource"])
 			if len(actions) == 0 || len(resources) == 0 {
@@ -614,15 +762,19 @@ func checkGrants(t *testing.T, fn *serverless.Function, want []grant) {
 					t.Errorf("%s: wildcard action %q; name each action", where, a)
 				}
 				for _, r := range resources {
-					got[a+" on "+show(r)] = true
+					got[permission(effect, a, show(r), keys)] = true
 				}
 			}
 		}
 	}
 	wanted := map[string]bool{}
 	for _, g := range want {
+		effect := ""
+		if g.Deny {
+			effect = "Deny "
+		}
 		for _, a := range g.Actions {
-			wanted[a+" on "+show(g.Resource)] = true
+			wanted[permission(effect, a, show(g.Resource), g.LeadingKeys)] = true
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(wanted)) {
@@ -635,6 +787,44 @@ func checkGrants(t *testing.T, fn *serverless.Function, want []grant) {
 			t.Errorf("permission beyond what the function needs: %s", k)
 		}
 	}
+}
+
+// permission is one line of what a role allows or denies, for the failure messages.
+func permission(effect, action, resource string, keys []string) string {
+	p := effect + action + " on " + resource
+	if len(keys) > 0 {
+		p += " for keys " + strings.Join(slices.Sorted(slices.Values(keys)), " ")
+	}
+	return p
+}
+
+// leadingKeys reads a statement's Condition: none, or only a ForAllValues:StringLike on
+// dynamodb:LeadingKeys whose patterns are each a key prefix followed by *. It returns the prefixes.
+func leadingKeys(cond any) ([]string, error) {
+	if cond == nil {
+		return nil, nil
+	}
+	m, ok := cond.(map[string]any)
+	if !ok || len(m) != 1 {
+		return nil, fmt.Errorf("Condition %v: want only ForAllValues:StringLike on dynamodb:LeadingKeys", cond)
+	}
+	like, ok := m["ForAllValues:StringLike"].(map[string]any)
+	if !ok || len(like) != 1 {
+		return nil, fmt.Errorf("Condition %v: want only ForAllValues:StringLike on dynamodb:LeadingKeys (ForAnyValue, or a plain StringLike, would let one key of a batch reach any item)", cond)
+	}
+	patterns := stringList(like["dynamodb:LeadingKeys"])
+	if len(patterns) == 0 {
+		return nil, fmt.Errorf("Condition %v: want dynamodb:LeadingKeys patterns", cond)
+	}
+	var prefixes []string
+	for _, p := range patterns {
+		prefix, ok := strings.CutSuffix(p, "*")
+		if !ok || !strings.HasSuffix(prefix, "#") || strings.ContainsAny(prefix, "*?") {
+			return nil, fmt.Errorf("dynamodb:LeadingKeys pattern %q: want a key prefix ending in # and then *", p)
+		}
+		prefixes = append(prefixes, prefix)
+	}
+	return prefixes, nil
 }
 
 // stringList reads an IAM Action or Resource: one string or a list of strings.
