@@ -68,8 +68,8 @@ DynamoDB round trips) is taken as %s whatever the size.
 	fmt.Fprintf(&b, `
 The GB-seconds barely move with the size (the hash takes the same CPU-seconds), while the latency
 falls with it: the **login and account functions get 1024 MB** (the ones that hash: a login at about
-%s instead of %s at 512 MB, for the same cost), the verify and applications functions 256 MB (no
-hashing; they wait on DynamoDB), the authorizer and the hosted pages 128 MB.
+%s instead of %s at 512 MB, for the same cost), the verify, applications and authorizer functions
+256 MB (no hashing; they wait on DynamoDB), the hosted pages 128 MB (files served from memory).
 
 **Cost per million logins** (MFA off, one login each, at the public prices of us-east-1, arm64, on
 demand): Lambda $%.2f (1024 MB, %s) + DynamoDB $%.2f (%d write and %d read request units a login, at
