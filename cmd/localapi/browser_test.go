@@ -43,8 +43,10 @@ func TestHostedPagesInBrowser(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		requireMissing(t, "/usr/bin/chromium (apt-get install chromium)")
 	}
-	if _, err := os.Stat(filepath.Join(browserTests, "node_modules", "playwright-core")); err != nil {
-		requireMissing(t, "web/test/node_modules (npm ci in web/test)")
+	for _, pkg := range []string{"playwright-core", "axe-core", "@zxing/library"} {
+		if _, err := os.Stat(filepath.Join(browserTests, "node_modules", pkg)); err != nil {
+			requireMissing(t, "web/test/node_modules/"+pkg+" (npm ci in web/test)")
+		}
 	}
 
 	receiver := newReceiver()

@@ -23,8 +23,7 @@ func TestAccountPage(t *testing.T) {
 		if d["page"] != "account" || d["lang"] != lang {
 			t.Errorf("%s: page %v lang %v", lang, d["page"], d["lang"])
 		}
-		texts, _ := d["texts"].(map[string]any)
-		if texts["account_title"] == "" || !strings.Contains(resp.Body, "<title>"+texts["account_title"].(string)+"</title>") {
+		if title := readTexts(t, lang)["account_title"]; title == "" || !strings.Contains(resp.Body, "<title>"+title+"</title>") {
 			t.Errorf("%s: the title is not the account page's", lang)
 		}
 		for _, id := range []string{`id="login-form"`, `id="qr"`, `id="secret"`, `id="otpauth"`, `id="confirm-form"`, `id="recovery-codes"`, `id="copy-codes"`, `id="renew-form"`, `id="remove-form"`} {

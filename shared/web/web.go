@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -71,7 +72,10 @@ type Site struct {
 	texts     map[string]map[string]string // by language, by key
 	templates map[string]*template.Template
 	assets    map[string]asset // by file name
-	matcher   language.Matcher
+	// scriptTexts are the keys of the texts each page's scripts read, by script; the page's data
+	// carries only these, since the template has put the rest in its HTML already.
+	scriptTexts map[string][]string
+	matcher     language.Matcher
 }
 
 type asset struct {
@@ -105,6 +109,10 @@ func New(opts Options) (*Site, error) {
 		sum := sha256.Sum256(raw)
 		s.assets[path.Base(name)] = asset{body: string(raw), contentType: contentTypes[path.Ext(name)], version: hex.EncodeToString(sum[:5])}
 	}
+	s.scriptTexts = map[string][]string{}
+	for _, p := range pages {
+		s.scriptTexts[p.script] = textsNamed(s.texts[Languages[0]], s.assets["gateway.js"].body, s.assets[p.script].body)
+	}
 	funcs := template.FuncMap{"asset": s.assetURL}
 	for _, p := range pages {
 		if _, ok := s.templates[p.template]; ok {
@@ -122,6 +130,30 @@ func New(opts Options) (*Site, error) {
 	}
 	s.matcher = language.NewMatcher(tags)
 	return s, nil
+}
+
+// textLiteral is a string literal of a script that may name a text: the whole key, or its start
+// ending in "_" where the script adds the rest ('err_' + code).
+var textLiteral = regexp.MustCompile(`'([a-z][A-Za-z0-9_]*)'`)
+
+// textsNamed are the keys of texts that the scripts name, sorted.
+func textsNamed(texts map[string]string, scripts ...string) []string {
+	var literals []string
+	for _, src := range scripts {
+		for _, m := range textLiteral.FindAllStringSubmatch(src, -1) {
+			literals = append(literals, m[1])
+		}
+	}
+	var keys []string
+	for key := range texts {
+		if slices.ContainsFunc(literals, func(l string) bool {
+			return l == key || strings.HasSuffix(l, "_") && strings.HasPrefix(key, l)
+		}) {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // MustNew is New for programs whose files a test has parsed already: the local server and the test
@@ -177,7 +209,8 @@ type languageLink struct {
 	Current         bool
 }
 
-// pageData is the page's script's data, in a JSON block: its texts and the settings it explains.
+// pageData is the page's script's data, in a JSON block: the texts its scripts read and the settings
+// it explains.
 type pageData struct {
 	Lang      string            `json:"lang"`
 	Page      string            `json:"page"`
@@ -193,10 +226,14 @@ func (s *Site) page(pg Page, req httpapi.Request) (httpapi.Response, error) {
 	query, _ := url.ParseQuery(req.RawQueryString) // what does not parse is left out
 	lang := s.language(query.Get("lang"), httpapi.Header(req, "accept-language"))
 	texts := s.texts[lang]
+	scriptTexts := make(map[string]string, len(s.scriptTexts[pg.script]))
+	for _, k := range s.scriptTexts[pg.script] {
+		scriptTexts[k] = texts[k]
+	}
 	v := view{
 		Lang: lang, Page: pg.name, Title: texts[pg.title], Script: pg.script, T: texts,
 		Data: pageData{
-			Lang: lang, Page: pg.name, Texts: texts, MinLength: s.opts.MinPasswordLength,
+			Lang: lang, Page: pg.name, Texts: scriptTexts, MinLength: s.opts.MinPasswordLength,
 			Cooldown:    int(math.Ceil(s.opts.ResendCooldown.Seconds())),
 			LoginHref:   "/login" + withQuery(query, "lang", lang, "appId", "url", "redirect_uri", "state"),
 			AccountHref: "/account" + withQuery(query, "lang", lang, "appId", "url"),

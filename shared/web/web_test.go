@@ -118,8 +118,8 @@ func TestPages(t *testing.T) {
 				}
 				size += len(a.Body)
 			}
-			if size > 50<<10 {
-				t.Errorf("the page and its files weigh %d bytes, over 50 KiB", size)
+			if size > 50_000 {
+				t.Errorf("the page and its files weigh %d bytes, over 50,000", size)
 			}
 			t.Logf("%s: %d bytes with its files", p.Path, size)
 			d := pageData(t, body)
