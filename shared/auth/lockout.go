@@ -172,12 +172,6 @@ func (c counter) lock(failures int, now time.Time) time.Time {
 	return until
 }
 
-// admit counts a password attempt of the email from an unknown address (the password of a signed-in
-// user, whose request names no network): on the account and on UnknownNetwork.
-func (s *Service) admit(ctx context.Context, email string, now time.Time) error {
-	return s.admitFrom(ctx, PasswordAttempt{Email: email, Network: UnknownNetwork}, now)
-}
-
 // admitFrom counts a password attempt before the password is checked, on the email's account and on
 // the email from the attempt's network, in one write: both count it or neither does, so that attempts
 // a locked network is refused never use up the account's hourly count. Below a counter's limit
