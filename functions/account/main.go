@@ -36,6 +36,7 @@ func main() {
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	hasher := password.New(password.Default)
 	email := notify.NewEmail(ses.NewFromConfig(awsCfg), cfg.SESSender)
+	notifier := auth.NewNotifier(email, nil, log)
 	svc := auth.NewService(auth.Deps{
 		Store:          store,
 		Hasher:         hasher,
@@ -46,11 +47,11 @@ func main() {
 		Policy:         cfg.Policy,
 		Log:            log,
 		Metrics:        metrics.New(os.Stdout, nil),
+		Notifier:       notifier,
 	})
 	// The numbering plan too: an invitation's user body is read by the same rules as POST /odata/users.
 	users := auth.NewUsers(auth.UsersDeps{Store: store, Hasher: hasher, Mobile: phone.Parse, NewID: uuid.NewString, Log: log,
 		Passwords: auth.PasswordPolicy{MinLength: cfg.Policy.PasswordMinLength, Guessable: strength.Judge}})
-	notifier := auth.NewNotifier(email, nil, log)
 	accounts := auth.NewAccounts(users, svc, store, notifier, cfg.Links)
 	factors := auth.NewSecondFactors(svc, store, notifier, qr.PNG)
 	lambda.Start(httpapi.Function(httpapi.AccountFunction, httpapi.Handlers{
